@@ -1,0 +1,134 @@
+/**
+ * The connector protocol: the one small interface every external system implements, close to
+ * Airbyte's spec/check/discover/read plus a batched write. Everything system-specific stays in
+ * connectors/<system>/; the sync layer sees only these types.
+ */
+
+export type FieldType =
+  | 'id' | 'string' | 'text' | 'email' | 'phone' | 'url'
+  | 'number' | 'integer' | 'boolean'
+  | 'date' | 'datetime' | 'currency' | 'percent'
+  | 'picklist' | 'multipicklist' | 'reference';
+
+export interface FieldSpec {
+  name: string;
+  type: FieldType;
+  label?: string;
+  /** May be left empty on create. */
+  nillable: boolean;
+  createable: boolean;
+  updateable: boolean;
+  /** Unique and usable as an upsert key. */
+  externalId?: boolean;
+  length?: number;
+  picklistValues?: string[];
+  /** For references: the object this field points to. */
+  referenceTo?: string;
+}
+
+export interface ObjectSpec {
+  /** The system's own object name: 'Account', 'Opportunity', 'companies', 'deals'. */
+  name: string;
+  fields: FieldSpec[];
+  /** Field holding the system's record id. */
+  idField: string;
+  /** Field holding the last-modified instant used by incremental reads. */
+  modifiedField: string;
+  /** Field we own that stores the ecosync canonical id, used as the upsert key (idempotent writes). */
+  upsertKeyField?: string;
+}
+
+/**
+ * Compound cursor: (modified instant, id). Ties on the same instant are real, so reads resume
+ * strictly after (modifiedAt, id) and go back `lookbackMs` to catch late-visible writes.
+ */
+export interface Cursor {
+  modifiedAt: string;
+  id: string;
+}
+
+export interface SourceRecord {
+  /** The system's id for the record. */
+  id: string;
+  /** ISO 8601 UTC. */
+  modifiedAt: string;
+  deleted: boolean;
+  /** Raw fields as the system returns them (names as in ObjectSpec). */
+  fields: Record<string, unknown>;
+}
+
+export interface ReadOptions {
+  /** Resume after this cursor; null reads everything (full reconcile). */
+  cursor: Cursor | null;
+  /** Fields to fetch; the connector may add its id/modified fields. */
+  fields: string[];
+  lookbackMs?: number;
+  /** Include deleted records (Salesforce queryAll, HubSpot archived). */
+  includeDeleted?: boolean;
+  pageSize?: number;
+}
+
+export interface Page {
+  records: SourceRecord[];
+  /** Cursor after the last record of this page; persist it once the page is processed. */
+  cursor: Cursor | null;
+}
+
+export interface WriteOp {
+  /** Caller's key for matching results back (the canonical id). */
+  key: string;
+  /** Known system id: update it. Absent: upsert by the object's upsertKeyField (= key). */
+  externalId?: string;
+  fields: Record<string, unknown>;
+}
+
+export interface DeleteOp {
+  key: string;
+  externalId: string;
+}
+
+export interface WriteError {
+  /** The system's own error code: REQUIRED_FIELD_MISSING, INVALID_EMAIL_ADDRESS, VALIDATION_ERROR... */
+  code: string;
+  message: string;
+  fields?: string[];
+}
+
+export type WriteResult =
+  | { key: string; ok: true; externalId: string; created: boolean; modifiedAt?: string }
+  | { key: string; ok: false; error: WriteError; /** Worth retrying as is (throttled, 5xx). */ retryable: boolean };
+
+export interface CheckResult {
+  ok: boolean;
+  message: string;
+  /** e.g. { org: '00D…', user: '005…', apiUsage: '12/15000' } */
+  details?: Record<string, string>;
+}
+
+/** Thrown for rate limits; retryAfterMs tells when to try again, `daily` means not before the window resets. */
+export class RateLimitError extends Error {
+  constructor(message: string, readonly retryAfterMs: number, readonly daily = false) {
+    super(message);
+    this.name = 'RateLimitError';
+  }
+}
+
+/** Thrown when credentials are wrong or revoked (not merely expired: connectors refresh those). */
+export class AuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}
+
+export interface Connector {
+  readonly system: string;
+  check(): Promise<CheckResult>;
+  discover(): Promise<ObjectSpec[]>;
+  read(object: string, options: ReadOptions): AsyncIterable<Page>;
+  /** One call per batch of at most maxBatchSize(object) records; a result per op, in order. */
+  write(object: string, ops: WriteOp[]): Promise<WriteResult[]>;
+  delete(object: string, ops: DeleteOp[]): Promise<WriteResult[]>;
+  maxBatchSize(object: string): number;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { Account } from './account.js';
+import { Contact } from './contact.js';
+import { Opportunity } from './opportunity.js';
+import { Partner } from './partner.js';
+
+export * from './common.js';
+export * from './account.js';
+export * from './contact.js';
+export * from './partner.js';
+export * from './opportunity.js';
+
+/**
+ * Every canonical entity by name. Entities of later capabilities (CoSellReferral, PrivateOffer,
+ * ResaleAuthorization, Agreement, Commitment, DrawdownEntry, UsageRecord, Touchpoint) are added
+ * here as they arrive; mappings and the store refer to entities only through this table.
+ */
+export const ENTITIES = {
+  Account,
+  Contact,
+  Partner,
+  Opportunity,
+} as const;
+export type EntityName = keyof typeof ENTITIES;
+export type EntityOf<N extends EntityName> = z.infer<(typeof ENTITIES)[N]>;
+export const EntityName = z.enum(Object.keys(ENTITIES) as [EntityName, ...EntityName[]]);
+
+export function isEntityName(name: string): name is EntityName {
+  return Object.hasOwn(ENTITIES, name);
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { CanonicalId, Cloud, IsoDate, Money } from './common.js';
+
+/**
+ * The canonical sales stages. Each CRM's picklist and each cloud's LifeCycle.Stage map onto
+ * these in mapping files; order matters (a stage index is used for "moved forward" checks).
+ */
+export const OPPORTUNITY_STAGES = [
+  'prospecting',
+  'qualification',
+  'technical_validation',
+  'business_validation',
+  'proposal',
+  'negotiation',
+  'committed',
+  'closed_won',
+  'closed_lost',
+] as const;
+export const OpportunityStage = z.enum(OPPORTUNITY_STAGES);
+export type OpportunityStage = z.infer<typeof OpportunityStage>;
+
+export const OpportunityType = z.enum(['new_business', 'expansion', 'renewal']);
+
+/** How a partner took part: sourced the deal, or influenced one we sourced. */
+export const PartnerRole = z.enum(['sourced', 'influenced']);
+
+export const PartnerInvolvement = z.object({
+  partnerId: CanonicalId.optional(),
+  role: PartnerRole,
+  /** Set when the partner is a cloud co-selling with us. */
+  cloud: Cloud.optional(),
+}).strict();
+export type PartnerInvolvement = z.infer<typeof PartnerInvolvement>;
+
+export const Opportunity = z.object({
+  id: CanonicalId,
+  name: z.string().min(1),
+  amount: Money.optional(),
+  stage: OpportunityStage,
+  closeDate: IsoDate,
+  probability: z.number().int().min(0).max(100).optional(),
+  type: OpportunityType.optional(),
+  accountId: CanonicalId.optional(),
+  leadSource: z.string().optional(),
+  nextStep: z.string().optional(),
+  description: z.string().optional(),
+  partnerInvolvement: z.array(PartnerInvolvement).optional(),
+}).strict();
+export type Opportunity = z.infer<typeof Opportunity>;
