@@ -1,0 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Configuration: an optional YAML file (ecosync.yaml, or ECOSYNC_CONFIG) overlaid by environment
+ * variables, validated by zod. Errors name the file, line and column of the offending value.
+ */
+export const Config = z.object({
+  /** Where the embedded stack keeps its state: PGlite database, Temporal SQLite file, secret key. */
+  dataDir: z.string().min(1).default('.ecosync'),
+  database: z.object({
+    /** postgres://… for production; absent means embedded PGlite in <dataDir>/pglite. */
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+    /** PostgreSQL schema to use (tenants or tests sharing one database). */
+    schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case SQL identifier').optional(),
+  }).strict().default({}),
+  temporal: z.object({
+    /** host:port of an existing cluster; absent means the embedded dev server. */
+    address: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').optional(),
+    namespace: z.string().min(1).default('default'),
+    taskQueue: z.string().min(1).default('ecosync'),
+    /** Embedded dev server ports. */
+    port: z.number().int().min(1).max(65535).default(7233),
+    uiPort: z.number().int().min(1).max(65535).default(8233),
+    /** Path of the temporal CLI binary for the embedded server. */
+    cli: z.string().optional(),
+  }).strict().default({ namespace: 'default', taskQueue: 'ecosync', port: 7233, uiPort: 8233 }),
+  api: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+  }).strict().default({ host: '127.0.0.1', port: 8080 }),
+  log: z.object({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  }).strict().default({ level: 'info' }),
+}).strict();
+export type Config = z.infer<typeof Config>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Environment variables and where they land in the config. */
+const ENV_PATHS: Array<[name: string, path: string[], kind: 'string' | 'number']> = [
+  ['ECOSYNC_DATA_DIR', ['dataDir'], 'string'],
+  ['DATABASE_URL', ['database', 'url'], 'string'],
+  ['ECOSYNC_DATABASE_SCHEMA', ['database', 'schema'], 'string'],
+  ['TEMPORAL_ADDRESS', ['temporal', 'address'], 'string'],
+  ['TEMPORAL_NAMESPACE', ['temporal', 'namespace'], 'string'],
+  ['ECOSYNC_TASK_QUEUE', ['temporal', 'taskQueue'], 'string'],
+  ['TEMPORAL_PORT', ['temporal', 'port'], 'number'],
+  ['TEMPORAL_UI_PORT', ['temporal', 'uiPort'], 'number'],
+  ['TEMPORAL_CLI', ['temporal', 'cli'], 'string'],
+  ['ECOSYNC_API_HOST', ['api', 'host'], 'string'],
+  ['ECOSYNC_API_PORT', ['api', 'port'], 'number'],
+  ['LOG_LEVEL', ['log', 'level'], 'string'],
+];
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file read, if any. */
+  file?: string;
+}
+
+export function loadConfig(options: { file?: string; env?: Env; cwd?: string } = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? env.ECOSYNC_CONFIG;
+  const file = explicit ? path.resolve(cwd, explicit) : ['ecosync.yaml', 'ecosync.yml'].map((f) => path.join(cwd, f)).find((f) => existsSync(f));
+  if (explicit && !existsSync(file!)) throw new ConfigError([`${explicit}: file not found`]);
+
+  let raw: Record<string, unknown> = {};
+  let doc: Document | undefined;
+  const lines = new LineCounter();
+  const problems: string[] = [];
+  if (file) {
+    doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines, prettyErrors: false });
+    for (const e of doc.errors) {
+      const at = lines.linePos(e.pos[0]);
+      problems.push(`${file}:${at.line}:${at.col}: ${e.message.split('\n')[0]}`);
+    }
+    if (problems.length) throw new ConfigError(problems);
+    const value = doc.toJS() ?? {};
+    if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError([`${file}:1:1: the configuration must be a mapping of keys to values`]);
+    raw = value as Record<string, unknown>;
+  }
+
+  const fromEnv = new Set<string>();
+  for (const [name, keyPath, kind] of ENV_PATHS) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(raw, keyPath, kind === 'number' && /^\d+$/.test(value) ? Number(value) : value);
+    fromEnv.add(keyPath.join('.'));
+  }
+  const envName = (p: string) => ENV_PATHS.find(([, keyPath]) => keyPath.join('.') === p)?.[0];
+
+  const parsed = Config.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const p = issue.path.map(String).join('.');
+      const where = fromEnv.has(p) ? `environment ${envName(p)}` : file && doc ? `${file}:${positionOf(doc, lines, issue.path)}` : 'configuration';
+      problems.push(`${where}: ${p ? `${p}: ` : ''}${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const config = parsed.data;
+  config.dataDir = path.resolve(cwd, config.dataDir);
+  return { config, file };
+}
+
+function setPath(target: Record<string, unknown>, keyPath: string[], value: unknown): void {
+  let node = target;
+  for (const key of keyPath.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keyPath[keyPath.length - 1]] = value;
+}
+
+/** line:col of the deepest YAML node along `keyPath` (the key itself when the value is missing). */
+function positionOf(doc: Document, lines: LineCounter, keyPath: PropertyKey[]): string {
+  let node: unknown = doc.contents;
+  let offset = 0;
+  for (const key of keyPath) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => (item.key as { value?: unknown })?.value === key);
+      if (!pair) break;
+      offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
+      node = pair.value;
+      offset = (node as { range?: [number] } | null)?.range?.[0] ?? offset;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+      offset = (node as { range?: [number] } | null)?.range?.[0] ?? offset;
+    } else break;
+  }
+  const at = lines.linePos(offset);
+  return `${at.line}:${at.col}`;
+}

@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { LogLevel } from '@temporalio/common';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { searchAttributeArgs } from '../../workflows/search-attributes.js';
+import { ROOT } from './paths.js';
+
+/** Where the Temporal CLI is: TEMPORAL_CLI / config, our cached build in .tools/bin, or PATH. */
+export function findTemporalCli(configured?: string): string | undefined {
+  const candidates = [configured, process.env.TEMPORAL_CLI, path.join(ROOT, '.tools/bin/temporal'),
+    ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => path.join(dir, 'temporal'))];
+  return candidates.find((file) => file && isExecutable(file));
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface DevServerOptions {
+  cli: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  log: Logger;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `temporal server start-dev` with a SQLite file in the data folder, so workflow history
+ * survives a restart, and registers ecosync's search attributes. Resolves once the frontend
+ * answers; rejects with the server's own last words if it exits first.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const args = ['server', 'start-dev', '--db-filename', path.join(options.dataDir, 'temporal.sqlite'),
+    '--ip', '127.0.0.1', '--port', String(options.port), '--ui-port', String(options.uiPort),
+    '--namespace', options.namespace, '--log-format', 'json', '--log-level', 'warn', ...searchAttributeArgs()];
+  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail: string[] = [];
+  const remember = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      options.log.debug({ component: 'temporal-server' }, line);
+    }
+  };
+  child.stdout.on('data', remember);
+  child.stderr.on('data', remember);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const address = `127.0.0.1:${options.port}`;
+  const deadline = Date.now() + 60_000;
+  let ready = false;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => { exitCode = code; });
+  while (!ready && Date.now() < deadline && exitCode === undefined) {
+    ready = await answers(address);
+    if (!ready) await new Promise((r) => setTimeout(r, 250));
+  }
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`the Temporal dev server did not start (${exitCode === undefined ? 'no answer within 60 s' : `exit code ${exitCode}`}); its last output:\n${tail.join('\n')}`);
+  }
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${options.uiPort}`,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Whether a Temporal frontend answers at address. */
+export async function answers(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1000 });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+let runtimeInstalled = false;
+/**
+ * Sends the Temporal SDK's own logs (worker, core) through pino, so one log stream carries
+ * everything, redacted the same way. Runtime.install may run once per process.
+ */
+export function bridgeTemporalLogs(log: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const child = log.child({ component: 'temporal' });
+  const toPino: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry: LogEntry) => {
+      child[toPino[entry.level]](entry.meta ?? {}, entry.message);
+    }),
+  });
+}

@@ -1,0 +1,26 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Custom search attributes: they make runs findable in the Temporal UI, e.g.
+ * `EcosyncConnection = "sf-to-hubspot" AND EcosyncStatus = "failed"`. Registered with the dev
+ * server at start (ecosync up, tests) and with `temporal operator search-attribute create` in
+ * production (see README).
+ */
+export const SA = {
+  connection: defineSearchAttributeKey('EcosyncConnection', SearchAttributeType.KEYWORD),
+  source: defineSearchAttributeKey('EcosyncSource', SearchAttributeType.KEYWORD),
+  target: defineSearchAttributeKey('EcosyncTarget', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('EcosyncStatus', SearchAttributeType.KEYWORD),
+  recordsFailed: defineSearchAttributeKey('EcosyncRecordsFailed', SearchAttributeType.INT),
+  recordsSynced: defineSearchAttributeKey('EcosyncRecordsSynced', SearchAttributeType.INT),
+  cloud: defineSearchAttributeKey('EcosyncCloud', SearchAttributeType.KEYWORD),
+  approvers: defineSearchAttributeKey('EcosyncApprovers', SearchAttributeType.KEYWORD_LIST),
+} as const;
+
+export const SEARCH_ATTRIBUTES = Object.values(SA);
+
+/** The `--search-attribute Name=Type` arguments of `temporal server start-dev`. */
+export function searchAttributeArgs(): string[] {
+  const cliType: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', KEYWORD_LIST: 'KeywordList', TEXT: 'Text', BOOL: 'Bool', DOUBLE: 'Double', DATETIME: 'Datetime' };
+  return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliType[key.type]}`]);
+}
