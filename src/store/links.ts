@@ -1,0 +1,132 @@
+import type { Db } from './db.js';
+import { iso, isoOrNull, json, lastPerKey } from './rows.js';
+
+/** A canonical record's counterpart in one system object. */
+export interface Link {
+  entity: string;
+  canonicalId: string;
+  system: string;
+  object: string;
+  externalId: string;
+  /** Content hash of this side as last synced (echo suppression). */
+  lastHash: string | null;
+  /** The side's modified-at as last seen. */
+  lastModifiedAt: string | null;
+  /** Bumped when lastHash or lastModifiedAt changes. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LinkUpsert {
+  entity: string;
+  canonicalId: string;
+  system: string;
+  object: string;
+  externalId: string;
+  /** Absent or null keeps the stored value. */
+  lastHash?: string | null;
+  lastModifiedAt?: string | null;
+}
+
+interface LinkRow {
+  entity: string;
+  canonical_id: string;
+  system: string;
+  object: string;
+  external_id: string;
+  last_hash: string | null;
+  last_modified_at: Date | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'entity, canonical_id, system, object, external_id, last_hash, last_modified_at, version, created_at, updated_at';
+
+function toLink(r: LinkRow): Link {
+  return {
+    entity: r.entity,
+    canonicalId: r.canonical_id,
+    system: r.system,
+    object: r.object,
+    externalId: r.external_id,
+    lastHash: r.last_hash,
+    lastModifiedAt: isoOrNull(r.last_modified_at),
+    version: r.version,
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+const externalKey = (l: { system: string; object: string; externalId: string }) => `${l.system}\u0000${l.object}\u0000${l.externalId}`;
+
+export function linksRepo(db: Db) {
+  async function findByExternalIds(system: string, object: string, externalIds: readonly string[]): Promise<Link[]> {
+    if (externalIds.length === 0) return [];
+    const rows = await db.query<LinkRow>(
+      `SELECT ${COLUMNS} FROM links WHERE system = $1 AND object = $2 AND external_id = ANY($3::text[])`,
+      [system, object, externalIds],
+    );
+    return rows.map(toLink);
+  }
+
+  /** Every side of the given canonical records, or only the sides in `system`. */
+  async function findByCanonicalIds(entity: string, canonicalIds: readonly string[], system?: string): Promise<Link[]> {
+    if (canonicalIds.length === 0) return [];
+    const rows = await db.query<LinkRow>(
+      `SELECT ${COLUMNS} FROM links
+       WHERE entity = $1 AND canonical_id = ANY($2::uuid[]) AND ($3::text IS NULL OR system = $3)`,
+      [entity, canonicalIds, system ?? null],
+    );
+    return rows.map(toLink);
+  }
+
+  /**
+   * Links many external records in one statement; running it again changes nothing. An external
+   * id that is already linked keeps its canonical id (the returned link tells which one), so two
+   * workers that mint ids for the same new record converge on the first. Linking a canonical
+   * record to a second external id in the same system object violates links_one_per_side.
+   * Returns the stored link for each distinct (system, object, externalId), in input order.
+   */
+  async function upsertMany(links: readonly LinkUpsert[]): Promise<Link[]> {
+    if (links.length === 0) return [];
+    const unique = lastPerKey(links, externalKey);
+    const rows = await db.query<LinkRow>(
+      `INSERT INTO links (entity, canonical_id, system, object, external_id, last_hash, last_modified_at)
+       SELECT entity, canonical_id, system, object, external_id, last_hash, last_modified_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(entity text, canonical_id uuid, system text, object text,
+         external_id text, last_hash text, last_modified_at timestamptz)
+       ON CONFLICT (system, object, external_id) DO UPDATE SET
+         last_hash = coalesce(excluded.last_hash, links.last_hash),
+         last_modified_at = coalesce(excluded.last_modified_at, links.last_modified_at),
+         version = links.version + CASE
+           WHEN (coalesce(excluded.last_hash, links.last_hash), coalesce(excluded.last_modified_at, links.last_modified_at))
+                IS DISTINCT FROM (links.last_hash, links.last_modified_at) THEN 1 ELSE 0 END,
+         updated_at = CASE
+           WHEN (coalesce(excluded.last_hash, links.last_hash), coalesce(excluded.last_modified_at, links.last_modified_at))
+                IS DISTINCT FROM (links.last_hash, links.last_modified_at) THEN now() ELSE links.updated_at END
+       RETURNING ${COLUMNS}`,
+      [json(unique.map((l) => ({
+        entity: l.entity, canonical_id: l.canonicalId, system: l.system, object: l.object, external_id: l.externalId,
+        last_hash: l.lastHash ?? null, last_modified_at: l.lastModifiedAt ?? null,
+      })))],
+    );
+    const byKey = new Map(rows.map((r) => { const link = toLink(r); return [externalKey(link), link]; }));
+    return unique.map((l) => byKey.get(externalKey(l))!);
+  }
+
+  /** Forgets external records (e.g. deleted for good in their system); returns how many were removed. */
+  async function deleteByExternalIds(system: string, object: string, externalIds: readonly string[]): Promise<number> {
+    if (externalIds.length === 0) return 0;
+    const rows = await db.query(
+      'DELETE FROM links WHERE system = $1 AND object = $2 AND external_id = ANY($3::text[]) RETURNING external_id',
+      [system, object, externalIds],
+    );
+    return rows.length;
+  }
+
+  return { findByExternalIds, findByCanonicalIds, upsertMany, deleteByExternalIds };
+}
+
+export type LinksRepo = ReturnType<typeof linksRepo>;

@@ -1,0 +1,135 @@
+import type { Db } from './db.js';
+import { iso, json, lastPerKey } from './rows.js';
+
+/** The last agreed canonical state of a record: the base of three-way merges. */
+export interface CanonicalRecord {
+  entity: string;
+  canonicalId: string;
+  data: Record<string, unknown>;
+  hash: string;
+  /** Starts at 1 and grows by one on every change. */
+  version: number;
+  deleted: boolean;
+  updatedAt: string;
+}
+
+export interface RecordUpsert {
+  entity: string;
+  canonicalId: string;
+  data: Record<string, unknown>;
+  hash: string;
+  deleted?: boolean;
+  /** The version the caller read; the write is skipped ('stale') if the record has moved on since. */
+  expectedVersion?: number;
+}
+
+/**
+ * created: new record; updated: hash or deleted flag changed, version bumped; unchanged: same
+ * hash and flag, nothing written; stale: expectedVersion no longer matches (or another writer
+ * created the record first), nothing written: read it again and merge.
+ */
+export type RecordOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
+
+export interface RecordWrite {
+  entity: string;
+  canonicalId: string;
+  outcome: RecordOutcome;
+  /** The version now stored (0 if unknown: a lost race to create). */
+  version: number;
+}
+
+interface RecordRow {
+  entity: string;
+  canonical_id: string;
+  data: Record<string, unknown>;
+  content_hash: string;
+  version: number;
+  deleted: boolean;
+  updated_at: Date;
+}
+
+function toRecord(r: RecordRow): CanonicalRecord {
+  return {
+    entity: r.entity,
+    canonicalId: r.canonical_id,
+    data: r.data,
+    hash: r.content_hash,
+    version: r.version,
+    deleted: r.deleted,
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+// uuids come back lower-case whatever case they were sent in.
+const recordKey = (entity: string, canonicalId: string) => `${entity}\u0000${canonicalId.toLowerCase()}`;
+
+export function recordsRepo(db: Db) {
+  async function getMany(entity: string, canonicalIds: readonly string[]): Promise<CanonicalRecord[]> {
+    if (canonicalIds.length === 0) return [];
+    const rows = await db.query<RecordRow>(
+      `SELECT entity, canonical_id, data, content_hash, version, deleted, updated_at
+       FROM records WHERE entity = $1 AND canonical_id = ANY($2::uuid[])`,
+      [entity, canonicalIds],
+    );
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Writes many records in one statement. Records whose hash and deleted flag are unchanged are
+   * not written (their version stays), so re-syncing unchanged data costs no row versions.
+   * Returns one outcome per distinct (entity, canonicalId), in input order.
+   */
+  async function upsertMany(records: readonly RecordUpsert[]): Promise<RecordWrite[]> {
+    if (records.length === 0) return [];
+    const unique = lastPerKey(records, (r) => recordKey(r.entity, r.canonicalId));
+    // Both sub-statements and the final SELECT see the table as it was before this statement:
+    // `updated` changes existing rows, `inserted` adds missing ones, and the SELECT reads the
+    // prior state to tell unchanged from stale.
+    const rows = await db.query<{ entity: string; canonical_id: string; outcome: RecordOutcome; version: number }>(
+      `WITH input AS (
+         SELECT entity, canonical_id, data, content_hash, coalesce(deleted, false) AS deleted, expected_version
+         FROM jsonb_to_recordset($1::jsonb) AS x(entity text, canonical_id uuid, data jsonb, content_hash text,
+           deleted boolean, expected_version integer)
+       ),
+       updated AS (
+         UPDATE records r
+         SET data = i.data, content_hash = i.content_hash, deleted = i.deleted, version = r.version + 1, updated_at = now()
+         FROM input i
+         WHERE r.entity = i.entity AND r.canonical_id = i.canonical_id
+           AND (r.content_hash <> i.content_hash OR r.deleted <> i.deleted)
+           AND (i.expected_version IS NULL OR r.version = i.expected_version)
+         RETURNING r.entity, r.canonical_id, r.version
+       ),
+       inserted AS (
+         INSERT INTO records (entity, canonical_id, data, content_hash, deleted)
+         SELECT i.entity, i.canonical_id, i.data, i.content_hash, i.deleted FROM input i
+         WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.entity = i.entity AND r.canonical_id = i.canonical_id)
+         ON CONFLICT (entity, canonical_id) DO NOTHING
+         RETURNING entity, canonical_id, version
+       )
+       SELECT i.entity, i.canonical_id,
+         CASE WHEN n.canonical_id IS NOT NULL THEN 'created'
+              WHEN u.canonical_id IS NOT NULL THEN 'updated'
+              WHEN r.canonical_id IS NOT NULL AND r.content_hash = i.content_hash AND r.deleted = i.deleted THEN 'unchanged'
+              ELSE 'stale' END AS outcome,
+         coalesce(n.version, u.version, r.version, 0) AS version
+       FROM input i
+       LEFT JOIN inserted n ON n.entity = i.entity AND n.canonical_id = i.canonical_id
+       LEFT JOIN updated u ON u.entity = i.entity AND u.canonical_id = i.canonical_id
+       LEFT JOIN records r ON r.entity = i.entity AND r.canonical_id = i.canonical_id`,
+      [json(unique.map((r) => ({
+        entity: r.entity, canonical_id: r.canonicalId, data: r.data, content_hash: r.hash,
+        deleted: r.deleted ?? false, expected_version: r.expectedVersion ?? null,
+      })))],
+    );
+    const byKey = new Map(rows.map((r) => [recordKey(r.entity, r.canonical_id), r]));
+    return unique.map((r) => {
+      const row = byKey.get(recordKey(r.entity, r.canonicalId))!;
+      return { entity: r.entity, canonicalId: r.canonicalId, outcome: row.outcome, version: row.version };
+    });
+  }
+
+  return { getMany, upsertMany };
+}
+
+export type RecordsRepo = ReturnType<typeof recordsRepo>;
