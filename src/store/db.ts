@@ -90,7 +90,10 @@ export function openPostgresDb(options: PostgresOptions): Db {
       try {
         await client.query('BEGIN');
         const result = await fn(clientDb(client, 1));
-        await client.query('COMMIT');
+        // After a failed statement whose error fn swallowed, PostgreSQL answers COMMIT with a
+        // silent ROLLBACK; fail as PGlite does instead of reporting a commit that did not happen.
+        const commit = await client.query('COMMIT');
+        if (commit.command === 'ROLLBACK') throw new Error('transaction was rolled back: a statement inside it failed');
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});

@@ -75,12 +75,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.close().catch(() => {});
     throw err;
   }
-  const keys = new KeyHolder(options.keys);
+  return storeOn(db, options.keys);
+}
+
+/** The store over an already migrated Db (openStore does both); a second handle on one database. */
+export function storeOn(db: Db, keys?: Keyring): Store {
+  const holder = new KeyHolder(keys);
   return {
-    ...repos(db, keys),
+    ...repos(db, holder),
     kind: db.kind,
     db,
-    transaction: (fn) => db.transaction((tx) => fn(repos(tx, keys))),
+    transaction: (fn) => db.transaction((tx) => fn(repos(tx, holder))),
     close: () => db.close(),
   };
 }
