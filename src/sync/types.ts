@@ -1,0 +1,268 @@
+/**
+ * The planner's inputs and outputs. Shapes follow the connector protocol (WriteOp, DeleteOp,
+ * WriteResult) and the store (links, records, dead letters, conflicts) field for field, so the
+ * glue passes rows through without translating them; they are declared here because src/sync
+ * imports only src/model.
+ */
+import type { EntityName } from '../model/index.js';
+import type { Cursor } from './cursor.js';
+import type { FieldPolicy } from './merge.js';
+import type { CanonicalValues } from './values.js';
+
+/** The two systems of a connection: `a` is the connection's source; one-way connections flow a → b. */
+export type SideName = 'a' | 'b';
+
+export interface ReferenceSpec {
+  /** Entity of the referenced record ('Account' for a contact's accountId). */
+  entity: EntityName;
+  /** This system's object holding it ('Account', 'companies'). */
+  object: string;
+}
+
+export interface SyncSide {
+  system: string;
+  object: string;
+  /** Canonical field paths this side's mapping produces on read (direction inbound or both). */
+  readFields: readonly string[];
+  /** Canonical field paths this side's mapping accepts on write (direction outbound or both). */
+  writeFields: readonly string[];
+  /**
+   * Reference fields by canonical path. In this side's values (read and written) they hold this
+   * side's external id of the referenced record; in the canonical record, its canonical id.
+   */
+  references?: Readonly<Record<string, ReferenceSpec>>;
+}
+
+/** One object pair of a connection, with everything the planner must know about it. */
+export interface SyncPair {
+  connectionId: string;
+  entity: EntityName;
+  a: SyncSide;
+  b: SyncSide;
+  mode: 'one-way' | 'bidirectional';
+  deletePolicy: 'propagate' | 'ignore';
+  /** Conflict policy of fields without their own; default 'lww'. */
+  defaultPolicy?: FieldPolicy;
+  /** Per canonical field: the mapping's systemOfRecord ('lww', 'manual' or a system name). */
+  fieldPolicies?: Readonly<Record<string, FieldPolicy>>;
+  /** A record changes after it was deleted: 'skip' it (default) or 'resurrect' it (create it again). */
+  updateAfterDelete?: 'skip' | 'resurrect';
+}
+
+export interface RecordIssue {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+/** A record read from the source side, forward-mapped. */
+export interface IncomingRecord {
+  externalId: string;
+  modifiedAt: string;
+  deleted: boolean;
+  /** Canonical values as mapped (nested or keyed by dotted path); references hold this side's ids. */
+  values: CanonicalValues;
+  /** The mapping engine's content hash of `values`. */
+  hash: string;
+  /** Canonical id the record carries in its ecosync id field, if the system stores one. */
+  canonicalId?: string | null;
+  /** Mapping errors: any makes the record a dead letter. */
+  errors?: readonly RecordIssue[];
+  /** The record as read, kept in dead letters so a replay can run it again. */
+  payload?: unknown;
+}
+
+/** The target's current state of a linked record (one batch read), forward-mapped. */
+export interface CurrentRecord {
+  externalId: string;
+  modifiedAt: string | null;
+  values: CanonicalValues;
+  hash: string;
+}
+
+/** A `records` row: the last agreed canonical state. */
+export interface StoredRecord {
+  canonicalId: string;
+  data: Record<string, unknown>;
+  hash: string;
+  version: number;
+  deleted: boolean;
+}
+
+/** A `links` row: a canonical record's counterpart in one system object. */
+export interface StoredLink {
+  canonicalId: string;
+  system: string;
+  object: string;
+  externalId: string;
+  /** Content hash of that side as last synced; TOMBSTONE_HASH once the side is deleted. */
+  lastHash: string | null;
+  lastModifiedAt: string | null;
+}
+
+export interface PlanInput {
+  pair: SyncPair;
+  /** The side the page was read from. */
+  source: SideName;
+  records: readonly IncomingRecord[];
+  /**
+   * Rows for the page's records: their links (any side) and records, plus links of the records
+   * they reference (see externalLookups / canonicalLookups).
+   */
+  stored: { records: readonly StoredRecord[]; links: readonly StoredLink[] };
+  /** Target's current values for linked records; a linked record left out counts as not read. */
+  targetCurrent?: readonly CurrentRecord[];
+  /** The source's cursor before this page. */
+  cursor?: Cursor | null;
+  /** The mapping engine's content hash; default contentHash. */
+  hash?: (values: CanonicalValues) => string;
+}
+
+/** Connector protocol shapes. */
+export interface WriteOp {
+  /** The canonical id. */
+  key: string;
+  /** Known system id: update it. Absent: upsert by the object's ecosync id field (= key). */
+  externalId?: string;
+  fields: Record<string, unknown>;
+}
+
+export interface DeleteOp {
+  key: string;
+  externalId: string;
+}
+
+export interface WriteError {
+  code: string;
+  message: string;
+  fields?: string[];
+}
+
+export type WriteResult =
+  | { key: string; ok: true; externalId: string; created: boolean; modifiedAt?: string }
+  | { key: string; ok: false; error: WriteError; retryable: boolean };
+
+/** Store shapes (structurally the store's LinkUpsert, RecordUpsert, DeadLetterInput). */
+export interface LinkUpsert {
+  entity: string;
+  canonicalId: string;
+  system: string;
+  object: string;
+  externalId: string;
+  lastHash: string | null;
+  lastModifiedAt: string | null;
+}
+
+export interface RecordUpsert {
+  entity: string;
+  canonicalId: string;
+  data: Record<string, unknown>;
+  hash: string;
+  deleted: boolean;
+  /** The version the plan was made from; absent for a new record. */
+  expectedVersion?: number;
+}
+
+export interface DeadLetterInput {
+  connectionId: string;
+  /** 'read': the source record could not be planned; 'write': a system rejected our write. */
+  direction: 'read' | 'write';
+  system: string;
+  object: string;
+  externalId: string | null;
+  canonicalId: string | null;
+  payload: unknown;
+  reason: string;
+  errorCode: string | null;
+  failingFields: string[];
+  /** Worth replaying as is (unresolved reference, retries exhausted). */
+  retryable: boolean;
+}
+
+export interface ConflictInput {
+  connectionId: string;
+  entity: string;
+  canonicalId: string;
+  field: string;
+  policy: FieldPolicy;
+  baseValue: unknown;
+  /** Each side's value: { "<system>": { value, modifiedAt } }. */
+  sides: Record<string, { value: unknown; modifiedAt: string | null }>;
+}
+
+export interface SyncCounts {
+  read: number;
+  created: number;
+  updated: number;
+  /** Includes echoes of our own writes and lookback re-reads. */
+  unchanged: number;
+  deleted: number;
+  failed: number;
+  conflicts: number;
+}
+
+export type ItemOutcome = 'created' | 'updated' | 'unchanged' | 'deleted';
+
+/** One source record with work to commit: its writes and the rows to save once they all succeed. */
+export interface PlannedItem {
+  canonicalId: string;
+  source: { externalId: string; modifiedAt: string; payload: unknown };
+  /** Counted when the item commits. */
+  outcome: ItemOutcome;
+  targetWrite?: WriteOp;
+  targetDelete?: DeleteOp;
+  sourceWrite?: WriteOp;
+  record?: RecordUpsert;
+  sourceLink?: LinkUpsert;
+  /** For a create, externalId is '' until the write result tells it. */
+  targetLink?: LinkUpsert;
+  /** Links to delete before saving the new ones (a tombstoned side replaced by a new record). */
+  forgetLinks?: ExternalRef[];
+}
+
+export interface ExternalRef {
+  system: string;
+  object: string;
+  externalId: string;
+}
+
+export interface SyncPlan {
+  connectionId: string;
+  entity: EntityName;
+  source: SideName;
+  target: SideName;
+  sourceSide: { system: string; object: string };
+  targetSide: { system: string; object: string };
+  /** What to send: target.write(targetSide.object, writes.target), and so on. */
+  writes: { target: WriteOp[]; source: WriteOp[]; targetDeletes: DeleteOp[] };
+  items: PlannedItem[];
+  deadLetters: DeadLetterInput[];
+  conflicts: ConflictInput[];
+  /** Counts known at planning time (read, unchanged, failed, conflicts). */
+  counts: SyncCounts;
+  /** The source cursor after this page; save it once the plan has settled (retry is null). */
+  cursor: Cursor | null;
+  /** 1 for a fresh plan, +1 for each retry plan. */
+  attempt: number;
+}
+
+export interface WriteResults {
+  target: readonly WriteResult[];
+  source: readonly WriteResult[];
+  targetDeletes: readonly WriteResult[];
+}
+
+/** What to save after a plan's writes ran. */
+export interface SyncOutcome {
+  /** Delete these links first, then save `links` and `records` (one transaction). */
+  forgetLinks: ExternalRef[];
+  records: RecordUpsert[];
+  links: LinkUpsert[];
+  deadLetters: DeadLetterInput[];
+  conflicts: ConflictInput[];
+  counts: SyncCounts;
+  /** The failed-but-retryable part, to run again (after a backoff); null when everything settled. */
+  retry: SyncPlan | null;
+  /** The cursor to save, once nothing is left to retry. */
+  cursor: Cursor | null;
+}
