@@ -118,7 +118,7 @@ class SpecParser {
       if (!top.has(k)) r.error(root, `missing \`${k}\``);
     }
     const system = this.name(top.get('system'), 'system');
-    const object = this.string(top.get('object')?.value ?? null, '`object`');
+    const object = top.has('object') ? this.string(top.get('object')!.value, '`object`') : undefined;
     const entityNode = top.get('entity')?.value ?? null;
     let entity: EntityName | undefined;
     if (top.has('entity')) {
