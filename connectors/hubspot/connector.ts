@@ -1,0 +1,339 @@
+import { Client } from '@hubspot/api-client';
+import type {
+  CheckResult, Connector, Cursor, DeleteOp, FieldSpec, FieldType, ObjectSpec, Page, ReadOptions, SourceRecord, WriteOp, WriteResult,
+} from '../protocol.js';
+import { callWithRetries, DEFAULT_RETRY_POLICY, HubSpotRequestError, type RetryPolicy, type Sleep } from './calls.js';
+import { DEAL_COMPANY_FIELD, HUBSPOT_OBJECTS, hubspotObject } from './descriptor.js';
+import { filterGroupsFrom, mustRepartition, SEARCH_PAGE_LIMIT, startFromCursor, toIsoInstant, type SearchStart } from './search-plan.js';
+import { failAll, matchWriteResults, writeErrorOf, type BatchErrorObject, type BatchInputRef, type BatchResultObject } from './write-results.js';
+
+/**
+ * HubSpot CRM connector on the official @hubspot/api-client: incremental reads through search
+ * (partitioned past the 10,000-result cap), batch upserts by ecosync_id, deal→company
+ * associations through the v4 API.
+ */
+export interface HubSpotConfig {
+  /** Private app token or OAuth access token. */
+  accessToken: string;
+  /** API origin; https://api.hubapi.com when absent (a sandbox URL in tests and demos). */
+  basePath?: string;
+}
+
+export interface HubSpotConnectorOptions {
+  retry?: Partial<RetryPolicy>;
+  /** Waits between retries (tests pass a recording fake). */
+  sleep?: Sleep;
+}
+
+export const HUBSPOT_BATCH_LIMIT = 100;
+const LIST_PAGE_LIMIT = 100;
+
+type Properties = Record<string, string | null>;
+
+interface SdkObject {
+  id: string;
+  properties: Properties;
+  updatedAt?: Date;
+  archivedAt?: Date;
+}
+
+interface SdkBatchResponse {
+  results: BatchResultObject[];
+  errors?: BatchErrorObject[];
+}
+
+/** The slice of the SDK's per-object discovery (companies, contacts, deals) the connector uses. */
+interface ObjectApis {
+  basicApi: {
+    getPage(limit?: number, after?: string, properties?: string[], propertiesWithHistory?: string[], associations?: string[], archived?: boolean): Promise<{ results: SdkObject[]; paging?: { next?: { after?: string } } }>;
+    getPageWithHttpInfo(limit?: number): Promise<{ headers: Record<string, string> }>;
+  };
+  batchApi: {
+    upsert(input: unknown): Promise<SdkBatchResponse>;
+    update(input: unknown): Promise<SdkBatchResponse>;
+    archive(input: unknown): Promise<void>;
+  };
+  searchApi: {
+    doSearch(request: unknown): Promise<{ total: number; results: SdkObject[]; paging?: { next?: { after?: string } } }>;
+  };
+}
+
+interface AssociationApis {
+  batchApi: {
+    getPage(from: string, to: string, input: unknown): Promise<{ results: { from: { id: string }; to: { toObjectId: string | number }[] }[]; errors?: BatchErrorObject[] }>;
+    createDefault(from: string, to: string, input: unknown): Promise<{ errors?: BatchErrorObject[] }>;
+  };
+}
+
+export class HubSpotConnector implements Connector {
+  readonly system = 'hubspot';
+  private readonly objects: Record<string, ObjectApis>;
+  private readonly associations: AssociationApis;
+  private readonly properties: { coreApi: { getAll(objectType: string): Promise<{ results: HubSpotProperty[] }> } };
+  private readonly policy: RetryPolicy;
+
+  constructor(config: HubSpotConfig, private readonly options: HubSpotConnectorOptions = {}) {
+    // numberOfApiCallRetries stays 0: retries are ours (see calls.ts). The SDK installs decorators
+    // through a process-wide singleton when the API objects are built, so build them right away.
+    const client = new Client({ accessToken: config.accessToken, basePath: config.basePath, numberOfApiCallRetries: 0 });
+    const crm = client.crm;
+    this.objects = {
+      companies: crm.companies as unknown as ObjectApis,
+      contacts: crm.contacts as unknown as ObjectApis,
+      deals: crm.deals as unknown as ObjectApis,
+    };
+    this.associations = crm.associations.v4 as unknown as AssociationApis;
+    this.properties = crm.properties as unknown as HubSpotConnector['properties'];
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  }
+
+  maxBatchSize(): number {
+    return HUBSPOT_BATCH_LIMIT;
+  }
+
+  async check(): Promise<CheckResult> {
+    try {
+      const info = await this.call(() => this.apis('companies').basicApi.getPageWithHttpInfo(1));
+      const daily = info.headers['x-hubspot-ratelimit-daily'];
+      const remaining = info.headers['x-hubspot-ratelimit-daily-remaining'];
+      const details: Record<string, string> = {};
+      if (daily && remaining) details.apiUsage = `${Number(daily) - Number(remaining)}/${daily}`;
+      return { ok: true, message: 'Connected to HubSpot', details };
+    } catch (error) {
+      return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async discover(): Promise<ObjectSpec[]> {
+    const specs: ObjectSpec[] = [];
+    for (const known of HUBSPOT_OBJECTS) {
+      const { results } = await this.call(() => this.properties.coreApi.getAll(known.name));
+      specs.push(specFromProperties(known, results));
+    }
+    return specs;
+  }
+
+  async *read(object: string, options: ReadOptions): AsyncIterable<Page> {
+    const spec = hubspotObject(object);
+    const apis = this.apis(object);
+    const wantsCompany = object === 'deals' && options.fields.includes(DEAL_COMPANY_FIELD);
+    const properties = [...new Set([...options.fields.filter((f) => !f.startsWith('associations.')), spec.idField, spec.modifiedField])];
+    const limit = Math.max(1, Math.min(options.pageSize ?? SEARCH_PAGE_LIMIT, SEARCH_PAGE_LIMIT));
+    let start: SearchStart | null = startFromCursor(options.cursor, options.lookbackMs);
+    const since = start?.modifiedMs ?? -Infinity;
+    let cursor: Cursor | null = options.cursor;
+    let after = 0;
+    for (;;) {
+      if (mustRepartition(after, limit)) {
+        // The next page would pass the 10,000-result cap: a new query from the last record seen.
+        if (!cursor) throw new Error('cannot partition a search before any record was read');
+        start = { modifiedMs: Date.parse(cursor.modifiedAt), id: cursor.id };
+        after = 0;
+      }
+      const request = {
+        filterGroups: filterGroupsFrom(spec, start),
+        sorts: [{ propertyName: spec.modifiedField, direction: 'ASCENDING' }],
+        properties,
+        limit,
+        after: String(after),
+      };
+      const res = await this.call(() => apis.searchApi.doSearch(request));
+      if (res.results.length === 0) break;
+      const records = res.results.map((r) => toSourceRecord(spec, r, false));
+      if (wantsCompany) await this.fillDealCompanies(records);
+      const last = records[records.length - 1];
+      cursor = { modifiedAt: last.modifiedAt, id: last.id };
+      yield { records, cursor };
+      const next = res.paging?.next?.after;
+      if (!next) break;
+      after = Number(next);
+    }
+    if (options.includeDeleted) yield* this.readArchived(object, properties, since, cursor);
+  }
+
+  /** Archived records never appear in search; the list API returns them with archived=true. */
+  private async *readArchived(object: string, properties: string[], sinceMs: number, cursor: Cursor | null): AsyncIterable<Page> {
+    const spec = hubspotObject(object);
+    const apis = this.apis(object);
+    let after: string | undefined;
+    do {
+      const res = await this.call(() => apis.basicApi.getPage(LIST_PAGE_LIMIT, after, properties, undefined, undefined, true));
+      const records = res.results
+        .filter((r) => (r.archivedAt?.getTime() ?? Infinity) >= sinceMs)
+        .map((r) => toSourceRecord(spec, r, true));
+      if (records.length > 0) yield { records, cursor };
+      after = res.paging?.next?.after;
+    } while (after);
+  }
+
+  /** Fills `associations.companies` with the first associated company, one v4 batch read per page. */
+  private async fillDealCompanies(records: SourceRecord[]): Promise<void> {
+    const res = await this.call(() => this.associations.batchApi.getPage('deals', 'companies', { inputs: records.map((r) => ({ id: r.id })) }));
+    const company = new Map<string, string>();
+    for (const r of res.results) if (r.to.length > 0) company.set(String(r.from.id), String(r.to[0].toObjectId));
+    for (const rec of records) rec.fields[DEAL_COMPANY_FIELD] = company.get(rec.id) ?? null;
+  }
+
+  async write(object: string, ops: WriteOp[]): Promise<WriteResult[]> {
+    const spec = hubspotObject(object);
+    const apis = this.apis(object);
+    const outcome = new Map<string, WriteResult>();
+    for (let i = 0; i < ops.length; i += HUBSPOT_BATCH_LIMIT) {
+      const chunk = ops.slice(i, i + HUBSPOT_BATCH_LIMIT);
+      const updates = chunk.filter((op) => op.externalId);
+      const upserts = chunk.filter((op) => !op.externalId);
+      const results: WriteResult[] = [];
+      if (updates.length > 0) {
+        const inputs = updates.map((op) => ({ id: op.externalId!, properties: { ...toProperties(op.fields), [spec.upsertKeyField!]: op.key }, objectWriteTraceId: op.key }));
+        const refs = updates.map((op) => ({ key: op.key, traceId: op.key, id: op.externalId! }));
+        results.push(...await this.batchWrite(refs, () => apis.batchApi.update({ inputs }), (r) => r.id));
+      }
+      if (upserts.length > 0) {
+        const inputs = upserts.map((op) => ({ id: op.key, idProperty: spec.upsertKeyField!, properties: toProperties(op.fields), objectWriteTraceId: op.key }));
+        const refs = upserts.map((op) => ({ key: op.key, traceId: op.key, id: op.key }));
+        results.push(...await this.batchWrite(refs, () => apis.batchApi.upsert({ inputs }), (r) => r.properties?.[spec.upsertKeyField!] ?? undefined));
+      }
+      if (object === 'deals') await this.writeDealCompanies(chunk, results);
+      for (const r of results) outcome.set(r.key, r);
+    }
+    return ops.map((op) => outcome.get(op.key)!);
+  }
+
+  private async batchWrite(refs: BatchInputRef[], send: () => Promise<SdkBatchResponse>, resultKey: (r: BatchResultObject) => string | undefined): Promise<WriteResult[]> {
+    try {
+      const res = await this.call(send);
+      return matchWriteResults(refs, res.results, res.errors ?? [], resultKey);
+    } catch (error) {
+      // The whole call was refused (bad input shape, non-unique idProperty...): every record fails with that reason.
+      if (!(error instanceof HubSpotRequestError)) throw error;
+      const { error: reason } = writeErrorOf(error.body);
+      return failAll(refs.map((r) => r.key), reason, false);
+    }
+  }
+
+  /** Writes each written deal's company as the default association, one v4 batch call per chunk. */
+  private async writeDealCompanies(ops: WriteOp[], results: WriteResult[]): Promise<void> {
+    const wanted = new Map(ops.map((op) => [op.key, op.fields[DEAL_COMPANY_FIELD]]));
+    const pairs: { key: string; dealId: string; companyId: string }[] = [];
+    for (const r of results) {
+      const company = wanted.get(r.key);
+      if (r.ok && company !== undefined && company !== null && company !== '') pairs.push({ key: r.key, dealId: r.externalId, companyId: String(company) });
+    }
+    if (pairs.length === 0) return;
+    let errors: BatchErrorObject[];
+    try {
+      const res = await this.call(() => this.associations.batchApi.createDefault('deals', 'companies', {
+        inputs: pairs.map((p) => ({ from: { id: p.dealId }, to: { id: p.companyId } })),
+      }));
+      errors = res.errors ?? [];
+    } catch (error) {
+      if (!(error instanceof HubSpotRequestError)) throw error;
+      errors = [{ ...error.body, context: { fromObjectId: pairs.map((p) => p.dealId) } }];
+    }
+    const keyOfDeal = new Map(pairs.map((p) => [p.dealId, p.key]));
+    for (const e of errors) {
+      const { error, retryable } = writeErrorOf(e);
+      for (const dealId of e.context?.fromObjectId ?? []) {
+        const key = keyOfDeal.get(dealId);
+        const at = results.findIndex((r) => r.key === key);
+        if (at >= 0) results[at] = { key: key!, ok: false, retryable, error: { ...error, fields: [DEAL_COMPANY_FIELD] } };
+      }
+    }
+  }
+
+  async delete(object: string, ops: DeleteOp[]): Promise<WriteResult[]> {
+    const apis = this.apis(object);
+    const results: WriteResult[] = [];
+    for (let i = 0; i < ops.length; i += HUBSPOT_BATCH_LIMIT) {
+      const chunk = ops.slice(i, i + HUBSPOT_BATCH_LIMIT);
+      try {
+        await this.call(() => apis.batchApi.archive({ inputs: chunk.map((op) => ({ id: op.externalId })) }));
+        results.push(...chunk.map((op): WriteResult => ({ key: op.key, ok: true, externalId: op.externalId, created: false })));
+      } catch (error) {
+        if (!(error instanceof HubSpotRequestError)) throw error;
+        results.push(...failAll(chunk.map((op) => op.key), writeErrorOf(error.body).error, false));
+      }
+    }
+    return results;
+  }
+
+  private apis(object: string): ObjectApis {
+    const apis = this.objects[object];
+    if (!apis) throw new Error(`unknown HubSpot object "${object}"`);
+    return apis;
+  }
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return callWithRetries(fn, this.policy, this.options.sleep);
+  }
+}
+
+export function createHubSpotConnector(config: HubSpotConfig, options?: HubSpotConnectorOptions): HubSpotConnector {
+  return new HubSpotConnector(config, options);
+}
+
+function toSourceRecord(spec: ObjectSpec, r: SdkObject, deleted: boolean): SourceRecord {
+  const modified = deleted && r.archivedAt ? r.archivedAt.toISOString() : toIsoInstant(r.properties[spec.modifiedField] ?? r.updatedAt?.toISOString());
+  return { id: r.id, modifiedAt: modified, deleted, fields: { ...r.properties } };
+}
+
+/** Every property value is a string on HubSpot's wire; an empty string clears a value. */
+export function toProperties(fields: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (name.startsWith('associations.')) continue;
+    out[name] = toWireValue(value);
+  }
+  return out;
+}
+
+function toWireValue(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  return JSON.stringify(value);
+}
+
+interface HubSpotProperty {
+  name: string;
+  label?: string;
+  type: string;
+  fieldType: string;
+  hasUniqueValue?: boolean;
+  calculated?: boolean;
+  options?: { value: string }[];
+  modificationMetadata?: { readOnlyValue?: boolean };
+}
+
+function fieldType(p: HubSpotProperty): FieldType {
+  switch (p.type) {
+    case 'number': return 'number';
+    case 'datetime': return 'datetime';
+    case 'date': return 'date';
+    case 'bool': return 'boolean';
+    case 'enumeration': return p.fieldType === 'checkbox' ? 'multipicklist' : 'picklist';
+    default: return p.fieldType === 'textarea' ? 'text' : p.fieldType === 'phonenumber' ? 'phone' : 'string';
+  }
+}
+
+/**
+ * The portal's properties as an ObjectSpec. Properties the descriptor knows keep its richer type
+ * (email, url, reference, the id); the portal's option lists win, since admins edit them.
+ */
+export function specFromProperties(known: ObjectSpec, properties: HubSpotProperty[]): ObjectSpec {
+  const described = new Map(known.fields.map((f) => [f.name, f]));
+  const fields: FieldSpec[] = properties.map((p) => {
+    const writable = !(p.modificationMetadata?.readOnlyValue ?? false) && !p.calculated;
+    const live: FieldSpec = {
+      name: p.name, type: fieldType(p), label: p.label, nillable: true, createable: writable, updateable: writable,
+      ...(p.hasUniqueValue ? { externalId: true } : {}),
+      ...(p.options && p.options.length > 0 ? { picklistValues: p.options.map((o) => o.value) } : {}),
+    };
+    const d = described.get(p.name);
+    return d ? { ...d, label: live.label ?? d.label, ...(live.picklistValues ? { picklistValues: live.picklistValues } : {}) } : live;
+  });
+  const names = new Set(fields.map((f) => f.name));
+  for (const f of known.fields) if (!names.has(f.name) && f.name.startsWith('associations.')) fields.push(f);
+  return { ...known, fields };
+}
