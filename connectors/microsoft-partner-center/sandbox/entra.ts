@@ -1,0 +1,75 @@
+import { generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+
+/**
+ * The sandbox's Entra ID: issues client-credentials access tokens as RS256 JWTs signed with a
+ * key made at start, and checks them on API calls against the sandbox clock.
+ */
+export const PARTNER_CENTER_AUDIENCE = 'https://api.partner.microsoft.com';
+
+export interface TokenClaims {
+  aud: string;
+  iss: string;
+  tid: string;
+  appid: string;
+  azp: string;
+  sub: string;
+  oid: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  ver: '2.0';
+}
+
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: string };
+
+export class TokenIssuer {
+  readonly kid = randomBytes(8).toString('hex');
+  private readonly privateKey: KeyObject;
+  private readonly publicKey: KeyObject;
+
+  constructor(private readonly tenantId: string, private readonly issuer: string) {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.privateKey = pair.privateKey;
+    this.publicKey = pair.publicKey;
+  }
+
+  issue(clientId: string, audience: string, nowMs: number, lifetimeSec: number): string {
+    const iat = Math.floor(nowMs / 1000);
+    const claims: TokenClaims = {
+      aud: audience, iss: this.issuer, tid: this.tenantId, appid: clientId, azp: clientId,
+      sub: clientId, oid: clientId, iat, nbf: iat, exp: iat + lifetimeSec, ver: '2.0',
+    };
+    const head = b64(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: this.kid }));
+    const body = b64(JSON.stringify(claims));
+    const signature = sign('sha256', Buffer.from(`${head}.${body}`), this.privateKey).toString('base64url');
+    return `${head}.${body}.${signature}`;
+  }
+
+  check(token: string, audience: string, nowMs: number): TokenCheck {
+    const parts = token.split('.');
+    if (parts.length !== 3) return { ok: false, reason: 'The access token is malformed' };
+    const [head, body, signature] = parts;
+    if (!verify('sha256', Buffer.from(`${head}.${body}`), this.publicKey, Buffer.from(signature, 'base64url'))) {
+      return { ok: false, reason: 'The access token signature is invalid' };
+    }
+    let claims: TokenClaims;
+    try {
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenClaims;
+    } catch {
+      return { ok: false, reason: 'The access token is malformed' };
+    }
+    if (claims.aud !== audience) return { ok: false, reason: `The access token is for ${claims.aud}, not ${audience}` };
+    if (claims.tid !== this.tenantId) return { ok: false, reason: 'The access token is for another tenant' };
+    if (claims.exp * 1000 <= nowMs) return { ok: false, reason: 'The access token has expired' };
+    return { ok: true, claims };
+  }
+
+  /** The signing key as a JWKS document, as Entra publishes it at `jwks_uri`. */
+  jwks(): { keys: Record<string, unknown>[] } {
+    return { keys: [{ ...this.publicKey.export({ format: 'jwk' }), kid: this.kid, use: 'sig', alg: 'RS256' }] };
+  }
+}
+
+function b64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
+}
