@@ -1,0 +1,426 @@
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import { ClientSecretCredential, type AccessToken } from '@azure/identity';
+import type { Logger } from 'pino';
+import { log, redactText } from '../../src/runtime/log.js';
+import { applyJsonPatch, toJsonPatch, type DeepPartial, type JsonPatchOp } from './json-patch.js';
+import type { Referral, ReferralDirection, ReferralInput, ReferralQualification, ReferralStatus, ReferralSubstatus, ReferralType } from './referral.js';
+import { validateReferral, validateReferralUpdate, type FieldError } from './validate.js';
+
+/**
+ * Partner Center co-sell referrals client. Tokens come from Microsoft Entra ID through the
+ * unmodified @azure/identity ClientSecretCredential; API calls go over node:https with the same
+ * trust settings. Point both at the sandbox by setting authorityHost and apiBaseUrl to its URL
+ * and caPem to its CA.
+ */
+export interface MicrosoftPartnerCenterConfig {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Entra ID authority host. Default https://login.microsoftonline.com. */
+  authorityHost?: string;
+  /** Partner Center API. Default https://api.partner.microsoft.com. */
+  apiBaseUrl?: string;
+  /** An extra CA (PEM text) to trust besides the system's, e.g. the sandbox CA. */
+  caPem?: string;
+}
+
+export interface MicrosoftPartnerCenterClientOptions {
+  /** Default https://api.partner.microsoft.com/.default. */
+  scope?: string;
+  /** Retries of a throttled (429), failed (5xx) or timed-out call. Default 4. */
+  maxRetries?: number;
+  /** Per-call timeout. Default 30 s. */
+  timeoutMs?: number;
+  /** First backoff step for 5xx and timeouts; doubles each retry, with jitter. Default 250 ms. */
+  backoffBaseMs?: number;
+  maxBackoffMs?: number;
+  /** Longest Retry-After we wait in-process; longer ones fail as retryable for the caller to schedule. Default 60 s. */
+  maxRetryAfterMs?: number;
+  logger?: Logger;
+}
+
+export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+export const DEFAULT_API_BASE_URL = 'https://api.partner.microsoft.com';
+export const PARTNER_CENTER_SCOPE = 'https://api.partner.microsoft.com/.default';
+const REFERRALS = '/v1.0/engagements/referrals';
+
+/** A failed call, in plain terms: Partner Center's code, its message and the fields it names. */
+export interface PartnerCenterErrorInfo {
+  code: string;
+  message: string;
+  fields: string[];
+}
+
+export class PartnerCenterError extends Error implements PartnerCenterErrorInfo {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly fields: string[] = [],
+    /** HTTP status, when the error came from a response. */
+    readonly status?: number,
+    /** Worth trying again later as is (throttled, 5xx, network). */
+    readonly retryable = false,
+    readonly details: FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'PartnerCenterError';
+  }
+
+  toJSON(): PartnerCenterErrorInfo {
+    return { code: this.code, message: this.message, fields: this.fields };
+  }
+}
+
+export interface ReferralWithETag {
+  referral: Referral;
+  etag: string;
+}
+
+/** Filter for listing referrals; the fields are ANDed, a list of values is ORed. */
+export interface ReferralFilter {
+  status?: ReferralStatus | ReferralStatus[];
+  substatus?: ReferralSubstatus | ReferralSubstatus[];
+  type?: ReferralType;
+  direction?: ReferralDirection;
+  qualification?: ReferralQualification;
+  externalReferenceId?: string;
+  /** Only referrals changed strictly after this ISO instant (incremental sync). */
+  updatedAfter?: string;
+  /** An extra raw OData condition, ANDed with the rest. */
+  odata?: string;
+  /** Page size ($top). */
+  pageSize?: number;
+}
+
+/** Builds the OData `$filter` for a ReferralFilter; undefined when it filters nothing. */
+export function toODataFilter(filter: ReferralFilter): string | undefined {
+  const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+  const parts: string[] = [];
+  const fields = ['status', 'substatus', 'type', 'direction', 'qualification', 'externalReferenceId'] as const;
+  for (const field of fields) {
+    const value = filter[field];
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    if (values.length === 0) continue;
+    const terms = values.map((v) => `${field} eq ${quote(v)}`);
+    parts.push(terms.length === 1 ? terms[0] : `(${terms.join(' or ')})`);
+  }
+  if (filter.updatedAfter !== undefined) {
+    const instant = new Date(filter.updatedAfter);
+    if (Number.isNaN(instant.getTime())) throw new PartnerCenterError('InvalidInput', `updatedAfter is not an instant: "${filter.updatedAfter}"`, ['updatedAfter']);
+    parts.push(`updatedDateTime gt ${instant.toISOString()}`);
+  }
+  if (filter.odata) parts.push(`(${filter.odata})`);
+  return parts.length > 0 ? parts.join(' and ') : undefined;
+}
+
+interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+}
+
+export class MicrosoftPartnerCenterClient {
+  private credential: ClientSecretCredential;
+  private token: { value: string; refreshAt: number } | undefined;
+  private tokenInFlight: Promise<string> | undefined;
+  private readonly agent: http.Agent;
+  private readonly apiBase: URL;
+  private readonly logger: Logger;
+  private readonly options: Required<Omit<MicrosoftPartnerCenterClientOptions, 'logger'>>;
+
+  constructor(private readonly config: MicrosoftPartnerCenterConfig, options: MicrosoftPartnerCenterClientOptions = {}) {
+    this.options = {
+      scope: options.scope ?? PARTNER_CENTER_SCOPE,
+      maxRetries: options.maxRetries ?? 4,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      backoffBaseMs: options.backoffBaseMs ?? 250,
+      maxBackoffMs: options.maxBackoffMs ?? 8_000,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+    };
+    this.logger = (options.logger ?? log()).child({ system: 'microsoft-partner-center' });
+    this.apiBase = new URL(config.apiBaseUrl ?? DEFAULT_API_BASE_URL);
+    // Setting `ca` replaces the default trust store, so the system roots go along with the extra CA.
+    const ca = config.caPem ? [...tls.rootCertificates, config.caPem] : undefined;
+    this.agent = this.apiBase.protocol === 'https:' ? new https.Agent({ keepAlive: true, ca }) : new http.Agent({ keepAlive: true });
+    this.credential = this.newCredential();
+  }
+
+  /**
+   * Creates a referral once per idempotency key. Partner Center has no idempotency header, so the
+   * key is stored as the referral's externalReferenceId and looked up before every POST: a retry
+   * after a lost response, a crash between POST and recording the id, or a replayed workflow
+   * activity finds the referral made the first time instead of making a second. Callers run one
+   * create per key at a time (a workflow per opportunity does), since two concurrent first
+   * creates could both miss the lookup.
+   */
+  async createReferral(payload: ReferralInput, idempotencyKey: string): Promise<ReferralWithETag & { created: boolean }> {
+    if (!idempotencyKey) throw new PartnerCenterError('InvalidInput', 'an idempotency key is required', ['externalReferenceId']);
+    if (payload.externalReferenceId !== undefined && payload.externalReferenceId !== idempotencyKey) {
+      throw new PartnerCenterError('InvalidInput', 'externalReferenceId carries the idempotency key: leave it empty or equal to the key', ['externalReferenceId']);
+    }
+    const body: ReferralInput = { ...payload, externalReferenceId: idempotencyKey };
+    const errors = validateReferral(body);
+    if (errors.length > 0) throw invalidInput(errors);
+
+    for (let attempt = 0; ; attempt++) {
+      const existing = await this.findByExternalReference(idempotencyKey);
+      if (existing) {
+        const { referral, etag } = await this.getReferral(existing.id);
+        return { referral, etag, created: false };
+      }
+      let failure: PartnerCenterError;
+      let waitMs: number | undefined;
+      try {
+        // Not retried blindly: a retry goes through the lookup again.
+        const res = await this.call('POST', REFERRALS, { body, retry: false });
+        if (res.status === 200 || res.status === 201) return { referral: res.body as Referral, etag: etagOf(res), created: true };
+        failure = errorFrom(res);
+        waitMs = retryAfterMs(res);
+      } catch (error) {
+        if (!(error instanceof PartnerCenterError)) throw error;
+        failure = error;
+      }
+      if (!failure.retryable || attempt >= this.options.maxRetries) throw failure;
+      const wait = waitMs ?? this.backoff(attempt);
+      if (wait > this.options.maxRetryAfterMs) throw failure;
+      this.logger.debug({ op: 'createReferral', code: failure.code, attempt, waitMs: wait }, 'create failed, retrying after a fresh lookup');
+      await sleep(wait);
+    }
+  }
+
+  async getReferral(id: string): Promise<ReferralWithETag> {
+    const res = await this.call('GET', `${REFERRALS}/${encodeURIComponent(id)}`);
+    if (res.status !== 200) throw errorFrom(res);
+    return { referral: res.body as Referral, etag: etagOf(res) };
+  }
+
+  /**
+   * Applies `patch` (a partial referral; nested objects merge, arrays replace) with optimistic
+   * concurrency. `base` is the version the change was computed from; without it the current one
+   * is read first. On 412 (someone, usually Microsoft, changed it meanwhile) the referral is
+   * re-read and the patch re-applied once; a second 412 fails as PreconditionFailed.
+   */
+  async updateReferral(id: string, patch: DeepPartial<Referral>, base?: ReferralWithETag): Promise<ReferralWithETag & { retried: boolean }> {
+    let current = base ?? (await this.getReferral(id));
+    for (let round = 0; ; round++) {
+      const ops = toJsonPatch(current.referral, patch as Record<string, unknown>);
+      if (ops.length === 0) return { ...current, retried: round > 0 };
+      this.checkUpdate(current.referral, ops);
+      const res = await this.call('PATCH', `${REFERRALS}/${encodeURIComponent(id)}`, {
+        body: ops,
+        headers: { 'If-Match': current.etag, Prefer: 'return=representation' },
+      });
+      if (res.status === 200) return { referral: res.body as Referral, etag: etagOf(res), retried: round > 0 };
+      if (res.status === 204) return { ...(await this.getReferral(id)), retried: round > 0 };
+      if (res.status === 412 && round === 0) {
+        this.logger.debug({ op: 'updateReferral', id }, 'ETag was stale, re-reading and re-applying');
+        current = await this.getReferral(id);
+        continue;
+      }
+      throw errorFrom(res);
+    }
+  }
+
+  /** Pages of referrals matching the filter, following @odata.nextLink. */
+  async *listReferralPages(filter: ReferralFilter = {}): AsyncIterable<Referral[]> {
+    const query = new URLSearchParams();
+    const odata = toODataFilter(filter);
+    if (odata) query.set('$filter', odata);
+    if (filter.pageSize !== undefined) query.set('$top', String(filter.pageSize));
+    let next: string | undefined = `${REFERRALS}${query.size > 0 ? `?${query.toString()}` : ''}`;
+    while (next) {
+      const res = await this.call('GET', next);
+      if (res.status !== 200) throw errorFrom(res);
+      const body = res.body as { value?: Referral[]; '@odata.nextLink'?: string };
+      yield body.value ?? [];
+      next = body['@odata.nextLink'];
+    }
+  }
+
+  /** Every referral matching the filter, one at a time, fetching pages as needed. */
+  async *listReferrals(filter: ReferralFilter = {}): AsyncIterable<Referral> {
+    for await (const page of this.listReferralPages(filter)) yield* page;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async findByExternalReference(key: string): Promise<Referral | undefined> {
+    for await (const page of this.listReferralPages({ externalReferenceId: key, pageSize: 1 })) return page[0];
+    return undefined;
+  }
+
+  /** Pre-checks an update against the rule table so a bad change costs no call. */
+  private checkUpdate(before: Referral, ops: JsonPatchOp[]): void {
+    const after = applyJsonPatch(before, ops);
+    const errors = validateReferralUpdate(before, after, 'partner');
+    if (errors.length === 0) return;
+    const transition = errors.find((e) => e.code === 'InvalidStateTransition');
+    if (transition) throw new PartnerCenterError('InvalidStateTransition', transition.message, [transition.field], undefined, false, errors);
+    throw invalidInput(errors);
+  }
+
+  /**
+   * One API call with the retry policy: a 401 gets a fresh token once; 429 waits Retry-After;
+   * 5xx and network failures back off exponentially. With retry false only the 401 renewal applies.
+   */
+  private async call(
+    method: string,
+    pathOrUrl: string,
+    opts: { body?: unknown; headers?: Record<string, string>; retry?: boolean } = {},
+  ): Promise<HttpResult> {
+    const url = new URL(pathOrUrl, this.apiBase);
+    if (url.origin !== this.apiBase.origin) {
+      // A nextLink elsewhere would carry our bearer token to a host we were not configured for.
+      throw new PartnerCenterError('UnexpectedLink', `refusing to call ${url.origin}: not the configured API host`);
+    }
+    const retry = opts.retry ?? true;
+    let renewed = false;
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.accessToken();
+      let res: HttpResult;
+      try {
+        res = await this.send(method, url, token, opts.body, opts.headers);
+      } catch (error) {
+        const failure = new PartnerCenterError('NetworkError', redactText((error as Error).message), [], undefined, true);
+        if (!retry || attempt >= this.options.maxRetries) throw failure;
+        const wait = this.backoff(attempt);
+        this.logger.debug({ method, path: url.pathname, error: failure.message, attempt, waitMs: wait }, 'call failed, retrying');
+        await sleep(wait);
+        continue;
+      }
+      if (res.status === 401 && !renewed) {
+        // Expired or revoked early: MSAL would hand back its cached token, so start a new credential.
+        renewed = true;
+        attempt--;
+        this.renewCredential();
+        this.logger.debug({ method, path: url.pathname }, 'access token refused, acquiring a new one');
+        continue;
+      }
+      const throttled = res.status === 429;
+      if (!retry || !(throttled || res.status >= 500) || attempt >= this.options.maxRetries) return res;
+      const wait = (throttled ? retryAfterMs(res) : undefined) ?? this.backoff(attempt);
+      if (wait > this.options.maxRetryAfterMs) return res;
+      this.logger.debug({ method, path: url.pathname, status: res.status, attempt, waitMs: wait }, 'call throttled or failed, retrying');
+      await sleep(wait);
+    }
+  }
+
+  private send(method: string, url: URL, token: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(url, {
+        method,
+        agent: this.agent,
+        headers: {
+          Accept: 'application/json',
+          Authorization: `Bearer ${token}`,
+          'MS-CorrelationId': crypto.randomUUID(),
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+          ...headers,
+        },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          if (text && /json/i.test(res.headers['content-type'] ?? '')) {
+            try { parsed = JSON.parse(text); } catch { /* keep the text */ }
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? parsed : undefined });
+        });
+      });
+      req.setTimeout(this.options.timeoutMs, () => req.destroy(new Error(`${method} ${url.pathname} timed out after ${this.options.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  private async accessToken(): Promise<string> {
+    if (this.token && Date.now() < this.token.refreshAt) return this.token.value;
+    // Concurrent calls share one token request.
+    this.tokenInFlight ??= this.fetchToken().finally(() => { this.tokenInFlight = undefined; });
+    return this.tokenInFlight;
+  }
+
+  private async fetchToken(): Promise<string> {
+    let token: AccessToken | null;
+    try {
+      token = await this.credential.getToken(this.options.scope);
+    } catch (error) {
+      throw new PartnerCenterError('AuthenticationFailed', redactText((error as Error).message), [], undefined, false);
+    }
+    if (!token) throw new PartnerCenterError('AuthenticationFailed', 'Entra ID returned no access token');
+    const now = Date.now();
+    // Renew a little before expiry: a tenth of the lifetime, at most a minute.
+    const margin = Math.min(60_000, Math.max(0, (token.expiresOnTimestamp - now) / 10));
+    this.token = { value: token.token, refreshAt: token.refreshAfterTimestamp ?? token.expiresOnTimestamp - margin };
+    return token.token;
+  }
+
+  private renewCredential(): void {
+    this.token = undefined;
+    this.credential = this.newCredential();
+  }
+
+  private newCredential(): ClientSecretCredential {
+    const { tenantId, clientId, clientSecret, authorityHost, caPem } = this.config;
+    return new ClientSecretCredential(tenantId, clientId, clientSecret, {
+      authorityHost: authorityHost ?? DEFAULT_AUTHORITY_HOST,
+      // Instance discovery asks login.microsoftonline.com about the authority; a sovereign cloud
+      // or the sandbox is not in its list, so the authority is trusted as configured.
+      disableInstanceDiscovery: authorityHost !== undefined && authorityHost !== DEFAULT_AUTHORITY_HOST,
+      ...(caPem ? { tlsOptions: { ca: [...tls.rootCertificates, caPem] } } : {}),
+    });
+  }
+
+  private backoff(attempt: number): number {
+    const step = Math.min(this.options.maxBackoffMs, this.options.backoffBaseMs * 2 ** attempt);
+    return Math.round(step / 2 + Math.random() * (step / 2));
+  }
+}
+
+function etagOf(res: HttpResult): string {
+  const etag = res.headers.etag;
+  if (!etag) throw new PartnerCenterError('MissingETag', 'the response carried no ETag', [], res.status);
+  return etag;
+}
+
+/** Retry-After in seconds or as an HTTP date. */
+export function retryAfterMs(res: { headers: http.IncomingHttpHeaders }, now = Date.now()): number | undefined {
+  const value = res.headers['retry-after'];
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Turns a Partner Center error response into a PartnerCenterError. */
+export function errorFrom(res: HttpResult): PartnerCenterError {
+  const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as { code?: unknown; description?: unknown; message?: unknown; data?: unknown };
+  const details = Array.isArray(body.data) ? (body.data as FieldError[]).filter((d) => typeof d?.field === 'string') : [];
+  const code = body.code !== undefined ? String(body.code) : `Http${res.status}`;
+  const message = String(body.description ?? body.message ?? (typeof res.body === 'string' && res.body ? res.body : `HTTP ${res.status}`));
+  const retryable = res.status === 429 || res.status >= 500;
+  return new PartnerCenterError(code, redactText(message), [...new Set(details.map((d) => d.field))], res.status, retryable, details);
+}
+
+function invalidInput(errors: FieldError[]): PartnerCenterError {
+  return new PartnerCenterError(
+    'InvalidInput',
+    `The referral is invalid: ${errors.map((e) => e.message).join('; ')}`,
+    [...new Set(errors.map((e) => e.field))], undefined, false, errors,
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
