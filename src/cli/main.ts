@@ -1,20 +1,13 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { registerCommands } from './commands/index.js';
+import { CommanderError } from 'commander';
 import { EXIT } from './exit.js';
-
-const program = new Command('ecosync')
-  .description('Integration hub for partner ecosystems: CRM, ERP and cloud marketplaces kept in step')
-  .showHelpAfterError()
-  .exitOverride();
-
-registerCommands(program);
+import { buildProgram } from './program.js';
 
 try {
-  await program.parseAsync(process.argv);
+  await buildProgram().parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    // --help and --version exit through here with code 0.
+    // --help and --version exit through here with code 0; anything else is a usage error.
     process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
   }
   console.error(`ecosync: ${error instanceof Error ? error.message : String(error)}`);

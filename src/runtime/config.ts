@@ -103,9 +103,14 @@ export function loadConfig(options: { file?: string; env?: Env; cwd?: string } =
   const parsed = Config.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      const p = issue.path.map(String).join('.');
-      const where = fromEnv.has(p) ? `environment ${envName(p)}` : file && doc ? `${file}:${positionOf(doc, lines, issue.path)}` : 'configuration';
-      problems.push(`${where}: ${p ? `${p}: ` : ''}${issue.message}`);
+      // An unknown key is reported at the key itself, one problem per key.
+      const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      for (const issuePath of paths) {
+        const p = issuePath.map(String).join('.');
+        const where = fromEnv.has(p) ? `environment ${envName(p)}` : file && doc ? `${file}:${positionOf(doc, lines, issuePath, issue.code === 'unrecognized_keys')}` : 'configuration';
+        const reason = issue.code === 'unrecognized_keys' ? `unknown key (known: ${knownKeys(issue.path).join(', ')})` : issue.message;
+        problems.push(`${where}: ${p ? `${p}: ` : ''}${reason}`);
+      }
     }
     throw new ConfigError(problems);
   }
@@ -123,15 +128,32 @@ function setPath(target: Record<string, unknown>, keyPath: string[], value: unkn
   node[keyPath[keyPath.length - 1]] = value;
 }
 
-/** line:col of the deepest YAML node along `keyPath` (the key itself when the value is missing). */
-function positionOf(doc: Document, lines: LineCounter, keyPath: PropertyKey[]): string {
+/** The keys the schema knows at a path, for "unknown key" messages. */
+function knownKeys(keyPath: PropertyKey[]): string[] {
+  let schema: z.ZodType = Config;
+  for (const key of keyPath) {
+    const inner = (schema as unknown as { unwrap?: () => z.ZodType }).unwrap?.() ?? schema;
+    const shape = (inner as unknown as { shape?: Record<string, z.ZodType> }).shape;
+    if (!shape?.[String(key)]) return [];
+    schema = shape[String(key)];
+  }
+  const inner = (schema as unknown as { unwrap?: () => z.ZodType }).unwrap?.() ?? schema;
+  return Object.keys((inner as unknown as { shape?: Record<string, unknown> }).shape ?? {});
+}
+
+/**
+ * line:col of the YAML node along `keyPath`: its value, or the key itself when `atKey` (an
+ * unknown key) or when the value is missing.
+ */
+function positionOf(doc: Document, lines: LineCounter, keyPath: PropertyKey[], atKey = false): string {
   let node: unknown = doc.contents;
   let offset = 0;
-  for (const key of keyPath) {
+  for (const [i, key] of keyPath.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((item) => (item.key as { value?: unknown })?.value === key);
       if (!pair) break;
       offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
+      if (atKey && i === keyPath.length - 1) break;
       node = pair.value;
       offset = (node as { range?: [number] } | null)?.range?.[0] ?? offset;
     } else if (isSeq(node) && typeof key === 'number') {

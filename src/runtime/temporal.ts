@@ -10,7 +10,8 @@ import { ROOT } from './paths.js';
 
 /** Where the Temporal CLI is: TEMPORAL_CLI / config, our cached build in .tools/bin, or PATH. */
 export function findTemporalCli(configured?: string): string | undefined {
-  const candidates = [configured, process.env.TEMPORAL_CLI, path.join(ROOT, '.tools/bin/temporal'),
+  const cached = process.env.ECOSYNC_IGNORE_CACHED_TEMPORAL ? undefined : path.join(ROOT, '.tools/bin/temporal');
+  const candidates = [configured, process.env.TEMPORAL_CLI, cached,
     ...(process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => path.join(dir, 'temporal'))];
   return candidates.find((file) => file && isExecutable(file));
 }

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../runtime/config.js';
+import { createLogger, setLogger } from '../../runtime/log.js';
+import { startStack, type StackParts } from '../../runtime/stack.js';
+
+/**
+ * `ecosync up`: the whole hub on embedded defaults, in the foreground; Ctrl-C stops it all.
+ * `ecosync worker` and `ecosync api` run one part each against an existing Temporal and
+ * PostgreSQL: the production shape of docker-compose.yml.
+ */
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('start the hub: Temporal dev server + UI, worker, API, embedded database')
+    .action(() => runHub({ worker: true, api: true }));
+  program
+    .command('worker')
+    .description('run only the Temporal worker (production: TEMPORAL_ADDRESS and DATABASE_URL set)')
+    .action(() => runHub({ worker: true, api: false }));
+  program
+    .command('api')
+    .description('run only the HTTP API (production: TEMPORAL_ADDRESS and DATABASE_URL set)')
+    .action(() => runHub({ worker: false, api: true }));
+}
+
+async function runHub(parts: StackParts): Promise<void> {
+  const { config } = loadConfig();
+  const log = createLogger({ level: config.log.level });
+  setLogger(log);
+  const stack = await startStack(config, log, (what) => log.info(what), parts);
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    stopping ??= (async () => {
+      log.info({ signal }, 'stopping the hub');
+      await stack.stop();
+      log.info('stopped');
+      process.exit(0);
+    })();
+    return stopping;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+
+  const lines = [
+    '',
+    'ecosync is up',
+    `  Temporal UI   ${stack.uiUrl ?? '(external cluster)'}`,
+    `  Temporal      ${stack.temporalAddress}`,
+    stack.apiUrl ? `  API           ${stack.apiUrl}   (health: ${stack.apiUrl}/healthz, metrics: ${stack.apiUrl}/metrics)` : '  API           (not in this process)',
+    `  Worker        ${stack.worker ? `task queue ${config.temporal.taskQueue}` : '(not in this process)'}`,
+    `  Database      ${config.database.url ? 'PostgreSQL' : `PGlite in ${config.dataDir}/pglite`}`,
+    '',
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+  await new Promise(() => undefined);
+}

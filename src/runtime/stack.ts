@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/server.js';
+import { createHealthActivities } from '../activities/health.js';
+import { openStore, type Store } from '../store/index.js';
+import type { Config } from './config.js';
+import { ensureSecretKey } from './secret-key.js';
+import { bridgeTemporalLogs, findTemporalCli, startDevServer, type DevServer } from './temporal.js';
+import { startWorker, type RunningWorker } from './worker.js';
+
+export interface Stack {
+  temporalAddress: string;
+  uiUrl?: string;
+  apiUrl?: string;
+  worker?: RunningWorker;
+  store: Store;
+  client: Client;
+  stop(): Promise<void>;
+}
+
+export function storeOptions(config: Config) {
+  return config.database.url
+    ? { kind: 'postgres' as const, url: config.database.url, schema: config.database.schema }
+    : { kind: 'pglite' as const, dataDir: path.join(config.dataDir, 'pglite') };
+}
+
+/**
+ * Starts the hub: store, Temporal (embedded dev server unless an address is configured), the
+ * worker and the HTTP API. stop() takes everything down in reverse order; a part that failed
+ * to start stops the parts started before it, so nothing is left running.
+ */
+export interface StackParts {
+  worker: boolean;
+  api: boolean;
+}
+
+export async function startStack(config: Config, log: Logger, onProgress: (what: string) => void = () => undefined, parts: StackParts = { worker: true, api: true }): Promise<Stack> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((error) => log.warn({ err: error }, 'stopping a part of the hub failed'));
+    stops.length = 0;
+  };
+  try {
+    const secret = ensureSecretKey(config.dataDir);
+    process.env.ECOSYNC_SECRET_KEY = secret.key;
+    if (secret.source === 'generated') log.info({ file: path.join(config.dataDir, 'secret.key') }, 'generated the key that encrypts credentials at rest');
+
+    onProgress('opening the database');
+    const store = await openStore(storeOptions(config));
+    stops.push(() => store.close());
+
+    let devServer: DevServer | undefined;
+    let address = config.temporal.address;
+    if (!address) {
+      const cli = findTemporalCli(config.temporal.cli);
+      if (!cli) throw new Error('no Temporal CLI binary and no TEMPORAL_ADDRESS: run through ./ecosync up (it builds the CLI), or see ecosync doctor');
+      onProgress('starting the Temporal dev server');
+      devServer = await startDevServer({ cli, dataDir: config.dataDir, port: config.temporal.port, uiPort: config.temporal.uiPort, namespace: config.temporal.namespace, log });
+      stops.push(() => devServer!.stop());
+      address = devServer.address;
+    }
+
+    bridgeTemporalLogs(log);
+    let worker: RunningWorker | undefined;
+    if (parts.worker) {
+      onProgress('starting the worker');
+      worker = await startWorker({
+        address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        activities: { ...createHealthActivities({ pingStore: async () => { await store.db.query('select 1'); return store.kind; } }) },
+        log,
+      });
+      stops.push(() => worker!.shutdown());
+    }
+
+    const connection = await Connection.connect({ address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+
+    let apiUrl: string | undefined;
+    if (parts.api) {
+      onProgress('starting the API');
+      const api: FastifyInstance = await buildApi({
+        log,
+        health: async () => ({
+          store: await store.db.query('select 1').then(() => 'ok', (e: Error) => e.message),
+          temporal: await connection.workflowService.getSystemInfo({}).then(() => 'ok', (e: Error) => e.message),
+          ...(worker ? { worker: worker.worker.getState() === 'RUNNING' ? 'ok' : worker.worker.getState() } : {}),
+        }),
+      });
+      await api.listen({ host: config.api.host, port: config.api.port });
+      stops.push(() => api.close());
+      const bound = api.server.address();
+      apiUrl = typeof bound === 'object' && bound ? `http://${config.api.host}:${bound.port}` : `http://${config.api.host}:${config.api.port}`;
+    }
+
+    return { temporalAddress: address, uiUrl: devServer?.uiUrl, apiUrl, worker, store, client, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/temporal.js';
+import { freePort, runCli, startCli, type CliRun } from '../support/process.js';
+import { portFree } from '../../src/runtime/doctor.js';
+
+describe('ecosync up (the README start command)', () => {
+  let hub: CliRun | undefined;
+  afterAll(() => { hub?.child.kill('SIGKILL'); });
+
+  it('brings up Temporal with its UI, the worker, the API and the database; doctor is green; Ctrl-C stops everything', async () => {
+    const [port, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      ECOSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ecosync-up-')),
+      TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), ECOSYNC_API_PORT: String(apiPort),
+    };
+    hub = startCli(['up'], env);
+    await eventually(async () => hub!.output().includes('Press Ctrl-C to stop.'), 90_000, `the hub to start; output so far:\n${hub.output()}`);
+    expect(hub.output()).toContain(`Temporal UI   http://127.0.0.1:${uiPort}`);
+
+    const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', parts: { store: 'ok', temporal: 'ok', worker: 'ok' } });
+    const ui = await eventually(async () => { const r = await fetch(`http://127.0.0.1:${uiPort}/`); return r.ok ? r : undefined; }, 20_000, 'the Temporal UI');
+    expect(await ui.text()).toMatch(/<html/i);
+
+    const doctor = await runCli(['doctor'], env);
+    expect(doctor.output).toContain('✓ Workflow round trip');
+    expect(doctor.output).not.toContain('✗');
+    expect(doctor.code).toBe(0);
+
+    hub.child.kill('SIGINT');
+    expect(await hub.exited).toBe(0);
+    for (const p of [port, uiPort, apiPort]) expect(await portFree(p)).toBe(true);
+  }, 240_000);
+});
