@@ -1,0 +1,406 @@
+import jsforce from 'jsforce';
+import type { Logger } from 'pino';
+import { log } from '../../src/runtime/log.js';
+import {
+  AuthError, type CheckResult, type Connector, type Cursor, type DeleteOp, type FieldSpec, type FieldType,
+  type ObjectSpec, type Page, RateLimitError, type ReadOptions, type SourceRecord, type WriteOp, type WriteResult,
+} from '../protocol.js';
+import { ECOSYNC_ID_FIELD, SALESFORCE_OBJECTS } from './descriptor.js';
+
+/**
+ * Salesforce connector on jsforce 3 (REST API): SOQL reads in (SystemModstamp, Id) order with
+ * server-side paging, writes through sObject Collections (≤ 200 records a call, allOrNone off),
+ * upserts keyed by the external-id field ecosync owns.
+ *
+ * Failure policy:
+ * - 401: jsforce refreshes the session (refresh token, password or client-credentials grant)
+ *   and repeats the call; a refresh that fails surfaces as AuthError.
+ * - 403 REQUEST_LIMIT_EXCEEDED: the org's rolling 24-hour allowance is spent. Never retried
+ *   here; thrown as RateLimitError with daily = true.
+ * - 5xx, lock contention on the whole call, network errors and timeouts: retried here with
+ *   exponential backoff (retry.attempts in total); when they persist, thrown as
+ *   SalesforceApiError with retryable = true. Every call is safe to repeat: reads are GETs,
+ *   writes are upserts by external id, updates by Id and deletes.
+ * - Per-record errors come back as WriteResults; UNABLE_TO_LOCK_ROW is marked retryable.
+ * Tokens are never logged: jsforce's own logging stays off and errors carry no credentials.
+ */
+
+export interface SalesforceConfig {
+  /** https://login.salesforce.com, https://test.salesforce.com, or a My Domain URL. */
+  loginUrl: string;
+  instanceUrl?: string;
+  clientId: string;
+  clientSecret: string;
+  /** From a web-server flow; preferred. */
+  refreshToken?: string;
+  /** OAuth username-password flow, when no refresh token is configured. */
+  username?: string;
+  password?: string;
+  /** e.g. '62.0'. With neither refresh token nor username, the client-credentials flow is used. */
+  apiVersion: string;
+}
+
+export interface SalesforceConnectorOptions {
+  /** Sent as Sforce-Call-Options: client=<name>, so ecosync's own writes can be told apart. */
+  client?: string;
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  requestTimeoutMs?: number;
+  /** Objects `discover` describes (default: Account, Contact, Opportunity). */
+  objects?: string[];
+  logger?: Logger;
+}
+
+/** A whole API call failed; `retryable` says whether repeating it later may succeed. */
+export class SalesforceApiError extends Error {
+  constructor(message: string, readonly errorCode: string, readonly retryable: boolean) {
+    super(message);
+    this.name = 'SalesforceApiError';
+  }
+}
+
+const MAX_COLLECTION = 200;
+const MAX_QUERY_BATCH = 2000;
+const MIN_QUERY_BATCH = 200;
+/** The daily allowance is a rolling 24-hour window; try again in an hour at the earliest. */
+const DAILY_LIMIT_RETRY_MS = 60 * 60_000;
+
+const TRANSIENT_CODES = new Set([
+  'SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION', 'REQUEST_RUNNING_TOO_LONG', 'UNABLE_TO_LOCK_ROW',
+  'ERROR_HTTP_500', 'ERROR_HTTP_502', 'ERROR_HTTP_503', 'ERROR_HTTP_504',
+]);
+const RETRYABLE_RECORD_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION', 'REQUEST_RUNNING_TOO_LONG']);
+const AUTH_CODES = new Set(['INVALID_SESSION_ID', 'invalid_grant', 'invalid_client_id', 'invalid_client', 'unsupported_grant_type', 'INVALID_AUTH_HEADER']);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+type Failure = 'rateLimit' | 'auth' | 'transient' | 'fatal';
+
+function errorCode(e: unknown): string {
+  const x = e as { errorCode?: unknown; name?: unknown; cause?: { code?: unknown; cause?: { code?: unknown } } };
+  if (typeof x?.errorCode === 'string') return x.errorCode;
+  const cause = x?.cause?.code ?? x?.cause?.cause?.code;
+  if (typeof cause === 'string') return cause;
+  return typeof x?.name === 'string' ? x.name : 'ERROR';
+}
+
+export function classifyError(e: unknown): Failure {
+  const code = errorCode(e);
+  const message = e instanceof Error ? e.message : String(e);
+  if (code === 'REQUEST_LIMIT_EXCEEDED') return 'rateLimit';
+  if (AUTH_CODES.has(code) || message.startsWith('Unable to refresh session')) return 'auth';
+  if (TRANSIENT_CODES.has(code) || NETWORK_CODES.has(code)) return 'transient';
+  if (code === 'AbortError' || message === 'Request Timeout' || (e instanceof TypeError && message === 'fetch failed')) return 'transient';
+  return 'fatal';
+}
+
+/** Salesforce datetimes (…+0000) as ISO 8601 UTC (…Z). */
+function toIsoUtc(value: string): string {
+  return new Date(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')).toISOString();
+}
+
+function soqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * The WHERE clause that resumes strictly after a cursor. Ties on SystemModstamp are broken by Id.
+ * With a lookback the reader goes back that far and re-reads (the sync layer drops what it has
+ * already seen), catching records whose commit became visible after the cursor passed them.
+ */
+export function resumeClause(cursor: Cursor | null, lookbackMs = 0): string {
+  if (!cursor) return '';
+  const at = Date.parse(cursor.modifiedAt);
+  if (lookbackMs > 0) return ` WHERE SystemModstamp >= ${new Date(at - lookbackMs).toISOString()}`;
+  const t = new Date(at).toISOString();
+  return ` WHERE (SystemModstamp > ${t}) OR (SystemModstamp = ${t} AND Id > ${soqlString(cursor.id)})`;
+}
+
+export function buildReadQuery(object: string, options: ReadOptions): string {
+  const fields = [...new Set(['Id', 'SystemModstamp', ...(options.includeDeleted ? ['IsDeleted'] : []), ...options.fields])];
+  return `SELECT ${fields.join(', ')} FROM ${object}${resumeClause(options.cursor, options.lookbackMs)} ORDER BY SystemModstamp ASC, Id ASC`;
+}
+
+const FIELD_TYPES: Record<string, FieldType> = {
+  id: 'id', string: 'string', textarea: 'text', email: 'email', phone: 'phone', url: 'url', double: 'number',
+  int: 'integer', long: 'integer', boolean: 'boolean', date: 'date', datetime: 'datetime', currency: 'currency',
+  percent: 'percent', picklist: 'picklist', multipicklist: 'multipicklist', reference: 'reference',
+};
+
+interface DescribeField {
+  name: string; label?: string; type: string; length?: number; nillable: boolean; createable: boolean; updateable: boolean;
+  externalId?: boolean; picklistValues?: Array<{ value: string; active?: boolean }>; referenceTo?: string[];
+}
+
+/** A describe result as the connector protocol's ObjectSpec. */
+export function objectSpecFromDescribe(describe: { name: string; fields: DescribeField[] }): ObjectSpec {
+  const fields: FieldSpec[] = describe.fields.map((f) => {
+    const type = FIELD_TYPES[f.type] ?? 'string';
+    const spec: FieldSpec = { name: f.name, type, nillable: f.nillable, createable: f.createable, updateable: f.updateable };
+    if (f.label) spec.label = f.label;
+    if (f.externalId) spec.externalId = true;
+    if (f.length) spec.length = f.length;
+    if (type === 'picklist' || type === 'multipicklist') spec.picklistValues = (f.picklistValues ?? []).filter((p) => p.active !== false).map((p) => p.value);
+    if (f.referenceTo && f.referenceTo.length > 0) spec.referenceTo = f.referenceTo[0];
+    return spec;
+  });
+  return {
+    name: describe.name,
+    fields,
+    idField: 'Id',
+    modifiedField: 'SystemModstamp',
+    ...(fields.some((f) => f.name === ECOSYNC_ID_FIELD) ? { upsertKeyField: ECOSYNC_ID_FIELD } : {}),
+  };
+}
+
+interface QueryResult {
+  totalSize: number;
+  done: boolean;
+  nextRecordsUrl?: string;
+  records: Array<Record<string, unknown>>;
+}
+
+interface CollectionResult {
+  id?: string;
+  success: boolean;
+  created?: boolean;
+  errors: Array<{ statusCode: string; message: string; fields?: string[] }>;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function toResult(key: string, r: CollectionResult | undefined, treatAsDone: Set<string> = new Set()): WriteResult {
+  if (r?.success) return { key, ok: true, externalId: r.id ?? '', created: r.created ?? false };
+  const e = r?.errors?.[0] ?? { statusCode: 'MISSING_RESULT', message: 'Salesforce returned no result for this record' };
+  if (r?.id && treatAsDone.has(e.statusCode)) return { key, ok: true, externalId: r.id, created: false };
+  return {
+    key, ok: false,
+    error: { code: e.statusCode, message: e.message, ...(e.fields && e.fields.length > 0 ? { fields: e.fields } : {}) },
+    retryable: RETRYABLE_RECORD_CODES.has(e.statusCode),
+  };
+}
+
+export class SalesforceConnector implements Connector {
+  readonly system = 'salesforce';
+  private session?: Promise<jsforce.Connection>;
+  private readonly attempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly log: Logger;
+
+  constructor(private readonly config: SalesforceConfig, private readonly options: SalesforceConnectorOptions = {}) {
+    this.attempts = Math.max(1, options.retry?.attempts ?? 4);
+    this.baseDelayMs = options.retry?.baseDelayMs ?? 500;
+    this.maxDelayMs = options.retry?.maxDelayMs ?? 10_000;
+    this.log = (options.logger ?? log()).child({ system: 'salesforce' });
+  }
+
+  maxBatchSize(): number {
+    return MAX_COLLECTION;
+  }
+
+  async check(): Promise<CheckResult> {
+    try {
+      const conn = await this.connection();
+      const identity = await this.request<{ user_id: string; organization_id: string; username: string }>(
+        'identity', { method: 'GET', url: conn.userInfo?.url ?? `${conn.instanceUrl}/id` });
+      const limits = await this.request<{ DailyApiRequests?: { Max: number; Remaining: number } }>('limits', { method: 'GET', url: '/limits' });
+      const daily = limits.DailyApiRequests;
+      const apiUsage = daily ? `${daily.Max - daily.Remaining}/${daily.Max}` : 'unknown';
+      return {
+        ok: true,
+        message: `connected to org ${identity.organization_id} as ${identity.username}; API requests used today ${apiUsage}`,
+        details: { org: identity.organization_id, user: identity.user_id, username: identity.username, instanceUrl: conn.instanceUrl, apiUsage },
+      };
+    } catch (e) {
+      return { ok: false, message: `Salesforce check failed: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  }
+
+  async discover(): Promise<ObjectSpec[]> {
+    const names = this.options.objects ?? SALESFORCE_OBJECTS.map((o) => o.name);
+    const specs: ObjectSpec[] = [];
+    for (const name of names) {
+      const describe = await this.request<{ name: string; fields: DescribeField[] }>('describe', { method: 'GET', url: `/sobjects/${name}/describe` });
+      specs.push(objectSpecFromDescribe(describe));
+    }
+    return specs;
+  }
+
+  /** Pages of records in (SystemModstamp, Id) order, each yielded as soon as it arrives. */
+  async *read(object: string, options: ReadOptions): AsyncIterable<Page> {
+    const soql = buildReadQuery(object, options);
+    const pageSize = options.pageSize ?? MAX_QUERY_BATCH;
+    const batch = Math.min(MAX_QUERY_BATCH, Math.max(MIN_QUERY_BATCH, pageSize));
+    const headers: Record<string, string> = batch === MAX_QUERY_BATCH ? {} : { 'Sforce-Query-Options': `batchSize=${batch}` };
+    let cursor = options.cursor;
+    let result = await this.request<QueryResult>('query', {
+      method: 'GET', url: `/${options.includeDeleted ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}`, headers,
+    });
+    for (;;) {
+      const records = result.records.map((r) => this.toSourceRecord(r));
+      // The API's smallest page is 200 records; smaller pages are cut here.
+      for (const part of pageSize < records.length ? chunks(records, pageSize) : [records]) {
+        const last = part[part.length - 1];
+        if (last) cursor = { modifiedAt: last.modifiedAt, id: last.id };
+        yield { records: part, cursor };
+      }
+      if (result.done || !result.nextRecordsUrl) return;
+      result = await this.request<QueryResult>('queryMore', { method: 'GET', url: result.nextRecordsUrl, headers });
+    }
+  }
+
+  /**
+   * Ops without a known Salesforce id are upserted by the external-id field (= op.key); ops with
+   * one are updated by Id and get the key stamped into that field. ≤ 200 records a call.
+   */
+  async write(object: string, ops: WriteOp[]): Promise<WriteResult[]> {
+    const results = new Array<WriteResult>(ops.length);
+    const indexed = ops.map((op, i) => ({ op, i }));
+    const upserts = indexed.filter(({ op }) => !op.externalId);
+    const updates = indexed.filter(({ op }) => op.externalId);
+    const keyField = ECOSYNC_ID_FIELD;
+    const fieldsOf = (op: WriteOp) => {
+      const { attributes: _a, Id: _id, ...fields } = op.fields as Record<string, unknown>;
+      return fields;
+    };
+    for (const batch of chunks(upserts, MAX_COLLECTION)) {
+      const records = batch.map(({ op }) => ({ attributes: { type: object }, ...fieldsOf(op), [keyField]: op.key }));
+      await this.collection(batch, results, 'composite.upsert', {
+        method: 'PATCH', url: `/composite/sobjects/${object}/${keyField}`, body: JSON.stringify({ allOrNone: false, records }),
+      });
+    }
+    for (const batch of chunks(updates, MAX_COLLECTION)) {
+      const records = batch.map(({ op }) => ({ attributes: { type: object }, ...fieldsOf(op), [keyField]: op.key, id: op.externalId }));
+      await this.collection(batch, results, 'composite.update', {
+        method: 'PATCH', url: '/composite/sobjects', body: JSON.stringify({ allOrNone: false, records }),
+      });
+    }
+    return results;
+  }
+
+  /** Moves records to the recycle bin; one already deleted counts as done. */
+  async delete(_object: string, ops: DeleteOp[]): Promise<WriteResult[]> {
+    const results = new Array<WriteResult>(ops.length);
+    const indexed = ops.map((op, i) => ({ op, i }));
+    for (const batch of chunks(indexed, MAX_COLLECTION)) {
+      const ids = batch.map(({ op }) => encodeURIComponent(op.externalId)).join(',');
+      await this.collection(batch, results, 'composite.delete', {
+        method: 'DELETE', url: `/composite/sobjects?ids=${ids}&allOrNone=false`,
+      }, new Set(['ENTITY_IS_DELETED']));
+    }
+    return results;
+  }
+
+  async close(): Promise<void> {
+    this.session = undefined;
+  }
+
+  /** One collections call; a whole-call error that is neither a limit nor transient fails every record of it. */
+  private async collection(
+    batch: Array<{ op: { key: string }; i: number }>, results: WriteResult[], what: string,
+    req: { method: 'PATCH' | 'DELETE'; url: string; body?: string }, treatAsDone?: Set<string>,
+  ): Promise<void> {
+    let response: CollectionResult[];
+    try {
+      response = await this.request<CollectionResult[]>(what, { ...req, headers: { 'content-type': 'application/json' } });
+    } catch (e) {
+      if (!(e instanceof SalesforceApiError) || e.retryable) throw e;
+      batch.forEach(({ op, i }) => {
+        results[i] = { key: op.key, ok: false, error: { code: e.errorCode, message: e.message }, retryable: false };
+      });
+      return;
+    }
+    batch.forEach(({ op, i }, k) => { results[i] = toResult(op.key, response[k], treatAsDone); });
+  }
+
+  private toSourceRecord(raw: Record<string, unknown>): SourceRecord {
+    const { attributes: _a, ...fields } = raw;
+    return {
+      id: fields.Id as string,
+      modifiedAt: toIsoUtc(fields.SystemModstamp as string),
+      deleted: fields.IsDeleted === true,
+      fields,
+    };
+  }
+
+  /** One REST call through jsforce (auth header, session refresh, error parsing) with our retry policy. */
+  private async request<T>(what: string, req: { method: string; url: string; body?: string; headers?: Record<string, string> }): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const conn = await this.connection();
+        // jsforce's built-in retry is switched off so that this loop is the only policy.
+        return (await conn.request<T>(req as Parameters<jsforce.Connection['request']>[0], {
+          retry: { maxRetries: 0 },
+          timeout: this.options.requestTimeoutMs ?? 120_000,
+        })) as T;
+      } catch (e) {
+        const failure = classifyError(e);
+        const code = errorCode(e);
+        const message = e instanceof Error ? e.message : String(e);
+        if (failure === 'rateLimit') {
+          throw new RateLimitError(`Salesforce API request limit exceeded (${message})`, DAILY_LIMIT_RETRY_MS, true);
+        }
+        if (failure === 'auth') {
+          this.session = undefined;
+          throw new AuthError(`Salesforce authentication failed: ${message}`);
+        }
+        if (failure === 'transient' && attempt < this.attempts) {
+          const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+          this.log.warn({ call: what, code, attempt, delayMs: Math.round(delay) }, 'Salesforce call failed, retrying');
+          await new Promise((r) => setTimeout(r, delay));
+          continue;
+        }
+        throw new SalesforceApiError(`Salesforce ${what} failed: ${code}: ${message}`, code, failure === 'transient');
+      }
+    }
+  }
+
+  private connection(): Promise<jsforce.Connection> {
+    this.session ??= this.login().catch((e: unknown) => {
+      this.session = undefined;
+      const failure = classifyError(e);
+      if (failure === 'transient') throw new SalesforceApiError(`Salesforce login failed: ${e instanceof Error ? e.message : String(e)}`, errorCode(e), true);
+      throw new AuthError(`Salesforce login failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    return this.session;
+  }
+
+  private async login(): Promise<jsforce.Connection> {
+    const c = this.config;
+    const base = {
+      oauth2: { loginUrl: c.loginUrl, clientId: c.clientId, clientSecret: c.clientSecret },
+      version: c.apiVersion,
+      callOptions: { client: this.options.client ?? 'ecosync' },
+      ...(c.instanceUrl ? { instanceUrl: c.instanceUrl } : {}),
+    };
+    if (c.refreshToken) {
+      // jsforce refreshes with this token on every 401 (its OAuth2 refresh function).
+      const conn = new jsforce.Connection({ ...base, refreshToken: c.refreshToken });
+      await conn.authorize({ grant_type: 'refresh_token', refresh_token: c.refreshToken });
+      return conn;
+    }
+    if (c.username && c.password) {
+      // login() installs a refresh function that logs in again on 401.
+      const conn = new jsforce.Connection(base);
+      await conn.login(c.username, c.password);
+      return conn;
+    }
+    const conn = new jsforce.Connection({
+      ...base,
+      refreshFn: (cn, callback) => {
+        cn.authorize({ grant_type: 'client_credentials' })
+          .then(() => callback(null, cn.accessToken ?? undefined))
+          .catch((e: Error) => callback(e));
+      },
+    });
+    await conn.authorize({ grant_type: 'client_credentials' });
+    return conn;
+  }
+}
+
+export function createSalesforceConnector(config: SalesforceConfig, options?: SalesforceConnectorOptions): SalesforceConnector {
+  return new SalesforceConnector(config, options);
+}

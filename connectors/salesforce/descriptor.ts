@@ -1,0 +1,120 @@
+import type { FieldSpec, FieldType, ObjectSpec } from '../protocol.js';
+
+/**
+ * The Salesforce objects and fields ecosync syncs, as the org describes them. The sandbox serves
+ * `describe` from this, and the shipped mapping files name these fields.
+ */
+
+export const SALESFORCE_API_VERSION = '62.0';
+
+/** The external-id field ecosync owns on every synced object: it holds the canonical id. */
+export const ECOSYNC_ID_FIELD = 'Ecosync_Id__c';
+
+export const INDUSTRY_VALUES = ['Technology', 'Healthcare', 'Finance', 'Retail', 'Manufacturing', 'Energy', 'Education', 'Media', 'Other'];
+
+export const CURRENCY_VALUES = ['USD', 'EUR', 'GBP', 'JPY', 'AUD', 'CAD', 'CHF', 'CNY', 'INR', 'BRL', 'MXN', 'SEK', 'NOK', 'DKK', 'NZD', 'SGD', 'HKD', 'KRW', 'ZAR', 'PLN'];
+
+/** ISO 3166-1 alpha-2: the state-and-country picklist of an org with it enabled. */
+export const COUNTRY_CODES = (
+  'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ ' +
+  'CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR ' +
+  'GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP ' +
+  'KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT ' +
+  'MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW ' +
+  'SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG ' +
+  'UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'
+).split(' ');
+
+export const OPPORTUNITY_STAGE_VALUES = [
+  'Prospecting', 'Qualification', 'Needs Analysis', 'Value Proposition', 'Id. Decision Makers',
+  'Perception Analysis', 'Proposal/Price Quote', 'Negotiation/Review', 'Closed Won', 'Closed Lost',
+];
+
+export const OPPORTUNITY_TYPE_VALUES = ['New Customer', 'Existing Customer - Upgrade', 'Existing Customer - Replacement', 'Existing Customer - Downgrade'];
+
+export const LEAD_SOURCE_VALUES = ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'];
+
+/** Key prefixes of record ids: the first three characters say the object. */
+export const KEY_PREFIXES: Record<string, string> = { Account: '001', Contact: '003', Opportunity: '006' };
+
+type Extra = Partial<Omit<FieldSpec, 'name' | 'type'>>;
+
+/** An ordinary custom-editable field: nillable, createable, updateable. */
+function field(name: string, type: FieldType, extra: Extra = {}): FieldSpec {
+  return { name, type, nillable: true, createable: true, updateable: true, ...extra };
+}
+const required = { nillable: false };
+const readOnly = { createable: false, updateable: false };
+
+function systemFields(): FieldSpec[] {
+  return [
+    field('SystemModstamp', 'datetime', { ...readOnly, nillable: false }),
+    field('LastModifiedDate', 'datetime', { ...readOnly, nillable: false }),
+    field('CreatedDate', 'datetime', { ...readOnly, nillable: false }),
+    field('IsDeleted', 'boolean', { ...readOnly, nillable: false }),
+  ];
+}
+
+function idField(): FieldSpec {
+  return field('Id', 'id', { ...readOnly, nillable: false, length: 18 });
+}
+
+function ecosyncIdField(): FieldSpec {
+  return field(ECOSYNC_ID_FIELD, 'string', { label: 'Ecosync Id', externalId: true, length: 64 });
+}
+
+function spec(name: string, fields: FieldSpec[]): ObjectSpec {
+  return { name, fields, idField: 'Id', modifiedField: 'SystemModstamp', upsertKeyField: ECOSYNC_ID_FIELD };
+}
+
+export const SALESFORCE_OBJECTS: ObjectSpec[] = [
+  spec('Account', [
+    idField(),
+    field('Name', 'string', { ...required, length: 255 }),
+    field('Website', 'url', { length: 255 }),
+    field('Industry', 'picklist', { picklistValues: INDUSTRY_VALUES }),
+    field('Phone', 'phone', { length: 40 }),
+    field('NumberOfEmployees', 'integer'),
+    field('AnnualRevenue', 'currency'),
+    field('BillingStreet', 'text', { length: 255 }),
+    field('BillingCity', 'string', { length: 40 }),
+    field('BillingState', 'string', { length: 80 }),
+    field('BillingPostalCode', 'string', { length: 20 }),
+    field('BillingCountryCode', 'picklist', { picklistValues: COUNTRY_CODES }),
+    field('Description', 'text', { length: 32000 }),
+    field('CurrencyIsoCode', 'picklist', { picklistValues: CURRENCY_VALUES }),
+    ecosyncIdField(),
+    ...systemFields(),
+  ]),
+  spec('Contact', [
+    idField(),
+    field('FirstName', 'string', { length: 40 }),
+    field('LastName', 'string', { ...required, length: 80 }),
+    field('Email', 'email', { length: 80 }),
+    field('Phone', 'phone', { length: 40 }),
+    field('Title', 'string', { length: 128 }),
+    field('AccountId', 'reference', { referenceTo: 'Account', length: 18 }),
+    ecosyncIdField(),
+    ...systemFields(),
+  ]),
+  spec('Opportunity', [
+    idField(),
+    field('Name', 'string', { ...required, length: 120 }),
+    field('Amount', 'currency'),
+    field('CurrencyIsoCode', 'picklist', { picklistValues: CURRENCY_VALUES }),
+    field('StageName', 'picklist', { ...required, picklistValues: OPPORTUNITY_STAGE_VALUES }),
+    field('CloseDate', 'date', required),
+    field('Probability', 'percent'),
+    field('Type', 'picklist', { picklistValues: OPPORTUNITY_TYPE_VALUES }),
+    field('AccountId', 'reference', { referenceTo: 'Account', length: 18 }),
+    field('LeadSource', 'picklist', { picklistValues: LEAD_SOURCE_VALUES }),
+    field('NextStep', 'string', { length: 255 }),
+    field('Description', 'text', { length: 32000 }),
+    ecosyncIdField(),
+    ...systemFields(),
+  ]),
+];
+
+export function salesforceObject(name: string): ObjectSpec | undefined {
+  return SALESFORCE_OBJECTS.find((o) => o.name === name);
+}

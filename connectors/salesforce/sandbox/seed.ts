@@ -1,0 +1,88 @@
+import { fakeCompany, fakePerson, intBetween, pick, seededRandom } from '../../../src/sandbox/index.js';
+import { LEAD_SOURCE_VALUES, OPPORTUNITY_STAGE_VALUES, OPPORTUNITY_TYPE_VALUES } from '../descriptor.js';
+import type { SalesforceOrg } from './org.js';
+
+export interface SeedOptions {
+  seed?: number;
+  accounts?: number;
+  contactsPerAccount?: number;
+  opportunitiesPerAccount?: number;
+  /** When the bulk load happened (epoch ms). */
+  loadedAt?: number;
+  /**
+   * Records per bulk-load batch. All records of one batch share one SystemModstamp, the way a
+   * data load leaves an org: incremental readers must handle ties larger than a query page.
+   */
+  batchSize?: number;
+}
+
+export const SEED_DEFAULTS = {
+  seed: 42,
+  accounts: 100,
+  contactsPerAccount: 2,
+  opportunitiesPerAccount: 1,
+  loadedAt: Date.UTC(2025, 0, 1),
+  batchSize: 2_500,
+} as const;
+
+const PRODUCTS = ['Platform', 'Analytics Add-on', 'Support Plan', 'Enterprise License', 'Data Pipeline', 'Security Suite'];
+const PROBABILITY: Record<string, number> = {
+  'Prospecting': 10, 'Qualification': 10, 'Needs Analysis': 20, 'Value Proposition': 50, 'Id. Decision Makers': 60,
+  'Perception Analysis': 70, 'Proposal/Price Quote': 75, 'Negotiation/Review': 90, 'Closed Won': 100, 'Closed Lost': 0,
+};
+
+/** Fills the org with the same accounts, contacts and opportunities for the same options, every time. */
+export function seedOrg(org: SalesforceOrg, options: SeedOptions = {}): void {
+  const o = { ...SEED_DEFAULTS, ...options };
+  const random = seededRandom(o.seed);
+  const stampOf = (index: number) => o.loadedAt + Math.floor(index / o.batchSize) * 1000;
+  const accounts: Array<{ id: string; domain: string; name: string }> = [];
+  for (let i = 0; i < o.accounts; i++) {
+    const c = fakeCompany(random, i + 1);
+    const v = org.insertRaw('Account', {
+      Name: c.name,
+      Website: c.website,
+      Industry: c.industry,
+      Phone: c.phone,
+      NumberOfEmployees: c.employees,
+      AnnualRevenue: c.annualRevenue,
+      BillingStreet: c.street,
+      BillingCity: c.city,
+      BillingState: c.state || null,
+      BillingPostalCode: c.postalCode,
+      BillingCountryCode: c.country,
+      Description: `${c.industry} customer in ${c.city}`,
+    }, stampOf(i));
+    accounts.push({ id: v.fields.Id as string, domain: c.domain, name: c.name });
+  }
+  let contact = 0;
+  for (const a of accounts) {
+    for (let k = 0; k < o.contactsPerAccount; k++) {
+      const p = fakePerson(random, contact + 1, a.domain);
+      org.insertRaw('Contact', {
+        FirstName: p.firstName, LastName: p.lastName, Email: p.email, Phone: p.phone, Title: p.title, AccountId: a.id,
+      }, stampOf(contact));
+      contact++;
+    }
+  }
+  let opportunity = 0;
+  for (const a of accounts) {
+    for (let k = 0; k < o.opportunitiesPerAccount; k++) {
+      const stage = pick(random, OPPORTUNITY_STAGE_VALUES);
+      const close = new Date(o.loadedAt + intBetween(random, -90, 270) * 86_400_000).toISOString().slice(0, 10);
+      org.insertRaw('Opportunity', {
+        Name: `${a.name} - ${pick(random, PRODUCTS)}`,
+        Amount: intBetween(random, 5, 500) * 1000,
+        CurrencyIsoCode: 'USD',
+        StageName: stage,
+        CloseDate: close,
+        Probability: PROBABILITY[stage],
+        Type: pick(random, OPPORTUNITY_TYPE_VALUES),
+        AccountId: a.id,
+        LeadSource: pick(random, LEAD_SOURCE_VALUES),
+        NextStep: stage.startsWith('Closed') ? null : 'Follow up with the buyer',
+      }, stampOf(opportunity));
+      opportunity++;
+    }
+  }
+}
