@@ -36,7 +36,8 @@ function check(text: string, file: string, options: LoadOptions): Checked {
 }
 
 function finish({ spec, reporter }: Checked): LoadResult {
-  const diagnostics = reporter.diagnostics;
+  // In file order, as an editor lists them.
+  const diagnostics = [...reporter.diagnostics].sort((a, b) => a.line - b.line || a.col - b.col);
   return spec && !hasErrors(diagnostics) ? { mapping: compile(spec), diagnostics } : { diagnostics };
 }
 

@@ -45,8 +45,8 @@ describe('loading a mapping file', () => {
 
   it('reports unknown and missing top-level keys', () => {
     expect(check('system: salesforce\nobjet: Opportunity\nentity: Opportunity\nfields:\n  name: Name\n')).toEqual([
-      'm.yaml:2:1: error: unknown key `objet` (did you mean `object`?); a mapping file has `system`, `object`, `entity`, `description`, `wire`, `defaults`, `constants`, `fields`',
       'm.yaml:1:1: error: missing `object`',
+      'm.yaml:2:1: error: unknown key `objet` (did you mean `object`?); a mapping file has `system`, `object`, `entity`, `description`, `wire`, `defaults`, `constants`, `fields`',
       'm.yaml:4:1: error: Opportunity requires `stage`, but no inbound mapping sets it',
       'm.yaml:4:1: error: Opportunity requires `closeDate`, but no inbound mapping sets it',
     ]);
@@ -85,8 +85,8 @@ describe('loading a mapping file', () => {
 
   it('reports unknown keys in a field spec', () => {
     expect(check(opportunity(`${STAGE}  nextStep:\n    frm: NextStep\n`))).toEqual([
-      'm.yaml:13:5: error: unknown key `frm` (did you mean `from`?); a field spec has `from`, `type`, `map`, `reverse`, `default`, `required`, `expr`, `direction`, `systemOfRecord`, `ref`, `timezone`, `currency`, `defaultCurrency`, `scale`, `systemType`, `description`',
       'm.yaml:12:3: error: `nextStep` needs `from` (a system field) or `expr` (a computed value)',
+      'm.yaml:13:5: error: unknown key `frm` (did you mean `from`?); a field spec has `from`, `type`, `map`, `reverse`, `default`, `required`, `expr`, `direction`, `systemOfRecord`, `ref`, `timezone`, `currency`, `defaultCurrency`, `scale`, `systemType`, `description`',
     ]);
   });
 
@@ -171,10 +171,10 @@ describe('loading a mapping file', () => {
   it('collects every error in a file instead of stopping at the first', () => {
     const text = `${header()}fields:\n  nme: Name\n  stage:\n    from: StageName\n    type: integer\n  closeDate:\n    from: CloseDate\n    timezone: Nowhere\n`;
     expect(check(text)).toEqual([
+      'm.yaml:4:1: error: Opportunity requires `name`, but no inbound mapping sets it',
       'm.yaml:5:3: error: Opportunity has no field `nme` (did you mean `name`?)',
       'm.yaml:8:11: error: type `integer` does not fit `stage`, which is one of a fixed set of values; use `string`',
       'm.yaml:11:15: error: `timezone` must be an IANA time zone such as `UTC` or `America/New_York`',
-      'm.yaml:4:1: error: Opportunity requires `name`, but no inbound mapping sets it',
     ]);
   });
 });
