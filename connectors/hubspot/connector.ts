@@ -58,9 +58,10 @@ interface ObjectApis {
   };
 }
 
+/** Associations v4; the SDK's models call the wire's `from` `_from`. */
 interface AssociationApis {
   batchApi: {
-    getPage(from: string, to: string, input: unknown): Promise<{ results: { from: { id: string }; to: { toObjectId: string | number }[] }[]; errors?: BatchErrorObject[] }>;
+    getPage(from: string, to: string, input: unknown): Promise<{ results: { _from: { id: string }; to: { toObjectId: string | number }[] }[]; errors?: BatchErrorObject[] }>;
     createDefault(from: string, to: string, input: unknown): Promise<{ errors?: BatchErrorObject[] }>;
   };
 }
@@ -170,7 +171,7 @@ export class HubSpotConnector implements Connector {
   private async fillDealCompanies(records: SourceRecord[]): Promise<void> {
     const res = await this.call(() => this.associations.batchApi.getPage('deals', 'companies', { inputs: records.map((r) => ({ id: r.id })) }));
     const company = new Map<string, string>();
-    for (const r of res.results) if (r.to.length > 0) company.set(String(r.from.id), String(r.to[0].toObjectId));
+    for (const r of res.results) if (r.to.length > 0) company.set(String(r._from.id), String(r.to[0].toObjectId));
     for (const rec of records) rec.fields[DEAL_COMPANY_FIELD] = company.get(rec.id) ?? null;
   }
 
@@ -223,7 +224,7 @@ export class HubSpotConnector implements Connector {
     let errors: BatchErrorObject[];
     try {
       const res = await this.call(() => this.associations.batchApi.createDefault('deals', 'companies', {
-        inputs: pairs.map((p) => ({ from: { id: p.dealId }, to: { id: p.companyId } })),
+        inputs: pairs.map((p) => ({ _from: { id: p.dealId }, to: { id: p.companyId } })),
       }));
       errors = res.errors ?? [];
     } catch (error) {

@@ -44,9 +44,12 @@ export function mustRepartition(after: number, limit: number): boolean {
   return after + limit > SEARCH_RESULT_CAP;
 }
 
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 /** HubSpot datetimes arrive as ISO (sometimes without ms) or epoch ms; cursors use ISO with ms. */
 export function toIsoInstant(value: string | null | undefined): string {
   if (!value) return new Date(0).toISOString();
+  if (ISO_MS.test(value)) return value;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   return new Date(ms).toISOString();
 }

@@ -481,9 +481,9 @@ class SandboxApi {
     const offset = Number(req.after ?? 0);
     const table = this.state.table(type);
     const view = table.searchView(this.state.now());
-    const key = JSON.stringify([type, req.filterGroups, req.sorts, req.query, this.state.version]);
+    const key = JSON.stringify([type, req.filterGroups, req.sorts, req.query, table.indexVersion]);
     let matches: StoredRecord[];
-    if (this.searchCache?.key === key && !table.hasPendingIndexing()) {
+    if (this.searchCache?.key === key) {
       matches = this.searchCache.results;
     } else {
       const compiled = compileSearch(spec, req);
@@ -524,7 +524,8 @@ class SandboxApi {
         { from: { id: toId }, to: { id: fromId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: defaultAssociationTypeId(to, from) } },
       );
     }
-    return this.batchReply(200, results, errors, startedAt);
+    // The SDK reads only a 200 here (a 207 would throw), so failures travel in `errors` of a 200.
+    return { status: 200, body: { status: 'COMPLETE', results, errors, numErrors: errors.length, startedAt, completedAt: new Date().toISOString() } };
   }
 
   private readAssociations(from: string, to: string, inputs: { id?: string }[]): Reply {

@@ -58,6 +58,8 @@ export class ObjectTable {
   /** Writes not yet visible to search (only when search lags). */
   private pending: { due: number; rec: StoredRecord }[] = [];
   private nextId: number;
+  /** Bumped whenever the search index changes (search results are cached on it). */
+  indexVersion = 0;
 
   constructor(readonly spec: ObjectSpec, firstId: number) {
     this.nextId = firstId;
@@ -90,6 +92,7 @@ export class ObjectTable {
       }
     }
     this.index.items.sort(byModifiedThenId);
+    this.indexVersion++;
   }
 
   /** The sorted search view as of `now` (applies index updates that are due). */
@@ -102,11 +105,8 @@ export class ObjectTable {
     return this.index.items;
   }
 
-  hasPendingIndexing(): boolean {
-    return this.pending.length > 0;
-  }
-
   private reindex(rec: StoredRecord): void {
+    this.indexVersion++;
     const old = this.indexed.get(rec.id);
     if (old) this.index.remove(old);
     if (rec.archived) {
