@@ -1,3 +1,4 @@
 // Every workflow the worker registers. Workflow code is deterministic: it imports only
 // @temporalio/workflow, model types and activity interfaces (never I/O, Node built-ins or zod).
 export { healthCheckWorkflow } from './health.js';
+export { connectionSyncWorkflow, scheduledSyncWorkflow } from './sync.js';

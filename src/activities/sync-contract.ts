@@ -1,0 +1,10 @@
+import type { RunSummary, SyncCounters, SyncMode, SyncPageInput, SyncPageResult, SyncPlanSummary, SyncReason } from '../../workflows/sync-types.js';
+
+/** The activities the sync workflows call; implemented in ./sync.ts. */
+export interface SyncActivities {
+  loadSyncPlan(connectionId: string): Promise<SyncPlanSummary>;
+  startRun(input: { connectionId: string; mode: SyncMode; reasons: SyncReason[] }): Promise<{ runId: string; startedAt: string }>;
+  finishRun(input: { runId: string; status: RunSummary['status']; counters: SyncCounters; error?: string }): Promise<{ finishedAt: string }>;
+  syncPage(input: SyncPageInput): Promise<SyncPageResult>;
+  wakeConnection(input: { connectionId: string; reason: SyncReason }): Promise<void>;
+}

@@ -1,0 +1,105 @@
+/**
+ * Types shared by the sync workflows, their activities and the code that drives them (CLI,
+ * API). Plain data only: workflow code imports this file.
+ */
+
+export type SyncDirection = 'forward' | 'backward';
+export type SyncMode = 'incremental' | 'full';
+export type SyncReason = 'schedule' | 'manual' | 'webhook' | 'replay' | 'start';
+
+export interface SyncRequest {
+  /** Caller's id: `sync run --wait` waits for the cycle that served it. */
+  id: string;
+  reason: SyncReason;
+  /** Full reconcile: read everything, not just changes since the cursor. */
+  full?: boolean;
+  /** Only these entities (e.g. a webhook about one object); all when absent. */
+  entities?: string[];
+}
+
+export interface SyncCounters {
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  failed: number;
+  conflicts: number;
+  writeCalls: number;
+  readCalls: number;
+}
+
+export const ZERO_COUNTERS: SyncCounters = { read: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, failed: 0, conflicts: 0, writeCalls: 0, readCalls: 0 };
+
+export function addCounters(a: SyncCounters, b: Partial<SyncCounters>): SyncCounters {
+  const sum = { ...a };
+  for (const key of Object.keys(ZERO_COUNTERS) as Array<keyof SyncCounters>) sum[key] += b[key] ?? 0;
+  return sum;
+}
+
+export interface SyncPair {
+  entity: string;
+  sourceObject: string;
+  targetObject: string;
+}
+
+export interface SyncPlanSummary {
+  connectionId: string;
+  name: string;
+  sourceSystem: string;
+  targetSystem: string;
+  bidirectional: boolean;
+  /** In dependency order: accounts before the contacts and opportunities that refer to them. */
+  pairs: SyncPair[];
+}
+
+export interface SyncPageInput {
+  connectionId: string;
+  runId: string;
+  entity: string;
+  direction: SyncDirection;
+  mode: SyncMode;
+  /** First page of a cycle re-reads the lookback window; later pages continue strictly after the cursor. */
+  lookback: boolean;
+}
+
+export interface SyncPageResult {
+  counters: SyncCounters;
+  /** More pages wait after this one. */
+  more: boolean;
+  /** Cursor after this page, for status display. */
+  cursor: { modifiedAt: string; id: string } | null;
+}
+
+export interface RunSummary {
+  runId: string;
+  requestIds: string[];
+  mode: SyncMode;
+  status: 'succeeded' | 'failed';
+  counters: SyncCounters;
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface SyncStatus {
+  connectionId: string;
+  phase: 'idle' | 'running' | 'waiting-for-rate-limit';
+  current?: { entity: string; direction: SyncDirection; pages: number; counters: SyncCounters };
+  pending: number;
+  cycles: number;
+  lastRun?: RunSummary;
+  totals: SyncCounters;
+}
+
+export interface ConnectionWorkflowInput {
+  connectionId: string;
+  /** Carried across continue-as-new. */
+  pending?: SyncRequest[];
+  cycles?: number;
+  totals?: SyncCounters;
+  lastRun?: RunSummary;
+}
+
+export const connectionWorkflowId = (connectionId: string) => `sync:${connectionId}`;
+export const scheduleId = (connectionId: string) => `sync-schedule:${connectionId}`;

@@ -1,0 +1,174 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../src/activities/sync-contract.js';
+import { SA } from './search-attributes.js';
+import {
+  addCounters,
+  ZERO_COUNTERS,
+  type ConnectionWorkflowInput,
+  type RunSummary,
+  type SyncCounters,
+  type SyncMode,
+  type SyncRequest,
+  type SyncStatus,
+} from './sync-types.js';
+
+export const requestSyncSignal = defineSignal<[SyncRequest]>('requestSync');
+export const runSyncUpdate = defineUpdate<RunSummary, [SyncRequest]>('runSync');
+export const statusQuery = defineQuery<SyncStatus>('status');
+
+/** Errors the activities throw that retrying cannot fix. */
+const NON_RETRYABLE = ['AuthError', 'ConfigurationError', 'MappingError', 'DailyRateLimit'];
+
+const short = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+// One page: read, map, plan, write in batches; heartbeats between batches so a dead worker is
+// noticed within the heartbeat timeout and the page is retried elsewhere.
+const pages = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Continue-as-new well before Temporal's own limits: keeps every history small. */
+const MAX_HISTORY_EVENTS = 2000;
+
+/**
+ * One long-running workflow per connection (id `sync:<connectionId>`). It sleeps until asked —
+ * by its Schedule, a webhook, or the CLI — then runs one sync cycle over every object pair in
+ * dependency order, a short activity per page, and sleeps again. Requests that arrive during a
+ * cycle are served together by the next one.
+ */
+export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Promise<void> {
+  const { connectionId } = input;
+  const pending: SyncRequest[] = [...(input.pending ?? [])];
+  const served = new Map<string, RunSummary>();
+  let cycles = input.cycles ?? 0;
+  let totals: SyncCounters = input.totals ?? { ...ZERO_COUNTERS };
+  let lastRun = input.lastRun;
+  let status: SyncStatus = { connectionId, phase: 'idle', pending: pending.length, cycles, lastRun, totals };
+
+  setHandler(requestSyncSignal, (request) => { pending.push(request); });
+  setHandler(statusQuery, () => ({ ...status, pending: pending.length, cycles, lastRun, totals }));
+  setHandler(runSyncUpdate, async (request) => {
+    pending.push(request);
+    await condition(() => served.has(request.id));
+    return served.get(request.id)!;
+  }, {
+    validator: (request) => {
+      if (!request || typeof request.id !== 'string' || request.id.length === 0) throw new Error('a sync request needs an id');
+      if (request.entities !== undefined && (!Array.isArray(request.entities) || request.entities.some((e: unknown) => typeof e !== 'string'))) {
+        throw new Error('entities must be a list of entity names');
+      }
+    },
+  });
+
+  const plan = await short.loadSyncPlan(connectionId);
+  upsertSearchAttributes([
+    { key: SA.connection, value: plan.name },
+    { key: SA.source, value: plan.sourceSystem },
+    { key: SA.target, value: plan.targetSystem },
+    { key: SA.status, value: 'idle' },
+  ]);
+  setCurrentDetails(`${plan.name}: idle, ${cycles} cycles so far`);
+
+  for (;;) {
+    await condition(() => pending.length > 0);
+    const batch = pending.splice(0);
+    const mode: SyncMode = batch.some((r) => r.full) ? 'full' : 'incremental';
+    const wanted = batch.every((r) => r.entities?.length) ? new Set(batch.flatMap((r) => r.entities!)) : undefined;
+    const pairs = plan.pairs.filter((p) => !wanted || wanted.has(p.entity));
+    const directions = plan.bidirectional ? (['forward', 'backward'] as const) : (['forward'] as const);
+
+    const run = await short.startRun({ connectionId, mode, reasons: batch.map((r) => r.reason) });
+    upsertSearchAttributes([{ key: SA.status, value: 'running' }]);
+    let counters: SyncCounters = { ...ZERO_COUNTERS };
+    let error: string | undefined;
+    try {
+      for (const pair of pairs) {
+        for (const direction of directions) {
+          let more = true;
+          let lookback = true;
+          let pageCount = 0;
+          while (more) {
+            const page = await pages.syncPage({ connectionId, runId: run.runId, entity: pair.entity, direction, mode, lookback });
+            counters = addCounters(counters, page.counters);
+            more = page.more;
+            lookback = false;
+            pageCount++;
+            status = { ...status, phase: 'running', current: { entity: pair.entity, direction, pages: pageCount, counters } };
+            setCurrentDetails(`${plan.name}: ${mode} cycle, ${pair.entity} ${direction}, page ${pageCount}; ${describe(counters)}`);
+          }
+        }
+      }
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      error = failureMessage(err);
+    }
+    const finished = await short.finishRun({ runId: run.runId, status: error ? 'failed' : 'succeeded', counters, error });
+    cycles++;
+    totals = addCounters(totals, counters);
+    lastRun = { runId: run.runId, requestIds: batch.map((r) => r.id), mode, status: error ? 'failed' : 'succeeded', counters, error, startedAt: run.startedAt, finishedAt: finished.finishedAt };
+    for (const request of batch) served.set(request.id, lastRun);
+    status = { connectionId, phase: 'idle', pending: pending.length, cycles, lastRun, totals };
+    upsertSearchAttributes([
+      { key: SA.status, value: error ? 'failed' : 'idle' },
+      { key: SA.recordsSynced, value: totals.created + totals.updated + totals.deleted },
+      { key: SA.recordsFailed, value: totals.failed },
+    ]);
+    setCurrentDetails(`${plan.name}: ${error ? `last cycle failed: ${error}` : 'idle'}; last cycle ${describe(counters)}`);
+
+    // A daily API limit: wait for the window to reset before serving anything else.
+    const retryAfterMs = dailyLimitRetryAfter(error);
+    if (retryAfterMs !== undefined) {
+      status = { ...status, phase: 'waiting-for-rate-limit' };
+      await sleep(retryAfterMs);
+      pending.push({ id: `retry-${run.runId}`, reason: 'schedule' });
+    }
+
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+      // Waiting updates are answered first; what is still pending travels to the next run.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof connectionSyncWorkflow>({ connectionId, pending: pending.splice(0), cycles, totals, lastRun });
+    }
+  }
+}
+
+function describe(c: SyncCounters): string {
+  return `read ${c.read}, created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}, deleted ${c.deleted}, failed ${c.failed}, conflicts ${c.conflicts}`;
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ApplicationFailure) return `${err.type ?? 'Error'}: ${err.message}`;
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** DailyRateLimit failures carry "retry after N ms" in the message: the activity says when. */
+function dailyLimitRetryAfter(error: string | undefined): number | undefined {
+  if (!error?.startsWith('DailyRateLimit')) return undefined;
+  const match = /retry after (\d+) ms/.exec(error);
+  return match ? Number(match[1]) : 60 * 60 * 1000;
+}
+
+/** Started by the connection's Temporal Schedule: wakes the connection workflow (starting it if needed). */
+export async function scheduledSyncWorkflow(connectionId: string): Promise<void> {
+  await short.wakeConnection({ connectionId, reason: 'schedule' });
+}
