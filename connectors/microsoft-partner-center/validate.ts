@@ -189,7 +189,10 @@ function applyRules(rules: readonly FieldRule[], target: Payload, payload: Paylo
 function checkRule(rule: FieldRule, value: unknown, target: Payload, payload: Payload, field: string): FieldError | null {
   const required = typeof rule.required === 'function' ? rule.required(payload) : rule.required === true;
   if (value === undefined || value === null || value === '') {
-    return required ? { field, code: 'RequiredFieldMissing', message: `${field} is required` } : null;
+    if (required) return { field, code: 'RequiredFieldMissing', message: `${field} is required` };
+    // A custom check may be about absence (an email or a phone number).
+    const message = rule.check?.(value, target);
+    return message ? { field, code: 'RequiredFieldMissing', message: `${field}: ${message}` } : null;
   }
   if (rule.type && typeOf(value) !== rule.type) {
     return { field, code: 'InvalidType', message: `${field} must be a ${rule.type}, got ${typeOf(value)}` };

@@ -1,8 +1,10 @@
 import { generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 
 /**
- * The sandbox's Entra ID: issues client-credentials access tokens as RS256 JWTs signed with a
- * key made at start, and checks them on API calls against the sandbox clock.
+ * The sandbox's Entra ID: issues client-credentials access tokens as JWTs signed with a key made
+ * at start, and checks them on API calls against the sandbox clock. Entra signs with RS256; the
+ * sandbox uses ES256 because an EC key takes a millisecond to make and an RSA key hundreds, and
+ * only the sandbox itself ever verifies these tokens.
  */
 export const PARTNER_CENTER_AUDIENCE = 'https://api.partner.microsoft.com';
 
@@ -28,7 +30,7 @@ export class TokenIssuer {
   private readonly publicKey: KeyObject;
 
   constructor(private readonly tenantId: string, private readonly issuer: string) {
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     this.privateKey = pair.privateKey;
     this.publicKey = pair.publicKey;
   }
@@ -39,9 +41,9 @@ export class TokenIssuer {
       aud: audience, iss: this.issuer, tid: this.tenantId, appid: clientId, azp: clientId,
       sub: clientId, oid: clientId, iat, nbf: iat, exp: iat + lifetimeSec, ver: '2.0',
     };
-    const head = b64(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: this.kid }));
+    const head = b64(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: this.kid }));
     const body = b64(JSON.stringify(claims));
-    const signature = sign('sha256', Buffer.from(`${head}.${body}`), this.privateKey).toString('base64url');
+    const signature = sign('sha256', Buffer.from(`${head}.${body}`), { key: this.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
     return `${head}.${body}.${signature}`;
   }
 
@@ -49,7 +51,7 @@ export class TokenIssuer {
     const parts = token.split('.');
     if (parts.length !== 3) return { ok: false, reason: 'The access token is malformed' };
     const [head, body, signature] = parts;
-    if (!verify('sha256', Buffer.from(`${head}.${body}`), this.publicKey, Buffer.from(signature, 'base64url'))) {
+    if (!verify('sha256', Buffer.from(`${head}.${body}`), { key: this.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))) {
       return { ok: false, reason: 'The access token signature is invalid' };
     }
     let claims: TokenClaims;
@@ -66,7 +68,7 @@ export class TokenIssuer {
 
   /** The signing key as a JWKS document, as Entra publishes it at `jwks_uri`. */
   jwks(): { keys: Record<string, unknown>[] } {
-    return { keys: [{ ...this.publicKey.export({ format: 'jwk' }), kid: this.kid, use: 'sig', alg: 'RS256' }] };
+    return { keys: [{ ...this.publicKey.export({ format: 'jwk' }), kid: this.kid, use: 'sig', alg: 'ES256' }] };
   }
 }
 
