@@ -92,27 +92,48 @@ export function linksRepo(db: Db) {
   async function upsertMany(links: readonly LinkUpsert[]): Promise<Link[]> {
     if (links.length === 0) return [];
     const unique = lastPerKey(links, externalKey);
+    // Unchanged links are not rewritten (a reconcile re-upserts every link): `written` holds
+    // the inserted and changed rows, and the second SELECT the untouched ones as they were.
     const rows = await db.query<LinkRow>(
-      `INSERT INTO links (entity, canonical_id, system, object, external_id, last_hash, last_modified_at)
-       SELECT entity, canonical_id, system, object, external_id, last_hash, last_modified_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(entity text, canonical_id uuid, system text, object text,
-         external_id text, last_hash text, last_modified_at timestamptz)
-       ON CONFLICT (system, object, external_id) DO UPDATE SET
-         last_hash = coalesce(excluded.last_hash, links.last_hash),
-         last_modified_at = coalesce(excluded.last_modified_at, links.last_modified_at),
-         version = links.version + CASE
-           WHEN (coalesce(excluded.last_hash, links.last_hash), coalesce(excluded.last_modified_at, links.last_modified_at))
-                IS DISTINCT FROM (links.last_hash, links.last_modified_at) THEN 1 ELSE 0 END,
-         updated_at = CASE
-           WHEN (coalesce(excluded.last_hash, links.last_hash), coalesce(excluded.last_modified_at, links.last_modified_at))
-                IS DISTINCT FROM (links.last_hash, links.last_modified_at) THEN now() ELSE links.updated_at END
-       RETURNING ${COLUMNS}`,
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(entity text, canonical_id uuid, system text, object text,
+           external_id text, last_hash text, last_modified_at timestamptz)
+       ),
+       written AS (
+         INSERT INTO links (entity, canonical_id, system, object, external_id, last_hash, last_modified_at)
+         SELECT entity, canonical_id, system, object, external_id, last_hash, last_modified_at FROM input
+         ON CONFLICT (system, object, external_id) DO UPDATE SET
+           last_hash = coalesce(excluded.last_hash, links.last_hash),
+           last_modified_at = coalesce(excluded.last_modified_at, links.last_modified_at),
+           version = links.version + 1,
+           updated_at = now()
+         WHERE (coalesce(excluded.last_hash, links.last_hash), coalesce(excluded.last_modified_at, links.last_modified_at))
+           IS DISTINCT FROM (links.last_hash, links.last_modified_at)
+         RETURNING ${COLUMNS}
+       )
+       SELECT ${COLUMNS} FROM written
+       UNION ALL
+       SELECT ${COLUMNS.split(', ').map((c) => `l.${c}`).join(', ')}
+       FROM input i JOIN links l ON l.system = i.system AND l.object = i.object AND l.external_id = i.external_id
+       WHERE NOT EXISTS (
+         SELECT 1 FROM written w WHERE w.system = i.system AND w.object = i.object AND w.external_id = i.external_id
+       )`,
       [json(unique.map((l) => ({
         entity: l.entity, canonical_id: l.canonicalId, system: l.system, object: l.object, external_id: l.externalId,
         last_hash: l.lastHash ?? null, last_modified_at: l.lastModifiedAt ?? null,
       })))],
     );
     const byKey = new Map(rows.map((r) => { const link = toLink(r); return [externalKey(link), link]; }));
+    // A link another transaction committed while this statement ran is not in its snapshot: read it.
+    const missing = new Map<string, { system: string; object: string; ids: string[] }>();
+    for (const l of unique.filter((u) => !byKey.has(externalKey(u)))) {
+      const group = missing.get(`${l.system}\u0000${l.object}`) ?? { system: l.system, object: l.object, ids: [] };
+      group.ids.push(l.externalId);
+      missing.set(`${l.system}\u0000${l.object}`, group);
+    }
+    for (const { system, object, ids } of missing.values()) {
+      for (const found of await findByExternalIds(system, object, ids)) byKey.set(externalKey(found), found);
+    }
     return unique.map((l) => byKey.get(externalKey(l))!);
   }
 

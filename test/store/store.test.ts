@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, expect, it, describe, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, describe, vi } from 'vitest';
 import { generateSecretKey, makeKeyring, storeOn, type Connection, type LinkUpsert } from '../../src/store/index.js';
-import { testKeys, TEST_KEY, withStores } from './stores.js';
+import { openTestStore, testKeys, TEST_KEY, withStores, type TestStore } from './stores.js';
 
 const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
@@ -387,5 +387,43 @@ withStores(({ store }) => {
       });
       expect(await store().records.getMany('Account', [id])).toHaveLength(1);
     });
+  });
+});
+
+describe('PostgreSQL: concurrent workers', () => {
+  let t: TestStore;
+  beforeAll(async () => { t = await openTestStore('postgres'); });
+  afterAll(async () => { await t?.close(); });
+
+  async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('linking the same new external record twice converges on the first canonical id', async () => {
+    const externalId = `race-${randomUUID()}`;
+    const link = (canonicalId: string): LinkUpsert => ({ entity: 'Account', canonicalId, system: 'salesforce', object: 'Account', externalId });
+    const first = randomUUID();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const a = t.store.transaction(async (tx) => {
+      await tx.links.upsertMany([link(first)]);
+      await gate;
+    });
+    // B's statement starts while A holds the new row, so its snapshot cannot see it.
+    const b = t.store.links.upsertMany([link(randomUUID())]);
+    await until(async () => {
+      const [row] = await t.store.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO links%'`);
+      return row.n > 0;
+    });
+    release();
+    await a;
+    const [stored] = await b;
+    expect(stored.canonicalId).toBe(first);
   });
 });
