@@ -1,0 +1,209 @@
+/**
+ * Mapping engine throughput: the ecosync compiled mapping vs the same mapping in JSONata, on the
+ * same generated Salesforce opportunities, in one run. Both are compiled once and evaluated per
+ * record; JSONata's evaluate is async, so it is awaited per record as a sync would.
+ *
+ *   node --import tsx bench/mapping/run.ts [--records 200000] [--jsonata-records 20000] [--rounds 5]
+ *
+ * JSONata is two orders of magnitude slower, so by default it maps the first 20,000 of the same
+ * records each round (a rate needs no more); pass --jsonata-records to change that.
+ *
+ * Prints a table and writes bench/results/mapping.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import jsonata from 'jsonata';
+import { canonicalJson, formatDiagnostic, loadMappingFile, type MapContext } from '../../src/mapping/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '200000' },
+    'jsonata-records': { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '5' },
+  },
+});
+const RECORDS = Number(args.records);
+const JSONATA_RECORDS = Math.min(RECORDS, Number(args['jsonata-records']));
+const ROUNDS = Number(args.rounds);
+
+// ---- data ------------------------------------------------------------------------------------
+
+/** Small seeded PRNG so every run maps the same records. */
+function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const STAGES = ['Prospecting', 'Qualification', 'Needs Analysis', 'Value Proposition', 'Id. Decision Makers', 'Perception Analysis', 'Proposal/Price Quote', 'Negotiation/Review', 'Closed Won', 'Closed Lost'];
+const TYPES = ['New Customer', 'Existing Customer - Upgrade', 'Existing Customer - Replacement', 'Existing Customer - Downgrade', null];
+const CURRENCIES = ['USD', 'USD', 'EUR', 'GBP', 'JPY', null];
+const CAMPAIGNS = ['Web', 'Partner Referral', 'Purchased List', null];
+const ACCOUNTS = Array.from({ length: 1000 }, (_, i) => `001${String(i).padStart(15, '0')}`);
+
+function generate(n: number): Record<string, unknown>[] {
+  const rand = prng(42);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  return Array.from({ length: n }, (_, i) => {
+    const currency = pick(CURRENCIES);
+    const day = new Date(Date.UTC(2024, 0, 1) + Math.floor(rand() * 730) * 86_400_000).toISOString().slice(0, 10);
+    const campaign = pick(CAMPAIGNS);
+    return {
+      attributes: { type: 'Opportunity', url: `/services/data/v62.0/sobjects/Opportunity/006${i}` },
+      Id: `006${String(i).padStart(15, '0')}`,
+      Name: `Opportunity ${i}`,
+      Amount: rand() < 0.9 ? Math.round(rand() * 10_000_000) / (currency === 'JPY' ? 1 : 100) : null,
+      CurrencyIsoCode: currency,
+      StageName: pick(STAGES),
+      CloseDate: day,
+      Probability: rand() < 0.7 ? Math.round(rand() * 100) : null,
+      Type: pick(TYPES),
+      AccountId: rand() < 0.95 ? pick(ACCOUNTS) : null,
+      Campaign: campaign ? { attributes: { type: 'Campaign' }, Type: campaign } : null,
+      NextStep: rand() < 0.5 ? 'Follow up with the buyer' : null,
+      Description: rand() < 0.3 ? `Deal ${i} sourced through the partner programme` : null,
+      SystemModstamp: '2024-05-01T12:00:00.000+0000',
+    };
+  });
+}
+
+// ---- the same mapping in JSONata -------------------------------------------------------------
+
+/** Lookup tables are bound once with assign(), as a careful JSONata user would, not rebuilt per record. */
+const JSONATA_TABLES = {
+  stages: {
+    'Prospecting': 'prospecting', 'Qualification': 'qualification', 'Needs Analysis': 'technical_validation',
+    'Value Proposition': 'business_validation', 'Id. Decision Makers': 'business_validation', 'Perception Analysis': 'business_validation',
+    'Proposal/Price Quote': 'proposal', 'Negotiation/Review': 'negotiation', 'Closed Won': 'closed_won', 'Closed Lost': 'closed_lost',
+  },
+  probabilities: {
+    'Prospecting': 10, 'Qualification': 10, 'Needs Analysis': 20, 'Value Proposition': 50, 'Id. Decision Makers': 60,
+    'Perception Analysis': 70, 'Proposal/Price Quote': 75, 'Negotiation/Review': 90, 'Closed Won': 100, 'Closed Lost': 0,
+  },
+  types: {
+    'New Customer': 'new_business', 'Existing Customer - Upgrade': 'expansion',
+    'Existing Customer - Replacement': 'renewal', 'Existing Customer - Downgrade': 'renewal',
+  },
+  digits: { USD: 2, EUR: 2, GBP: 2, JPY: 0 },
+};
+
+const JSONATA = `(
+  $currency := CurrencyIsoCode ? CurrencyIsoCode : "USD";
+  $stage := $lookup($stages, StageName);
+  {
+    "name": Name ? Name : $error("name is required"),
+    "amount": Amount != null ? {
+      "amount": $formatNumber(Amount, $lookup($digits, $currency) = 0 ? "0" : "0.00"),
+      "currency": $lookup($digits, $currency) != null ? $currency : $error("unknown currency")
+    },
+    "stage": $stage ? $stage : $error("unknown stage"),
+    "closeDate": $contains(CloseDate, /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/) ? CloseDate : $error("bad close date"),
+    "probability": Probability != null ? $round(Probability) : $lookup($probabilities, StageName),
+    "type": Type ? $lookup($types, Type),
+    "accountId": AccountId ? $resolve("Account", AccountId),
+    "leadSource": Campaign.Type ? Campaign.Type : "Other",
+    "nextStep": NextStep ? NextStep,
+    "description": Description ? Description
+  }
+)`;
+
+// ---- run -------------------------------------------------------------------------------------
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const { mapping, diagnostics } = await loadMappingFile(join(here, 'opportunity.yaml'));
+  if (!mapping) throw new Error(diagnostics.map(formatDiagnostic).join('\n'));
+  const records = generate(RECORDS);
+  const ids = new Map(ACCOUNTS.map((a, i) => [a, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`]));
+  const ctx: MapContext = { resolveRef: (_entity, id) => ids.get(id) };
+
+  const expr = jsonata(JSONATA);
+  expr.registerFunction('resolve', (_entity: string, id: string) => ids.get(id), '<ss:s>');
+  for (const [name, table] of Object.entries(JSONATA_TABLES)) expr.assign(name, table);
+
+  // The two must agree before their speed means anything.
+  for (const record of records.slice(0, 2000)) {
+    const ours = mapping.forward(record, ctx);
+    const theirs = await expr.evaluate(record);
+    if (!ours.ok || canonicalJson(ours.value) !== canonicalJson(theirs)) {
+      throw new Error(`outputs differ for ${JSON.stringify(record)}:\n ecosync ${JSON.stringify(ours)}\n jsonata ${JSON.stringify(theirs)}`);
+    }
+  }
+
+  const runEcosync = () => {
+    let ok = 0;
+    const t = performance.now();
+    for (let i = 0; i < records.length; i++) if (mapping.forward(records[i], ctx).ok) ok++;
+    const ms = performance.now() - t;
+    if (ok !== records.length) throw new Error(`ecosync mapped ${ok} of ${records.length}`);
+    return records.length / (ms / 1000);
+  };
+  const runJsonata = async (n = JSONATA_RECORDS) => {
+    let ok = 0;
+    const t = performance.now();
+    for (let i = 0; i < n; i++) if ((await expr.evaluate(records[i])) !== undefined) ok++;
+    const ms = performance.now() - t;
+    if (ok !== n) throw new Error(`jsonata mapped ${ok} of ${n}`);
+    return n / (ms / 1000);
+  };
+
+  // Warm-up: let both reach optimised code before anything is measured.
+  runEcosync();
+  await runJsonata(Math.min(JSONATA_RECORDS, 5000));
+
+  const ecosync: number[] = [];
+  const jsonataRates: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate the order so background load hits both alike.
+    if (round % 2 === 0) {
+      ecosync.push(runEcosync());
+      jsonataRates.push(await runJsonata());
+    } else {
+      jsonataRates.push(await runJsonata());
+      ecosync.push(runEcosync());
+    }
+  }
+  const result = {
+    benchmark: 'mapping',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    records: RECORDS,
+    jsonataRecords: JSONATA_RECORDS,
+    rounds: ROUNDS,
+    mapping: 'bench/mapping/opportunity.yaml',
+    canonicalFields: mapping.fields.length,
+    sourceFields: mapping.sourceFields.length,
+    ecosync: { medianRecordsPerSecond: Math.round(median(ecosync)), rounds: ecosync.map(Math.round) },
+    jsonata: { medianRecordsPerSecond: Math.round(median(jsonataRates)), rounds: jsonataRates.map(Math.round) },
+    ratio: Number((median(ecosync) / median(jsonataRates)).toFixed(1)),
+    target: 10,
+  };
+  const pass = result.ratio >= result.target;
+
+  const row = (name: string, rate: number, rounds: number[]) =>
+    `${name.padEnd(10)} ${rate.toLocaleString('en-US').padStart(12)}   ${rounds.map((r) => r.toLocaleString('en-US')).join(', ')}`;
+  console.log(`mapping benchmark: ${result.canonicalFields} canonical fields from ${result.sourceFields} Salesforce opportunity fields, ${ROUNDS} rounds after warm-up, median`);
+  console.log(`records per round: ecosync ${RECORDS.toLocaleString('en-US')}, jsonata the first ${JSONATA_RECORDS.toLocaleString('en-US')} of them`);
+  console.log(`${'engine'.padEnd(10)} ${'records/s'.padStart(12)}   rounds`);
+  console.log(row('ecosync', result.ecosync.medianRecordsPerSecond, result.ecosync.rounds));
+  console.log(row('jsonata', result.jsonata.medianRecordsPerSecond, result.jsonata.rounds));
+  console.log(`ratio ${result.ratio}× (target ≥ ${result.target}×): ${pass ? 'pass' : 'FAIL'}`);
+
+  const out = join(here, '..', 'results', 'mapping.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ ...result, pass }, null, 2) + '\n');
+  console.log(`wrote ${out.replace(process.cwd() + '/', '')}`);
+  if (!pass) process.exitCode = 1;
+}
+
+await main();
