@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { ClientSecretCredential } from '@azure/identity';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/runtime/log.js';
-import { MicrosoftPartnerCenterClient, PARTNER_CENTER_SCOPE, PartnerCenterError, type MicrosoftPartnerCenterClientOptions } from './client.js';
+import { MicrosoftPartnerCenterClient, PARTNER_CENTER_SCOPE, PartnerCenterError, plainError, type MicrosoftPartnerCenterClientOptions } from './client.js';
 import type { Referral } from './referral.js';
 import { sampleReferralInput } from './sample.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox, type MicrosoftSandboxOptions } from './sandbox/server.js';
@@ -272,7 +272,7 @@ describe('throttling and failures', () => {
 
     sb.faults.set({ serverErrorRate: 1, endpoints: /^referrals\.get$/ });
     const error = await client.getReferral(one.id).catch((e: unknown) => e) as PartnerCenterError;
-    expect(error.toJSON()).toEqual({ code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.', fields: [] });
+    expect(plainError(error)).toEqual({ code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.', fields: [] });
     expect(error.retryable).toBe(true);
     await expect(client.getReferral('no-such-id')).rejects.toMatchObject({ code: 'ServiceUnavailable' });
     sb.faults.set({});

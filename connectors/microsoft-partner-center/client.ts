@@ -73,6 +73,12 @@ export class PartnerCenterError extends Error implements PartnerCenterErrorInfo 
   }
 }
 
+/** Any error as `{ code, message, fields }`, for activity results and dead letters. */
+export function plainError(error: unknown): PartnerCenterErrorInfo {
+  if (error instanceof PartnerCenterError) return error.toJSON();
+  return { code: 'UnexpectedError', message: redactText(error instanceof Error ? error.message : String(error)), fields: [] };
+}
+
 export interface ReferralWithETag {
   referral: Referral;
   etag: string;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { CallCounters, FaultInjector, seededRandom, type FaultPlan } from '../../../src/sandbox/index.js';
 import type { Referral, ReferralInput } from '../referral.js';
@@ -148,9 +148,10 @@ export async function startMicrosoftSandbox(options: MicrosoftSandboxOptions): P
     counters.add(`${reply.statusCode} ${endpoint}`);
   });
 
+  // Trace ids are not seeded, so the seeded stream stays the same whatever errors a run had.
   const entraError = (reply: FastifyReply, status: number, error: string, code: number, description: string) =>
     reply.code(status).send({
-      error, error_description: `AADSTS${code}: ${description} Trace ID: ${seededGuid()} Timestamp: ${new Date(now()).toISOString()}`,
+      error, error_description: `AADSTS${code}: ${description} Trace ID: ${randomUUID()} Timestamp: ${new Date(now()).toISOString()}`,
       error_codes: [code], timestamp: new Date(now()).toISOString().replace('T', ' ').slice(0, 19) + 'Z',
     });
 
