@@ -252,6 +252,22 @@ export class SalesforceConnector implements Connector {
     }
   }
 
+  /** Current state of records by Id, 200 a query; deleted and unknown ones are left out. */
+  async readByIds(object: string, ids: string[], fields: string[]): Promise<SourceRecord[]> {
+    const out: SourceRecord[] = [];
+    const select = [...new Set(['Id', 'SystemModstamp', ...fields])].join(', ');
+    for (const batch of chunks([...new Set(ids)], MAX_COLLECTION)) {
+      const soql = `SELECT ${select} FROM ${object} WHERE Id IN (${batch.map(soqlString).join(', ')})`;
+      let result = await this.request<QueryResult>('query', { method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` });
+      out.push(...result.records.map((r) => this.toSourceRecord(r)));
+      while (!result.done && result.nextRecordsUrl) {
+        result = await this.request<QueryResult>('queryMore', { method: 'GET', url: result.nextRecordsUrl });
+        out.push(...result.records.map((r) => this.toSourceRecord(r)));
+      }
+    }
+    return out;
+  }
+
   /**
    * Ops without a known Salesforce id are upserted by the external-id field (= op.key); ops with
    * one are updated by Id and get the key stamped into that field. ≤ 200 records a call.
@@ -337,6 +353,7 @@ export class SalesforceConnector implements Connector {
           timeout: this.options.requestTimeoutMs ?? 120_000,
         })) as T;
       } catch (e) {
+        if (e instanceof AuthError || e instanceof SalesforceApiError) throw e;
         const failure = classifyError(e);
         const code = errorCode(e);
         const message = e instanceof Error ? e.message : String(e);
