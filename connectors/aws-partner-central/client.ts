@@ -235,10 +235,9 @@ export class AwsPartnerCentralClient {
   private async call<Out extends object>(kind: 'read' | 'write', command: $Command<any, Out, any>): Promise<Out> {
     const pacer = kind === 'write' ? this.writes : this.reads;
     for (let attempt = 1; ; attempt++) {
-      await pacer.take();
       this.stats.calls++;
       try {
-        return (await this.sdk.send(command as never)) as Out;
+        return await pacer.run(() => this.sdk.send(command as never) as Promise<Out>);
       } catch (raw) {
         const error = toPartnerCentralError(raw);
         if (error.code === 'ThrottlingException') this.stats.throttled++;

@@ -41,6 +41,8 @@ export interface PartnerCentralSandboxOptions {
   invitations?: number;
   accounts?: SandboxAccount[];
   now?: () => number;
+  /** Runs before each operation is served: lets a test have AWS act between a client's read and write. */
+  beforeOperation?: (operation: string, input: Record<string, unknown>) => void;
 }
 
 export interface PartnerCentralSandbox {
@@ -130,6 +132,7 @@ export async function startPartnerCentralSandbox(options: PartnerCentralSandboxO
     if (decision.kind === 'serverError') return fail(operation, internalError());
 
     try {
+      options.beforeOperation?.(operation, input);
       send(200, state.handle(operation, input, account.catalogs ?? CATALOGS));
     } catch (error) {
       if (error instanceof ApiError) return fail(operation, error);

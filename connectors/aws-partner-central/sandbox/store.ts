@@ -417,9 +417,9 @@ export class PartnerCentralStore {
   private submitForReview(o: Opportunity, at: number): void {
     o.content.LifeCycle = { ...o.content.LifeCycle, ReviewStatus: 'Submitted', ReviewStatusReason: undefined, ReviewComments: undefined };
     touch(o, at);
-    const start = o.modifiedAt;
-    o.review = { submittedAt: start, inReviewAt: start + Math.floor(this.reviewDelayMs / 2), decideAt: start + this.reviewDelayMs };
-    if (this.reviewDelayMs === 0) this.decide(o, start);
+    // The clock runs from the submission instant, whatever LastModifiedDate tie-breaking did.
+    o.review = { submittedAt: at, inReviewAt: at + Math.floor(this.reviewDelayMs / 2), decideAt: at + this.reviewDelayMs };
+    if (this.reviewDelayMs === 0) this.decide(o, at);
   }
 
   private decide(o: Opportunity, at: number, forced?: ReviewDecision): void {
