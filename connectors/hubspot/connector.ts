@@ -49,6 +49,7 @@ interface ObjectApis {
     getPageWithHttpInfo(limit?: number): Promise<{ headers: Record<string, string> }>;
   };
   batchApi: {
+    read(input: unknown, archived?: boolean): Promise<{ results: SdkObject[] }>;
     upsert(input: unknown): Promise<SdkBatchResponse>;
     update(input: unknown): Promise<SdkBatchResponse>;
     archive(input: unknown): Promise<void>;
@@ -64,6 +65,20 @@ interface AssociationApis {
     getPage(from: string, to: string, input: unknown): Promise<{ results: { _from: { id: string }; to: { toObjectId: string | number }[] }[]; errors?: BatchErrorObject[] }>;
     createDefault(from: string, to: string, input: unknown): Promise<{ errors?: BatchErrorObject[] }>;
   };
+}
+
+interface SearchQuery {
+  spec: ObjectSpec;
+  apis: ObjectApis;
+  wantsCompany: boolean;
+  properties: string[];
+  limit: number;
+}
+
+interface SearchPage {
+  records: SourceRecord[];
+  cursor: Cursor | null;
+  next?: { start: SearchStart | null; after: number };
 }
 
 export class HubSpotConnector implements Connector {
@@ -116,40 +131,67 @@ export class HubSpotConnector implements Connector {
 
   async *read(object: string, options: ReadOptions): AsyncIterable<Page> {
     const spec = hubspotObject(object);
-    const apis = this.apis(object);
-    const wantsCompany = object === 'deals' && options.fields.includes(DEAL_COMPANY_FIELD);
-    const properties = [...new Set([...options.fields.filter((f) => !f.startsWith('associations.')), spec.idField, spec.modifiedField])];
-    const limit = Math.max(1, Math.min(options.pageSize ?? SEARCH_PAGE_LIMIT, SEARCH_PAGE_LIMIT));
-    let start: SearchStart | null = startFromCursor(options.cursor, options.lookbackMs);
-    const since = start?.modifiedMs ?? -Infinity;
+    const query: SearchQuery = {
+      spec,
+      apis: this.apis(object),
+      wantsCompany: object === 'deals' && options.fields.includes(DEAL_COMPANY_FIELD),
+      properties: [...new Set([...options.fields.filter((f) => !f.startsWith('associations.')), spec.idField, spec.modifiedField])],
+      limit: Math.max(1, Math.min(options.pageSize ?? SEARCH_PAGE_LIMIT, SEARCH_PAGE_LIMIT)),
+    };
+    const start = startFromCursor(options.cursor, options.lookbackMs);
     let cursor: Cursor | null = options.cursor;
-    let after = 0;
-    for (;;) {
-      if (mustRepartition(after, limit)) {
-        // The next page would pass the 10,000-result cap: a new query from the last record seen.
-        if (!cursor) throw new Error('cannot partition a search before any record was read');
-        start = { modifiedMs: Date.parse(cursor.modifiedAt), id: cursor.id };
-        after = 0;
-      }
-      const request = {
-        filterGroups: filterGroupsFrom(spec, start),
-        sorts: [{ propertyName: spec.modifiedField, direction: 'ASCENDING' }],
-        properties,
-        limit,
-        after: String(after),
-      };
-      const res = await this.call(() => apis.searchApi.doSearch(request));
-      if (res.results.length === 0) break;
-      const records = res.results.map((r) => toSourceRecord(spec, r, false));
-      if (wantsCompany) await this.fillDealCompanies(records);
-      const last = records[records.length - 1];
-      cursor = { modifiedAt: last.modifiedAt, id: last.id };
-      yield { records, cursor };
-      const next = res.paging?.next?.after;
-      if (!next) break;
-      after = Number(next);
+    // The next page is requested before this one is handed out, so HubSpot's latency overlaps the caller's work.
+    let pending: Promise<SearchPage> | undefined = this.searchPage(query, start, 0);
+    while (pending) {
+      const page: SearchPage = await pending;
+      pending = page.next ? this.searchPage(query, page.next.start, page.next.after) : undefined;
+      // A prefetch the caller never asks for (it stopped early) must not become an unhandled rejection.
+      pending?.catch(() => undefined);
+      if (page.records.length === 0) break;
+      cursor = page.cursor;
+      yield { records: page.records, cursor };
     }
-    if (options.includeDeleted) yield* this.readArchived(object, properties, since, cursor);
+    if (options.includeDeleted) yield* this.readArchived(object, query.properties, start?.modifiedMs ?? -Infinity, cursor);
+  }
+
+  /** One search page, and where the next one starts: the same query further on, or a new partition past the cap. */
+  private async searchPage(q: SearchQuery, start: SearchStart | null, after: number): Promise<SearchPage> {
+    const request = {
+      filterGroups: filterGroupsFrom(q.spec, start),
+      sorts: [{ propertyName: q.spec.modifiedField, direction: 'ASCENDING' }],
+      properties: q.properties,
+      limit: q.limit,
+      after: String(after),
+    };
+    const res = await this.call(() => q.apis.searchApi.doSearch(request));
+    const records = res.results.map((r) => toSourceRecord(q.spec, r, false));
+    if (records.length === 0) return { records, cursor: null };
+    if (q.wantsCompany) await this.fillDealCompanies(records);
+    const last = records[records.length - 1];
+    const cursor = { modifiedAt: last.modifiedAt, id: last.id };
+    const nextAfter = res.paging?.next?.after;
+    if (!nextAfter) return { records, cursor };
+    // The next page would pass the 10,000-result cap: a new query strictly after the last record seen.
+    const next = mustRepartition(Number(nextAfter), q.limit)
+      ? { start: { modifiedMs: Date.parse(cursor.modifiedAt), id: cursor.id }, after: 0 }
+      : { start, after: Number(nextAfter) };
+    return { records, cursor, next };
+  }
+
+  /** Current state of records by HubSpot id: batch read, ≤100 ids a call; missing or archived ids are left out. */
+  async readByIds(object: string, ids: string[], fields: string[]): Promise<SourceRecord[]> {
+    const spec = hubspotObject(object);
+    const apis = this.apis(object);
+    const properties = [...new Set([...fields.filter((f) => !f.startsWith('associations.')), spec.idField, spec.modifiedField])];
+    const out: SourceRecord[] = [];
+    for (let i = 0; i < ids.length; i += HUBSPOT_BATCH_LIMIT) {
+      const chunk = ids.slice(i, i + HUBSPOT_BATCH_LIMIT);
+      const res = await this.call(() => apis.batchApi.read({ inputs: chunk.map((id) => ({ id })), properties }));
+      const records = res.results.map((r) => toSourceRecord(spec, r, false));
+      if (records.length > 0 && object === 'deals' && fields.includes(DEAL_COMPANY_FIELD)) await this.fillDealCompanies(records);
+      out.push(...records);
+    }
+    return out;
   }
 
   /** Archived records never appear in search; the list API returns them with archived=true. */

@@ -136,6 +136,18 @@ describe('HubSpot connector against the sandbox', () => {
     expect(records.find((r) => r.fields.dealname === 'Big')?.fields).not.toHaveProperty(DEAL_COMPANY_FIELD.replace('associations.', ''));
   });
 
+  it('reads records by id in batches of 100, leaving out missing ones', async () => {
+    const { sb, hubspot } = await setup({ companies: 150, dealsPerCompany: 1 });
+    const ids = sb.state.live('companies').map((r) => r.id);
+    const got = await hubspot.readByIds('companies', [...ids, '424242'], ['name']);
+    expect(got.map((r) => r.id)).toEqual(ids);
+    expect(got[0].fields.name).toBe(sb.state.get('companies', ids[0])?.properties.name);
+    expect(sb.counters.get('companies.batch.read')).toBe(2);
+    const deal = sb.state.live('deals')[7];
+    const [withCompany] = await hubspot.readByIds('deals', [deal.id], ['dealname', DEAL_COMPANY_FIELD]);
+    expect(withCompany.fields[DEAL_COMPANY_FIELD]).toBe(sb.state.associations('deals', deal.id, 'companies')[0]);
+  });
+
   it('waits out a TEN_SECONDLY_ROLLING 429 for the announced window and retries', async () => {
     const { sb, hubspot } = await setup({ companies: 30, tenSecondLimit: 2, rateWindowMs: 200 });
     const { records } = await readAll(hubspot.read('companies', read(['name'], { pageSize: 5 })));

@@ -105,7 +105,7 @@ describe('HubSpot sandbox through @hubspot/api-client', () => {
 
   it('batch upsert by ecosync_id creates, then updates the same records; 207 names each failed input', async () => {
     const { sb, client } = await sandbox();
-    const inputs = [
+    const inputs: { id: string; idProperty: string; properties: Record<string, string>; objectWriteTraceId: string }[] = [
       { id: 'eco-1', idProperty: 'ecosync_id', properties: { name: 'One', industry: 'Finance' }, objectWriteTraceId: 't1' },
       { id: 'eco-2', idProperty: 'ecosync_id', properties: { name: 'Two', industry: 'Bakery' }, objectWriteTraceId: 't2' },
       { id: 'eco-3', idProperty: 'ecosync_id', properties: { name: 'Three', colour: 'red' }, objectWriteTraceId: 't3' },
