@@ -9,14 +9,15 @@
  *    and the source link are tombstoned; with deletePolicy 'propagate' the target record is
  *    deleted too (and its link tombstoned once that succeeds). 'ignore' leaves the target alone,
  *    and the tombstone keeps later target edits from resurrecting the source.
- * 4. Changed after a delete (either side): updateAfterDelete 'skip' (default: a delete is a
- *    deliberate act, and late edits from the other side must not bring the record back) or
+ * 4. Same content hash as the source link → unchanged: an echo of our own write, a lookback
+ *    re-read, or a record parked in dead letters (see results.ts; a replay plans it again with
+ *    `replay`). This comes before 5 so an untouched record never resurrects anything.
+ * 5. Changed after a delete (either side): updateAfterDelete 'skip' (default: a delete is a
+ *    deliberate act, and late edits on the other side must not bring the record back) or
  *    'resurrect' (merge as usual; a tombstoned target is created again).
- * 5. Same content hash as the source link and the target linked → unchanged: an echo of our own
- *    write or a lookback re-read.
- * 6. References resolve through links on both sides; one that does not → dead letter
- *    UNRESOLVED_REFERENCE (retryable), replayed once the referenced record is linked. Writing
- *    without the reference would lose it until the record next changes.
+ * 6. A reference the mapping could not translate, or one whose record is not linked on the side
+ *    we write to → dead letter UNRESOLVED_REFERENCE (retryable), replayed once the referenced
+ *    record is linked. Writing without the reference would lose it until the record next changes.
  * 7. Three-way merge (merge.ts). Target not linked → create with every agreed field it accepts;
  *    else update with the changed fields only; O's winning values go back to the source when the
  *    connection is bidirectional.
@@ -78,32 +79,15 @@ class StateIndex {
 
 const isLive = (link: StoredLink | undefined): link is StoredLink => link !== undefined && link.lastHash !== TOMBSTONE_HASH;
 
-/** Side values → canonical: reference ids become canonical ids. Returns the fields that did not resolve. */
-function refsToCanonical(values: CanonicalValues, side: SyncSide, index: StateIndex): { values: CanonicalValues; unresolved: string[] } {
-  const out = { ...values };
-  const unresolved: string[] = [];
+/** Reference fields among `values` whose record has no live link on `side`: a write there would lose them. */
+function unlinkedRefs(values: CanonicalValues, side: SyncSide, index: StateIndex): string[] {
+  const missing: string[] = [];
   for (const [field, ref] of Object.entries(side.references ?? {})) {
-    const v = out[field];
-    if (isEmpty(v)) continue;
-    const link = index.linkOf(side.system, ref.object, String(v));
-    if (link) out[field] = link.canonicalId.toLowerCase();
-    else unresolved.push(field);
+    const v = values[field];
+    if (!Object.hasOwn(values, field) || isEmpty(v)) continue;
+    if (!isLive(index.sideOf(String(v), side.system, ref.object))) missing.push(field);
   }
-  return { values: out, unresolved };
-}
-
-/** Canonical values → side values: canonical ids become the side's external ids of live links. */
-function refsToSide(values: CanonicalValues, side: SyncSide, index: StateIndex): { values: CanonicalValues; unresolved: string[] } {
-  const out = { ...values };
-  const unresolved: string[] = [];
-  for (const [field, ref] of Object.entries(side.references ?? {})) {
-    const v = out[field];
-    if (!Object.hasOwn(out, field) || isEmpty(v)) continue;
-    const link = index.sideOf(String(v), side.system, ref.object);
-    if (isLive(link)) out[field] = link.externalId;
-    else unresolved.push(field);
-  }
-  return { values: out, unresolved };
+  return missing;
 }
 
 /** Write payload: nested like a canonical record, with nulls kept (they clear the field). */
@@ -138,24 +122,23 @@ export interface ExternalLookup {
 }
 
 /**
- * Store lookups by external id the planner needs for records read from `side` (the page, or the
- * target's current values): the records' own links and the links of the records they reference.
+ * Store lookups by external id for records read from `side`: their own links, and the links of
+ * the records they reference (`refIds`: canonical field → the system ids the raw records hold,
+ * read through the mapping's `refs`), which the mapping engine needs to translate references.
  */
-export function externalLookups(pair: SyncPair, side: SideName, records: readonly { externalId: string; values: CanonicalValues }[]): ExternalLookup[] {
+export function externalLookups(pair: SyncPair, side: SideName, externalIds: readonly string[], refIds: Readonly<Record<string, readonly string[]>> = {}): ExternalLookup[] {
   const s = pair[side];
   const groups = new Map<string, ExternalLookup>();
   const add = (object: string, id: string) => {
-    const key = `${s.system}\u0000${object}`;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { system: s.system, object, externalIds: [] }));
+    let g = groups.get(object);
+    if (!g) groups.set(object, (g = { system: s.system, object, externalIds: [] }));
     if (!g.externalIds.includes(id)) g.externalIds.push(id);
   };
-  for (const r of records) {
-    add(s.object, r.externalId);
-    const flat = toFields(r.values, Object.keys(s.references ?? {}), false);
-    for (const [field, ref] of Object.entries(s.references ?? {})) {
-      if (!isEmpty(flat[field])) add(ref.object, String(flat[field]));
-    }
+  for (const id of externalIds) add(s.object, id);
+  for (const [field, ids] of Object.entries(refIds)) {
+    const ref = s.references?.[field];
+    if (!ref) throw new Error(`${field} is not a reference field of ${s.system} ${s.object}`);
+    for (const id of ids) if (!isEmpty(id) && id !== '') add(ref.object, String(id));
   }
   return [...groups.values()];
 }
@@ -172,7 +155,7 @@ export interface CanonicalLookups {
  * id the page's records have (derived, carried or found), and every link of the records they
  * reference (the target's id of a referenced account).
  */
-export function canonicalLookups(pair: SyncPair, side: SideName, records: readonly IncomingRecord[], found: readonly StoredLink[]): CanonicalLookups {
+export function canonicalLookups(pair: SyncPair, side: SideName, records: readonly Pick<IncomingRecord, 'externalId' | 'canonicalId'>[], found: readonly StoredLink[]): CanonicalLookups {
   const s = pair[side];
   const own = new Set<string>();
   const refs = new Map<string, Set<string>>();
@@ -299,7 +282,7 @@ export function planPage(input: PlanInput): SyncPlan {
       const data = record?.data ?? {};
       items.push({
         canonicalId: cid,
-        source: { externalId: r.externalId, modifiedAt: r.modifiedAt, payload },
+        source: { externalId: r.externalId, modifiedAt: r.modifiedAt, hash: r.hash, payload },
         outcome: 'deleted',
         targetDelete: propagate ? { key: cid, externalId: tLink.externalId } : undefined,
         record: { entity: pair.entity, canonicalId: cid, data, hash: record?.hash ?? contentHash(data), deleted: true, expectedVersion: record?.version },
@@ -309,40 +292,39 @@ export function planPage(input: PlanInput): SyncPlan {
       continue;
     }
 
-    // 4. Changed after a delete.
+    // 4. Echo, lookback re-read or parked record: nothing new from this side.
+    if (!input.replay && sLink && !sDead && sLink.lastHash === r.hash) { counts.unchanged++; continue; }
+
+    // 5. Changed after a delete.
     const wasDeleted = record?.deleted === true || sDead;
     if (wasDeleted && (pair.updateAfterDelete ?? 'skip') === 'skip') { counts.unchanged++; continue; }
     const tLive = isLive(tLink) ? tLink : undefined;
 
-    // 5. Echo or re-read.
-    if (!wasDeleted && sLink && sLink.lastHash === r.hash && tLive) { counts.unchanged++; continue; }
-
-    // 6. Source references → canonical.
-    const srcFlat = toFields(r.values, src.readFields, true);
-    const srcCanon = refsToCanonical(srcFlat, src, index);
-    if (srcCanon.unresolved.length > 0) {
-      fail(cid, `references not linked yet: ${srcCanon.unresolved.join(', ')}`, 'UNRESOLVED_REFERENCE', srcCanon.unresolved, true);
+    // 6. References the mapping could not translate.
+    if (r.unresolved && r.unresolved.length > 0) {
+      const fields = [...new Set(r.unresolved.map((u) => u.field))];
+      fail(cid, `referenced records not linked yet: ${r.unresolved.map((u) => `${u.field} → ${u.id}`).join(', ')}`, 'UNRESOLVED_REFERENCE', fields, true);
       continue;
     }
+    const srcFlat = toFields(r.values, src.readFields, true);
     const cur = tLive ? current.get(tLive.externalId) : undefined;
-    let tgtCanon: CanonicalValues | null = null;
+    let tgtFlat: CanonicalValues | null = null;
     if (cur) {
-      // A target reference we cannot resolve is left out: the target's own read will handle it.
-      const c = refsToCanonical(toFields(cur.values, tgt.readFields, true), tgt, index);
-      tgtCanon = c.values;
-      for (const f of c.unresolved) delete tgtCanon[f];
+      // A target reference the mapping could not translate is unknown, not empty.
+      tgtFlat = toFields(cur.values, tgt.readFields, true);
+      for (const u of cur.unresolved ?? []) delete tgtFlat[u.field];
     }
 
     // 7. Merge.
     const base = record ? toFields(record.data, allPaths, false) : {};
-    const sourceSide: MergeSide = { system: src.system, values: srcCanon.values, modifiedAt: r.modifiedAt, reads: new Set(src.readFields), writable: srcWritable };
-    const targetSide: MergeSide = { system: tgt.system, values: tgtCanon, modifiedAt: cur?.modifiedAt ?? null, reads: new Set(tgt.readFields), writable: tgtWritable };
+    const sourceSide: MergeSide = { system: src.system, values: srcFlat, modifiedAt: r.modifiedAt, reads: new Set(src.readFields), writable: srcWritable };
+    const targetSide: MergeSide = { system: tgt.system, values: tgtFlat, modifiedAt: cur?.modifiedAt ?? null, reads: new Set(tgt.readFields), writable: tgtWritable };
     const merged = mergeRecord({ base, source: sourceSide, target: targetSide, policyFor });
 
     const create = tLive === undefined;
-    const toTarget = refsToSide(create ? createFields(merged.agreed, tgtWritable) : merged.toTarget, tgt, index);
-    const toSource = refsToSide(merged.toSource, src, index);
-    const unresolved = [...toTarget.unresolved, ...toSource.unresolved];
+    const toTarget = create ? createFields(merged.agreed, tgtWritable) : merged.toTarget;
+    const toSource = merged.toSource;
+    const unresolved = [...unlinkedRefs(toTarget, tgt, index), ...unlinkedRefs(toSource, src, index)];
     if (unresolved.length > 0) {
       fail(cid, `referenced records not linked in the other system yet: ${unresolved.join(', ')}`, 'UNRESOLVED_REFERENCE', unresolved, true);
       continue;
@@ -360,37 +342,36 @@ export function planPage(input: PlanInput): SyncPlan {
       counts.conflicts++;
     }
 
-    const hasTargetWrite = Object.keys(toTarget.values).length > 0;
-    const hasSourceWrite = Object.keys(toSource.values).length > 0;
+    const hasTargetWrite = Object.keys(toTarget).length > 0;
+    const hasSourceWrite = Object.keys(toSource).length > 0;
     const recordChanged = !record || wasDeleted || merged.changed.length > 0;
 
     // 8. Nothing to do after all.
     if (!hasTargetWrite && !hasSourceWrite && !recordChanged) {
       if (sLink?.lastHash === r.hash) counts.unchanged++;
       else items.push({
-        canonicalId: cid, source: { externalId: r.externalId, modifiedAt: r.modifiedAt, payload }, outcome: 'unchanged',
+        canonicalId: cid, source: { externalId: r.externalId, modifiedAt: r.modifiedAt, hash: r.hash, payload }, outcome: 'unchanged',
         sourceLink: link(cid, src, r.externalId, r.hash, r.modifiedAt),
       });
       continue;
     }
 
     const targetWrite: WriteOp | undefined = hasTargetWrite
-      ? { key: cid, ...(create ? {} : { externalId: tLive!.externalId }), fields: toWriteFields(toTarget.values) }
+      ? { key: cid, ...(create ? {} : { externalId: tLive!.externalId }), fields: toWriteFields(toTarget) }
       : undefined;
     const sourceWrite: WriteOp | undefined = hasSourceWrite
-      ? { key: cid, externalId: r.externalId, fields: toWriteFields(toSource.values) }
+      ? { key: cid, externalId: r.externalId, fields: toWriteFields(toSource) }
       : undefined;
 
     // What each side will read back, so reading our own write is an echo on the hash fast path.
-    const srcKnown = srcFlat;
-    const tgtKnown = cur ? toFields(cur.values, tgt.readFields, true) : refsToSide(merged.agreed, tgt, index).values;
-    const sourceHash = hasSourceWrite ? hash(viewAfterWrite(srcKnown, toSource.values, src)) : r.hash;
-    const targetHash = hash(viewAfterWrite(create ? {} : tgtKnown, toTarget.values, tgt));
+    const tgtKnown = cur ? toFields(cur.values, tgt.readFields, true) : merged.agreed;
+    const sourceHash = hasSourceWrite ? hash(viewAfterWrite(srcFlat, toSource, src)) : r.hash;
+    const targetHash = hash(viewAfterWrite(create ? {} : tgtKnown, toTarget, tgt));
 
     const data = toNested(merged.agreed);
     items.push({
       canonicalId: cid,
-      source: { externalId: r.externalId, modifiedAt: r.modifiedAt, payload },
+      source: { externalId: r.externalId, modifiedAt: r.modifiedAt, hash: r.hash, payload },
       outcome: targetWrite && create ? 'created' : 'updated',
       targetWrite,
       sourceWrite,

@@ -5,6 +5,10 @@
  * "echo" and lose the change. A permanent failure dead-letters the record and commits nothing,
  * so a replay (or the record's next change) merges it again from the old base; retryable
  * failures come back as a smaller plan until maxAttempts, then become retryable dead letters.
+ *
+ * A record the target rejected for good is parked: its source link takes the hash just read, so
+ * lookback re-reads do not send the same bad write again; its next change (merged from the old
+ * base, so it still carries this one) or a replay brings it back.
  */
 import { addCounts, emptyCounts } from './plan.js';
 import type {
@@ -64,8 +68,11 @@ export function applyWriteResults(plan: SyncPlan, results: WriteResults, options
       continue;
     }
 
-    const permanent = failures.some((f) => !f.result.retryable) || plan.attempt >= maxAttempts;
-    if (!permanent) { retryItems.push(item); continue; }
+    const rejected = failures.some((f) => !f.result.retryable);
+    if (!rejected && plan.attempt < maxAttempts) { retryItems.push(item); continue; }
+    if (rejected && item.sourceLink && !planned.targetDelete) {
+      outcome.links.push({ ...item.sourceLink, lastHash: planned.source.hash, lastModifiedAt: planned.source.modifiedAt });
+    }
     for (const { kind, op, result } of failures) {
       const side = sideOf(kind);
       const exhausted = result.retryable ? ` (gave up after ${plan.attempt} attempts)` : '';

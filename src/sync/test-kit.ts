@@ -207,7 +207,7 @@ export function runSync(env: SimEnv, source: SideName): RunReport {
   const all = env.systems[source].read(readWindow(cursor, env.lookbackMs));
   for (let i = 0; i < all.length; i += env.pageSize) {
     const records = all.slice(i, i + env.pageSize).map((r) => forward(src, r));
-    const l1 = externalLookups(pair, source, records).flatMap((k) => store.linksByExternal(k.system, k.object, k.externalIds));
+    const l1 = externalLookups(pair, source, records.map((r) => r.externalId)).flatMap((k) => store.linksByExternal(k.system, k.object, k.externalIds));
     const keys = canonicalLookups(pair, source, records, l1);
     const links = [...l1, ...store.linksByCanonical(keys.links.flatMap((k) => k.canonicalIds))];
     const stored = keys.records.canonicalIds.flatMap((id) => store.records.get(id) ?? []);
@@ -216,8 +216,7 @@ export function runSync(env: SimEnv, source: SideName): RunReport {
       const rec = env.systems[target].records.get(id);
       return rec && !rec.deleted ? [forward(tgt, rec)] : [];
     });
-    const l3 = externalLookups(pair, target, targetCurrent).flatMap((k) => store.linksByExternal(k.system, k.object, k.externalIds));
-    let plan: SyncPlan | null = planPage({ pair, source, records, stored: { records: stored, links: [...links, ...l3] }, targetCurrent, cursor });
+    let plan: SyncPlan | null = planPage({ pair, source, records, stored: { records: stored, links }, targetCurrent, cursor });
     report.plans.push(plan);
     report.refreshes += plan.items.filter((it) => it.outcome === 'unchanged').length;
     while (plan) {

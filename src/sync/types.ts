@@ -27,8 +27,9 @@ export interface SyncSide {
   /** Canonical field paths this side's mapping accepts on write (direction outbound or both). */
   writeFields: readonly string[];
   /**
-   * Reference fields by canonical path. In this side's values (read and written) they hold this
-   * side's external id of the referenced record; in the canonical record, its canonical id.
+   * Reference fields by canonical path (the mapping's `ref` fields). Values hold canonical ids
+   * (the mapping engine translates ids through links); the planner only checks that the
+   * referenced record is linked on the side it writes to.
    */
   references?: Readonly<Record<string, ReferenceSpec>>;
 }
@@ -60,7 +61,7 @@ export interface IncomingRecord {
   externalId: string;
   modifiedAt: string;
   deleted: boolean;
-  /** Canonical values as mapped (nested or keyed by dotted path); references hold this side's ids. */
+  /** Canonical values as forward-mapped (nested, or keyed by dotted path). */
   values: CanonicalValues;
   /** The mapping engine's content hash of `values`. */
   hash: string;
@@ -68,8 +69,16 @@ export interface IncomingRecord {
   canonicalId?: string | null;
   /** Mapping errors: any makes the record a dead letter. */
   errors?: readonly RecordIssue[];
+  /** References the mapping could not translate (the referenced record is not linked yet). */
+  unresolved?: readonly UnresolvedReference[];
   /** The record as read, kept in dead letters so a replay can run it again. */
   payload?: unknown;
+}
+
+export interface UnresolvedReference {
+  field: string;
+  /** The id that could not be translated. */
+  id: string;
 }
 
 /** The target's current state of a linked record (one batch read), forward-mapped. */
@@ -78,6 +87,8 @@ export interface CurrentRecord {
   modifiedAt: string | null;
   values: CanonicalValues;
   hash: string;
+  /** References the mapping could not translate: their values are unknown, not empty. */
+  unresolved?: readonly UnresolvedReference[];
 }
 
 /** A `records` row: the last agreed canonical state. */
@@ -106,8 +117,8 @@ export interface PlanInput {
   source: SideName;
   records: readonly IncomingRecord[];
   /**
-   * Rows for the page's records: their links (any side) and records, plus links of the records
-   * they reference (see externalLookups / canonicalLookups).
+   * Rows for the page's records: their links (every side) and records, plus every link of the
+   * records they reference (see externalLookups / canonicalLookups).
    */
   stored: { records: readonly StoredRecord[]; links: readonly StoredLink[] };
   /** Target's current values for linked records; a linked record left out counts as not read. */
@@ -116,6 +127,8 @@ export interface PlanInput {
   cursor?: Cursor | null;
   /** The mapping engine's content hash; default contentHash. */
   hash?: (values: CanonicalValues) => string;
+  /** Replaying dead letters: plan records even when their hash says they were seen. */
+  replay?: boolean;
 }
 
 /** Connector protocol shapes. */
@@ -206,7 +219,8 @@ export type ItemOutcome = 'created' | 'updated' | 'unchanged' | 'deleted';
 /** One source record with work to commit: its writes and the rows to save once they all succeed. */
 export interface PlannedItem {
   canonicalId: string;
-  source: { externalId: string; modifiedAt: string; payload: unknown };
+  /** The source record as read (hash: the mapping's content hash). */
+  source: { externalId: string; modifiedAt: string; hash: string; payload: unknown };
   /** Counted when the item commits. */
   outcome: ItemOutcome;
   targetWrite?: WriteOp;

@@ -2,6 +2,7 @@
  * Canonical values as the planner sees them: a flat map from canonical field path
  * ("name", "billingAddress.city") to a JSON value. `null` and absent mean the same thing (empty),
  * so a mapping that leaves an empty field out and one that writes null hash and compare equally.
+ * Reference fields hold canonical ids (the mapping engine translates system ids both ways).
  */
 import { createHash } from 'node:crypto';
 
@@ -9,35 +10,41 @@ export type CanonicalValues = Record<string, unknown>;
 
 export const isEmpty = (v: unknown): v is null | undefined => v === null || v === undefined;
 
-/** JSON with object keys sorted and empty object members dropped: equal values, equal text. */
-export function stableStringify(value: unknown): string {
-  if (isEmpty(value)) return 'null';
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+/**
+ * JSON with sorted keys, without undefined/null members or empty objects, strings in NFC, -0 as
+ * 0: equal values, equal text. The same rules as the mapping engine's hash input, so the hash
+ * we predict for a side after our write is the hash its mapping computes when reading it back.
+ */
+export function canonicalJson(value: unknown): string | undefined {
+  if (isEmpty(value)) return undefined;
+  if (typeof value === 'string') return JSON.stringify(value.normalize('NFC'));
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value === 0 ? 0 : value) : undefined;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return '[' + value.map((v) => canonicalJson(v) ?? 'null').join(',') + ']';
   if (typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .filter((k) => !isEmpty((value as Record<string, unknown>)[k]))
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
+    const parts: string[] = [];
+    for (const key of Object.keys(value).sort()) {
+      const inner = canonicalJson((value as Record<string, unknown>)[key]);
+      if (inner !== undefined) parts.push(JSON.stringify(key) + ':' + inner);
+    }
+    return parts.length === 0 ? undefined : '{' + parts.join(',') + '}';
   }
-  return JSON.stringify(value) ?? 'null';
+  return undefined;
 }
 
+/** Equal as canonical JSON: null, absent and {} are all "empty". */
 export function valuesEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (isEmpty(a) || isEmpty(b)) return isEmpty(a) && isEmpty(b);
-  if (typeof a !== 'object' || typeof b !== 'object') return false;
-  return stableStringify(a) === stableStringify(b);
+  return a === b || canonicalJson(a) === canonicalJson(b);
 }
 
 /**
- * SHA-256 of the stable JSON of a record's values. The default hash of the planner; the mapping
- * engine's content hash should be the same function of the same (side-space) values, so our
- * own writes are recognised on the fast path. If they differ nothing breaks: an echo then
+ * SHA-256 hex of the canonical JSON of a record's values: the mapping engine's content hash
+ * (CompiledMapping.hash) of the same fields. If the two ever differ nothing breaks: an echo then
  * costs a field comparison instead of a hash comparison.
  */
 export function contentHash(values: CanonicalValues): string {
-  return createHash('sha256').update(stableStringify(values)).digest('hex');
+  return createHash('sha256').update(canonicalJson(values) ?? '{}').digest('hex');
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
