@@ -126,6 +126,12 @@ export interface Connector {
   check(): Promise<CheckResult>;
   discover(): Promise<ObjectSpec[]>;
   read(object: string, options: ReadOptions): AsyncIterable<Page>;
+  /**
+   * Current state of these records (missing ones are left out). The sync reads the other side of
+   * linked records before writing to it, so a change made there since the last sync is merged,
+   * not overwritten; replays re-read dead-lettered records with it.
+   */
+  readByIds(object: string, ids: string[], fields: string[]): Promise<SourceRecord[]>;
   /** One call per batch of at most maxBatchSize(object) records; a result per op, in order. */
   write(object: string, ops: WriteOp[]): Promise<WriteResult[]>;
   delete(object: string, ops: DeleteOp[]): Promise<WriteResult[]>;

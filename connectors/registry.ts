@@ -1,0 +1,39 @@
+/**
+ * The systems ecosync can connect, by name: how to build a connector from a connection's
+ * credentials, and each system's static object descriptors (used to validate mappings offline).
+ * The one place that knows every connector; connectors themselves never import each other.
+ */
+import type { Connector, ObjectSpec } from './protocol.js';
+import { createHubSpotConnector, type HubSpotConfig } from './hubspot/connector.js';
+import { HUBSPOT_OBJECTS } from './hubspot/descriptor.js';
+import { createSalesforceConnector, type SalesforceConfig } from './salesforce/connector.js';
+import { SALESFORCE_OBJECTS } from './salesforce/descriptor.js';
+
+export const CRM_SYSTEMS = ['salesforce', 'hubspot'] as const;
+export type CrmSystem = (typeof CRM_SYSTEMS)[number];
+
+export function isCrmSystem(name: string): name is CrmSystem {
+  return (CRM_SYSTEMS as readonly string[]).includes(name);
+}
+
+export function createConnector(system: string, credentials: Record<string, unknown>): Connector {
+  switch (system) {
+    case 'salesforce':
+      return createSalesforceConnector(credentials as unknown as SalesforceConfig, { client: 'ecosync' });
+    case 'hubspot':
+      return createHubSpotConnector(credentials as unknown as HubSpotConfig);
+    default:
+      throw new Error(`unknown system "${system}" (known: ${CRM_SYSTEMS.join(', ')})`);
+  }
+}
+
+/** A system's objects as its descriptor declares them (no API call). */
+export function objectSpecsOf(system: string): readonly ObjectSpec[] | undefined {
+  if (system === 'salesforce') return SALESFORCE_OBJECTS;
+  if (system === 'hubspot') return HUBSPOT_OBJECTS;
+  return undefined;
+}
+
+export function objectSpecOf(system: string, object: string): ObjectSpec | undefined {
+  return objectSpecsOf(system)?.find((o) => o.name === object);
+}

@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import { registerPartnerCentralSandboxCommand } from '../../../connectors/aws-partner-central/sandbox/cli.js';
+import { registerHubSpotSandboxCommand } from '../../../connectors/hubspot/sandbox/cli.js';
+import { registerMicrosoftSandboxCommand } from '../../../connectors/microsoft-partner-center/cli.js';
+import { registerSalesforceSandboxCommand } from '../../../connectors/salesforce/cli.js';
+
+/** `ecosync sandbox <system>`: each external system's local simulator, run standalone. */
+export function registerSandboxCommands(program: Command): void {
+  const sandbox = program.command('sandbox').description('run a local simulator of an external system (seeded data, fault injection)');
+  registerSalesforceSandboxCommand(sandbox);
+  registerHubSpotSandboxCommand(sandbox);
+  registerPartnerCentralSandboxCommand(sandbox);
+  registerMicrosoftSandboxCommand(sandbox);
+}
