@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import { iso, isoOrNull, json, lastPerKey } from './rows.js';
+import { iso, isoOrNull, json, lastPerKey, uniqueUuids } from './rows.js';
 
 /** A canonical record's counterpart in one system object. */
 export interface Link {
@@ -44,6 +44,9 @@ interface LinkRow {
 
 const COLUMNS = 'entity, canonical_id, system, object, external_id, last_hash, last_modified_at, version, created_at, updated_at';
 
+/** The columns qualified by the alias l, for joins. */
+const L_COLUMNS = COLUMNS.split(', ').map((c) => `l.${c}`).join(', ');
+
 function toLink(r: LinkRow): Link {
   return {
     entity: r.entity,
@@ -64,9 +67,16 @@ const externalKey = (l: { system: string; object: string; externalId: string }) 
 export function linksRepo(db: Db) {
   async function findByExternalIds(system: string, object: string, externalIds: readonly string[]): Promise<Link[]> {
     if (externalIds.length === 0) return [];
+    // One index probe per wanted key: a LATERAL subquery per unnested key, kept apart by
+    // OFFSET 0 so the planner cannot merge it into a join. `external_id = ANY($3)` (or a plain
+    // join) after the shared (system, object) prefix gets planned as a scan of the whole prefix
+    // when statistics are missing or stale, as on a fresh table: 300 ms instead of 2 ms at 200k links.
     const rows = await db.query<LinkRow>(
-      `SELECT ${COLUMNS} FROM links WHERE system = $1 AND object = $2 AND external_id = ANY($3::text[])`,
-      [system, object, externalIds],
+      `SELECT ${L_COLUMNS} FROM unnest($3::text[]) AS x(external_id)
+       CROSS JOIN LATERAL (
+         SELECT * FROM links WHERE system = $1 AND object = $2 AND external_id = x.external_id OFFSET 0
+       ) l`,
+      [system, object, [...new Set(externalIds)]],
     );
     return rows.map(toLink);
   }
@@ -75,9 +85,11 @@ export function linksRepo(db: Db) {
   async function findByCanonicalIds(entity: string, canonicalIds: readonly string[], system?: string): Promise<Link[]> {
     if (canonicalIds.length === 0) return [];
     const rows = await db.query<LinkRow>(
-      `SELECT ${COLUMNS} FROM links
-       WHERE entity = $1 AND canonical_id = ANY($2::uuid[]) AND ($3::text IS NULL OR system = $3)`,
-      [entity, canonicalIds, system ?? null],
+      `SELECT ${L_COLUMNS} FROM unnest($2::uuid[]) AS x(canonical_id)
+       CROSS JOIN LATERAL (
+         SELECT * FROM links WHERE entity = $1 AND canonical_id = x.canonical_id AND ($3::text IS NULL OR system = $3) OFFSET 0
+       ) l`,
+      [entity, uniqueUuids(canonicalIds), system ?? null],
     );
     return rows.map(toLink);
   }
@@ -113,7 +125,7 @@ export function linksRepo(db: Db) {
        )
        SELECT ${COLUMNS} FROM written
        UNION ALL
-       SELECT ${COLUMNS.split(', ').map((c) => `l.${c}`).join(', ')}
+       SELECT ${L_COLUMNS}
        FROM input i JOIN links l ON l.system = i.system AND l.object = i.object AND l.external_id = i.external_id
        WHERE NOT EXISTS (
          SELECT 1 FROM written w WHERE w.system = i.system AND w.object = i.object AND w.external_id = i.external_id

@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import { iso, json, lastPerKey } from './rows.js';
+import { iso, json, lastPerKey, uniqueUuids } from './rows.js';
 
 /** The last agreed canonical state of a record: the base of three-way merges. */
 export interface CanonicalRecord {
@@ -66,10 +66,12 @@ const recordKey = (entity: string, canonicalId: string) => `${entity}\u0000${can
 export function recordsRepo(db: Db) {
   async function getMany(entity: string, canonicalIds: readonly string[]): Promise<CanonicalRecord[]> {
     if (canonicalIds.length === 0) return [];
+    // One index probe per id, whatever the statistics say (see links.findByExternalIds).
     const rows = await db.query<RecordRow>(
-      `SELECT entity, canonical_id, data, content_hash, version, deleted, updated_at
-       FROM records WHERE entity = $1 AND canonical_id = ANY($2::uuid[])`,
-      [entity, canonicalIds],
+      `SELECT r.entity, r.canonical_id, r.data, r.content_hash, r.version, r.deleted, r.updated_at
+       FROM unnest($2::uuid[]) AS x(canonical_id)
+       CROSS JOIN LATERAL (SELECT * FROM records WHERE entity = $1 AND canonical_id = x.canonical_id OFFSET 0) r`,
+      [entity, uniqueUuids(canonicalIds)],
     );
     return rows.map(toRecord);
   }

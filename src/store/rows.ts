@@ -34,3 +34,8 @@ export function lastPerKey<T>(items: readonly T[], key: (item: T) => string | nu
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
+
+/** Distinct uuids, lower-cased as Postgres prints them. */
+export function uniqueUuids(ids: readonly string[]): string[] {
+  return [...new Set(ids.map((id) => id.toLowerCase()))];
+}
