@@ -5,7 +5,7 @@ import type {
 import { callWithRetries, DEFAULT_RETRY_POLICY, HubSpotRequestError, type RetryPolicy, type Sleep } from './calls.js';
 import { DEAL_COMPANY_FIELD, HUBSPOT_OBJECTS, hubspotObject } from './descriptor.js';
 import { filterGroupsFrom, mustRepartition, SEARCH_PAGE_LIMIT, startFromCursor, toIsoInstant, type SearchStart } from './search-plan.js';
-import { failAll, matchWriteResults, writeErrorOf, type BatchErrorObject, type BatchInputRef, type BatchResultObject } from './write-results.js';
+import { failAll, isInvalidValue, matchWriteResults, writeErrorOf, type BatchErrorObject, type BatchInputRef, type BatchResultObject } from './write-results.js';
 
 /**
  * HubSpot CRM connector on the official @hubspot/api-client: incremental reads through search
@@ -227,14 +227,12 @@ export class HubSpotConnector implements Connector {
       const upserts = chunk.filter((op) => !op.externalId);
       const results: WriteResult[] = [];
       if (updates.length > 0) {
-        const inputs = updates.map((op) => ({ id: op.externalId!, properties: { ...toProperties(op.fields), [spec.upsertKeyField!]: op.key }, objectWriteTraceId: op.key }));
-        const refs = updates.map((op) => ({ key: op.key, traceId: op.key, id: op.externalId! }));
-        results.push(...await this.batchWrite(refs, () => apis.batchApi.update({ inputs }), (r) => r.id));
+        const toInput = (op: WriteOp) => ({ id: op.externalId!, properties: { ...toProperties(op.fields), [spec.upsertKeyField!]: op.key }, objectWriteTraceId: op.key });
+        results.push(...await this.batchWrite(updates, (op) => op.externalId!, (part) => apis.batchApi.update({ inputs: part.map(toInput) }), (r) => r.id));
       }
       if (upserts.length > 0) {
-        const inputs = upserts.map((op) => ({ id: op.key, idProperty: spec.upsertKeyField!, properties: toProperties(op.fields), objectWriteTraceId: op.key }));
-        const refs = upserts.map((op) => ({ key: op.key, traceId: op.key, id: op.key }));
-        results.push(...await this.batchWrite(refs, () => apis.batchApi.upsert({ inputs }), (r) => r.properties?.[spec.upsertKeyField!] ?? undefined));
+        const toInput = (op: WriteOp) => ({ id: op.key, idProperty: spec.upsertKeyField!, properties: toProperties(op.fields), objectWriteTraceId: op.key });
+        results.push(...await this.batchWrite(upserts, (op) => op.key, (part) => apis.batchApi.upsert({ inputs: part.map(toInput) }), (r) => r.properties?.[spec.upsertKeyField!] ?? undefined));
       }
       if (object === 'deals') await this.writeDealCompanies(chunk, results);
       for (const r of results) outcome.set(r.key, r);
@@ -242,15 +240,32 @@ export class HubSpotConnector implements Connector {
     return ops.map((op) => outcome.get(op.key)!);
   }
 
-  private async batchWrite(refs: BatchInputRef[], send: () => Promise<SdkBatchResponse>, resultKey: (r: BatchResultObject) => string | undefined): Promise<WriteResult[]> {
+  /**
+   * One batch call, results matched back to ops. When HubSpot refuses the whole batch because some
+   * input has an invalid value (its batch create/update can be all-or-nothing), the batch is split
+   * in halves until the bad records stand alone: they fail with their reason, the rest land.
+   */
+  private async batchWrite(
+    ops: WriteOp[],
+    inputId: (op: WriteOp) => string,
+    send: (part: WriteOp[]) => Promise<SdkBatchResponse>,
+    resultKey: (r: BatchResultObject) => string | undefined,
+  ): Promise<WriteResult[]> {
+    const refs: BatchInputRef[] = ops.map((op) => ({ key: op.key, traceId: op.key, id: inputId(op) }));
     try {
-      const res = await this.call(send);
+      const res = await this.call(() => send(ops));
       return matchWriteResults(refs, res.results, res.errors ?? [], resultKey);
     } catch (error) {
-      // The whole call was refused (bad input shape, non-unique idProperty...): every record fails with that reason.
       if (!(error instanceof HubSpotRequestError)) throw error;
-      const { error: reason } = writeErrorOf(error.body);
-      return failAll(refs.map((r) => r.key), reason, false);
+      if (ops.length > 1 && isInvalidValue(error.body)) {
+        const half = Math.ceil(ops.length / 2);
+        return [
+          ...await this.batchWrite(ops.slice(0, half), inputId, send, resultKey),
+          ...await this.batchWrite(ops.slice(half), inputId, send, resultKey),
+        ];
+      }
+      // Refused for a reason that concerns every input (shape, non-unique idProperty...): all fail with it.
+      return failAll(refs.map((r) => r.key), writeErrorOf(error.body).error, false);
     }
   }
 

@@ -32,9 +32,31 @@ export interface BatchErrorObject {
 /** Categories worth retrying as is. */
 const RETRYABLE = new Set(['INTERNAL_ERROR', 'RATE_LIMITS', 'RATE_LIMIT', 'TIMEOUT', 'SERVICE_UNAVAILABLE']);
 
+const INVALID_VALUES_PREFIX = 'Property values were not valid: ';
+
+/**
+ * HubSpot's VALIDATION_ERROR may carry the per-property problems only inside its message
+ * ("Property values were not valid: [{"error":"INVALID_EMAIL","name":"email",...}]").
+ */
+function issuesInMessage(message: string | undefined): { code?: string; message?: string; context?: Record<string, string[]> }[] {
+  if (!message?.startsWith(INVALID_VALUES_PREFIX)) return [];
+  try {
+    const list = JSON.parse(message.slice(INVALID_VALUES_PREFIX.length)) as { error?: string; name?: string; message?: string }[];
+    return list.map((i) => ({ code: i.error, message: i.message, context: i.name ? { propertyName: [i.name] } : undefined }));
+  } catch {
+    return [];
+  }
+}
+
+/** A refusal caused by the values of some inputs (as opposed to the request as a whole). */
+export function isInvalidValue(error: BatchErrorObject): boolean {
+  return (error.errors?.length ?? 0) > 0 || issuesInMessage(error.message).length > 0;
+}
+
 export function writeErrorOf(error: BatchErrorObject): { error: WriteError; retryable: boolean } {
-  const first = error.errors?.[0];
-  const fields = [...new Set((error.errors ?? []).flatMap((e) => e.context?.propertyName ?? []))];
+  const details = error.errors?.length ? error.errors : issuesInMessage(error.message);
+  const first = details[0];
+  const fields = [...new Set(details.flatMap((e) => e.context?.propertyName ?? []))];
   return {
     error: {
       code: first?.code ?? error.category ?? 'UNKNOWN_ERROR',

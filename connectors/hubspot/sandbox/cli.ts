@@ -22,17 +22,18 @@ export function registerHubSpotSandboxCommand(sandboxCommand: Command): void {
     .option('--ten-second-limit <n>', 'calls per rolling 10 s (unlimited when absent)', int('ten-second-limit'))
     .option('--daily-limit <n>', 'calls per day (unlimited when absent)', int('daily-limit'))
     .option('--search-lag-ms <ms>', 'how far search results lag writes', int('search-lag-ms'), 0)
+    .option('--all-or-nothing-batches', 'refuse a whole batch write when one input is invalid (instead of a 207)')
     .option('--token <token>', 'access token to accept (generated when absent)')
     .option('--faults <plan>', 'fault plan, e.g. "rateLimitRate=0.05,serverErrorRate=0.02,latencyMs=20"')
     .action(async (opts: {
       port: number; host: string; seed: number; companies: number; contactsPerCompany: number; dealsPerCompany: number;
-      tenSecondLimit?: number; dailyLimit?: number; searchLagMs: number; token?: string; faults?: string;
+      tenSecondLimit?: number; dailyLimit?: number; searchLagMs: number; token?: string; faults?: string; allOrNothingBatches?: boolean;
     }) => {
       const sandbox = await startHubSpotSandbox({
         port: opts.port, host: opts.host, seed: opts.seed, companies: opts.companies,
         contactsPerCompany: opts.contactsPerCompany, dealsPerCompany: opts.dealsPerCompany,
         tenSecondLimit: opts.tenSecondLimit, dailyLimit: opts.dailyLimit, searchLagMs: opts.searchLagMs,
-        accessToken: opts.token, faults: opts.faults ? parseFaultPlan(opts.faults) : undefined,
+        accessToken: opts.token, allOrNothingBatches: opts.allOrNothingBatches, faults: opts.faults ? parseFaultPlan(opts.faults) : undefined,
       });
       const s = sandbox.state;
       // The token is printed on purpose: it is the sandbox's own, and the user needs it to connect.

@@ -35,6 +35,11 @@ export interface HubSpotSandboxOptions {
   /** Search results lag writes by this long (HubSpot's search index is eventually consistent). */
   searchLagMs?: number;
   accessToken?: string;
+  /**
+   * Refuse a whole batch write with one 400 VALIDATION_ERROR when any input is invalid (HubSpot's
+   * batch create/update behave so) instead of a 207 naming each failed input.
+   */
+  allOrNothingBatches?: boolean;
   /** How long a call the fault plan marks as a timeout hangs before a 504. */
   timeoutMs?: number;
 }
@@ -45,6 +50,8 @@ export interface HubSpotSandbox {
   counters: CallCounters;
   faults: FaultInjector;
   limits: RateLimits;
+  /** Switch between per-input 207s and all-or-nothing batch writes at run time. */
+  batchMode: { allOrNothingBatches: boolean };
   /** Direct record access: tests act as users editing records in HubSpot. */
   state: HubSpotState;
   close(): Promise<void>;
@@ -100,7 +107,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   const counters = new CallCounters();
   const faults = new FaultInjector(options.faults ?? {});
   const limits = new RateLimits({ tenSecondLimit: options.tenSecondLimit, dailyLimit: options.dailyLimit, windowMs: options.rateWindowMs ?? 10_000 });
-  const api = new SandboxApi(state, faults);
+  const api = new SandboxApi(state, faults, { allOrNothingBatches: options.allOrNothingBatches ?? false });
   const timeoutMs = options.timeoutMs ?? 30_000;
 
   const server = createServer((req, res) => {
@@ -155,6 +162,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     counters,
     faults,
     limits,
+    batchMode: api.options,
     state,
     close: () => new Promise<void>((resolve, reject) => {
       server.closeAllConnections();
@@ -205,7 +213,7 @@ class SandboxApi {
   private searchCache: { key: string; results: StoredRecord[] } | undefined;
   private listCache = new Map<string, { version: number; records: StoredRecord[] }>();
 
-  constructor(private readonly state: HubSpotState, private readonly faults: FaultInjector) {}
+  constructor(private readonly state: HubSpotState, private readonly faults: FaultInjector, readonly options: { allOrNothingBatches: boolean }) {}
 
   route(method: string, path: string): Route | undefined {
     const parts = path.split('/').filter(Boolean);
@@ -407,26 +415,30 @@ class SandboxApi {
     type Input = { id?: string; idProperty?: string; properties?: unknown; objectWriteTraceId?: string };
     const inputs = inputsOf<Input>(body, MAX_BATCH_INPUTS);
     if (op === 'upsert') this.checkUpsertInputs(spec, inputs);
-    // One instant for the whole batch: records written together tie on their modified date, as in HubSpot.
-    const at = this.state.now();
-    const results: unknown[] = [];
     const errors: BatchError[] = [];
-    for (const input of inputs) {
+    // Validate everything first: in all-or-nothing mode one bad input refuses the whole batch.
+    const planned = inputs.flatMap((input) => {
       const context: Record<string, string[]> = {};
       if (input.id !== undefined) context.ids = [String(input.id)];
       if (input.objectWriteTraceId !== undefined) context.objectWriteTraceId = [input.objectWriteTraceId];
-      const trace = input.objectWriteTraceId === undefined ? {} : { objectWriteTraceId: input.objectWriteTraceId };
       const existing = op === 'create' ? undefined
         : op === 'update' ? this.find(type, String(input.id), input.idProperty ?? null)
           : this.state.getByExternalId(type, String(input.id));
       if (op === 'update' && !existing) {
         errors.push({ status: 'error', category: 'OBJECT_NOT_FOUND', correlationId: randomUUID(), message: `Object ${String(input.id)} not found`, context });
-        continue;
+        return [];
       }
-      const creating = !existing;
-      const { values, issues } = validateProperties(spec, input.properties, creating);
-      if (op === 'upsert' && creating) values.ecosync_id = String(input.id);
+      const { values, issues } = validateProperties(spec, input.properties, !existing);
+      if (op === 'upsert' && !existing) values.ecosync_id = String(input.id);
       this.checkUnique(type, values, existing?.id, issues);
+      return [{ input, context, existing, values, issues }];
+    });
+    const invalid = planned.flatMap((p) => p.issues);
+    if (this.options.allOrNothingBatches && invalid.length > 0) fail(400, 'VALIDATION_ERROR', validationMessage(invalid));
+    // One instant for the whole batch: records written together tie on their modified date, as in HubSpot.
+    const at = this.state.now();
+    const results: unknown[] = [];
+    for (const { input, context, existing, values, issues } of planned) {
       if (issues.length > 0) {
         errors.push({ status: 'error', category: 'VALIDATION_ERROR', correlationId: randomUUID(), message: validationMessage(issues), context, errors: issueDetails(issues) });
         continue;
@@ -436,8 +448,8 @@ class SandboxApi {
         continue;
       }
       const rec = existing ? this.state.update(type, existing.id, values, at) : this.state.create(type, values, at);
-      const view = { ...this.view(type, rec, 'all'), ...trace };
-      results.push(op === 'upsert' ? { ...view, new: creating } : view);
+      const view = { ...this.view(type, rec, 'all'), ...(input.objectWriteTraceId === undefined ? {} : { objectWriteTraceId: input.objectWriteTraceId }) };
+      results.push(op === 'upsert' ? { ...view, new: !existing } : view);
     }
     return this.batchReply(op === 'create' ? 201 : 200, results, errors, startedAt);
   }

@@ -116,6 +116,19 @@ describe('HubSpot connector against the sandbox', () => {
     expect(missing).toMatchObject({ ok: false, error: { code: 'REQUIRED_PROPERTY', fields: ['dealstage'] } });
   });
 
+  it('splits a batch HubSpot refuses as a whole until the invalid record stands alone', async () => {
+    const { sb, hubspot } = await setup({ allOrNothingBatches: true });
+    const ops: WriteOp[] = Array.from({ length: 8 }, (_, i) => ({
+      key: `q${i}`, fields: { firstname: `Q${i}`, email: i === 5 ? 'broken@' : `q${i}@example.com` },
+    }));
+    const results = await hubspot.write('contacts', ops);
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, true, true, false, true, true]);
+    expect(results[5]).toMatchObject({ ok: false, retryable: false, error: { code: 'INVALID_EMAIL', fields: ['email'] } });
+    expect(sb.state.count('contacts')).toBe(7);
+    // 8 → 4+4 → 2+2 → 1+1: the refused calls plus the ones that landed.
+    expect(sb.counters.get('contacts.batch.upsert')).toBe(7);
+  });
+
   it('writes deal→company as a v4 default association and reads it back as associations.companies', async () => {
     const { sb, hubspot } = await setup();
     const [company] = await hubspot.write('companies', [{ key: 'acme', fields: { name: 'Acme' } }]);
