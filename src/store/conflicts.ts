@@ -96,7 +96,8 @@ function toConflict(r: ConflictRow): Conflict {
 export function conflictsRepo(db: Db) {
   /**
    * Opens conflicts in one statement. A field that already has an open conflict is updated
-   * with the newest values instead of queuing a second one. Returns them in input order.
+   * with the newest values instead of queuing a second one. Returns one conflict per distinct
+   * (canonical id, field), the last entry winning, in input order.
    */
   async function openMany(conflicts: readonly ConflictInput[]): Promise<Conflict[]> {
     if (conflicts.length === 0) return [];

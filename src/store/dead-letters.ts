@@ -102,7 +102,8 @@ export function deadLettersRepo(db: Db) {
   /**
    * Records failures in one statement. A record that already has an open letter (same
    * connection, direction, system, object and external or canonical id) gets attempts + 1 and
-   * the newest payload and reason instead of a second letter. Returns the letters in input order.
+   * the newest payload and reason instead of a second letter. Returns one letter per distinct
+   * record (a record repeated in the batch counts once, its last entry wins), in input order.
    */
   async function addMany(letters: readonly DeadLetterInput[]): Promise<DeadLetter[]> {
     if (letters.length === 0) return [];

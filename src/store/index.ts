@@ -9,7 +9,7 @@ import { runsRepo } from './runs.js';
 import { deadLettersRepo } from './dead-letters.js';
 import { conflictsRepo } from './conflicts.js';
 
-export type { Db } from './db.js';
+export { openPgliteDb, openPostgresDb, type Db, type PostgresOptions } from './db.js';
 export { migrate, loadMigrations } from './migrate.js';
 export * from './crypto.js';
 export type * from './connections.js';

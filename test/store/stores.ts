@@ -36,6 +36,23 @@ export function randomSchema(): string {
   return `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
+const STALE_SCHEMA_MS = 60 * 60 * 1000;
+let swept: Promise<void> | undefined;
+
+/** Drops test schemas over an hour old, left behind by runs that were killed before their cleanup. */
+function sweepStaleSchemas(store: Store): Promise<void> {
+  swept ??= (async () => {
+    const rows = await store.db.query<{ name: string }>(`SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'test\\_%'`);
+    for (const { name } of rows) {
+      const created = parseInt(/^test_([0-9a-z]+)_[0-9a-f]{8}$/.exec(name)?.[1] ?? '', 36);
+      if (Number.isFinite(created) && Date.now() - created > STALE_SCHEMA_MS) {
+        await store.db.exec(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => {});
+      }
+    }
+  })();
+  return swept;
+}
+
 /** A fresh, empty, migrated store of one kind. */
 export async function openTestStore(kind: StoreKind, options: { keys?: Keyring } = {}): Promise<TestStore> {
   const keys = options.keys ?? testKeys;
@@ -45,6 +62,7 @@ export async function openTestStore(kind: StoreKind, options: { keys?: Keyring }
   }
   const schema = randomSchema();
   const store = await openStore({ kind: 'postgres', url: TEST_DATABASE_URL, schema, keys, poolSize: 4 });
+  await sweepStaleSchemas(store);
   return {
     kind,
     store,
