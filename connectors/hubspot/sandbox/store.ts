@@ -241,5 +241,8 @@ export class HubSpotState {
   private write(table: ObjectTable, rec: StoredRecord): void {
     table.put(rec, this.now(), this.searchLagMs);
     this.version++;
+    // Setting a contact's associatedcompanyid makes that company its (primary) associated company.
+    const company = table.spec.name === 'contacts' ? rec.properties.associatedcompanyid : undefined;
+    if (company && !rec.archived && this.get('companies', company)) this.associate('contacts', rec.id, 'companies', company);
   }
 }

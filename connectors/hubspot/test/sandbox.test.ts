@@ -145,6 +145,8 @@ describe('HubSpot sandbox through @hubspot/api-client', () => {
     expect(none.map((e) => e.context.fromObjectId[0])).toEqual([deals[2].id]);
     const withAssoc = await client.crm.deals.basicApi.getById(deals[0].id, ['dealname'], undefined, ['companies']);
     expect(withAssoc.associations?.companies.results.map((a) => a.id)).toEqual([company.id]);
+    const contact = await client.crm.contacts.basicApi.create({ properties: { email: 'ada@example.com', associatedcompanyid: company.id } });
+    expect(sb.state.associations('companies', company.id, 'contacts')).toEqual([contact.id]);
   });
 
   it('answers a bad token with 401 and HubSpot error JSON', async () => {
