@@ -262,6 +262,16 @@ describe('AwsPartnerCentralClient', () => {
   });
 });
 
+describe('AwsPartnerCentralClient when AWS does not answer', () => {
+  it('gives up on a hung call after requestTimeoutMs and retries it', async () => {
+    const { sandbox, client } = await connect({ faults: { timeoutRate: 0.5, seed: 5, endpoints: /^GetOpportunity$/ } }, { requestTimeoutMs: 150 });
+    const { id } = await client.createOpportunity(sampleOpportunity(), 'c-1');
+    for (let i = 0; i < 4; i++) expect((await client.getOpportunity(id)).Id).toBe(id);
+    expect(sandbox.counters.get('GetOpportunity')).toBeGreaterThan(4);
+    expect(client.stats.retries).toBe(sandbox.counters.get('GetOpportunity') - 4);
+  });
+});
+
 describe('AwsPartnerCentralClient under the 1 write/s limit', () => {
   it('paces its writes so no ThrottlingException is spent or leaks, at about the allowed rate', async () => {
     const { sandbox, client } = await connect({ writeRatePerSec: 1, readRatePerSec: 10 }, { writesPerSecond: 1, readsPerSecond: 10 });

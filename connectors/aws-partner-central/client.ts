@@ -85,7 +85,8 @@ export class AwsPartnerCentralClient {
       credentials: config.credentials,
       // Retries are ours: they share the pacer, so a retry never jumps the rate limit.
       maxAttempts: 1,
-      requestHandler: { requestTimeout: config.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
+      // Without throwOnRequestTimeout the handler only logs a warning and keeps waiting.
+      requestHandler: { requestTimeout: config.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
     });
     this.writes = new Pacer(config.writesPerSecond ?? 1);
     this.reads = new Pacer(config.readsPerSecond ?? 10);

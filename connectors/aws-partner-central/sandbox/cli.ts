@@ -27,14 +27,15 @@ export function registerPartnerCentralSandboxCommand(sandboxCommand: Command): C
     .option('--review-delay <ms>', 'time from submission to AWS\'s review decision (0 = at once)', nonNegative, 5000)
     .option('--write-rate <n>', 'writes per second per account before ThrottlingException (0 = unlimited)', nonNegative, 1)
     .option('--read-rate <n>', 'reads per second per account before ThrottlingException (0 = unlimited)', nonNegative, 10)
+    .option('--writes-per-day <n>', 'writes per account per 24 h before ServiceQuotaExceededException (0 = unlimited)', nonNegative, 10_000)
     .option('--invitations <n>', 'engagement invitations from AWS to seed per catalog', nonNegative, 4)
     .option('--faults <plan>', 'faults to inject, e.g. rateLimitRate=0.1,serverErrorRate=0.05,latencyMs=20', faultPlan)
     .action(async (opts: {
-      port: number; host: string; seed: number; reviewDelay: number; writeRate: number; readRate: number; invitations: number; faults?: FaultPlan;
+      port: number; host: string; seed: number; reviewDelay: number; writeRate: number; readRate: number; writesPerDay: number; invitations: number; faults?: FaultPlan;
     }) => {
       const sandbox = await startPartnerCentralSandbox({
         port: opts.port, host: opts.host, seed: opts.seed, reviewDelayMs: opts.reviewDelay,
-        writeRatePerSec: opts.writeRate, readRatePerSec: opts.readRate, invitations: opts.invitations, faults: opts.faults,
+        writeRatePerSec: opts.writeRate, readRatePerSec: opts.readRate, writesPerDay: opts.writesPerDay, invitations: opts.invitations, faults: opts.faults,
       });
       // Printed on purpose: these are the sandbox's own fake credentials, needed to connect.
       process.stdout.write(

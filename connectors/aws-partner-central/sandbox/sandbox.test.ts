@@ -1,7 +1,7 @@
 import {
   AcceptEngagementInvitationCommand, ConflictException, CreateOpportunityCommand, GetEngagementInvitationCommand, GetOpportunityCommand,
   ListEngagementInvitationsCommand, ListOpportunitiesCommand, PartnerCentralSellingClient, RejectEngagementInvitationCommand,
-  ResourceNotFoundException, ThrottlingException, UpdateOpportunityCommand, ValidationException,
+  AssociateOpportunityCommand, ResourceNotFoundException, SubmitOpportunityCommand, ThrottlingException, UpdateOpportunityCommand, ValidationException,
   type CreateOpportunityRequest,
 } from '@aws-sdk/client-partnercentral-selling';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -161,6 +161,52 @@ describe('AWS Partner Central sandbox with the unmodified SDK', () => {
     await sdk.send(new ListOpportunitiesCommand({ Catalog: 'Sandbox' }));
     expect(sandbox.counters.get('CreateOpportunity.ThrottlingException')).toBe(1);
     expect(sandbox.state.list('Sandbox')).toHaveLength(1);
+  });
+
+  it('stops writes once the 24-hour allowance is spent (ServiceQuotaExceededException)', async () => {
+    const { sdk } = await connect({ writesPerDay: 2 });
+    await sdk.send(new CreateOpportunityCommand(create()));
+    await sdk.send(new CreateOpportunityCommand(create()));
+    const error = await rejection(sdk.send(new CreateOpportunityCommand(create())));
+    expect(error.name).toBe('ServiceQuotaExceededException');
+    expect(error.$metadata.httpStatusCode).toBe(402);
+    expect((await sdk.send(new ListOpportunitiesCommand({ Catalog: 'Sandbox' }))).OpportunitySummaries).toHaveLength(2);
+  });
+
+  it('submits directly with SubmitOpportunity under the same rules, then locks edits during review', async () => {
+    const { sdk } = await connect({ reviewDelayMs: 60_000 });
+    const { Id } = await sdk.send(new CreateOpportunityCommand(create()));
+    const early = await rejection(sdk.send(new SubmitOpportunityCommand({ Catalog: 'Sandbox', Identifier: Id, InvolvementType: 'Co-Sell', Visibility: 'Full' })));
+    expect(early.Reason).toBe('BUSINESS_VALIDATION_FAILED');
+    expect(early.ErrorList).toEqual([expect.objectContaining({ FieldName: 'RelatedEntityIdentifiers.Solutions', Code: 'REQUIRED_FIELD_MISSING' })]);
+
+    await sdk.send(new AssociateOpportunityCommand({ Catalog: 'Sandbox', OpportunityIdentifier: Id, RelatedEntityType: 'Solutions', RelatedEntityIdentifier: 'S-0000003' }));
+    await sdk.send(new SubmitOpportunityCommand({ Catalog: 'Sandbox', Identifier: Id, InvolvementType: 'Co-Sell', Visibility: 'Full' }));
+    const read = await sdk.send(new GetOpportunityCommand({ Catalog: 'Sandbox', Identifier: Id }));
+    expect(read.LifeCycle?.ReviewStatus).toBe('Submitted');
+    const locked = await rejection(sdk.send(new UpdateOpportunityCommand({ ...read, Catalog: 'Sandbox', Identifier: Id!, LastModifiedDate: read.LastModifiedDate })));
+    expect(locked.ErrorList).toEqual([expect.objectContaining({ FieldName: 'LifeCycle.ReviewStatus', Code: 'INVALID_RESOURCE_STATE' })]);
+    const associate = await rejection(sdk.send(new AssociateOpportunityCommand({ Catalog: 'Sandbox', OpportunityIdentifier: Id, RelatedEntityType: 'Solutions', RelatedEntityIdentifier: 'S-0000001' })));
+    expect(associate.ErrorList[0]).toMatchObject({ Code: 'INVALID_RESOURCE_STATE' });
+  });
+
+  it('associates at most 10 solutions, each once, and only ones that exist', async () => {
+    const { sdk } = await connect({ solutions: 12 });
+    const { Id } = await sdk.send(new CreateOpportunityCommand(create()));
+    const associate = (RelatedEntityIdentifier: string, RelatedEntityType: 'Solutions' | 'AwsProducts' = 'Solutions') =>
+      sdk.send(new AssociateOpportunityCommand({ Catalog: 'Sandbox', OpportunityIdentifier: Id, RelatedEntityType, RelatedEntityIdentifier }));
+    await associate('S-0000001');
+    expect((await rejection(associate('S-0000001'))).ErrorList[0]).toMatchObject({ FieldName: 'RelatedEntityIdentifier', Code: 'DUPLICATE_KEY_VALUE' });
+    expect(await rejection(associate('S-0000099'))).toBeInstanceOf(ResourceNotFoundException);
+    expect((await rejection(associate('S-1', 'Partners' as never))).ErrorList[0]).toMatchObject({ FieldName: 'RelatedEntityType', Code: 'INVALID_ENUM_VALUE' });
+    await associate('AmazonRDS', 'AwsProducts');
+    for (let i = 2; i <= 10; i++) await associate(`S-${String(i).padStart(7, '0')}`);
+    const eleventh = await rejection(associate('S-0000011'));
+    expect(eleventh.Reason).toBe('BUSINESS_VALIDATION_FAILED');
+    expect(eleventh.ErrorList[0]).toMatchObject({ FieldName: 'RelatedEntityIdentifiers.Solutions', Code: 'TOO_MANY_VALUES' });
+    const got = await sdk.send(new GetOpportunityCommand({ Catalog: 'Sandbox', Identifier: Id }));
+    expect(got.RelatedEntityIdentifiers?.Solutions).toHaveLength(10);
+    expect(got.RelatedEntityIdentifiers?.AwsProducts).toEqual(['AmazonRDS']);
   });
 
   it('pages ListOpportunities with MaxResults and NextToken, filtered and sorted', async () => {

@@ -55,13 +55,18 @@ export function randomToken(random: () => number, length: number): string {
   return Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
 }
 
-export function seedSolutions(catalog: Catalog, now: number): SeedSolution[] {
+/** The partner's solutions: S-0000001, S-0000002... */
+export function seedSolutions(catalog: Catalog, count: number, now: number): SeedSolution[] {
   const names: [string, string][] = [
     ['Analytics Platform', 'Software Product'],
     ['Managed Security Service', 'Consulting Service'],
     ['Migration Accelerator', 'Consulting Service'],
   ];
-  return names.map(([Name, Category], i) => ({ Catalog: catalog, Id: `S-${String(i + 1).padStart(7, '0')}`, Name, Status: 'Active', Category, CreatedDate: now - 400 * DAY_MS }));
+  return Array.from({ length: count }, (_, i) => {
+    const [name, Category] = names[i % names.length];
+    const Name = i < names.length ? name : `${name} ${Math.floor(i / names.length) + 1}`;
+    return { Catalog: catalog, Id: `S-${String(i + 1).padStart(7, '0')}`, Name, Status: 'Active', Category, CreatedDate: now - 400 * DAY_MS };
+  });
 }
 
 /** An invitation from AWS describing a customer and a project; `overrides` lets tests shape one. */

@@ -35,10 +35,14 @@ export interface PartnerCentralSandboxOptions {
   writeRatePerSec?: number;
   /** Reads per second per account (AWS: about 10); 0 = unlimited. */
   readRatePerSec?: number;
+  /** Writes per account per 24 hours before ServiceQuotaExceededException (AWS: 10,000); 0 = unlimited. */
+  writesPerDay?: number;
   /** Injected faults: throttles, InternalServerException, latency, hung calls. */
   faults?: FaultPlan;
   /** Seeded engagement invitations per catalog. */
   invitations?: number;
+  /** Seeded partner solutions per catalog (default 3). */
+  solutions?: number;
   accounts?: SandboxAccount[];
   now?: () => number;
   /** Runs before each operation is served: lets a test have AWS act between a client's read and write. */
@@ -72,6 +76,16 @@ export async function startPartnerCentralSandbox(options: PartnerCentralSandboxO
   let rates = { write: options.writeRatePerSec ?? 1, read: options.readRatePerSec ?? 10 };
   // One pair of sliding windows per account, as AWS meters each account on its own.
   let limiters = new Map<string, { writes: FaultInjector; reads: FaultInjector }>();
+  const writesPerDay = options.writesPerDay ?? 10_000;
+  const dailyWrites = new Map<string, { since: number; count: number }>();
+  /** Counts a write against the account's 24-hour allowance; false once it is spent. */
+  const withinDailyQuota = (accessKeyId: string): boolean => {
+    if (writesPerDay <= 0) return true;
+    const now = Date.now();
+    let day = dailyWrites.get(accessKeyId);
+    if (!day || now - day.since >= 86_400_000) dailyWrites.set(accessKeyId, (day = { since: now, count: 0 }));
+    return ++day.count <= writesPerDay;
+  };
   const limiterFor = (accessKeyId: string) => {
     let l = limiters.get(accessKeyId);
     if (!l) {
@@ -125,6 +139,9 @@ export async function startPartnerCentralSandbox(options: PartnerCentralSandboxO
     const limiter = limiterFor(account.accessKeyId);
     const metered = isWriteOperation(operation) ? limiter.writes : limiter.reads;
     if (metered.decide(operation).kind === 'rateLimit') return fail(operation, throttled());
+    if (isWriteOperation(operation) && !withinDailyQuota(account.accessKeyId)) {
+      return fail(operation, new ApiError('ServiceQuotaExceededException', 402, `The account has used its ${writesPerDay} writes for the last 24 hours.`));
+    }
     const decision = faults.decide(operation);
     if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
     if (decision.kind === 'timeout') return; // never answered: the client's timeout has to fire

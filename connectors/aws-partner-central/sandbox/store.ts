@@ -30,6 +30,8 @@ export interface StoreOptions {
   taskDelayMs?: number;
   /** Seeded engagement invitations per catalog (the oldest is expired). */
   invitations?: number;
+  /** Seeded partner solutions per catalog (default 3). */
+  solutions?: number;
   now?: () => number;
 }
 
@@ -100,7 +102,7 @@ export class PartnerCentralStore {
     this.nextOpportunityNumber = 1_000_000 + Math.floor(this.random() * 8_000_000);
     const start = this.now();
     for (const catalog of CATALOGS) {
-      for (const s of seedSolutions(catalog, start)) this.solutions.set(`${catalog}/${s.Id}`, s);
+      for (const s of seedSolutions(catalog, options.solutions ?? 3, start)) this.solutions.set(`${catalog}/${s.Id}`, s);
       for (const i of seedInvitations(this.random, catalog, options.invitations ?? 4, start)) this.invitations.set(`${catalog}/${i.Id}`, i);
     }
   }
@@ -232,6 +234,16 @@ export class PartnerCentralStore {
         if (this.taskDelayMs === 0) this.finishTask(task, now);
         return this.taskView(task);
       });
+    },
+
+    /** The direct way to submit (no engagement task): same rules, answered at once. */
+    SubmitOpportunity: (input, now, catalogs) => {
+      checkCatalog(input, catalogs, checkRules([...IDENTIFIED, required('InvolvementType', REQUEST)], input));
+      const o = this.opportunity(input.Catalog, input.Identifier);
+      assertValid(validateSubmission(this.view(o), { InvolvementType: input.InvolvementType, Visibility: input.Visibility }, { now: new Date(now) })
+        .map((i) => ({ ...i, field: i.field.replace(/^AwsSubmission\./, '') })));
+      this.submitForReview(o, now);
+      return {};
     },
 
     ListEngagementFromOpportunityTasks: (input, _now, catalogs) => {
