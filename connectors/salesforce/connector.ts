@@ -94,6 +94,7 @@ export function classifyError(e: unknown): Failure {
 
 /** Salesforce datetimes (…+0000) as ISO 8601 UTC (…Z). */
 function toIsoUtc(value: string): string {
+  if (value.length === 28 && value.endsWith('+0000')) return `${value.slice(0, 23)}Z`;
   return new Date(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')).toISOString();
 }
 
@@ -114,8 +115,14 @@ export function resumeClause(cursor: Cursor | null, lookbackMs = 0): string {
   return ` WHERE (SystemModstamp > ${t}) OR (SystemModstamp = ${t} AND Id > ${soqlString(cursor.id)})`;
 }
 
+/** Field names once each: SOQL rejects a field selected twice, in any letter case. */
+function uniqueFields(names: string[]): string[] {
+  const seen = new Set<string>();
+  return names.filter((n) => !seen.has(n.toLowerCase()) && seen.add(n.toLowerCase()));
+}
+
 export function buildReadQuery(object: string, options: ReadOptions): string {
-  const fields = [...new Set(['Id', 'SystemModstamp', ...(options.includeDeleted ? ['IsDeleted'] : []), ...options.fields])];
+  const fields = uniqueFields(['Id', 'SystemModstamp', ...(options.includeDeleted ? ['IsDeleted'] : []), ...options.fields]);
   return `SELECT ${fields.join(', ')} FROM ${object}${resumeClause(options.cursor, options.lookbackMs)} ORDER BY SystemModstamp ASC, Id ASC`;
 }
 
@@ -255,7 +262,7 @@ export class SalesforceConnector implements Connector {
   /** Current state of records by Id, 200 a query; deleted and unknown ones are left out. */
   async readByIds(object: string, ids: string[], fields: string[]): Promise<SourceRecord[]> {
     const out: SourceRecord[] = [];
-    const select = [...new Set(['Id', 'SystemModstamp', ...fields])].join(', ');
+    const select = uniqueFields(['Id', 'SystemModstamp', ...fields]).join(', ');
     for (const batch of chunks([...new Set(ids)], MAX_COLLECTION)) {
       const soql = `SELECT ${select} FROM ${object} WHERE Id IN (${batch.map(soqlString).join(', ')})`;
       let result = await this.request<QueryResult>('query', { method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` });
@@ -391,6 +398,8 @@ export class SalesforceConnector implements Connector {
       oauth2: { loginUrl: c.loginUrl, clientId: c.clientId, clientSecret: c.clientSecret },
       version: c.apiVersion,
       callOptions: { client: this.options.client ?? 'ecosync' },
+      // jsforce's debug log prints request URLs and SOAP bodies that can carry session ids.
+      logLevel: 'NONE' as const,
       ...(c.instanceUrl ? { instanceUrl: c.instanceUrl } : {}),
     };
     if (c.refreshToken) {

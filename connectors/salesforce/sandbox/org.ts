@@ -432,11 +432,18 @@ export class SalesforceOrg {
     const spec = this.table(object).spec;
     const fields = select ? select.map((name) => spec.fields.find((f) => f.name === name)!) : spec.fields;
     const datetime = fields.map((f) => f.type === 'datetime');
+    // Neighbouring records often share a timestamp (ties): format each distinct one once.
+    let lastMs = Number.NaN;
+    let lastText = '';
+    const format = (ms: number) => {
+      if (ms !== lastMs) { lastMs = ms; lastText = formatSfDateTime(ms); }
+      return lastText;
+    };
     return (v) => {
       const out: WireRecord = { attributes: { type: spec.name, url: `/services/data/v${version}/sobjects/${spec.name}/${id(v)}` } };
       for (let i = 0; i < fields.length; i++) {
         const value = v.fields[fields[i].name];
-        out[fields[i].name] = datetime[i] && typeof value === 'number' ? formatSfDateTime(value) : value ?? null;
+        out[fields[i].name] = datetime[i] && typeof value === 'number' ? format(value) : value ?? null;
       }
       return out;
     };

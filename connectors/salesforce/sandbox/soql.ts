@@ -453,6 +453,8 @@ export function bindQuery(query: SoqlQuery, spec: ObjectSpec): BoundQuery {
   const fields = fieldMap(spec);
   const count = query.fields === 'count';
   const select = count ? [] : (query.fields as string[]).map((name) => resolve(fields, spec, name).name);
+  const duplicate = select.find((name, i) => select.indexOf(name) !== i);
+  if (duplicate) throw new SoqlError('MALFORMED_QUERY', `duplicate field selected: ${duplicate}`);
   const where = query.where ? compileCondition(query.where, fields, spec) : () => true;
   const order = query.orderBy.map((t) => ({ ...t, field: resolve(fields, spec, t.field).name }));
   const naturalOrder =

@@ -60,7 +60,7 @@ describe('Salesforce connector against the sandbox', () => {
     const queryMoreBefore = sandbox.counters.get('queryMore');
     const pages: Page[] = [];
     const queryMoreSeen: number[] = [];
-    for await (const page of connector.read('Account', { cursor: null, fields: ['Name', 'Industry'] })) {
+    for await (const page of connector.read('Account', { cursor: null, fields: ['Name', 'Industry', 'id', 'SystemModstamp'] })) {
       queryMoreSeen.push(sandbox.counters.get('queryMore') - queryMoreBefore);
       pages.push(page);
     }
@@ -249,7 +249,7 @@ describe('Salesforce connector under injected faults', () => {
   it('gives up on a persistent 5xx with a retryable error, and on a hung call after its timeout', async () => {
     const sandbox = await startSalesforceSandbox({ accounts: 1, faults: { serverErrorRate: 1, endpoints: /^composite/ } });
     try {
-      const connector = createSalesforceConnector(configFor(sandbox), { ...FAST_RETRY, requestTimeoutMs: 300 });
+      const connector = createSalesforceConnector(configFor(sandbox), FAST_RETRY);
       const e = await rejection(connector.write('Account', [{ key: 'x', fields: { Name: 'x' } }]));
       expect(e).toBeInstanceOf(SalesforceApiError);
       expect(e).toMatchObject({ retryable: true, errorCode: 'SERVER_UNAVAILABLE' });

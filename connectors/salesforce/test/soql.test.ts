@@ -42,6 +42,7 @@ describe('SOQL subset', () => {
   it('resolves field names case-insensitively and rejects unknown ones like the org', () => {
     expect(matcher('select id, name from Account order by systemmodstamp').select).toEqual(['Id', 'Name']);
     expect(() => matcher('SELECT Nope FROM Account')).toThrow(/No such column 'Nope'/);
+    expect(() => matcher('SELECT Id, id FROM Account')).toThrow(/duplicate field selected: Id/);
     expect(() => parseSoql('SELECT Id FROM Account WHERE')).toThrow(SoqlError);
     expect(() => matcher("SELECT Id FROM Account WHERE NumberOfEmployees = '5'")).toThrow(/must be of type integer/);
   });
