@@ -49,15 +49,20 @@ describe('validateCreateOpportunity', () => {
       'Project.CustomerBusinessProblem:INVALID_VALUE',
       'Project.ExpectedCustomerSpend[0].Frequency:INVALID_ENUM_VALUE',
       'Project.ExpectedCustomerSpend[0].Amount:INVALID_STRING_FORMAT',
-      'LifeCycle.TargetCloseDate:INVALID_STRING_FORMAT',
-      // The business phase also sees the close date, and reports it once more under its own code.
-      'LifeCycle.TargetCloseDate:INVALID_VALUE',
+      'LifeCycle.TargetCloseDate:INVALID_STRING_FORMAT', // and not again as a date in the past
     ]);
-    // AWS answers only the first failing phase.
+    expect(validationExceptionFor(issues)!.Reason).toBe('REQUEST_VALIDATION_FAILED');
+  });
+
+  it('reports business problems alongside malformed fields, but AWS answers only the first failing phase', () => {
+    const o = valid();
+    o.Customer!.Account!.WebsiteUrl = 'not a url';
+    delete o.Project!.Title;
+    const issues = validateCreateOpportunity(o, { now: NOW });
+    expect(codes(issues)).toEqual(['Customer.Account.WebsiteUrl:INVALID_STRING_FORMAT', 'Project.Title:REQUIRED_FIELD_MISSING']);
     const body = validationExceptionFor(issues)!;
     expect(body.Reason).toBe('REQUEST_VALIDATION_FAILED');
-    expect(body.ErrorList.map((e) => `${e.FieldName}:${e.Code}`)).not.toContain('LifeCycle.TargetCloseDate:INVALID_VALUE');
-    expect(body.ErrorList).toHaveLength(9);
+    expect(body.ErrorList.map((e) => `${e.FieldName}:${e.Code}`)).toEqual(['Customer.Account.WebsiteUrl:INVALID_STRING_FORMAT']);
   });
 
   it('applies cross-field business rules', () => {

@@ -70,16 +70,20 @@ export function checkRules(rules: readonly FieldRule[], subject: Record<string, 
   const ctx: RuleContext = { subject, today: (options.now ?? new Date()).toISOString().slice(0, 10) };
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
+  const malformed = new Set<string>();
   for (const rule of rules) {
     if (rule.when && !rule.when(ctx)) continue;
     for (const { path, value } of valuesAt(subject, rule.field)) {
       const absent = isAbsent(value);
       if (absent && !rule.checksAbsent) continue;
+      // A value that fails the model's own rules is not judged again by business rules.
+      if (rule.phase === BUSINESS && malformed.has(path)) continue;
       if (rule.ok(value, ctx)) continue;
       // One error per field and code: a field missing in both phases is reported once.
       const key = `${path}|${rule.code}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      if (rule.phase === REQUEST) malformed.add(path);
       issues.push({ field: path, code: rule.code, message: rule.message.replaceAll(rule.field, path), phase: rule.phase });
     }
   }
