@@ -360,8 +360,9 @@ export class SalesforceConnector implements Connector {
           timeout: this.options.requestTimeoutMs ?? 120_000,
         })) as T;
       } catch (e) {
-        if (e instanceof AuthError || e instanceof SalesforceApiError) throw e;
-        const failure = classifyError(e);
+        if (e instanceof AuthError) throw e;
+        // A login that failed on the network comes back already wrapped, and is retried too.
+        const failure = e instanceof SalesforceApiError ? (e.retryable ? 'transient' : 'fatal') : classifyError(e);
         const code = errorCode(e);
         const message = e instanceof Error ? e.message : String(e);
         if (failure === 'rateLimit') {
@@ -377,6 +378,7 @@ export class SalesforceConnector implements Connector {
           await new Promise((r) => setTimeout(r, delay));
           continue;
         }
+        if (e instanceof SalesforceApiError) throw e;
         throw new SalesforceApiError(`Salesforce ${what} failed: ${code}: ${message}`, code, failure === 'transient');
       }
     }

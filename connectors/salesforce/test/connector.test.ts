@@ -264,6 +264,15 @@ describe('Salesforce connector under injected faults', () => {
     }
   });
 
+  it('treats an unreachable org as a retryable failure', async () => {
+    const sandbox = await startSalesforceSandbox({ accounts: 0 });
+    const config = configFor(sandbox);
+    await sandbox.close();
+    const e = await rejection(createSalesforceConnector(config, FAST_RETRY).discover());
+    expect(e).toBeInstanceOf(SalesforceApiError);
+    expect(e).toMatchObject({ retryable: true, errorCode: 'ECONNREFUSED' });
+  });
+
   it('marks lock contention on single records as retryable', async () => {
     const sandbox = await startSalesforceSandbox({ accounts: 1, faults: { recordFailureRate: 0.5, seed: 9 } });
     try {
