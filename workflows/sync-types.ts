@@ -92,6 +92,13 @@ export interface SyncStatus {
   totals: SyncCounters;
 }
 
+export interface ReplayResult {
+  replayed: number;
+  stillFailing: number;
+  /** The record no longer exists in its system: the letter was discarded. */
+  gone: number;
+}
+
 export interface ConnectionWorkflowInput {
   connectionId: string;
   /** Carried across continue-as-new. */

@@ -20,6 +20,7 @@ import {
   addCounters,
   ZERO_COUNTERS,
   type ConnectionWorkflowInput,
+  type ReplayResult,
   type RunSummary,
   type SyncCounters,
   type SyncMode,
@@ -30,6 +31,8 @@ import {
 export const requestSyncSignal = defineSignal<[SyncRequest]>('requestSync');
 export const runSyncUpdate = defineUpdate<RunSummary, [SyncRequest]>('runSync');
 export const statusQuery = defineQuery<SyncStatus>('status');
+/** Runs open dead letters again (all, or these ids) after a fix; answers with what happened. */
+export const replayDeadLettersUpdate = defineUpdate<ReplayResult, [{ ids?: string[] }]>('replayDeadLetters');
 
 /** Errors the activities throw that retrying cannot fix. */
 const NON_RETRYABLE = ['AuthError', 'ConfigurationError', 'MappingError', 'DailyRateLimit'];
@@ -63,6 +66,7 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
   let totals: SyncCounters = input.totals ?? { ...ZERO_COUNTERS };
   let lastRun = input.lastRun;
   let status: SyncStatus = { connectionId, phase: 'idle', pending: pending.length, cycles, lastRun, totals };
+  let replaying = false;
 
   setHandler(requestSyncSignal, (request) => { pending.push(request); });
   setHandler(statusQuery, () => ({ ...status, pending: pending.length, cycles, lastRun, totals }));
@@ -79,6 +83,21 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
     },
   });
 
+  setHandler(replayDeadLettersUpdate, async ({ ids }) => {
+    // Replays wait for a running cycle to end: one writer per connection at a time.
+    await condition(() => status.phase !== 'running' && !replaying);
+    replaying = true;
+    try {
+      return await pages.replayDeadLetters({ connectionId, ids });
+    } finally {
+      replaying = false;
+    }
+  }, {
+    validator: (request) => {
+      if (request?.ids !== undefined && (!Array.isArray(request.ids) || request.ids.some((id: unknown) => typeof id !== 'string'))) throw new Error('ids must be a list of dead letter ids');
+    },
+  });
+
   const plan = await short.loadSyncPlan(connectionId);
   upsertSearchAttributes([
     { key: SA.connection, value: plan.name },
@@ -89,7 +108,7 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
   setCurrentDetails(`${plan.name}: idle, ${cycles} cycles so far`);
 
   for (;;) {
-    await condition(() => pending.length > 0);
+    await condition(() => pending.length > 0 && !replaying);
     const batch = pending.splice(0);
     const mode: SyncMode = batch.some((r) => r.full) ? 'full' : 'incremental';
     const wanted = batch.every((r) => r.entities?.length) ? new Set(batch.flatMap((r) => r.entities!)) : undefined;
@@ -97,6 +116,7 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
     const directions = plan.bidirectional ? (['forward', 'backward'] as const) : (['forward'] as const);
 
     const run = await short.startRun({ connectionId, mode, reasons: batch.map((r) => r.reason) });
+    status = { ...status, phase: 'running' };
     upsertSearchAttributes([{ key: SA.status, value: 'running' }]);
     let counters: SyncCounters = { ...ZERO_COUNTERS };
     let error: string | undefined;

@@ -1,4 +1,4 @@
-import type { RunSummary, SyncCounters, SyncMode, SyncPageInput, SyncPageResult, SyncPlanSummary, SyncReason } from '../../workflows/sync-types.js';
+import type { ReplayResult, RunSummary, SyncCounters, SyncMode, SyncPageInput, SyncPageResult, SyncPlanSummary, SyncReason } from '../../workflows/sync-types.js';
 
 /** The activities the sync workflows call; implemented in ./sync.ts. */
 export interface SyncActivities {
@@ -7,4 +7,5 @@ export interface SyncActivities {
   finishRun(input: { runId: string; status: RunSummary['status']; counters: SyncCounters; error?: string }): Promise<{ finishedAt: string }>;
   syncPage(input: SyncPageInput): Promise<SyncPageResult>;
   wakeConnection(input: { connectionId: string; reason: SyncReason }): Promise<void>;
+  replayDeadLetters(input: { connectionId: string; ids?: string[] }): Promise<ReplayResult>;
 }

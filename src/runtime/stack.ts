@@ -3,9 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
-import { createHealthActivities } from '../activities/health.js';
 import { openStore, type Store } from '../store/index.js';
 import type { Config } from './config.js';
+import { createActivities } from './activities.js';
 import { ensureSecretKey } from './secret-key.js';
 import { bridgeTemporalLogs, findTemporalCli, startDevServer, type DevServer } from './temporal.js';
 import { startWorker, type RunningWorker } from './worker.js';
@@ -63,6 +63,10 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
     }
 
     bridgeTemporalLogs(log);
+    const connection = await Connection.connect({ address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+
     let worker: RunningWorker | undefined;
     if (parts.worker) {
       onProgress('starting the worker');
@@ -70,15 +74,11 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
         address,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        activities: { ...createHealthActivities({ pingStore: async () => { await store.db.query('select 1'); return store.kind; } }) },
+        activities: createActivities({ store, client, taskQueue: config.temporal.taskQueue, log }),
         log,
       });
       stops.push(() => worker!.shutdown());
     }
-
-    const connection = await Connection.connect({ address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporal.namespace });
 
     let apiUrl: string | undefined;
     if (parts.api) {

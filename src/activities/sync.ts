@@ -1,0 +1,541 @@
+/**
+ * The sync activities: thin glue from the connection workflow to connectors, mappings, the
+ * planner and the store. All decisions live in src/sync (pure); this file reads, maps, asks the
+ * planner, writes in batches and saves what the planner says, in one transaction per page.
+ *
+ * Idempotent by construction: a page retried after a crash re-reads from the saved cursor; the
+ * planner skips what was committed (hash equality) and re-sends the rest as upserts keyed by the
+ * canonical id, so nothing is duplicated.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import { AuthError, RateLimitError, type Connector, type SourceRecord, type WriteOp, type WriteResult } from '../../connectors/protocol.js';
+import type { CompiledMapping } from '../mapping/index.js';
+import type { EntityName } from '../model/index.js';
+import type { Store, Connection, Link } from '../store/index.js';
+import {
+  applyWriteResults, canonicalLookups, contentHash, ECOSYNC_NAMESPACE, uuidv5, externalLookups, planPage, readWindow, targetExternalIds,
+  type CurrentRecord, type IncomingRecord, type SideName, type StoredLink, type SyncCounts, type SyncPair, type SyncPlan,
+  type SyncSide, type WriteResults, type DeadLetterInput,
+} from '../sync/index.js';
+import { ZERO_COUNTERS, type ReplayResult, type SyncCounters, type SyncPageInput, type SyncPageResult, type SyncPlanSummary } from '../../workflows/sync-types.js';
+import type { SyncActivities } from './sync-contract.js';
+
+export interface SyncDeps {
+  store: Store;
+  /** Builds a connector for a system from its part of the connection's credentials. */
+  connectorFor(system: string, credentials: Record<string, unknown>): Connector;
+  /** Loads a compiled mapping file (the caller caches). */
+  mappingFor(file: string): Promise<CompiledMapping>;
+  /** Wakes a connection's workflow (signal-with-start); used by the Schedule's trigger workflow. */
+  wake?(connection: Connection, reason: 'schedule' | 'webhook' | 'manual'): Promise<void>;
+  log: Logger;
+  /** How long one syncPage activity keeps reading pages before handing back to the workflow. */
+  pageBudgetMs?: number;
+  /** Re-read this far behind the cursor at the start of a cycle: catches late-visible writes. */
+  lookbackMs?: number;
+  /** Write calls in flight at once per page. */
+  writeConcurrency?: number;
+}
+
+/** A connection ready to sync: connectors, compiled mappings and planner pairs per entity. */
+interface Prepared {
+  connection: Connection;
+  connectors: Record<SideName, Connector>;
+  pairs: Map<string, { pair: SyncPair; mappings: Record<SideName, CompiledMapping> }>;
+}
+
+const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
+
+export function createSyncActivities(deps: SyncDeps): SyncActivities {
+  const prepared = new Map<string, { version: string; value: Promise<Prepared> }>();
+  const lookbackMs = deps.lookbackMs ?? 60_000;
+  const pageBudgetMs = deps.pageBudgetMs ?? 5_000;
+  const limit = pLimit(deps.writeConcurrency ?? 4);
+
+  /** Connectors keep their tokens warm between activities; rebuilt when the connection changes. */
+  async function prepare(connectionId: string): Promise<Prepared> {
+    const connection = await deps.store.connections.get(connectionId);
+    if (!connection) throw nonRetryable('ConfigurationError', `connection ${connectionId} does not exist`);
+    const cached = prepared.get(connectionId);
+    if (cached && cached.version === connection.updatedAt) return cached.value;
+    const value = build(connection);
+    prepared.set(connectionId, { version: connection.updatedAt, value });
+    value.catch(() => prepared.delete(connectionId));
+    return value;
+  }
+
+  async function build(connection: Connection): Promise<Prepared> {
+    const credentials = (await deps.store.connections.getCredentials(connection.id)) ?? {};
+    const credentialsOf = (system: string) => {
+      const c = credentials[system];
+      if (!c || typeof c !== 'object') throw nonRetryable('ConfigurationError', `connection ${connection.name} has no credentials for ${system}`);
+      return c as Record<string, unknown>;
+    };
+    const connectors: Record<SideName, Connector> = {
+      a: deps.connectorFor(connection.sourceSystem, credentialsOf(connection.sourceSystem)),
+      b: deps.connectorFor(connection.targetSystem, credentialsOf(connection.targetSystem)),
+    };
+    // Which object holds each entity on each side, for reference fields.
+    const objectOf = (side: SideName, entity: string) => {
+      const o = connection.objects.find((x) => x.entity === entity);
+      return o ? (side === 'a' ? o.sourceObject : o.targetObject) : undefined;
+    };
+    const pairs: Prepared['pairs'] = new Map();
+    for (const o of connection.objects) {
+      if (!o.sourceMapping || !o.targetMapping) throw nonRetryable('ConfigurationError', `connection ${connection.name}: ${o.entity} needs a mapping file for each side`);
+      const mappings = { a: await mappingOrFail(o.sourceMapping), b: await mappingOrFail(o.targetMapping) };
+      const side = (s: SideName): SyncSide => {
+        const m = mappings[s];
+        const references: Record<string, { entity: EntityName; object: string }> = {};
+        for (const ref of m.refs) {
+          const object = objectOf(s, ref.entity);
+          if (object) references[ref.field] = { entity: ref.entity, object };
+        }
+        return {
+          system: m.system,
+          object: m.object,
+          readFields: m.fields.filter((f) => f.direction !== 'outbound').map((f) => f.field),
+          writeFields: m.fields.filter((f) => f.direction !== 'inbound').map((f) => f.field),
+          references,
+        };
+      };
+      pairs.set(o.entity, {
+        mappings,
+        pair: {
+          connectionId: connection.id,
+          entity: o.entity as EntityName,
+          a: side('a'),
+          b: side('b'),
+          mode: connection.mode,
+          deletePolicy: connection.deletePolicy,
+          defaultPolicy: policyName(connection.conflictPolicy),
+          fieldPolicies: { ...mappings.b.fieldOwners, ...mappings.a.fieldOwners },
+        },
+      });
+    }
+    return { connection, connectors, pairs };
+  }
+
+  async function mappingOrFail(file: string): Promise<CompiledMapping> {
+    try {
+      return await deps.mappingFor(file);
+    } catch (error) {
+      throw nonRetryable('MappingError', (error as Error).message);
+    }
+  }
+
+  function pairOf(p: Prepared, entity: string) {
+    const found = p.pairs.get(entity);
+    if (!found) throw nonRetryable('ConfigurationError', `connection ${p.connection.name} does not sync ${entity}`);
+    return found;
+  }
+
+  /**
+   * Runs a batch of records read from `source` through the planner and the writes, and saves
+   * the outcome. Returns the counters and the dead letters written.
+   */
+  async function processRecords(p: Prepared, entity: string, source: SideName, records: SourceRecord[], cursorBefore: { modifiedAt: string; id: string } | null): Promise<{ counts: SyncCounts; calls: { read: number; write: number }; cursor: SyncPlan['cursor']; failedKeys: Set<string>; committedIds: string[] }> {
+    const { pair, mappings } = pairOf(p, entity);
+    const target: SideName = source === 'a' ? 'b' : 'a';
+    const srcMapping = mappings[source];
+    const tgtMapping = mappings[target];
+    const calls = { read: 0, write: 0 };
+
+    // 1. Links of the page's records and of the records they reference (one query per object).
+    const refIds: Record<string, string[]> = {};
+    for (const ref of srcMapping.refs) {
+      if (!pair[source].references?.[ref.field]) continue;
+      refIds[ref.field] = records.map((r) => r.fields[ref.from]).filter((v): v is string => typeof v === 'string' && v !== '');
+    }
+    const found: Link[] = [];
+    for (const lookup of externalLookups(pair, source, records.map((r) => r.id), refIds)) {
+      found.push(...await deps.store.links.findByExternalIds(lookup.system, lookup.object, lookup.externalIds));
+    }
+    const byExternal = new Map(found.map((l) => [`${l.system}\u0000${l.object}\u0000${l.externalId}`, l]));
+
+    // 2. Forward-map, with references translated through those links.
+    const src = pair[source];
+    const resolveRef = (refEntity: EntityName, externalId: string) => {
+      const object = Object.values(src.references ?? {}).find((r) => r.entity === refEntity)?.object;
+      return object ? byExternal.get(`${src.system}\u0000${object}\u0000${externalId}`)?.canonicalId : undefined;
+    };
+    const upsertKey = upsertKeyOf(p.connectors[source], srcMapping);
+    const incoming: IncomingRecord[] = records.map((r) => toIncoming(r, srcMapping, { resolveRef }, upsertKey));
+
+    // 3. Canonical state: records and every link of them and of what they reference.
+    const lookups = canonicalLookups(pair, source, incoming, found);
+    const storedRecords = await deps.store.records.getMany(lookups.records.entity, lookups.records.canonicalIds);
+    const storedLinks: StoredLink[] = [...found];
+    for (const l of lookups.links) storedLinks.push(...await deps.store.links.findByCanonicalIds(l.entity, l.canonicalIds));
+
+    // 4. Bidirectional: read the target's current values so its own recent edits are merged, not overwritten.
+    let targetCurrent: CurrentRecord[] | undefined;
+    if (pair.mode === 'bidirectional') {
+      const ids = targetExternalIds(pair, source, storedLinks, [...new Set(incoming.map((r) => r.canonicalId).filter((x): x is string => !!x).concat(lookups.records.canonicalIds))]);
+      if (ids.length > 0) {
+        const current = await readByIdsChunked(p.connectors[target], pair[target].object, ids, [...tgtMapping.sourceFields]);
+        calls.read += Math.ceil(ids.length / 200);
+        const tgtResolve = refResolver(pair[target], storedLinks);
+        targetCurrent = current.filter((r) => !r.deleted).map((r) => {
+          const out = tgtMapping.forward(r.fields, { resolveRef: tgtResolve });
+          const values = out.ok ? out.value : {};
+          return { externalId: r.id, modifiedAt: r.modifiedAt, values, hash: contentHash(values), unresolved: out.unresolved.map((u) => ({ field: u.field, id: u.id })) };
+        });
+      }
+    }
+
+    // 5. Plan, then write and apply results until nothing retryable is left.
+    let plan: SyncPlan | null = planPage({
+      pair, source, records: incoming,
+      stored: {
+        records: storedRecords.map((r) => ({ canonicalId: r.canonicalId, data: r.data, hash: r.hash, version: r.version, deleted: r.deleted })),
+        links: dedupeLinks(storedLinks),
+      },
+      targetCurrent, cursor: cursorBefore,
+    });
+    const counts = { ...plan.counts, created: 0, updated: 0, deleted: 0 };
+    const failedKeys = new Set<string>();
+    const committedIds: string[] = [];
+    let cursor: SyncPlan['cursor'] = null;
+    let first = true;
+    while (plan) {
+      const results = await executeWrites(p, plan, mappings, storedLinks, calls);
+      const outcome = applyWriteResults(plan, results);
+      if (!first) { outcome.counts.read = 0; outcome.counts.unchanged = 0; }
+      first = false;
+      await deps.store.transaction(async (tx) => {
+        for (const f of groupRefs(outcome.forgetLinks)) await tx.links.deleteByExternalIds(f.system, f.object, f.externalIds);
+        await tx.links.upsertMany(outcome.links);
+        await tx.records.upsertMany(outcome.records);
+        await tx.deadLetters.addMany(outcome.deadLetters);
+        await tx.conflicts.openMany(outcome.conflicts.map((c) => ({ ...c, baseValue: c.baseValue, sides: c.sides })));
+      });
+      for (const d of outcome.deadLetters) failedKeys.add(d.canonicalId ?? d.externalId ?? '');
+      for (const l of outcome.links) if (l.system === src.system && l.object === src.object) committedIds.push(l.externalId);
+      counts.created += outcome.counts.created;
+      counts.updated += outcome.counts.updated;
+      counts.deleted += outcome.counts.deleted;
+      counts.failed += outcome.counts.failed - (plan.attempt === 1 ? plan.counts.failed : 0);
+      counts.conflicts += plan.attempt === 1 ? 0 : outcome.counts.conflicts;
+      if (outcome.retry) await new Promise((r) => setTimeout(r, 500 * outcome.retry!.attempt));
+      cursor = outcome.cursor;
+      plan = outcome.retry;
+    }
+    return { counts, calls, cursor, failedKeys, committedIds };
+  }
+
+  /** Reverse-maps the plan's canonical writes, sends them in batches, and gathers per-record results. */
+  async function executeWrites(p: Prepared, plan: SyncPlan, mappings: Record<SideName, CompiledMapping>, links: StoredLink[], calls: { write: number }): Promise<WriteResults> {
+    const { pair } = pairOf(p, plan.entity);
+    const send = async (side: SideName, ops: WriteOp[]): Promise<WriteResult[]> => {
+      if (ops.length === 0) return [];
+      const mapping = mappings[side];
+      const externalRef = refExternal(pair[side], links);
+      const results: WriteResult[] = [];
+      const ready: WriteOp[] = [];
+      for (const op of ops) {
+        const systemFields = toSystemFields(mapping, op.fields, externalRef);
+        if ('error' in systemFields) results.push({ key: op.key, ok: false, retryable: false, error: systemFields.error });
+        else ready.push({ ...op, fields: systemFields.fields });
+      }
+      results.push(...await inBatches(p.connectors[side], pair[side].object, ready, calls, (c, o, b) => c.write(o, b)));
+      return results;
+    };
+    const [target, source, targetDeletes] = await Promise.all([
+      send(plan.target, plan.writes.target),
+      send(plan.source, plan.writes.source),
+      inBatches(p.connectors[plan.target], plan.targetSide.object, plan.writes.targetDeletes, calls, (c, o, b) => c.delete(o, b)),
+    ]);
+    return { target, source, targetDeletes };
+  }
+
+  async function inBatches<T>(connector: Connector, object: string, ops: T[], calls: { write: number }, call: (c: Connector, object: string, batch: T[]) => Promise<WriteResult[]>): Promise<WriteResult[]> {
+    const size = connector.maxBatchSize(object);
+    const batches: T[][] = [];
+    for (let i = 0; i < ops.length; i += size) batches.push(ops.slice(i, i + size));
+    const results = await Promise.all(batches.map((batch) => limit(async () => {
+      calls.write++;
+      try {
+        return await call(connector, object, batch);
+      } finally {
+        heartbeat();
+      }
+    })));
+    return results.flat();
+  }
+
+  return {
+    async loadSyncPlan(connectionId: string): Promise<SyncPlanSummary> {
+      const p = await prepare(connectionId);
+      const c = p.connection;
+      return {
+        connectionId: c.id, name: c.name, sourceSystem: c.sourceSystem, targetSystem: c.targetSystem,
+        bidirectional: c.mode === 'bidirectional',
+        pairs: c.objects.map((o) => ({ entity: o.entity, sourceObject: o.sourceObject, targetObject: o.targetObject })),
+      };
+    },
+
+    async startRun({ connectionId, mode, reasons }) {
+      const info = activityInfo();
+      const execution = info?.workflowExecution;
+      // A retried start returns the run it already made: the id derives from the activity.
+      const id = execution ? uuidv5(`${execution.workflowId}:${execution.runId}:${info!.activityId}`, ECOSYNC_NAMESPACE) : undefined;
+      const run = await deps.store.runs.start({ connectionId, mode, workflowId: execution?.workflowId, runId: execution?.runId, id });
+      deps.log.info({ connectionId, runId: run.id, mode, reasons }, 'sync cycle started');
+      return { runId: run.id, startedAt: run.startedAt };
+    },
+
+    async finishRun({ runId, status, counters, error }) {
+      // finish adds the counters once: a retried finish leaves a finished run alone.
+      const run = await deps.store.runs.finish(runId, {
+        status, error: error ?? null,
+        counters: { read: counters.read, created: counters.created, updated: counters.updated, unchanged: counters.unchanged, deleted: counters.deleted, failed: counters.failed, conflicts: counters.conflicts },
+      });
+      deps.log.info({ runId, status, counters, error }, 'sync cycle finished');
+      return { finishedAt: run.finishedAt ?? new Date().toISOString() };
+    },
+
+    async syncPage(input: SyncPageInput): Promise<SyncPageResult> {
+      const p = await prepare(input.connectionId);
+      const { pair, mappings } = pairOf(p, input.entity);
+      const source: SideName = input.direction === 'forward' ? 'a' : 'b';
+      const side = pair[source];
+      const connector = p.connectors[source];
+      const cursorObject = input.mode === 'full' ? `${side.object}#full` : side.object;
+      // A full reconcile starts from nothing; its own cursor lets a crash resume it midway.
+      if (input.mode === 'full' && input.lookback) await deps.store.cursors.reset(p.connection.id, side.system, cursorObject);
+      let cursor = await deps.store.cursors.get(p.connection.id, side.system, cursorObject);
+      const readFrom = input.lookback && input.mode === 'incremental' ? readWindow(cursor, lookbackMs) : cursor;
+      const counters: SyncCounters = { ...ZERO_COUNTERS };
+      const started = Date.now();
+      let more = false;
+      try {
+        const iterator = connector.read(side.object, { cursor: readFrom, fields: [...mappings[source].sourceFields], includeDeleted: true })[Symbol.asyncIterator]();
+        for (;;) {
+          const next = await iterator.next();
+          counters.readCalls++;
+          if (next.done) break;
+          const page = next.value;
+          if (page.records.length > 0) {
+            const result = await processRecords(p, input.entity, source, page.records, cursor);
+            addInto(counters, result.counts);
+            counters.readCalls += result.calls.read;
+            counters.writeCalls += result.calls.write;
+          }
+          // The connector's cursor covers records the planner skipped too; never move backwards.
+          const after = page.cursor && (!cursor || page.cursor.modifiedAt > cursor.modifiedAt || (page.cursor.modifiedAt === cursor.modifiedAt && page.cursor.id > cursor.id)) ? page.cursor : cursor;
+          if (after && after !== cursor) {
+            await deps.store.cursors.set(p.connection.id, side.system, cursorObject, after);
+            cursor = after;
+          }
+          heartbeat({ entity: input.entity, direction: input.direction, cursor });
+          if (Date.now() - started > pageBudgetMs) {
+            more = true;
+            await iterator.return?.();
+            break;
+          }
+        }
+      } catch (error) {
+        throw asActivityFailure(error);
+      }
+      return { counters, more, cursor };
+    },
+
+    async wakeConnection({ connectionId, reason }) {
+      const connection = await deps.store.connections.get(connectionId);
+      if (!connection) throw nonRetryable('ConfigurationError', `connection ${connectionId} does not exist`);
+      if (!connection.enabled) return;
+      if (!deps.wake) throw nonRetryable('ConfigurationError', 'this worker cannot wake connections (no Temporal client)');
+      await deps.wake(connection, reason === 'start' || reason === 'replay' ? 'manual' : reason);
+    },
+
+    /**
+     * Runs open dead letters again after a fix: re-reads each record from the system it came
+     * from (its current state, not the stale payload) and sends it through the same pipeline.
+     * Letters whose record now goes through are closed as replayed; the others stay open with
+     * one more attempt and the newest reason.
+     */
+    async replayDeadLetters({ connectionId, ids }): Promise<ReplayResult> {
+      const p = await prepare(connectionId);
+      const letters = ids?.length
+        ? (await Promise.all(ids.map((id) => deps.store.deadLetters.get(id)))).filter((l): l is NonNullable<typeof l> => !!l && l.status === 'open' && l.connectionId === connectionId)
+        : await deps.store.deadLetters.list({ connectionId, status: 'open', limit: 10_000 });
+      const result: ReplayResult = { replayed: 0, stillFailing: 0, gone: 0 };
+      // Group by the record's source side: read letters name it; write letters carry it in the payload.
+      const groups = new Map<string, { entity: string; source: SideName; letters: typeof letters; ids: string[] }>();
+      for (const letter of letters) {
+        const located = locate(p, letter);
+        if (!located) { result.gone++; await deps.store.deadLetters.discard([letter.id]); continue; }
+        const key = `${located.entity}\u0000${located.source}`;
+        const g = groups.get(key) ?? { entity: located.entity, source: located.source, letters: [], ids: [] };
+        g.letters.push(letter);
+        g.ids.push(located.externalId);
+        groups.set(key, g);
+      }
+      for (const g of groups.values()) {
+        const { pair, mappings } = pairOf(p, g.entity);
+        const records = await readByIdsChunked(p.connectors[g.source], pair[g.source].object, [...new Set(g.ids)], [...mappings[g.source].sourceFields]);
+        const present = new Set(records.map((r) => r.id));
+        const outcome = records.length > 0 ? await processRecords(p, g.entity, g.source, records, null) : { failedKeys: new Set<string>(), committedIds: [] as string[] };
+        const committed = new Set(outcome.committedIds);
+        for (const [i, letter] of g.letters.entries()) {
+          const externalId = g.ids[i];
+          if (!present.has(externalId)) { result.gone++; await deps.store.deadLetters.discard([letter.id]); continue; }
+          if (committed.has(externalId)) { result.replayed++; await deps.store.deadLetters.markReplayed([letter.id]); }
+          else result.stillFailing++;
+        }
+        heartbeat();
+      }
+      return result;
+    },
+  };
+}
+
+
+/** Which pair and source side a dead letter's record belongs to, and its id there. */
+function locate(p: Prepared, letter: { direction: string; system: string; object: string; externalId: string | null; payload: unknown }): { entity: string; source: SideName; externalId: string } | undefined {
+  for (const [entity, { pair }] of p.pairs) {
+    for (const side of ['a', 'b'] as const) {
+      if (pair[side].system !== letter.system || pair[side].object !== letter.object) continue;
+      if (letter.direction === 'read') return letter.externalId ? { entity, source: side, externalId: letter.externalId } : undefined;
+      // A write letter names the system that rejected the write; the record came from the other side.
+      const sourceId = (letter.payload as { source?: { externalId?: string } } | null)?.source?.externalId;
+      return sourceId ? { entity, source: side === 'a' ? 'b' : 'a', externalId: sourceId } : undefined;
+    }
+  }
+  return undefined;
+}
+
+function toIncoming(r: SourceRecord, mapping: CompiledMapping, ctx: { resolveRef: (e: EntityName, id: string) => string | undefined }, upsertKey: string | undefined): IncomingRecord {
+  const base = { externalId: r.id, modifiedAt: r.modifiedAt, deleted: r.deleted, payload: r.fields, canonicalId: upsertKey ? (r.fields[upsertKey] as string | null | undefined) ?? null : null };
+  if (r.deleted) return { ...base, values: {}, hash: contentHash({}) };
+  const out = mapping.forward(r.fields, ctx);
+  if (!out.ok) return { ...base, values: {}, hash: contentHash({}), errors: out.errors };
+  const checked = mapping.validate(out.value);
+  const errors = checked.ok ? undefined : checked.errors;
+  return { ...base, values: out.value, hash: contentHash(out.value), errors, unresolved: out.unresolved.map((u) => ({ field: u.field, id: u.id })) };
+}
+
+function upsertKeyOf(connector: Connector, mapping: CompiledMapping): string | undefined {
+  // Each system's ecosync id field, as its descriptor declares it.
+  void connector;
+  return mapping.system === 'salesforce' ? 'Ecosync_Id__c' : mapping.system === 'hubspot' ? 'ecosync_id' : undefined;
+}
+
+/**
+ * Canonical write payload → system fields. reverse() writes every outbound field (it treats the
+ * record as whole), so for an update only the system fields behind the canonical fields in the
+ * payload are kept: the others would be cleared.
+ */
+function toSystemFields(mapping: CompiledMapping, fields: Record<string, unknown>, externalRef: (entity: EntityName, id: string) => string | undefined): { fields: Record<string, unknown> } | { error: { code: string; message: string; fields?: string[] } } {
+  const out = mapping.reverse(fields, { externalRef });
+  if (!out.ok) {
+    return { error: { code: 'MAPPING_' + out.errors[0].code.toUpperCase(), message: out.errors.map((e) => `${e.field}: ${e.message}`).join('; '), fields: out.errors.map((e) => e.field) } };
+  }
+  const keep = new Set<string>();
+  for (const info of mapping.fields) {
+    if (info.direction === 'inbound' || !hasPath(fields, info.field)) continue;
+    if (info.from) keep.add(info.from);
+    if (info.currencyField) keep.add(info.currencyField);
+  }
+  const picked: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(out.value)) if (keep.has(name) || !mapping.fields.some((f) => f.from === name || f.currencyField === name)) picked[name] = value;
+  return { fields: picked };
+}
+
+function hasPath(values: Record<string, unknown>, path: string): boolean {
+  if (Object.hasOwn(values, path)) return true;
+  let node: unknown = values;
+  for (const part of path.split('.')) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return true;
+}
+
+function refResolver(side: SyncSide, links: readonly StoredLink[]) {
+  return (entity: EntityName, externalId: string) => {
+    const object = Object.values(side.references ?? {}).find((r) => r.entity === entity)?.object;
+    return links.find((l) => l.system === side.system && l.object === object && l.externalId === externalId)?.canonicalId;
+  };
+}
+
+function refExternal(side: SyncSide, links: readonly StoredLink[]) {
+  return (entity: EntityName, canonicalId: string) => {
+    const object = Object.values(side.references ?? {}).find((r) => r.entity === entity)?.object;
+    const id = canonicalId.toLowerCase();
+    return links.find((l) => l.system === side.system && l.object === object && l.canonicalId.toLowerCase() === id && l.lastHash !== 'deleted')?.externalId;
+  };
+}
+
+function dedupeLinks(links: readonly StoredLink[]): StoredLink[] {
+  const seen = new Map<string, StoredLink>();
+  for (const l of links) seen.set(`${l.system}\u0000${l.object}\u0000${l.externalId}`, l);
+  return [...seen.values()];
+}
+
+function groupRefs(refs: readonly { system: string; object: string; externalId: string }[]) {
+  const groups = new Map<string, { system: string; object: string; externalIds: string[] }>();
+  for (const r of refs) {
+    const key = `${r.system}\u0000${r.object}`;
+    const g = groups.get(key) ?? { system: r.system, object: r.object, externalIds: [] };
+    g.externalIds.push(r.externalId);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+async function readByIdsChunked(connector: Connector, object: string, ids: string[], fields: string[]): Promise<SourceRecord[]> {
+  const out: SourceRecord[] = [];
+  for (let i = 0; i < ids.length; i += 200) out.push(...await connector.readByIds(object, ids.slice(i, i + 200), fields));
+  return out;
+}
+
+function addInto(counters: SyncCounters, counts: SyncCounts): void {
+  counters.read += counts.read;
+  counters.created += counts.created;
+  counters.updated += counts.updated;
+  counters.unchanged += counts.unchanged;
+  counters.deleted += counts.deleted;
+  counters.failed += counts.failed;
+  counters.conflicts += counts.conflicts;
+}
+
+/** The connection's default conflict policy in the planner's words. */
+function policyName(policy: string): string {
+  if (policy === 'last-writer-wins' || policy === 'lww') return 'lww';
+  return policy;
+}
+
+function activityInfo() {
+  try {
+    return Context.current().info;
+  } catch {
+    return undefined;
+  }
+}
+
+function heartbeat(details?: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // Outside an activity (replays from the CLI, tests): nothing to tell.
+  }
+}
+
+/**
+ * Connector errors → Temporal failures: a daily limit waits for its window (the workflow sleeps),
+ * bad credentials need a person; everything else is retried by the activity's retry policy.
+ */
+function asActivityFailure(error: unknown): unknown {
+  if (error instanceof RateLimitError && error.daily) {
+    return nonRetryable('DailyRateLimit', `${error.message}; retry after ${error.retryAfterMs} ms`);
+  }
+  if (error instanceof AuthError) return nonRetryable('AuthError', error.message);
+  return error;
+}
+
+export type { DeadLetterInput };

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../connectors/salesforce/sandbox/index.js';
+import { createActivities } from '../../src/runtime/activities.js';
+import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
+import { newRequest, runSyncAndWait, syncStatus } from '../../src/service/sync-control.js';
+import type { Connection, ConnectionInput } from '../../src/store/index.js';
+import type { RunSummary } from '../../workflows/sync-types.js';
+import { openTestStore, type StoreKind, type TestStore } from '../store/stores.js';
+import { startTestTemporal } from './temporal.js';
+
+/** The shipped default mappings for the demo CRM pair, in dependency order. */
+export const CRM_OBJECTS: NonNullable<ConnectionInput['objects']> = [
+  { entity: 'Account', sourceObject: 'Account', targetObject: 'companies', sourceMapping: 'mappings/salesforce-account.yaml', targetMapping: 'mappings/hubspot-company.yaml' },
+  { entity: 'Contact', sourceObject: 'Contact', targetObject: 'contacts', sourceMapping: 'mappings/salesforce-contact.yaml', targetMapping: 'mappings/hubspot-contact.yaml' },
+  { entity: 'Opportunity', sourceObject: 'Opportunity', targetObject: 'deals', sourceMapping: 'mappings/salesforce-opportunity.yaml', targetMapping: 'mappings/hubspot-deal.yaml' },
+];
+
+export function crmCredentials(sf: SalesforceSandbox, hs: HubSpotSandbox) {
+  return {
+    salesforce: { loginUrl: sf.url, instanceUrl: sf.url, clientId: sf.credentials.clientId, clientSecret: sf.credentials.clientSecret, refreshToken: sf.credentials.refreshToken, apiVersion: '62.0' },
+    hubspot: { accessToken: hs.accessToken, basePath: hs.url },
+  };
+}
+
+/**
+ * One Temporal dev server per test file; a hub (store, sandboxes, worker) per test or group, so
+ * tests can restart the worker or swap faults without disturbing each other.
+ */
+export class TestHub {
+  worker?: RunningWorker;
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly db: TestStore,
+    readonly sf: SalesforceSandbox,
+    readonly hs: HubSpotSandbox,
+    readonly taskQueue: string,
+    private readonly bundle: Awaited<ReturnType<typeof bundleWorkflows>>,
+  ) {}
+
+  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; sf?: SalesforceSandboxOptions; hs?: HubSpotSandboxOptions } = {}): Promise<TestHub> {
+    const [db, sf, hs] = await Promise.all([
+      openTestStore(options.store ?? 'pglite'),
+      startSalesforceSandbox({ accounts: 0, ...options.sf }),
+      startHubSpotSandbox({ companies: 0, ...options.hs }),
+    ]);
+    const hub = new TestHub(env, db, sf, hs, `test-${randomUUID()}`, bundle);
+    await hub.startWorker();
+    return hub;
+  }
+
+  get store() {
+    return this.db.store;
+  }
+
+  async startWorker(): Promise<void> {
+    this.worker = await startWorker({
+      address: this.env.address,
+      namespace: this.env.namespace ?? 'default',
+      taskQueue: this.taskQueue,
+      workflowBundle: this.bundle,
+      activities: createActivities({ store: this.store, client: this.env.client, taskQueue: this.taskQueue, log: pino({ level: 'silent' }), pageBudgetMs: 2_000 }),
+    });
+  }
+
+  async connect(input: Partial<ConnectionInput> = {}): Promise<Connection> {
+    return this.store.connections.create({
+      name: `sf-hs-${randomUUID().slice(0, 8)}`,
+      sourceSystem: 'salesforce',
+      targetSystem: 'hubspot',
+      mode: 'bidirectional',
+      objects: CRM_OBJECTS,
+      deletePolicy: 'propagate',
+      credentials: crmCredentials(this.sf, this.hs),
+      ...input,
+    });
+  }
+
+  sync(connection: Connection, options: { full?: boolean } = {}): Promise<RunSummary> {
+    return runSyncAndWait({ client: this.env.client, taskQueue: this.taskQueue }, connection, newRequest('manual', { full: options.full }));
+  }
+
+  status(connection: Connection) {
+    return syncStatus({ client: this.env.client, taskQueue: this.taskQueue }, connection.id);
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.shutdown().catch(() => undefined);
+    await Promise.all([this.sf.close(), this.hs.close()]);
+    await this.db.close();
+  }
+}
+
+export { startTestTemporal };
