@@ -20,7 +20,7 @@ export class Pacer {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
     // A little slack for network jitter: a call landing 1 ms early in the window is a wasted call.
-    this.intervalMs = perSecond > 0 ? (1000 / perSecond) * 1.03 + 5 : 0;
+    this.intervalMs = perSecond > 0 ? (1000 / perSecond) * 1.02 + 2 : 0;
   }
 
   /** Runs `call` in its slot. */
