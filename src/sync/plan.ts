@@ -19,8 +19,8 @@
  *    we write to → dead letter UNRESOLVED_REFERENCE (retryable), replayed once the referenced
  *    record is linked. Writing without the reference would lose it until the record next changes.
  * 7. Three-way merge (merge.ts). Target not linked → create with every agreed field it accepts;
- *    else update with the changed fields only; O's winning values go back to the source when the
- *    connection is bidirectional.
+ *    else update with the changed fields only. The target's own changes and the values it won go
+ *    back to the source when the connection is bidirectional.
  * 8. Nothing changed after all (hash differs, fields equal: e.g. a hash from another function)
  *    → unchanged, and the link is refreshed so the next read takes the fast path.
  */
@@ -218,6 +218,8 @@ export function planPage(input: PlanInput): SyncPlan {
   const allPaths = [...new Set([...pair.a.readFields, ...pair.a.writeFields, ...pair.b.readFields, ...pair.b.writeFields])];
   const srcWritable = new Set(canWrite(pair, source) ? src.writeFields : []);
   const tgtWritable = new Set(tgt.writeFields);
+  const srcReads = new Set(src.readFields);
+  const tgtReads = new Set(tgt.readFields);
 
   const counts = emptyCounts();
   counts.read = input.records.length;
@@ -317,8 +319,8 @@ export function planPage(input: PlanInput): SyncPlan {
 
     // 7. Merge.
     const base = record ? toFields(record.data, allPaths, false) : {};
-    const sourceSide: MergeSide = { system: src.system, values: srcFlat, modifiedAt: r.modifiedAt, reads: new Set(src.readFields), writable: srcWritable };
-    const targetSide: MergeSide = { system: tgt.system, values: tgtFlat, modifiedAt: cur?.modifiedAt ?? null, reads: new Set(tgt.readFields), writable: tgtWritable };
+    const sourceSide: MergeSide = { system: src.system, values: srcFlat, modifiedAt: r.modifiedAt, reads: srcReads, writable: srcWritable };
+    const targetSide: MergeSide = { system: tgt.system, values: tgtFlat, modifiedAt: cur?.modifiedAt ?? null, reads: tgtReads, writable: tgtWritable };
     const merged = mergeRecord({ base, source: sourceSide, target: targetSide, policyFor });
 
     const create = tLive === undefined;

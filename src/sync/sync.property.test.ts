@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canWrite } from './plan.js';
-import { FIELDS, pairOf, runSync, side, simEnv, type SimEnv } from './test-kit.js';
+import { canWrite, planPage } from './plan.js';
+import { applyWriteResults } from './results.js';
+import { FIELDS, pairOf, planInputFor, runSync, side, simEnv, type SimEnv } from './test-kit.js';
 import type { SideName, SyncPair } from './types.js';
 
 /**
@@ -9,6 +10,9 @@ import type { SideName, SyncPair } from './types.js';
  * order: whatever happens, a few settling runs later both sides agree, nothing is duplicated,
  * and one more run reads only echoes (no write, not even a link refresh).
  */
+
+/** SYNC_PROPERTY_RUNS=5000 for a deeper search than the default run. */
+const RUNS = Number(process.env.SYNC_PROPERTY_RUNS ?? 300);
 
 type Dir = 'both' | 'inbound' | 'outbound';
 const value = fc.constantFrom(null, 'x', 'y', 'z');
@@ -101,7 +105,33 @@ describe('sync of two simulated systems (properties)', () => {
         expect(report.refreshes).toBe(0);
         expect(report.counts.created + report.counts.updated + report.counts.deleted).toBe(0);
       }
-    }), { numRuns: 3000 });
+      // A full reconcile (everything read again) is all echoes too.
+      for (const s2 of canWrite(env.pair, 'a') ? (['a', 'b'] as const) : (['a'] as const)) {
+        const full = runSync(env, s2, { full: true });
+        expect([full.ops, full.refreshes]).toEqual([0, 0]);
+      }
+    }), { numRuns: RUNS });
+  });
+
+  it('plans deterministically and leaves its input untouched', () => {
+    fc.assert(fc.property(scenario, fc.constantFrom<SideName>('a', 'b'), (s, from) => {
+      const env = build(s);
+      for (const a of s.actions) act(env, a);
+      const source = canWrite(env.pair, 'a') ? from : 'a';
+      const input = planInputFor(env, source, env.systems[source].read(null), null);
+      const snapshot = structuredClone(input);
+      const first = planPage(input);
+      expect(input).toEqual(snapshot);
+      expect(planPage(structuredClone(snapshot))).toEqual(first);
+      // Every record read ends up in exactly one bucket once the plan settles.
+      const out = applyWriteResults(first, {
+        target: first.writes.target.map((w) => ({ key: w.key, ok: true as const, externalId: w.externalId ?? `new-${w.key}`, created: !w.externalId })),
+        source: first.writes.source.map((w) => ({ key: w.key, ok: true as const, externalId: w.externalId!, created: false })),
+        targetDeletes: first.writes.targetDeletes.map((w) => ({ key: w.key, ok: true as const, externalId: w.externalId, created: false })),
+      });
+      const c = out.counts;
+      expect(c.created + c.updated + c.unchanged + c.deleted + c.failed).toBe(c.read);
+    }), { numRuns: RUNS });
   });
 
   it('converges without duplicates, never writes to a side the direction excludes', () => {
@@ -155,6 +185,6 @@ describe('sync of two simulated systems (properties)', () => {
           expect(other, `${r.id} has a counterpart`).toBeDefined();
         }
       }
-    }), { numRuns: 3000 });
+    }), { numRuns: RUNS });
   });
 });

@@ -4,11 +4,11 @@
  * the target, plan, write, apply results, save). Not part of the public API.
  */
 import { contentHash, toFields, toNested, type CanonicalValues } from './values.js';
-import { advanceCursor, compareCursor, readWindow, type Cursor } from './cursor.js';
+import { compareCursor, readWindow, type Cursor } from './cursor.js';
 import { applyWriteResults } from './results.js';
 import { canonicalLookups, externalLookups, planPage, targetExternalIds } from './plan.js';
 import type {
-  CurrentRecord, DeleteOp, ExternalRef, IncomingRecord, LinkUpsert, RecordUpsert, SideName, StoredLink,
+  CurrentRecord, DeleteOp, ExternalRef, IncomingRecord, PlanInput, LinkUpsert, RecordUpsert, SideName, StoredLink,
   StoredRecord, SyncCounts, SyncOutcome, SyncPair, SyncPlan, SyncSide, WriteOp, WriteResult,
 } from './types.js';
 import { addCounts, emptyCounts } from './plan.js';
@@ -195,28 +195,35 @@ export interface RunReport {
   refreshes: number;
 }
 
+/** What the glue hands the planner for one page read from `source`: mapped records, stored state, target's current values. */
+export function planInputFor(env: SimEnv, source: SideName, page: readonly SimRecord[], cursor: Cursor | null): PlanInput {
+  const { pair, store } = env;
+  const target: SideName = source === 'a' ? 'b' : 'a';
+  const records = page.map((r) => forward(pair[source], r));
+  const l1 = externalLookups(pair, source, records.map((r) => r.externalId)).flatMap((k) => store.linksByExternal(k.system, k.object, k.externalIds));
+  const keys = canonicalLookups(pair, source, records, l1);
+  const links = [...l1, ...store.linksByCanonical(keys.links.flatMap((k) => k.canonicalIds))];
+  const stored = keys.records.canonicalIds.flatMap((id) => store.records.get(id) ?? []);
+  const targetCurrent = targetExternalIds(pair, source, links, keys.records.canonicalIds).flatMap((id) => {
+    const rec = env.systems[target].records.get(id);
+    return rec && !rec.deleted ? [forward(pair[target], rec)] : [];
+  });
+  return { pair, source, records, stored: { records: stored, links }, targetCurrent, cursor };
+}
+
 /** One incremental run of `source`'s pages: the glue of the sync activity, in memory. */
-export function runSync(env: SimEnv, source: SideName): RunReport {
+export function runSync(env: SimEnv, source: SideName, options: { full?: boolean } = {}): RunReport {
   const { pair, store } = env;
   const target: SideName = source === 'a' ? 'b' : 'a';
   const src = pair[source];
   const tgt = pair[target];
   const cursorKey = `${src.system}|${src.object}`;
   const report: RunReport = { counts: emptyCounts(), plans: [], ops: 0, refreshes: 0 };
-  let cursor = store.cursors.get(cursorKey) ?? null;
+  let cursor = options.full ? null : store.cursors.get(cursorKey) ?? null;
   const all = env.systems[source].read(readWindow(cursor, env.lookbackMs));
   for (let i = 0; i < all.length; i += env.pageSize) {
-    const records = all.slice(i, i + env.pageSize).map((r) => forward(src, r));
-    const l1 = externalLookups(pair, source, records.map((r) => r.externalId)).flatMap((k) => store.linksByExternal(k.system, k.object, k.externalIds));
-    const keys = canonicalLookups(pair, source, records, l1);
-    const links = [...l1, ...store.linksByCanonical(keys.links.flatMap((k) => k.canonicalIds))];
-    const stored = keys.records.canonicalIds.flatMap((id) => store.records.get(id) ?? []);
-    const targetIds = targetExternalIds(pair, source, links, keys.records.canonicalIds);
-    const targetCurrent = targetIds.flatMap((id) => {
-      const rec = env.systems[target].records.get(id);
-      return rec && !rec.deleted ? [forward(tgt, rec)] : [];
-    });
-    let plan: SyncPlan | null = planPage({ pair, source, records, stored: { records: stored, links }, targetCurrent, cursor });
+    const input = planInputFor(env, source, all.slice(i, i + env.pageSize), cursor);
+    let plan: SyncPlan | null = planPage(input);
     report.plans.push(plan);
     report.refreshes += plan.items.filter((it) => it.outcome === 'unchanged').length;
     while (plan) {
@@ -233,7 +240,6 @@ export function runSync(env: SimEnv, source: SideName): RunReport {
       if (!plan) cursor = out.cursor;
     }
   }
-  cursor = advanceCursor(cursor, []);
   store.cursors.set(cursorKey, cursor);
   return report;
 }

@@ -35,7 +35,14 @@ export function canonicalJson(value: unknown): string | undefined {
 
 /** Equal as canonical JSON: null, absent and {} are all "empty". */
 export function valuesEqual(a: unknown, b: unknown): boolean {
-  return a === b || canonicalJson(a) === canonicalJson(b);
+  if (a === b) return true;
+  const ta = typeof a;
+  // Fast paths for the common scalar cases; objects go through canonical JSON.
+  if (ta === 'string' && typeof b === 'string') return (a as string).normalize('NFC') === b.normalize('NFC');
+  if (isEmpty(a)) return canonicalJson(b) === undefined;
+  if (isEmpty(b)) return canonicalJson(a) === undefined;
+  if (ta !== 'object' || typeof b !== 'object') return false;
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 /**
