@@ -1,0 +1,130 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { CheckResult } from '../../../connectors/protocol.js';
+import { ensureSchedule } from '../../service/sync-control.js';
+import { ADMINS, ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
+import { connectionNamed, HttpError, parseInput } from './http.js';
+import { checkObjects, checkSystem, defaultObjects } from './objects.js';
+import type { OperatorDeps } from './index.js';
+import { terminateConnectionWorkflow } from './workflow.js';
+
+const NameParams = z.object({ name: z.string().min(1) });
+
+const ObjectInput = z.object({
+  sourceMapping: z.string().min(1),
+  targetMapping: z.string().min(1),
+  entity: z.string().min(1).optional(),
+  sourceObject: z.string().min(1).optional(),
+  targetObject: z.string().min(1).optional(),
+}).strict();
+
+const CreateBody = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ or - (at most 63), starting with a letter or digit'),
+  source: z.string().min(1),
+  target: z.string().min(1),
+  mode: z.enum(['one-way', 'bidirectional']).default('bidirectional'),
+  /** 'default': the shipped mappings for the system pair. */
+  objects: z.union([z.literal('default'), z.array(ObjectInput)]).default('default'),
+  deletePolicy: z.enum(['propagate', 'ignore']).default('ignore'),
+  /** 'last-writer-wins', 'manual' (queue every conflict), or a system name (it always wins). */
+  conflictPolicy: z.string().min(1).default('last-writer-wins'),
+  /** Seconds between scheduled syncs; null: on demand and by webhook only. */
+  scheduleSeconds: z.number().int().min(10, 'at least 10 seconds').nullable().default(null),
+  /** Per system: { "<system>": { …that connector's settings } }. */
+  credentials: z.record(z.string(), z.record(z.string(), z.unknown())),
+}).strict();
+export type CreateConnectionBody = z.input<typeof CreateBody>;
+
+/** GET/POST/DELETE /connections, and POST /connections/:name/check. */
+export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void {
+  const control = { client: deps.client, taskQueue: deps.taskQueue };
+
+  app.get('/connections', { config: { roles: ANY_ROLE } }, async () => ({ connections: await deps.store.connections.list() }));
+
+  app.get('/connections/:name', { config: { roles: ANY_ROLE } }, async (request) => {
+    const { name } = parseInput(NameParams, request.params, 'params');
+    return connectionNamed(deps.store, name);
+  });
+
+  app.post('/connections', { config: { roles: OPERATORS } }, async (request, reply) => {
+    const body = parseInput(CreateBody, request.body, 'body');
+    if (body.source === body.target) throw new HttpError(400, 'the source and target systems must differ');
+    checkSystem(body.source, 'source');
+    checkSystem(body.target, 'target');
+    const policies = ['last-writer-wins', 'lww', 'manual', body.source, body.target];
+    if (!policies.includes(body.conflictPolicy)) throw new HttpError(400, `body.conflictPolicy: "${body.conflictPolicy}" is not one of ${policies.join(', ')}`);
+    for (const system of [body.source, body.target]) {
+      if (!body.credentials[system]) throw new HttpError(400, `body.credentials.${system}: the credentials for ${system} are missing`);
+    }
+    const extra = Object.keys(body.credentials).filter((s) => s !== body.source && s !== body.target);
+    if (extra.length) throw new HttpError(400, `body.credentials: ${extra.join(', ')} is not a system of this connection`);
+    const objects = await checkObjects(body.source, body.target, body.objects === 'default' ? await defaultObjects(body.source, body.target) : body.objects);
+    if (await deps.store.connections.getByName(body.name)) throw new HttpError(409, `a connection named "${body.name}" already exists`);
+
+    const connection = await deps.store.connections.create({
+      name: body.name,
+      sourceSystem: body.source,
+      targetSystem: body.target,
+      mode: body.mode,
+      objects,
+      deletePolicy: body.deletePolicy,
+      conflictPolicy: body.conflictPolicy,
+      scheduleSeconds: body.scheduleSeconds,
+      credentials: body.credentials,
+    });
+    let schedule: Awaited<ReturnType<typeof ensureSchedule>>;
+    try {
+      schedule = await ensureSchedule(control, connection);
+    } catch (error) {
+      // Without its schedule the connection would look configured but never run: undo it.
+      await deps.store.connections.delete(connection.id);
+      throw new HttpError(502, `could not create the connection's Temporal schedule: ${(error as Error).message}`);
+    }
+    request.log.info({ connection: connection.name, by: callerOf(request).name, schedule }, 'connection created');
+    return reply.code(201).send({ connection, schedule });
+  });
+
+  app.post('/connections/:name/check', { config: { roles: OPERATORS } }, async (request) => {
+    const { name } = parseInput(NameParams, request.params, 'params');
+    const connection = await connectionNamed(deps.store, name);
+    const credentials = (await deps.store.connections.getCredentials(connection.id)) ?? {};
+    const systems: Record<string, CheckResult> = {};
+    await Promise.all([connection.sourceSystem, connection.targetSystem].map(async (system) => {
+      systems[system] = await checkOne(deps, system, credentials[system]);
+    }));
+    return { connection: connection.name, ok: Object.values(systems).every((s) => s.ok), systems };
+  });
+
+  app.delete('/connections/:name', { config: { roles: ADMINS } }, async (request) => {
+    const { name } = parseInput(NameParams, request.params, 'params');
+    const connection = await connectionNamed(deps.store, name);
+    // Stop what would run it first, then forget it (its runs, cursors, letters and conflicts go too).
+    await ensureSchedule(control, { ...connection, enabled: false });
+    await terminateConnectionWorkflow(control, connection);
+    await deps.store.connections.delete(connection.id);
+    return { deleted: connection.name };
+  });
+}
+
+const CHECK_TIMEOUT_MS = 20_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** One side's check; a connector that cannot even be built or throws is a failed check, not a 500. */
+async function checkOne(deps: OperatorDeps, system: string, credentials: unknown): Promise<CheckResult> {
+  if (!credentials || typeof credentials !== 'object') return { ok: false, message: `no credentials for ${system}` };
+  try {
+    const connector = deps.connectorFor(system, credentials as Record<string, unknown>);
+    try {
+      return await withTimeout(connector.check(), CHECK_TIMEOUT_MS, `${system} did not answer within ${CHECK_TIMEOUT_MS / 1000} s`);
+    } finally {
+      await connector.close?.().catch(() => undefined);
+    }
+  } catch (error) {
+    return { ok: false, message: (error as Error).message };
+  }
+}
