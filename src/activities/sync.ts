@@ -50,34 +50,42 @@ interface Prepared {
 const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 export function createSyncActivities(deps: SyncDeps): SyncActivities {
-  const prepared = new Map<string, { version: string; value: Promise<Prepared> }>();
+  const connectors = new Map<string, { version: string; value: Promise<Record<SideName, Connector>> }>();
   const lookbackMs = deps.lookbackMs ?? 60_000;
   const pageBudgetMs = deps.pageBudgetMs ?? 5_000;
   const limit = pLimit(deps.writeConcurrency ?? 4);
 
-  /** Connectors keep their tokens warm between activities; rebuilt when the connection changes. */
+  /**
+   * Connectors keep their tokens warm between activities and are rebuilt when the connection
+   * changes; mappings are looked up on every call (the loader recompiles an edited file), so a
+   * RevOps fix applies to the next page or replay without a restart.
+   */
   async function prepare(connectionId: string): Promise<Prepared> {
     const connection = await deps.store.connections.get(connectionId);
     if (!connection) throw nonRetryable('ConfigurationError', `connection ${connectionId} does not exist`);
-    const cached = prepared.get(connectionId);
-    if (cached && cached.version === connection.updatedAt) return cached.value;
-    const value = build(connection);
-    prepared.set(connectionId, { version: connection.updatedAt, value });
-    value.catch(() => prepared.delete(connectionId));
-    return value;
+    let cached = connectors.get(connectionId);
+    if (!cached || cached.version !== connection.updatedAt) {
+      cached = { version: connection.updatedAt, value: buildConnectors(connection) };
+      connectors.set(connectionId, cached);
+      cached.value.catch(() => connectors.delete(connectionId));
+    }
+    return { connection, connectors: await cached.value, pairs: await buildPairs(connection) };
   }
 
-  async function build(connection: Connection): Promise<Prepared> {
+  async function buildConnectors(connection: Connection): Promise<Record<SideName, Connector>> {
     const credentials = (await deps.store.connections.getCredentials(connection.id)) ?? {};
     const credentialsOf = (system: string) => {
       const c = credentials[system];
       if (!c || typeof c !== 'object') throw nonRetryable('ConfigurationError', `connection ${connection.name} has no credentials for ${system}`);
       return c as Record<string, unknown>;
     };
-    const connectors: Record<SideName, Connector> = {
+    return {
       a: deps.connectorFor(connection.sourceSystem, credentialsOf(connection.sourceSystem)),
       b: deps.connectorFor(connection.targetSystem, credentialsOf(connection.targetSystem)),
     };
+  }
+
+  async function buildPairs(connection: Connection): Promise<Prepared['pairs']> {
     // Which object holds each entity on each side, for reference fields.
     const objectOf = (side: SideName, entity: string) => {
       const o = connection.objects.find((x) => x.entity === entity);
@@ -116,7 +124,7 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
         },
       });
     }
-    return { connection, connectors, pairs };
+    return pairs;
   }
 
   async function mappingOrFail(file: string): Promise<CompiledMapping> {

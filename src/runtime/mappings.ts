@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { objectSpecOf } from '../../connectors/registry.js';
 import { formatDiagnostic, loadMappingFile, type CompiledMapping } from '../mapping/index.js';
@@ -5,11 +6,12 @@ import { ROOT } from './paths.js';
 
 /**
  * Loads compiled mappings by file, checked against the systems' descriptors. Relative paths are
- * taken from the repository root (`mappings/salesforce-account.yaml`). Each file is compiled
- * once per process; `forget` drops it after an edit so the next sync uses the fix.
+ * taken from the repository root (`mappings/salesforce-account.yaml`). A file is compiled once
+ * and again whenever it changes on disk, so a RevOps fix applies to the next page or replay
+ * without a restart.
  */
 export function mappingCache() {
-  const cache = new Map<string, Promise<CompiledMapping>>();
+  const cache = new Map<string, { version: string; mapping: Promise<CompiledMapping> }>();
   const load = async (file: string): Promise<CompiledMapping> => {
     const result = await loadMappingFile(path.resolve(ROOT, file), { schemaFor: objectSpecOf });
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
@@ -17,14 +19,15 @@ export function mappingCache() {
     return result.mapping;
   };
   return {
-    get(file: string): Promise<CompiledMapping> {
-      let found = cache.get(file);
-      if (!found) {
-        found = load(file);
-        cache.set(file, found);
-        found.catch(() => cache.delete(file));
-      }
-      return found;
+    async get(file: string): Promise<CompiledMapping> {
+      const info = await stat(path.resolve(ROOT, file));
+      const version = `${info.mtimeMs}:${info.size}`;
+      const found = cache.get(file);
+      if (found && found.version === version) return found.mapping;
+      const mapping = load(file);
+      cache.set(file, { version, mapping });
+      mapping.catch(() => cache.delete(file));
+      return mapping;
     },
     forget(file?: string): void {
       if (file) cache.delete(file);

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../connectors/salesforce/sandbox/index.js';
 import { createActivities } from '../../src/runtime/activities.js';
+import { canonicalIdFor } from '../../src/sync/index.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { newRequest, runSyncAndWait, syncStatus } from '../../src/service/sync-control.js';
 import type { Connection, ConnectionInput } from '../../src/store/index.js';
@@ -53,6 +54,16 @@ export class TestHub {
 
   get store() {
     return this.db.store;
+  }
+
+  /** The HubSpot twin of a Salesforce record, found by the canonical id the sync gave it. */
+  hubspotTwin(sfObject: string, sfId: string, hsObject: string) {
+    return this.hs.state.getByExternalId(hsObject, canonicalIdFor('salesforce', sfObject, sfId));
+  }
+
+  /** Live Salesforce records of an object as the sandbox holds them (oldest change first). */
+  sfRecords(object: string): Array<Record<string, unknown>> {
+    return this.sf.state.org.table(object).changeIndex().filter((v) => !v.fields.IsDeleted).map((v) => v.fields as Record<string, unknown>);
   }
 
   async startWorker(): Promise<void> {
