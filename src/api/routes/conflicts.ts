@@ -44,7 +44,7 @@ export function conflictRoutes(app: FastifyInstance, deps: OperatorDeps): void {
     if (current.status !== 'open') throw new HttpError(409, `conflict ${id} is already resolved (by ${current.resolvedBy ?? 'the sync'})`);
     let resolution: ConflictResolution;
     if ('use' in body) {
-      if (!current.sides[body.use]) throw new HttpError(400, `body.use: conflict ${id} has no side "${body.use}" (sides: ${Object.keys(current.sides).join(', ')})`);
+      if (!current.sides[body.use]) throw new HttpError(400, `body.use: conflict ${id} has no side "${body.use}" (sides: ${Object.keys(current.sides).sort().join(', ')})`);
       resolution = { kind: 'side', system: body.use };
     } else {
       resolution = { kind: 'manual', value: body.value };

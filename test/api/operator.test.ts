@@ -1,0 +1,186 @@
+import { ScheduleNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiAuth, parseApiTokens } from '../../src/api/auth.js';
+import { operatorRoutes } from '../../src/api/routes/index.js';
+import { buildApi } from '../../src/api/server.js';
+import { bundleWorkflows } from '../../src/runtime/worker.js';
+import type { Connection } from '../../src/store/index.js';
+import { connectionWorkflowId, scheduleId, type RunSummary } from '../../workflows/sync-types.js';
+import { CRM_OBJECTS, crmCredentials, startTestTemporal, TestHub } from '../support/hub.js';
+import { eventually } from '../support/temporal.js';
+
+const ADMIN = 'admin-token-0123456789abcdef';
+const REVOPS = 'revops-token-0123456789abcdef';
+const VIEWER = 'viewer-token-0123456789abcdef';
+
+describe('operator API on the real Temporal server, store and sandboxes', () => {
+  let env: TestWorkflowEnvironment;
+  let hub: TestHub;
+  let app: FastifyInstance;
+  let connection: Connection;
+  const name = 'sf-to-hs';
+
+  beforeAll(async () => {
+    const [started, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
+    env = started;
+    hub = await TestHub.start(env, bundle, { sf: { accounts: 3, contactsPerAccount: 1, opportunitiesPerAccount: 1 } });
+    app = await buildApi({
+      log: pino({ level: 'silent' }),
+      health: async () => ({}),
+      plugins: [operatorRoutes({
+        store: hub.store,
+        client: env.client,
+        taskQueue: hub.taskQueue,
+        auth: new ApiAuth(parseApiTokens(`root:admin:${ADMIN},rita:revops:${REVOPS},vic:viewer:${VIEWER}`)),
+      })],
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await hub?.close();
+    await env?.teardown();
+  });
+
+  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, token = REVOPS) =>
+    app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
+  const create = (overrides: Record<string, unknown> = {}) =>
+    call('POST', '/connections', { name, source: 'salesforce', target: 'hubspot', deletePolicy: 'propagate', scheduleSeconds: 300, credentials: crmCredentials(hub.sf, hub.hs), ...overrides });
+
+  it('rejects a connection with 400 and a message naming what is wrong', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ source: 'zoho' }, /unknown source system "zoho" \(known: salesforce, hubspot\)/],
+      [{ objects: [{ sourceMapping: 'mappings/nope.yaml', targetMapping: 'mappings/hubspot-company.yaml' }] }, /mapping file mappings\/nope\.yaml does not exist/],
+      [{ objects: [{ sourceMapping: 'mappings/hubspot-company.yaml', targetMapping: 'mappings/hubspot-company.yaml' }] }, /mapping file mappings\/hubspot-company\.yaml maps hubspot, but the source system is salesforce/],
+      [{ objects: [{ sourceMapping: 'mappings/salesforce-account.yaml', targetMapping: 'mappings/hubspot-contact.yaml' }] }, /map different entities/],
+      [{ credentials: { salesforce: {} } }, /body\.credentials\.hubspot: the credentials for hubspot are missing/],
+      [{ name: 'has spaces' }, /body\.name: letters, digits/],
+      [{ scheduleSeconds: 1 }, /body\.scheduleSeconds: at least 10 seconds/],
+      [{ conflictPolicy: 'coin-toss' }, /"coin-toss" is not one of last-writer-wins, lww, manual, salesforce, hubspot/],
+      [{ colour: 'blue' }, /body: Unrecognized key: "colour"/],
+    ];
+    for (const [overrides, message] of cases) {
+      const res = await create(overrides);
+      expect(res.statusCode, JSON.stringify(overrides)).toBe(400);
+      expect(res.json().message).toMatch(message);
+    }
+    expect(await hub.store.connections.list()).toEqual([]);
+  });
+
+  it('creates a connection with the shipped mappings and its Temporal schedule; credentials never come back', async () => {
+    const res = await create();
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ schedule: 'created', connection: { name, sourceSystem: 'salesforce', targetSystem: 'hubspot', mode: 'bidirectional', objects: CRM_OBJECTS, scheduleSeconds: 300, hasCredentials: true } });
+    expect(res.body).not.toContain(hub.hs.accessToken);
+    connection = (await hub.store.connections.getByName(name))!;
+    const schedule = await env.client.schedule.getHandle(scheduleId(connection.id)).describe();
+    expect(schedule.spec.intervals?.[0]?.every).toBe(300_000);
+
+    const read = await call('GET', `/connections/${name}`, undefined, VIEWER);
+    expect(read.statusCode).toBe(200);
+    expect(read.json()).toMatchObject({ name, hasCredentials: true });
+    expect(read.body).not.toContain(hub.hs.accessToken);
+    expect((await create()).statusCode).toBe(409);
+  });
+
+  it('checks both systems with the stored credentials', async () => {
+    const res = await call('POST', `/connections/${name}/check`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ connection: name, ok: true, systems: { salesforce: { ok: true }, hubspot: { ok: true } } });
+  });
+
+  it('runs a sync and answers with its summary when asked to wait; the records land in HubSpot', async () => {
+    const res = await call('POST', `/connections/${name}/sync`, { wait: true });
+    expect(res.statusCode).toBe(200);
+    const summary = res.json() as RunSummary;
+    expect(summary.status, summary.error).toBe('succeeded');
+    expect(summary.counters).toMatchObject({ created: 9, failed: 0 });
+    expect(hub.hs.state.count('companies')).toBe(3);
+    expect(hub.hs.state.count('contacts')).toBe(3);
+    expect(hub.hs.state.count('deals')).toBe(3);
+
+    const status = await call('GET', `/connections/${name}/status`, undefined, VIEWER);
+    expect(status.statusCode).toBe(200);
+    expect(status.json()).toMatchObject({ connection: name, workflow: { phase: 'idle', cycles: 1, lastRun: { runId: summary.runId } }, runs: [{ id: summary.runId, status: 'succeeded' }] });
+    const runs = await call('GET', `/runs?connection=${name}`, undefined, VIEWER);
+    expect(runs.json().runs.map((r: { id: string }) => r.id)).toEqual([summary.runId]);
+  });
+
+  it('accepts a sync without waiting (202) and the workflow serves it', async () => {
+    const res = await call('POST', `/connections/${name}/sync`, { full: true });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: true, requestId: expect.any(String) });
+    const served = await eventually(async () => {
+      const status = (await call('GET', `/connections/${name}/status`)).json();
+      return status.workflow?.lastRun?.requestIds.includes(res.json().requestId) ? status : undefined;
+    }, 30_000, 'the requested cycle');
+    expect(served.workflow.lastRun).toMatchObject({ mode: 'full', status: 'succeeded' });
+  });
+
+  it('lists a dead letter and replays it after the record is fixed', async () => {
+    const account = hub.sf.state.insert('Account', { Name: 'Bad Email Ltd' });
+    const contact = hub.sf.state.insert('Contact', { LastName: 'Typo', Email: 'typo-at-example.com', AccountId: account.Id });
+    const run = (await call('POST', `/connections/${name}/sync`, { wait: true })).json() as RunSummary;
+    expect(run.counters.failed).toBe(1);
+
+    const listed = await call('GET', `/deadletters?connection=${name}&status=open`, undefined, VIEWER);
+    expect(listed.statusCode).toBe(200);
+    const letters = listed.json().deadLetters as Array<{ id: string; system: string; object: string; externalId: string; reason: string }>;
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ system: 'salesforce', object: 'Contact', externalId: contact.Id });
+    expect(letters[0].reason).toMatch(/email/i);
+
+    const missing = await call('POST', `/connections/${name}/deadletters/replay`, { ids: ['00000000-0000-4000-8000-000000000000'] });
+    expect(missing.statusCode).toBe(404);
+
+    hub.sf.state.update('Contact', contact.Id as string, { Email: 'typo@example.com' });
+    const replay = await call('POST', `/connections/${name}/deadletters/replay`, { ids: [letters[0].id] });
+    expect(replay.statusCode, replay.body).toBe(200);
+    expect(replay.json()).toEqual({ replayed: 1, stillFailing: 0, gone: 0 });
+    expect((await hub.store.deadLetters.get(letters[0].id))?.status).toBe('replayed');
+    expect(hub.hs.state.count('contacts')).toBe(4);
+  });
+
+  it('discards an open dead letter once', async () => {
+    const letter = await hub.store.deadLetters.add({ connectionId: connection.id, direction: 'write', system: 'hubspot', object: 'companies', externalId: 'x-1', payload: {}, reason: 'rejected' });
+    const res = await call('POST', `/deadletters/${letter.id}/discard`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: letter.id, status: 'discarded' });
+    expect((await call('POST', `/deadletters/${letter.id}/discard`)).statusCode).toBe(409);
+    expect((await call('POST', '/deadletters/not-a-uuid/discard')).json().message).toMatch(/params\.id: a dead letter id/);
+  });
+
+  it('records a conflict resolution with the caller as resolvedBy, once', async () => {
+    const [link] = await hub.store.links.findByExternalIds('hubspot', 'companies', [hub.hs.state.live('companies')[0].id]);
+    const [conflict] = await hub.store.conflicts.openMany([{
+      connectionId: connection.id, entity: 'Account', canonicalId: link.canonicalId, field: 'industry', baseValue: 'Retail',
+      sides: { salesforce: { value: 'Banking', modifiedAt: null }, hubspot: { value: 'Insurance', modifiedAt: null } },
+    }]);
+
+    const listed = await call('GET', `/conflicts?connection=${name}&status=open`, undefined, VIEWER);
+    expect(listed.json().conflicts.map((c: { id: string }) => c.id)).toEqual([conflict.id]);
+    const wrongSide = await call('POST', `/conflicts/${conflict.id}/resolve`, { use: 'netsuite' });
+    expect(wrongSide.statusCode).toBe(400);
+    expect(wrongSide.json().message).toMatch(/has no side "netsuite" \(sides: hubspot, salesforce\)/);
+    expect((await call('POST', `/conflicts/${conflict.id}/resolve`, { use: 'hubspot', value: 1 })).json().message).toMatch(/give either/);
+
+    const res = await call('POST', `/conflicts/${conflict.id}/resolve`, { use: 'hubspot' });
+    // 202 until the worker's workflow has the resolveConflict update, 200 once it writes the value.
+    if (res.statusCode === 202) expect(res.json()).toMatchObject({ applied: false, note: expect.stringMatching(/resolveConflict/) });
+    else expect(res.statusCode, res.body).toBe(200);
+    expect(await hub.store.conflicts.get(conflict.id)).toMatchObject({ status: 'resolved', resolution: { kind: 'side', system: 'hubspot' }, resolvedValue: 'Insurance', resolvedBy: 'rita' });
+    expect((await call('POST', `/conflicts/${conflict.id}/resolve`, { value: 'Other' })).statusCode).toBe(409);
+  });
+
+  it('deletes a connection (admin only): its schedule and workflow end with it', async () => {
+    expect((await call('DELETE', `/connections/${name}`)).statusCode).toBe(403);
+    const res = await call('DELETE', `/connections/${name}`, undefined, ADMIN);
+    expect(res.statusCode).toBe(200);
+    await expect(env.client.schedule.getHandle(scheduleId(connection.id)).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    const described = await env.client.workflow.getHandle(connectionWorkflowId(connection.id)).describe();
+    expect(described.status.name).toBe('TERMINATED');
+    expect((await call('GET', `/connections/${name}`)).statusCode).toBe(404);
+  });
+});
