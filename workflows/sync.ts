@@ -45,7 +45,7 @@ const short = proxyActivities<SyncActivities>({
 // noticed within the heartbeat timeout and the page is retried elsewhere.
 const pages = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 

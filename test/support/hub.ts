@@ -6,7 +6,7 @@ import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxO
 import { createActivities } from '../../src/runtime/activities.js';
 import { canonicalIdFor } from '../../src/sync/index.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
-import { newRequest, runSyncAndWait, syncStatus } from '../../src/service/sync-control.js';
+import { newRequest, requestSync, runSyncAndWait, syncStatus } from '../../src/service/sync-control.js';
 import type { Connection, ConnectionInput } from '../../src/store/index.js';
 import type { RunSummary } from '../../workflows/sync-types.js';
 import { openTestStore, type StoreKind, type TestStore } from '../store/stores.js';
@@ -41,14 +41,14 @@ export class TestHub {
     private readonly bundle: Awaited<ReturnType<typeof bundleWorkflows>>,
   ) {}
 
-  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; sf?: SalesforceSandboxOptions; hs?: HubSpotSandboxOptions } = {}): Promise<TestHub> {
+  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; sf?: SalesforceSandboxOptions; hs?: HubSpotSandboxOptions; worker?: boolean } = {}): Promise<TestHub> {
     const [db, sf, hs] = await Promise.all([
       openTestStore(options.store ?? 'pglite'),
       startSalesforceSandbox({ accounts: 0, ...options.sf }),
       startHubSpotSandbox({ companies: 0, ...options.hs }),
     ]);
     const hub = new TestHub(env, db, sf, hs, `test-${randomUUID()}`, bundle);
-    await hub.startWorker();
+    if (options.worker !== false) await hub.startWorker();
     return hub;
   }
 
@@ -87,6 +87,11 @@ export class TestHub {
       credentials: crmCredentials(this.sf, this.hs),
       ...input,
     });
+  }
+
+  /** Asks for a cycle without waiting for it. */
+  requestSync(connection: Connection): Promise<void> {
+    return requestSync({ client: this.env.client, taskQueue: this.taskQueue }, connection, newRequest('manual'));
   }
 
   sync(connection: Connection, options: { full?: boolean } = {}): Promise<RunSummary> {
