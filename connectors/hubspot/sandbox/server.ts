@@ -10,6 +10,7 @@ import { RateLimits } from './rate-limits.js';
 import { checkSearchRequest, compileSearch, runSearch, SEARCH_RESULT_CAP, type SearchRequest } from './search.js';
 import { defaultAssociationTypeId, HubSpotState, singular, type StoredRecord } from './store.js';
 import { knownProperty, validateProperties, validationMessage, type PropertyIssue } from './validate.js';
+import { startHubSpotWebhooks, type HubSpotWebhookOptions, type HubSpotWebhooks } from './webhooks.js';
 
 /**
  * A local HubSpot that the unmodified @hubspot/api-client talks to: CRM v3 objects (list, get,
@@ -42,6 +43,8 @@ export interface HubSpotSandboxOptions {
   allOrNothingBatches?: boolean;
   /** How long a call the fault plan marks as a timeout hangs before a 504. */
   timeoutMs?: number;
+  /** Send signed webhooks for record changes (or set a target later with `webhooks.configure`). */
+  webhooks?: Partial<HubSpotWebhookOptions>;
 }
 
 export interface HubSpotSandbox {
@@ -54,6 +57,8 @@ export interface HubSpotSandbox {
   batchMode: { allOrNothingBatches: boolean };
   /** Direct record access: tests act as users editing records in HubSpot. */
   state: HubSpotState;
+  /** Webhook subscriptions: target, delivery counters and faults. */
+  webhooks: HubSpotWebhooks;
   close(): Promise<void>;
 }
 
@@ -109,6 +114,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   const limits = new RateLimits({ tenSecondLimit: options.tenSecondLimit, dailyLimit: options.dailyLimit, windowMs: options.rateWindowMs ?? 10_000 });
   const api = new SandboxApi(state, faults, { allOrNothingBatches: options.allOrNothingBatches ?? false });
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const webhooks = startHubSpotWebhooks(state, options.webhooks);
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -137,7 +143,8 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       return send(res, 504, errorBody('INTERNAL_ERROR', 'Gateway timeout'));
     }
     try {
-      const reply = route.run(url.searchParams, body);
+      // Changes made through the API reach webhook subscribers as INTEGRATION, a user's as CRM_UI.
+      const reply = state.withChangeSource('INTEGRATION', () => route.run(url.searchParams, body));
       send(res, reply.status, reply.body, limits.headers());
     } catch (error) {
       if (error instanceof HttpError) return send(res, error.reply.status, error.reply.body, limits.headers());
@@ -164,7 +171,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     limits,
     batchMode: api.options,
     state,
+    webhooks,
     close: () => new Promise<void>((resolve, reject) => {
+      webhooks.close();
       server.closeAllConnections();
       server.close((error) => (error ? reject(error) : resolve()));
     }),

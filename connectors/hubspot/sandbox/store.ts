@@ -134,8 +134,24 @@ export function singular(type: string): string {
   return type.replace(/ies$/, 'y').replace(/s$/, '');
 }
 
+/** A record change, as webhook subscriptions see it. */
+export interface RecordChange {
+  type: string;
+  kind: 'creation' | 'propertyChange' | 'deletion';
+  record: StoredRecord;
+  /** Properties whose value changed (all set ones on creation); system properties left out. */
+  changed: string[];
+  /** Who made it: CRM_UI for a user's edit (direct state access), INTEGRATION for an API call. */
+  changeSource: string;
+  at: number;
+}
+
 export class HubSpotState {
   readonly tables = new Map<string, ObjectTable>();
+  /** Called after every create, update and archive (seeding excluded). */
+  readonly changeListeners = new Set<(change: RecordChange) => void>();
+  /** The changeSource given to changes made now; the API server sets INTEGRATION around each call. */
+  changeSource = 'CRM_UI';
   /** `${from}:${fromId}:${to}` → associated ids, in the order they were made. */
   private readonly links = new Map<string, string[]>();
   /** Bumped on every write; search caches key on it. */
@@ -190,6 +206,7 @@ export class HubSpotState {
     if (type === 'deals') properties.pipeline ??= 'default';
     const rec: StoredRecord = { id: String(idNum), idNum, properties, createdMs: at, modifiedMs: at, archived: false };
     this.write(table, rec);
+    this.emit(type, 'creation', rec, Object.keys(properties), at);
     return rec;
   }
 
@@ -206,6 +223,8 @@ export class HubSpotState {
     properties[table.spec.modifiedField] = new Date(at).toISOString();
     const rec: StoredRecord = { ...before, properties, modifiedMs: at };
     this.write(table, rec);
+    const changed = Object.keys(values).filter((k) => (before.properties[k] ?? null) !== (properties[k] ?? null));
+    if (changed.length > 0) this.emit(type, 'propertyChange', rec, changed, at);
     return rec;
   }
 
@@ -213,8 +232,10 @@ export class HubSpotState {
     const table = this.table(type);
     const before = table.byId.get(id);
     if (!before || before.archived) return false;
-    this.write(table, { ...before, archived: true, archivedMs: at });
+    const rec: StoredRecord = { ...before, archived: true, archivedMs: at };
+    this.write(table, rec);
     if (before.properties.ecosync_id) table.byExternalId.delete(before.properties.ecosync_id);
+    this.emit(type, 'deletion', rec, [], at);
     return true;
   }
 
@@ -236,6 +257,24 @@ export class HubSpotState {
   load(type: string, records: StoredRecord[]): void {
     this.table(type).load(records);
     this.version++;
+  }
+
+  /** Runs fn with changes attributed to `source` (e.g. INTEGRATION for API calls). */
+  withChangeSource<T>(source: string, fn: () => T): T {
+    const previous = this.changeSource;
+    this.changeSource = source;
+    try {
+      return fn();
+    } finally {
+      this.changeSource = previous;
+    }
+  }
+
+  private emit(type: string, kind: RecordChange['kind'], record: StoredRecord, properties: string[], at: number): void {
+    if (this.changeListeners.size === 0) return;
+    const system = new Set(['hs_object_id', 'createdate', this.table(type).spec.modifiedField]);
+    const change: RecordChange = { type, kind, record, changed: properties.filter((p) => !system.has(p)), changeSource: this.changeSource, at };
+    for (const listener of this.changeListeners) listener(change);
   }
 
   private write(table: ObjectTable, rec: StoredRecord): void {

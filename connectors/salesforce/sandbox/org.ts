@@ -120,6 +120,13 @@ class Table {
   }
 }
 
+/** A committed record change, as Change Data Capture would report it. */
+export interface OrgChange {
+  object: string;
+  changeType: 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE';
+  version: Version;
+}
+
 export interface OrgOptions {
   /** The org's clock in epoch ms; every record written by one call shares one reading (real ties). */
   now?: () => number;
@@ -128,6 +135,8 @@ export interface OrgOptions {
 export class SalesforceOrg {
   private readonly tables = new Map<string, Table>();
   private readonly now: () => number;
+  /** Called after every stored change (seed data included, so subscribe after seeding). */
+  readonly changeListeners = new Set<(change: OrgChange) => void>();
   private lastStamp = 0;
 
   constructor(readonly objects: ObjectSpec[], options: OrgOptions = {}) {
@@ -262,6 +271,7 @@ export class SalesforceOrg {
     fields.SystemModstamp = at;
     const v: Version = { fields: Object.freeze(fields), client };
     t.put(v);
+    this.emit(t.spec.name, 'CREATE', v);
     return v;
   }
 
@@ -273,6 +283,8 @@ export class SalesforceOrg {
     const fields = { ...previous.fields, ...values, Id: previous.fields.Id, LastModifiedDate: at, SystemModstamp: at };
     const v: Version = { fields: Object.freeze(fields), client };
     t.put(v, previous);
+    const deleted = Boolean(v.fields.IsDeleted);
+    this.emit(t.spec.name, deleted === Boolean(previous.fields.IsDeleted) ? 'UPDATE' : deleted ? 'DELETE' : 'UNDELETE', v);
     return v;
   }
 
@@ -423,6 +435,10 @@ export class SalesforceOrg {
     }
     const at = this.stamp();
     return plans.map((p) => (p.apply ? succeeded(p.apply(at), p) : p.result));
+  }
+
+  private emit(object: string, changeType: OrgChange['changeType'], version: Version): void {
+    for (const listener of this.changeListeners) listener({ object, changeType, version });
   }
 
   // ------------------------------------------------------------------ output

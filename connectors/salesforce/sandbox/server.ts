@@ -7,6 +7,7 @@ import { describeGlobal, describeObject } from './describe.js';
 import { OrgError, SalesforceOrg, type Version, type WireRecord, type WriteContext } from './org.js';
 import { seedOrg, type SeedOptions } from './seed.js';
 import { bindQuery, formatSfDateTime, parseSfDateTime, parseSoql, SoqlError } from './soql.js';
+import { startSalesforceWebhooks, type SalesforceWebhookOptions, type SalesforceWebhooks } from './webhooks.js';
 
 /**
  * An HTTP server that speaks enough of the Salesforce REST API for the unmodified jsforce:
@@ -28,6 +29,8 @@ export interface SalesforceSandboxOptions extends Omit<SeedOptions, 'seed' | 'ac
   apiLimit?: number;
   /** The org's clock (epoch ms). */
   now?: () => number;
+  /** Send signed change notifications, as an org's Flow/Apex callout would (or set a target later with `webhooks.configure`). */
+  webhooks?: Partial<SalesforceWebhookOptions>;
 }
 
 export interface RecordEditOptions {
@@ -61,6 +64,8 @@ export interface SalesforceSandbox {
   faults: FaultInjector;
   state: SalesforceSandboxState;
   credentials: typeof SANDBOX_CREDENTIALS;
+  /** Change-notification callouts: target, delivery counters and faults. */
+  webhooks: SalesforceWebhooks;
   close(): Promise<void>;
 }
 
@@ -111,6 +116,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
   const now = options.now ?? Date.now;
   const org = new SalesforceOrg(SALESFORCE_OBJECTS, { now });
   seedOrg(org, { ...options, seed: options.seed ?? 42, accounts: options.accounts ?? 100 });
+  const webhooks = startSalesforceWebhooks(org, options.webhooks);
   const sessions = new SessionStore(options.tokenLifetimeSec ?? 7200, now);
   const usage = { used: 0, max: options.apiLimit ?? 100_000 };
   const cursors = new Map<string, Cursor>();
@@ -513,7 +519,9 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     faults,
     state,
     credentials: SANDBOX_CREDENTIALS,
+    webhooks,
     close: () => new Promise<void>((resolve) => {
+      webhooks.close();
       server.close(() => resolve());
       server.closeAllConnections();
     }),

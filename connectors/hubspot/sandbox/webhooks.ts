@@ -1,0 +1,107 @@
+import { WebhookDelivery, type WebhookFaultPlan } from '../../../src/sandbox/webhook-delivery.js';
+import type { CallCounters } from '../../../src/sandbox/index.js';
+import { signedHeaders, subscriptionTypeOf, type WebhookEvent } from '../webhooks.js';
+import type { HubSpotState, RecordChange } from './store.js';
+
+/**
+ * The sandbox's webhook subscriptions: every record change (a user's edit through `state` as
+ * CRM_UI, an API write as INTEGRATION — HubSpot notifies both) becomes HubSpot webhook events,
+ * batched and POSTed with the v3 signature to the target URL.
+ */
+export interface HubSpotWebhookTarget {
+  targetUrl: string;
+  /** The app's client secret: the v3 signature's key. */
+  clientSecret: string;
+}
+
+export interface HubSpotWebhookOptions extends HubSpotWebhookTarget {
+  windowMs?: number;
+  maxBatch?: number;
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  faults?: WebhookFaultPlan;
+}
+
+export interface HubSpotWebhooks {
+  /** Point deliveries somewhere (or stop them with undefined) while the sandbox runs. */
+  configure(target: HubSpotWebhookTarget | undefined): void;
+  readonly target: HubSpotWebhookTarget | undefined;
+  /** sent, events, retries, failed, dropped. */
+  readonly counters: CallCounters;
+  faults: WebhookFaultPlan;
+  /** Resolves when every queued event has been delivered or given up. */
+  idle(): Promise<void>;
+  close(): void;
+}
+
+export const SANDBOX_PORTAL_ID = 62515;
+export const SANDBOX_APP_ID = 1160452;
+/** One subscription per object and change, numbered like HubSpot's. */
+const SUBSCRIPTION_IDS: Record<string, number> = {
+  'company.creation': 101, 'company.propertyChange': 102, 'company.deletion': 103,
+  'contact.creation': 201, 'contact.propertyChange': 202, 'contact.deletion': 203,
+  'deal.creation': 301, 'deal.propertyChange': 302, 'deal.deletion': 303,
+};
+
+export function startHubSpotWebhooks(state: HubSpotState, options: Partial<HubSpotWebhookOptions> = {}): HubSpotWebhooks {
+  let target: HubSpotWebhookTarget | undefined = options.targetUrl && options.clientSecret ? { targetUrl: options.targetUrl, clientSecret: options.clientSecret } : undefined;
+  let eventId = 1_000;
+  const delivery = new WebhookDelivery<WebhookEvent>({
+    windowMs: options.windowMs,
+    maxBatch: options.maxBatch,
+    maxAttempts: options.maxAttempts,
+    retryBaseMs: options.retryBaseMs,
+    faults: options.faults,
+    request: (events, attempt) => {
+      if (!target) return undefined;
+      const body = JSON.stringify(events.map((e) => ({ ...e, attemptNumber: attempt })));
+      return { url: target.targetUrl, body, headers: signedHeaders({ clientSecret: target.clientSecret, method: 'POST', uri: target.targetUrl, body, now: Date.now() }) };
+    },
+  });
+
+  const onChange = (change: RecordChange) => {
+    if (!target || !['companies', 'contacts', 'deals'].includes(change.type)) return;
+    for (const event of eventsOf(change)) delivery.enqueue({ ...event, eventId: eventId++ });
+  };
+  state.changeListeners.add(onChange);
+
+  return {
+    configure(next) {
+      target = next ? { ...next } : undefined;
+    },
+    get target() {
+      return target;
+    },
+    counters: delivery.counters,
+    get faults() {
+      return delivery.faults;
+    },
+    set faults(plan) {
+      delivery.faults = plan;
+    },
+    idle: () => delivery.idle(),
+    close() {
+      state.changeListeners.delete(onChange);
+      delivery.close();
+    },
+  };
+}
+
+/** HubSpot sends one event per changed property, and one for a creation or deletion. */
+function eventsOf(change: RecordChange): WebhookEvent[] {
+  const common = {
+    objectId: change.record.idNum,
+    portalId: SANDBOX_PORTAL_ID,
+    appId: SANDBOX_APP_ID,
+    occurredAt: change.at,
+    changeSource: change.changeSource,
+    ...(change.changeSource === 'INTEGRATION' ? { sourceId: String(SANDBOX_APP_ID) } : {}),
+  };
+  const event = (kind: 'creation' | 'propertyChange' | 'deletion', extra: Record<string, unknown> = {}) => {
+    const subscriptionType = subscriptionTypeOf(change.type, kind);
+    return { subscriptionType, subscriptionId: SUBSCRIPTION_IDS[subscriptionType], ...common, ...extra };
+  };
+  if (change.kind === 'creation') return [event('creation', { changeFlag: 'NEW' })];
+  if (change.kind === 'deletion') return [event('deletion', { changeFlag: 'DELETED' })];
+  return change.changed.map((name) => event('propertyChange', { propertyName: name, propertyValue: change.record.properties[name] ?? '' }));
+}
