@@ -31,6 +31,8 @@ import {
 export const requestSyncSignal = defineSignal<[SyncRequest]>('requestSync');
 export const runSyncUpdate = defineUpdate<RunSummary, [SyncRequest]>('runSync');
 export const statusQuery = defineQuery<SyncStatus>('status');
+/** Writes a resolved conflict's value to both systems (the resolution is recorded in the store first). */
+export const resolveConflictUpdate = defineUpdate<{ written: string[] }, [{ conflictId: string }]>('resolveConflict');
 /** Runs open dead letters again (all, or these ids) after a fix; answers with what happened. */
 export const replayDeadLettersUpdate = defineUpdate<ReplayResult, [{ ids?: string[] }]>('replayDeadLetters');
 
@@ -95,6 +97,20 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
   }, {
     validator: (request) => {
       if (request?.ids !== undefined && (!Array.isArray(request.ids) || request.ids.some((id: unknown) => typeof id !== 'string'))) throw new Error('ids must be a list of dead letter ids');
+    },
+  });
+
+  setHandler(resolveConflictUpdate, async ({ conflictId }) => {
+    await condition(() => status.phase !== 'running' && !replaying);
+    replaying = true;
+    try {
+      return await short.applyConflictResolution({ connectionId, conflictId });
+    } finally {
+      replaying = false;
+    }
+  }, {
+    validator: (request) => {
+      if (!request || typeof request.conflictId !== 'string' || request.conflictId.length === 0) throw new Error('a conflict id is required');
     },
   });
 

@@ -8,4 +8,5 @@ export interface SyncActivities {
   syncPage(input: SyncPageInput): Promise<SyncPageResult>;
   wakeConnection(input: { connectionId: string; reason: SyncReason }): Promise<void>;
   replayDeadLetters(input: { connectionId: string; ids?: string[] }): Promise<ReplayResult>;
+  applyConflictResolution(input: { connectionId: string; conflictId: string }): Promise<{ written: string[] }>;
 }

@@ -361,6 +361,36 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
     },
 
     /**
+     * Applies a resolved conflict: the chosen value goes to both systems and becomes the agreed
+     * value, so the next read of either side finds nothing to merge for that field.
+     */
+    async applyConflictResolution({ connectionId, conflictId }): Promise<{ written: string[] }> {
+      const conflict = await deps.store.conflicts.get(conflictId);
+      if (!conflict || conflict.connectionId !== connectionId) throw nonRetryable('ConfigurationError', `no conflict ${conflictId} on this connection`);
+      if (conflict.status !== 'resolved') throw nonRetryable('ConfigurationError', `conflict ${conflictId} is not resolved yet`);
+      const p = await prepare(connectionId);
+      const { pair, mappings } = pairOf(p, conflict.entity);
+      const [record] = await deps.store.records.getMany(conflict.entity, [conflict.canonicalId]);
+      const links = await deps.store.links.findByCanonicalIds(conflict.entity, [conflict.canonicalId]);
+      const value = conflict.resolvedValue;
+      const written: string[] = [];
+      for (const side of ['a', 'b'] as const) {
+        const link = links.find((l) => l.system === pair[side].system && l.object === pair[side].object && l.lastHash !== 'deleted');
+        if (!link || !pair[side].writeFields.includes(conflict.field)) continue;
+        const fields = toSystemFields(mappings[side], setPath({}, conflict.field, value), refExternal(pair[side], links));
+        if ('error' in fields) throw nonRetryable('MappingError', fields.error.message);
+        const [result] = await p.connectors[side].write(pair[side].object, [{ key: conflict.canonicalId, externalId: link.externalId, fields: fields.fields }]);
+        if (!result.ok) throw ApplicationFailure.create({ type: result.retryable ? 'WriteFailed' : 'WriteRejected', message: `${pair[side].system} refused the resolved value: ${result.error.message}`, nonRetryable: !result.retryable });
+        written.push(pair[side].system);
+      }
+      if (record) {
+        const data = setPath(structuredClone(record.data), conflict.field, value);
+        await deps.store.records.upsertMany([{ entity: conflict.entity, canonicalId: conflict.canonicalId, data, hash: contentHash(data), deleted: record.deleted }]);
+      }
+      return { written };
+    },
+
+    /**
      * Runs open dead letters again after a fix: re-reads each record from the system it came
      * from (its current state, not the stale payload) and sends it through the same pipeline.
      * Letters whose record now goes through are closed as replayed; the others stay open with
@@ -452,6 +482,18 @@ function toSystemFields(mapping: CompiledMapping, fields: Record<string, unknown
   const picked: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(out.value)) if (keep.has(name) || !mapping.fields.some((f) => f.from === name || f.currencyField === name)) picked[name] = value;
   return { fields: picked };
+}
+
+/** Sets a dotted path in a nested record, creating objects on the way; returns the record. */
+function setPath(target: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]] = value ?? null;
+  return target;
 }
 
 function hasPath(values: Record<string, unknown>, path: string): boolean {

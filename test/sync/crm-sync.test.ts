@@ -115,6 +115,15 @@ describe('Salesforce ⇄ HubSpot sync on the real Temporal server', () => {
       const conflicts = await hub.store.conflicts.list({ connectionId: connection.id, status: 'open' });
       expect(conflicts.map((c) => c.field)).toEqual(['phone']);
       expect(run.counters.conflicts).toBe(1);
+
+      // RevOps picks HubSpot's phone: it is written to Salesforce, and the field is settled.
+      await hub.store.conflicts.resolve(conflicts[0].id, { kind: 'side', system: 'hubspot' }, 'revops@example.com');
+      const applied = await env.client.workflow.getHandle(`sync:${connection.id}`).executeUpdate('resolveConflict', { args: [{ conflictId: conflicts[0].id }] });
+      expect(applied).toEqual({ written: ['salesforce', 'hubspot'] });
+      expect(hub.sf.state.get('Account', String(account.Id))?.Phone).toBe('+1 555 0002');
+      const settled = await hub.sync(connection);
+      expect(settled.counters).toMatchObject({ conflicts: 0, failed: 0 });
+      expect(await hub.store.conflicts.list({ connectionId: connection.id, status: 'open' })).toEqual([]);
     } finally {
       await hub.close();
     }
