@@ -31,6 +31,16 @@ export const Config = z.object({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8080),
   }).strict().default({ host: '127.0.0.1', port: 8080 }),
+  /** `ecosync up` only: seeded Salesforce and HubSpot sandboxes and a demo connection between them. */
+  demo: z.object({
+    enabled: z.boolean().default(true),
+    salesforcePort: z.number().int().min(0).max(65535).default(8701),
+    hubspotPort: z.number().int().min(0).max(65535).default(8702),
+    /** Seeded Salesforce accounts (each with 2 contacts and 1 opportunity). */
+    accounts: z.number().int().min(0).default(200),
+    /** Seconds between scheduled runs of the demo connection. */
+    scheduleSeconds: z.number().int().min(10).default(300),
+  }).strict().default({ enabled: true, salesforcePort: 8701, hubspotPort: 8702, accounts: 200, scheduleSeconds: 300 }),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   }).strict().default({ level: 'info' }),
@@ -60,6 +70,8 @@ const ENV_PATHS: Array<[name: string, path: string[], kind: 'string' | 'number']
   ['ECOSYNC_API_HOST', ['api', 'host'], 'string'],
   ['ECOSYNC_API_PORT', ['api', 'port'], 'number'],
   ['LOG_LEVEL', ['log', 'level'], 'string'],
+  ['ECOSYNC_DEMO_SALESFORCE_PORT', ['demo', 'salesforcePort'], 'number'],
+  ['ECOSYNC_DEMO_HUBSPOT_PORT', ['demo', 'hubspotPort'], 'number'],
 ];
 
 export interface LoadedConfig {

@@ -6,6 +6,7 @@ import { buildApi } from '../api/server.js';
 import { openStore, type Store } from '../store/index.js';
 import type { Config } from './config.js';
 import { createActivities } from './activities.js';
+import { startDemo, type Demo } from './demo.js';
 import { ensureSecretKey } from './secret-key.js';
 import { bridgeTemporalLogs, findTemporalCli, startDevServer, type DevServer } from './temporal.js';
 import { startWorker, type RunningWorker } from './worker.js';
@@ -15,6 +16,7 @@ export interface Stack {
   uiUrl?: string;
   apiUrl?: string;
   worker?: RunningWorker;
+  demo?: Demo;
   store: Store;
   client: Client;
   stop(): Promise<void>;
@@ -34,6 +36,8 @@ export function storeOptions(config: Config) {
 export interface StackParts {
   worker: boolean;
   api: boolean;
+  /** Seeded sandboxes and the demo connection (`ecosync up` only). */
+  demo?: boolean;
 }
 
 export async function startStack(config: Config, log: Logger, onProgress: (what: string) => void = () => undefined, parts: StackParts = { worker: true, api: true }): Promise<Stack> {
@@ -97,7 +101,14 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
       apiUrl = typeof bound === 'object' && bound ? `http://${config.api.host}:${bound.port}` : `http://${config.api.host}:${config.api.port}`;
     }
 
-    return { temporalAddress: address, uiUrl: devServer?.uiUrl, apiUrl, worker, store, client, stop };
+    let demo: Demo | undefined;
+    if (parts.demo) {
+      onProgress('starting the Salesforce and HubSpot sandboxes and the demo connection');
+      demo = await startDemo(config, { store, client, log });
+      if (demo) stops.push(() => demo!.stop());
+    }
+
+    return { temporalAddress: address, uiUrl: devServer?.uiUrl, apiUrl, worker, demo, store, client, stop };
   } catch (error) {
     await stop();
     throw error;

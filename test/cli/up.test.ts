@@ -11,10 +11,11 @@ describe('ecosync up (the README start command)', () => {
   afterAll(() => { hub?.child.kill('SIGKILL'); });
 
   it('brings up Temporal with its UI, the worker, the API and the database; doctor is green; Ctrl-C stops everything', async () => {
-    const [port, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const [port, uiPort, apiPort, sfPort, hsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const env = {
       ECOSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ecosync-up-')),
       TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), ECOSYNC_API_PORT: String(apiPort),
+      ECOSYNC_DEMO_SALESFORCE_PORT: String(sfPort), ECOSYNC_DEMO_HUBSPOT_PORT: String(hsPort),
     };
     hub = startCli(['up'], env);
     await eventually(async () => hub!.output().includes('Press Ctrl-C to stop.'), 90_000, `the hub to start; output so far:\n${hub.output()}`);
@@ -26,6 +27,16 @@ describe('ecosync up (the README start command)', () => {
     const ui = await eventually(async () => { const r = await fetch(`http://127.0.0.1:${uiPort}/`); return r.ok ? r : undefined; }, 20_000, 'the Temporal UI');
     expect(await ui.text()).toMatch(/<html/i);
 
+    // The demo connection synced the seeded Salesforce data into the HubSpot sandbox on its own.
+    const hubspot = `http://127.0.0.1:${hsPort}`;
+    const token = /token (\S+)\)/.exec(hub.output())![1];
+    const companies = await eventually(async () => {
+      const r = await fetch(`${hubspot}/crm/v3/objects/companies/search`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ limit: 1 }) });
+      const body = (await r.json()) as { total: number };
+      return body.total >= 200 ? body.total : undefined;
+    }, 90_000, 'the demo sync to fill HubSpot');
+    expect(companies).toBe(250);
+
     const doctor = await runCli(['doctor'], env);
     expect(doctor.output).toContain('✓ Workflow round trip');
     expect(doctor.output).not.toContain('✗');
@@ -33,6 +44,6 @@ describe('ecosync up (the README start command)', () => {
 
     hub.child.kill('SIGINT');
     expect(await hub.exited).toBe(0);
-    for (const p of [port, uiPort, apiPort]) expect(await portFree(p)).toBe(true);
+    for (const p of [port, uiPort, apiPort, sfPort, hsPort]) expect(await portFree(p)).toBe(true);
   }, 240_000);
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../runtime/config.js';
 import { createLogger, setLogger } from '../../runtime/log.js';
+import { DEMO_CONNECTION } from '../../runtime/demo.js';
 import { startStack, type StackParts } from '../../runtime/stack.js';
 
 /**
@@ -11,8 +12,9 @@ import { startStack, type StackParts } from '../../runtime/stack.js';
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('start the hub: Temporal dev server + UI, worker, API, embedded database')
-    .action(() => runHub({ worker: true, api: true }));
+    .description('start the hub: Temporal dev server + UI, worker, API, embedded database, demo sandboxes')
+    .option('--no-demo', 'without the seeded Salesforce and HubSpot sandboxes and the demo connection')
+    .action((opts: { demo: boolean }) => runHub({ worker: true, api: true, demo: opts.demo }));
   program
     .command('worker')
     .description('run only the Temporal worker (production: TEMPORAL_ADDRESS and DATABASE_URL set)')
@@ -27,7 +29,7 @@ async function runHub(parts: StackParts): Promise<void> {
   const { config } = loadConfig();
   const log = createLogger({ level: config.log.level });
   setLogger(log);
-  const stack = await startStack(config, log, (what) => log.info(what), parts);
+  const stack = await startStack(config, log, (what) => log.info(what), { ...parts, demo: parts.demo && config.demo.enabled });
 
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: string) => {
@@ -49,6 +51,12 @@ async function runHub(parts: StackParts): Promise<void> {
     stack.apiUrl ? `  API           ${stack.apiUrl}   (health: ${stack.apiUrl}/healthz, metrics: ${stack.apiUrl}/metrics)` : '  API           (not in this process)',
     `  Worker        ${stack.worker ? `task queue ${config.temporal.taskQueue}` : '(not in this process)'}`,
     `  Database      ${config.database.url ? 'PostgreSQL' : `PGlite in ${config.dataDir}/pglite`}`,
+    ...(stack.demo ? [
+      `  Salesforce    ${stack.demo.salesforceUrl}   (sandbox, seeded)`,
+      `  HubSpot       ${stack.demo.hubspotUrl}   (sandbox, seeded; token ${stack.demo.hubspotToken})`,
+      `  Demo          connection ${DEMO_CONNECTION}: Salesforce ⇄ HubSpot with mappings/*.yaml, every ${config.demo.scheduleSeconds} s`,
+      `                runs in the UI: ${stack.uiUrl ?? 'Temporal UI'}/namespaces/${config.temporal.namespace}/workflows?query=EcosyncConnection%3D%22${DEMO_CONNECTION}%22`,
+    ] : []),
     '',
     'Press Ctrl-C to stop.',
     '',
