@@ -88,10 +88,9 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
     const { name } = parseInput(NameParams, request.params, 'params');
     const connection = await connectionNamed(deps.store, name);
     const credentials = (await deps.store.connections.getCredentials(connection.id)) ?? {};
-    const systems: Record<string, CheckResult> = {};
-    await Promise.all([connection.sourceSystem, connection.targetSystem].map(async (system) => {
-      systems[system] = await checkOne(deps, system, credentials[system]);
-    }));
+    const sides = [connection.sourceSystem, connection.targetSystem];
+    const results = await Promise.all(sides.map((system) => checkOne(deps, system, credentials[system])));
+    const systems: Record<string, CheckResult> = Object.fromEntries(sides.map((system, i) => [system, results[i]]));
     return { connection: connection.name, ok: Object.values(systems).every((s) => s.ok), systems };
   });
 

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { objectSpecOf } from '../../../connectors/registry.js';
+import { registerConflictCommands } from './conflicts.js';
+import { registerConnectionCommands } from './connections.js';
+import { registerDeadLetterCommands } from './deadletters.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerMappingCommands } from './mappings.js';
 import { registerSandboxCommands } from './sandbox.js';
+import { registerSyncCommands } from './sync.js';
 import { registerUpCommand } from './up.js';
 
 /** Each command group lives in its own file and registers itself here. */
@@ -11,4 +15,8 @@ export function registerCommands(program: Command): void {
   registerDoctorCommand(program);
   registerMappingCommands(program, { schemaFor: objectSpecOf });
   registerSandboxCommands(program);
+  registerConnectionCommands(program);
+  registerSyncCommands(program);
+  registerDeadLetterCommands(program);
+  registerConflictCommands(program);
 }

@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { CheckResult } from '../../../connectors/protocol.js';
+import type { Connection } from '../../store/index.js';
+import { formatTable, print, printJson, runWithApi, withApiOptions, type ApiFlags } from '../client.js';
+import { EXIT } from '../exit.js';
+
+interface AddOptions extends ApiFlags {
+  source: string;
+  target: string;
+  mode: string;
+  objects: string;
+  credentials: string;
+  schedule: number;
+  deletePolicy: string;
+  conflictPolicy: string;
+  json?: boolean;
+}
+
+/** `ecosync connections add|list|check|remove`: the systems a connection keeps in step. */
+export function registerConnectionCommands(program: Command): void {
+  const connections = program.command('connections').description('connect two systems, list connections, check their credentials');
+
+  withApiOptions(connections
+    .command('add')
+    .description('connect two systems through mapping files and start syncing them on a schedule')
+    .argument('<name>', 'a name for the connection (letters, digits, . _ -)')
+    .requiredOption('--source <system>', 'the source system, e.g. salesforce')
+    .requiredOption('--target <system>', 'the target system, e.g. hubspot')
+    .option('--mode <mode>', 'bidirectional or one-way', choice(['bidirectional', 'one-way']), 'bidirectional')
+    .option('--objects <default|file.json>', '"default" (the shipped Account, Contact and Opportunity mappings for the pair) or a JSON file of [{ "sourceMapping": …, "targetMapping": … }]', 'default')
+    .requiredOption('--credentials <file.json>', 'JSON file with each system\'s settings: { "<source>": {…}, "<target>": {…} }')
+    .option('--schedule <seconds>', 'seconds between scheduled syncs; 0 = only on demand and by webhook', seconds, 300)
+    .option('--delete-policy <policy>', 'propagate deletes to the other system, or ignore them', choice(['propagate', 'ignore']), 'ignore')
+    .option('--conflict-policy <policy>', 'last-writer-wins, manual (queue every conflict), or a system name that always wins', 'last-writer-wins')
+    .option('--json', 'print the created connection as JSON'))
+    .action((name: string, opts: AddOptions) => runWithApi(opts, async (api) => {
+      const credentials = await readJsonFile(opts.credentials, '--credentials');
+      const objects = opts.objects === 'default' ? 'default' : await readJsonFile(opts.objects, '--objects');
+      const created = await api.post<{ connection: Connection; schedule: string }>('/connections', {
+        name,
+        source: opts.source,
+        target: opts.target,
+        mode: opts.mode,
+        objects,
+        credentials,
+        scheduleSeconds: opts.schedule === 0 ? null : opts.schedule,
+        deletePolicy: opts.deletePolicy,
+        conflictPolicy: opts.conflictPolicy,
+      });
+      if (opts.json) return printJson(created.connection);
+      const c = created.connection;
+      print(`connection ${c.name} created: ${c.sourceSystem} ${c.mode === 'bidirectional' ? '⇄' : '→'} ${c.targetSystem}, ${c.objects.map((o) => o.entity).join(', ')}; ${schedule(c)}`);
+    }));
+
+  withApiOptions(connections
+    .command('list')
+    .description('list the connections')
+    .option('--json', 'print them as JSON'))
+    .action((opts: ApiFlags & { json?: boolean }) => runWithApi(opts, async (api) => {
+      const { connections: list } = await api.get<{ connections: Connection[] }>('/connections');
+      if (opts.json) return printJson(list);
+      if (list.length === 0) return print('no connections yet: add one with `ecosync connections add`');
+      print(formatTable(
+        ['NAME', 'SOURCE', 'TARGET', 'MODE', 'OBJECTS', 'SCHEDULE', 'DELETES', 'ENABLED'],
+        list.map((c) => [c.name, c.sourceSystem, c.targetSystem, c.mode, c.objects.map((o) => o.entity).join(','), c.scheduleSeconds ? `${c.scheduleSeconds}s` : 'on demand', c.deletePolicy, c.enabled ? 'yes' : 'no']),
+      ));
+    }));
+
+  withApiOptions(connections
+    .command('check')
+    .description('log in to both systems with the stored credentials; exit 1 when one fails')
+    .argument('<name>', 'the connection')
+    .option('--json', 'print the result as JSON'))
+    .action((name: string, opts: ApiFlags & { json?: boolean }) => runWithApi(opts, async (api) => {
+      const result = await api.post<{ ok: boolean; systems: Record<string, CheckResult> }>(`/connections/${encodeURIComponent(name)}/check`);
+      if (opts.json) printJson(result);
+      else for (const [system, r] of Object.entries(result.systems)) print(`${r.ok ? '✓' : '✗'} ${system}: ${r.message}`);
+      return result.ok ? EXIT.ok : EXIT.invalidInput;
+    }));
+
+  withApiOptions(connections
+    .command('remove')
+    .description('delete a connection, its schedule, workflow, runs, dead letters and conflicts (admin)')
+    .argument('<name>', 'the connection'))
+    .action((name: string, opts: ApiFlags) => runWithApi(opts, async (api) => {
+      await api.delete(`/connections/${encodeURIComponent(name)}`);
+      print(`connection ${name} removed`);
+    }));
+}
+
+function schedule(c: Connection): string {
+  return c.scheduleSeconds ? `syncs every ${c.scheduleSeconds} s` : 'syncs on demand (ecosync sync run)';
+}
+
+function choice(allowed: string[]) {
+  return (value: string) => {
+    if (!allowed.includes(value)) throw new InvalidArgumentError(`choose one of ${allowed.join(', ')}`);
+    return value;
+  };
+}
+
+function seconds(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number of seconds');
+  return Number(value);
+}
+
+async function readJsonFile(file: string, flag: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`${flag}: cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${flag}: ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
