@@ -1,0 +1,2 @@
+export { webhooksPlugin, type WebhookDeps, type WebhookReceipt } from './plugin.js';
+export { entitiesOf, involves } from './entities.js';

@@ -1,0 +1,156 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import * as hubspot from '../../../connectors/hubspot/webhooks.js';
+import * as salesforce from '../../../connectors/salesforce/webhooks.js';
+import { newRequest, requestSync, type SyncControlOptions } from '../../service/sync-control.js';
+import type { Connection, ConnectionsRepo } from '../../store/index.js';
+import { entitiesOf, involves } from './entities.js';
+
+/**
+ * Webhook endpoints: a system tells ecosync that records changed, ecosync asks the connection's
+ * workflow for one cycle over the entities concerned. Requests are authenticated by their
+ * signature, not by an API token, so this plugin is mounted outside the operator routes' guard.
+ *
+ *   POST /webhooks/hubspot/:connection     X-HubSpot-Signature-v3 (the HubSpot app's clientSecret)
+ *   POST /webhooks/salesforce/:connection  X-Ecosync-Signature (the connection's webhookSecret)
+ *
+ * Unknown connection 404; no secret, a bad or old signature 401; a body that is not the
+ * system's event batch 400 — and in each case nothing is started or signalled. A good request
+ * signals once (its events coalesced) and answers 204 as soon as Temporal holds the signal;
+ * if Temporal cannot be reached the answer is 503, so the sender retries.
+ */
+export interface WebhookDeps {
+  store: { connections: Pick<ConnectionsRepo, 'get' | 'getByName' | 'getCredentials'> };
+  sync: SyncControlOptions;
+  /**
+   * The URL the systems call, as they see it (e.g. https://hub.example.com behind a proxy):
+   * HubSpot signs the full URL. By default the request's own protocol and Host header.
+   */
+  publicBaseUrl?: string;
+  /** Counts webhooks by system and outcome (ecosync_webhooks_total). */
+  metrics?: Registry;
+  /** Told of every accepted webhook (benchmarks time from here). */
+  onAccepted?: (receipt: WebhookReceipt) => void;
+  now?: () => number;
+}
+
+export interface WebhookReceipt {
+  system: 'hubspot' | 'salesforce';
+  connectionId: string;
+  connectionName: string;
+  /** Entities asked for; empty when no event concerned an object the connection syncs. */
+  entities: string[];
+  /** The records the events name, as ids of the sending system. */
+  recordIds: string[];
+  events: number;
+  /** When the request reached the handler, epoch ms. */
+  receivedAt: number;
+}
+
+/** What one system's webhook looks like: where its secret is, how it is signed, what it carries. */
+interface WebhookSource {
+  system: WebhookReceipt['system'];
+  /** The secret's key in the system's part of the connection's credentials. */
+  secretKey: string;
+  verify(request: FastifyRequest, raw: Buffer, secret: string, now: number, baseUrl: string): { ok: true } | { ok: false; reason: string };
+  parse(raw: string): { objects: string[]; recordIds: string[]; events: number } | { error: string };
+}
+
+const header = (request: FastifyRequest, name: string): string | undefined => {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+const HUBSPOT: WebhookSource = {
+  system: 'hubspot',
+  secretKey: 'clientSecret',
+  verify: (request, raw, secret, now, baseUrl) => hubspot.verifySignatureV3({
+    clientSecret: secret,
+    method: request.method,
+    uri: `${baseUrl}${request.url}`,
+    body: raw,
+    signature: header(request, hubspot.SIGNATURE_HEADER),
+    timestamp: header(request, hubspot.TIMESTAMP_HEADER),
+    now,
+  }),
+  parse: (raw) => {
+    const batch = hubspot.parseWebhookBatch(raw);
+    if ('error' in batch) return batch;
+    const objects = batch.events.map(hubspot.objectOfEvent).filter((o): o is string => o !== undefined);
+    return { objects, recordIds: batch.events.map((e) => String(e.objectId)), events: batch.events.length };
+  },
+};
+
+const SALESFORCE: WebhookSource = {
+  system: 'salesforce',
+  secretKey: 'webhookSecret',
+  verify: (request, raw, secret, now) => salesforce.verifySignature({ secret, header: header(request, salesforce.SIGNATURE_HEADER), body: raw, now }),
+  parse: (raw) => {
+    const batch = salesforce.parseChangeBatch(raw);
+    if ('error' in batch) return batch;
+    return { objects: batch.events.map((e) => e.sobject), recordIds: batch.events.map((e) => e.id), events: batch.events.length };
+  },
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The webhook routes, for buildApi's `plugins`. */
+export function webhooksPlugin(deps: WebhookDeps) {
+  const now = deps.now ?? Date.now;
+  const counter = deps.metrics
+    ? new Counter({ name: 'ecosync_webhooks_total', help: 'Webhooks received, by system and outcome', labelNames: ['system', 'outcome'], registers: [deps.metrics] })
+    : undefined;
+
+  async function findConnection(ref: string): Promise<Connection | null> {
+    return (await deps.store.connections.getByName(ref)) ?? (UUID.test(ref) ? await deps.store.connections.get(ref) : null);
+  }
+
+  function secretOf(credentials: Record<string, unknown> | null, source: WebhookSource): string | undefined {
+    const part = credentials?.[source.system] as Record<string, unknown> | undefined;
+    const secret = part?.[source.secretKey];
+    return typeof secret === 'string' && secret.length > 0 ? secret : undefined;
+  }
+
+  function handler(source: WebhookSource) {
+    return async (request: FastifyRequest<{ Params: { connection: string } }>, reply: FastifyReply) => {
+      const receivedAt = now();
+      const refuse = (status: number, outcome: string, error: string) => {
+        counter?.inc({ system: source.system, outcome });
+        request.log.warn({ system: source.system, connection: request.params.connection, status, reason: error }, 'webhook refused');
+        return reply.code(status).send({ error });
+      };
+      const connection = await findConnection(request.params.connection);
+      if (!connection || !involves(connection, source.system)) return refuse(404, 'unknown-connection', `no connection "${request.params.connection}" with ${source.system}`);
+      const secret = secretOf(await deps.store.connections.getCredentials(connection.id), source);
+      if (!secret) return refuse(401, 'no-secret', `connection "${connection.name}" has no ${source.system} webhook secret (${source.secretKey})`);
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const baseUrl = deps.publicBaseUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`;
+      const verdict = source.verify(request, raw, secret, now(), baseUrl);
+      if (!verdict.ok) return refuse(401, 'bad-signature', verdict.reason);
+      const parsed = source.parse(raw.toString('utf8'));
+      if ('error' in parsed) return refuse(400, 'malformed', parsed.error);
+
+      const entities = connection.enabled ? entitiesOf(connection, source.system, parsed.objects) : [];
+      if (entities.length > 0) {
+        try {
+          await requestSync(deps.sync, connection, newRequest('webhook', { entities }));
+        } catch (error) {
+          counter?.inc({ system: source.system, outcome: 'unavailable' });
+          request.log.error({ err: error, system: source.system, connection: connection.name }, 'webhook accepted but the sync could not be signalled');
+          return reply.code(503).send({ error: 'the sync service is unavailable; retry later' });
+        }
+      }
+      counter?.inc({ system: source.system, outcome: entities.length > 0 ? 'signalled' : 'ignored' });
+      deps.onAccepted?.({ system: source.system, connectionId: connection.id, connectionName: connection.name, entities, recordIds: parsed.recordIds, events: parsed.events, receivedAt });
+      return reply.code(204).send();
+    };
+  }
+
+  return async (app: FastifyInstance): Promise<void> => {
+    // Signatures cover the exact bytes sent: keep the raw body (this scope only) and parse it after checking.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    app.post('/webhooks/hubspot/:connection', handler(HUBSPOT));
+    app.post('/webhooks/salesforce/:connection', handler(SALESFORCE));
+  };
+}
