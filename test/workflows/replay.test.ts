@@ -1,0 +1,30 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../src/runtime/paths.js';
+import { bundleWorkflows } from '../../src/runtime/worker.js';
+
+const dir = path.join(ROOT, 'test/workflows/histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+/**
+ * Histories recorded from real runs (test/workflows/record-histories.ts) must replay against
+ * today's workflow code: a change that would break running workflows fails here, not in
+ * production.
+ */
+describe('recorded workflow histories replay deterministically', () => {
+  let bundle: Awaited<ReturnType<typeof bundleWorkflows>>;
+  beforeAll(async () => { bundle = await bundleWorkflows(); });
+
+  it('has recorded histories to replay', () => {
+    expect(files).toEqual(expect.arrayContaining(['connection-sync.json', 'health-check.json']));
+  });
+
+  it.each(files)('%s', async (file) => {
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+    expect(history.events?.length).toBeGreaterThan(5);
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).resolves.toBeUndefined();
+  });
+});
