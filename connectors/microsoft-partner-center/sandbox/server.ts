@@ -7,6 +7,15 @@ import { matchesFilter, ODataError, parseFilter } from './odata.js';
 import { defaultDecide, ReferralRejected, ReferralStore, type DecideRule } from './referrals.js';
 import { ensureSandboxTls } from './tls.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The endpoint name a route counts its calls under (referrals.get, token, ...). */
+    endpoint?: string;
+    /** The route needs a valid bearer token. */
+    auth?: boolean;
+  }
+}
+
 /**
  * Microsoft sandbox: one https server that is both the Entra ID authority host (OpenID
  * configuration, JWKS, client-credentials token endpoint) and the Partner Center referrals API,
