@@ -106,6 +106,8 @@ export interface ConnectionWorkflowInput {
   cycles?: number;
   totals?: SyncCounters;
   lastRun?: RunSummary;
+  /** Continue-as-new once the history passes this many events (default 2,000). */
+  historyLimit?: number;
 }
 
 export const connectionWorkflowId = (connectionId: string) => `sync:${connectionId}`;

@@ -62,6 +62,7 @@ const MAX_HISTORY_EVENTS = 2000;
  */
 export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Promise<void> {
   const { connectionId } = input;
+  const historyLimit = input.historyLimit ?? MAX_HISTORY_EVENTS;
   const pending: SyncRequest[] = [...(input.pending ?? [])];
   const served = new Map<string, RunSummary>();
   let cycles = input.cycles ?? 0;
@@ -178,10 +179,10 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
       pending.push({ id: `retry-${run.runId}`, reason: 'schedule' });
     }
 
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) {
       // Waiting updates are answered first; what is still pending travels to the next run.
       await condition(allHandlersFinished);
-      await continueAsNew<typeof connectionSyncWorkflow>({ connectionId, pending: pending.splice(0), cycles, totals, lastRun });
+      await continueAsNew<typeof connectionSyncWorkflow>({ connectionId, pending: pending.splice(0), cycles, totals, lastRun, historyLimit: input.historyLimit });
     }
   }
 }
