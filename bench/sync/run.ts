@@ -1,0 +1,411 @@
+/**
+ * CRM sync throughput through the whole pipeline: Salesforce sandbox → ecosync worker (real
+ * Temporal dev server started from the CLI binary, real database, the shipped mappings) →
+ * HubSpot sandbox, no rate limits unless asked.
+ *
+ *   node --import tsx bench/sync/run.ts [--records 10000,100000] [--store postgres|pglite|both]
+ *        [--crm-records 10000] [--rate-limit] [--profile] [--write-concurrency N] [--page-budget-ms N]
+ *
+ * Processes: the sandboxes and this driver share one process; the worker (store, activities,
+ * Temporal worker) runs in a child process so its RSS and CPU are its own; the Temporal server
+ * and PostgreSQL are their own processes.
+ *
+ * Per run it measures records/s from the sync request to the cycle's summary; write and read
+ * calls against the minimum from the sandbox counters; Temporal history events per 1,000
+ * records over the whole continue-as-new chain; the worker's peak RSS (sampled every 100 ms);
+ * where the worker's time went by phase; a second cycle over unchanged data; and the same
+ * records written by a plain loop with the same SDK call, batch size and concurrency to a fresh
+ * sandbox of the same kind in the same run — the ratio of the two does not depend on the machine.
+ * With --rate-limit, a short run against a HubSpot sandbox limited to 100 calls per 10 s says
+ * what share of that limit the pipeline uses in steady state.
+ *
+ * Prints a table and writes bench/results/sync.json. Stops by itself (--max-minutes).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import { findTemporalCli, startDevServer, type DevServer } from '../../src/runtime/temporal.js';
+import { bundleWorkflows } from '../../src/runtime/worker.js';
+import { connectionWorkflowId } from '../../workflows/sync-types.js';
+import { HUBSPOT_WRITE, mb, processCpuMs, rate, SALESFORCE_READ, steadyRateFraction, sumMatching } from './figures.js';
+import { countHistory } from './history.js';
+import { PostgresCpu } from './pg-cpu.js';
+import { BenchHub, CRM_OBJECTS } from './hub.js';
+import { summariseProfile } from './profile.js';
+import type { UpsertInput, WorkerStats } from './worker-process.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '10000,100000' },
+    store: { type: 'string', default: 'postgres' },
+    'crm-records': { type: 'string', default: '10000' },
+    'rate-limit': { type: 'boolean', default: false },
+    'rate-calls': { type: 'string', default: '100' },
+    'rate-window-ms': { type: 'string', default: '10000' },
+    'rate-seconds': { type: 'string', default: '60' },
+    profile: { type: 'boolean', default: false },
+    'write-concurrency': { type: 'string' },
+    'page-budget-ms': { type: 'string' },
+    'max-minutes': { type: 'string', default: '20' },
+    out: { type: 'string', default: 'bench/results/sync.json' },
+  },
+});
+const RECORDS = args.records.split(',').filter(Boolean).map(Number);
+const STORES = (args.store === 'both' ? ['postgres', 'pglite'] : [args.store]) as ('postgres' | 'pglite')[];
+const CRM_RECORDS = Number(args['crm-records']);
+const WRITE_CONCURRENCY = args['write-concurrency'] ? Number(args['write-concurrency']) : undefined;
+const PAGE_BUDGET_MS = args['page-budget-ms'] ? Number(args['page-budget-ms']) : undefined;
+/** The sync activities' default write concurrency (src/activities/sync.ts): the baseline uses the same. */
+const PIPELINE_WRITE_CONCURRENCY = WRITE_CONCURRENCY ?? 4;
+const HUBSPOT_BATCH = 100;
+const SALESFORCE_QUERY_BATCH = 2000;
+const DATABASE_URL = process.env.ECOSYNC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+for (const s of STORES) if (s !== 'postgres' && s !== 'pglite') throw new Error(`--store must be postgres, pglite or both, not ${s}`);
+
+interface Scenario {
+  name: string;
+  store: 'postgres' | 'pglite';
+  /** Salesforce records of every synced object together. */
+  records: number;
+  objects: typeof CRM_OBJECTS;
+  sf: { accounts: number; contactsPerAccount: number; opportunitiesPerAccount: number };
+  second: boolean;
+  baseline: boolean;
+  rateLimit?: { calls: number; windowMs: number };
+  profile?: boolean;
+}
+
+// ---- shared infrastructure -----------------------------------------------------------------------
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const log = pino({ level: 'silent' });
+const cli = findTemporalCli();
+if (!cli) throw new Error('Temporal CLI not found (.tools/bin/temporal, TEMPORAL_CLI or PATH)');
+const dataDir = mkdtempSync(path.join(tmpdir(), 'ecosync-bench-temporal-'));
+const profileDir = path.join(ROOT, 'bench/results/profiles');
+let server: DevServer | undefined;
+const openHubs = new Set<BenchHub>();
+
+// The benchmark stops by itself: past the time limit everything it started is ended.
+const watchdog = setTimeout(() => {
+  console.error(`stopped: the benchmark passed --max-minutes ${args['max-minutes']}`);
+  for (const hub of openHubs) hub.child.kill('SIGTERM');
+  server?.process.kill('SIGKILL');
+  setTimeout(() => process.exit(2), 3_000);
+}, Number(args['max-minutes']) * 60_000);
+watchdog.unref();
+
+const t = performance.now();
+const [devServer, bundle] = await Promise.all([
+  (async () => startDevServer({ cli, dataDir, port: await freePort(), uiPort: await freePort(), namespace: 'default', log }))(),
+  bundleWorkflows(),
+]);
+server = devServer;
+console.log(`Temporal dev server ${server.address} and workflow bundle ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+const connection = await Connection.connect({ address: server.address });
+const client = new Client({ connection, namespace: 'default' });
+
+// ---- one scenario --------------------------------------------------------------------------------
+
+function pipelineWorkerStats(before: WorkerStats, after: WorkerStats) {
+  const page = after.phases.page.ms;
+  const known = after.phases.read.ms + after.phases.map.ms + after.phases.store.ms + after.phases.write.ms;
+  return {
+    startRssMb: mb(before.rss),
+    peakRssMb: mb(after.peakRss),
+    endRssMb: mb(after.rss),
+    heapUsedMb: mb(after.heapUsed),
+    cpuMs: after.cpuMs,
+    phasesMs: {
+      syncPageActivities: page,
+      pages: after.phases.page.calls,
+      read: after.phases.read.ms,
+      map: after.phases.map.ms,
+      store: after.phases.store.ms,
+      write: after.phases.write.ms,
+      planAndGlue: Math.max(0, page - known),
+    },
+    phaseCalls: { read: after.phases.read.calls, store: after.phases.store.calls, write: after.phases.write.calls },
+    /** Summed time per operation; concurrent writes overlap, so these can exceed their phase. */
+    operations: after.details,
+  };
+}
+
+/** One sync cycle, timed from the request to its summary, with the CPU every process spent on it. */
+async function measureCycle(hub: BenchHub, pgCpu: PostgresCpu | undefined, full: boolean) {
+  const before = await hub.reset();
+  pgCpu?.start();
+  const parentCpu = process.cpuUsage();
+  const temporal0 = await processCpuMs(server!.process.pid);
+  const started = performance.now();
+  const summary = await hub.sync({ full });
+  const ms = performance.now() - started;
+  const sandbox = process.cpuUsage(parentCpu);
+  const temporal1 = await processCpuMs(server!.process.pid);
+  const postgresCpuMs = await pgCpu?.stop();
+  const after = await hub.stats();
+  const cpuMs = {
+    worker: after.cpuMs,
+    sandboxes: Math.round((sandbox.user + sandbox.system) / 1000),
+    temporal: temporal0 !== undefined && temporal1 !== undefined ? Math.round(temporal1 - temporal0) : undefined,
+    postgres: postgresCpuMs,
+  };
+  return { ms, summary, before, after, cpuMs, totalCpuMs: cpuMs.worker + cpuMs.sandboxes + (cpuMs.temporal ?? 0) + (cpuMs.postgres ?? 0) };
+}
+
+async function runScenario(s: Scenario) {
+  console.log(`\n▶ ${s.name} (${s.store}): ${s.records.toLocaleString('en-US')} records`);
+  const seeded = performance.now();
+  const hub = await BenchHub.start({
+    client, address: server!.address, namespace: 'default', bundle, store: s.store, databaseUrl: DATABASE_URL,
+    objects: s.objects, sf: s.sf,
+    hs: s.rateLimit ? { tenSecondLimit: s.rateLimit.calls, rateWindowMs: s.rateLimit.windowMs } : undefined,
+    workerFlags: s.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
+    pageBudgetMs: PAGE_BUDGET_MS,
+    writeConcurrency: WRITE_CONCURRENCY,
+  });
+  openHubs.add(hub);
+  const pgCpu = s.store === 'postgres' ? await PostgresCpu.open(DATABASE_URL, hub.applicationName) : undefined;
+  const checks: { what: string; ok: boolean }[] = [];
+  const check = (what: string, ok: boolean) => { checks.push({ what, ok }); if (!ok) console.log(`  ✗ ${what}`); };
+  try {
+    console.log(`  sandboxes seeded and worker up in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+    const perObject = s.objects.map((o) => ({ object: o.sourceObject, target: o.targetObject, records: hub.sf.state.count(o.sourceObject) }));
+    const minWrites = perObject.reduce((n, o) => n + Math.ceil(o.records / HUBSPOT_BATCH), 0);
+    const minReads = perObject.reduce((n, o) => n + Math.max(1, Math.ceil(o.records / SALESFORCE_QUERY_BATCH)), 0);
+
+    // Rate-limited runs: every call HubSpot admits or refuses, with its time.
+    const admitted: number[] = [];
+    let refused = 0;
+    if (s.rateLimit) {
+      const admit = hub.hs.limits.admit.bind(hub.hs.limits);
+      hub.hs.limits.admit = (now: number) => {
+        const verdict = admit(now);
+        if (verdict.kind === 'ok') admitted.push(now); else refused++;
+        return verdict;
+      };
+    }
+
+    // First cycle: everything is new.
+    const c = await measureCycle(hub, pgCpu, false);
+    const hsCalls = hub.hs.counters.snapshot();
+    const sfCalls = hub.sf.counters.snapshot();
+    const history = await countHistory(client, connectionWorkflowId(hub.connection.id));
+    const written = perObject.reduce((n, o) => n + hub.hs.state.count(o.target), 0);
+    check(`first cycle succeeded (${c.summary.error ?? c.summary.status})`, c.summary.status === 'succeeded');
+    check(`first cycle created every record (${c.summary.counters.created}/${s.records}, ${c.summary.counters.failed} failed)`, c.summary.counters.created === s.records && c.summary.counters.failed === 0);
+    check(`HubSpot holds every record (${written}/${s.records})`, written === s.records);
+    const hubspotWrites = sumMatching(hsCalls, HUBSPOT_WRITE);
+    const associationCalls = sumMatching(hsCalls, /^associations\./);
+    const recordsPerSec = rate(s.records, c.ms);
+    const result: Record<string, unknown> = {
+      name: s.name, store: s.store, records: s.records, objects: perObject,
+      writeConcurrency: PIPELINE_WRITE_CONCURRENCY, pageBudgetMs: PAGE_BUDGET_MS ?? 5000,
+      first: {
+        ms: Math.round(c.ms),
+        recordsPerSec,
+        counters: c.summary.counters,
+        hubspot: { writeCalls: hubspotWrites, associationCalls, minimumWriteCalls: minWrites, calls: hsCalls },
+        salesforce: { readCalls: sumMatching(sfCalls, SALESFORCE_READ), minimumReadCalls: minReads, calls: sfCalls },
+        history: { ...history, eventsPer1000Records: Math.round((history.events / s.records) * 1000 * 10) / 10 },
+        worker: pipelineWorkerStats(c.before, c.after),
+        cpuMs: c.cpuMs,
+        cpuMsPer1000Records: Math.round((c.totalCpuMs / s.records) * 1000),
+      },
+      checks,
+    };
+    console.log(`  first cycle: ${recordsPerSec.toLocaleString('en-US')} records/s (${(c.ms / 1000).toFixed(1)} s), HubSpot writes ${hubspotWrites}/${minWrites}, Salesforce reads ${sumMatching(sfCalls, SALESFORCE_READ)}/${minReads}, ${history.events} events, worker peak RSS ${mb(c.after.peakRss)} MB`);
+    console.log(`  CPU: worker ${c.cpuMs.worker} ms, sandboxes ${c.cpuMs.sandboxes} ms, Temporal ${c.cpuMs.temporal ?? '?'} ms, PostgreSQL ${c.cpuMs.postgres ?? '-'} ms`);
+    if (s.profile) result.profileWindow = { fromUs: c.before.monoUs, toUs: c.after.monoUs };
+
+    if (s.rateLimit) {
+      const steady = steadyRateFraction(admitted, s.rateLimit.calls, s.rateLimit.windowMs);
+      result.rateLimit = {
+        limit: `${s.rateLimit.calls} calls / ${s.rateLimit.windowMs} ms`,
+        admittedCalls: admitted.length, refusedCalls: refused,
+        steady,
+        overallFraction: admitted.length / ((c.ms / s.rateLimit.windowMs) * s.rateLimit.calls),
+      };
+      console.log(`  rate limit ${s.rateLimit.calls}/${s.rateLimit.windowMs} ms: ${admitted.length} calls admitted, ${refused} refused (429); steady share of the limit ${steady ? (steady.fraction * 100).toFixed(1) : '?'} % over ${steady?.windows ?? 0} windows`);
+      check(`steady write rate within 5 % of the limit (${steady ? (steady.fraction * 100).toFixed(1) : '?'} %)`, !!steady && steady.fraction >= 0.95);
+    }
+
+    // Cycles over unchanged data: an incremental one (re-reads its lookback window) and a full
+    // reconcile (re-reads everything); neither may write.
+    if (s.second) {
+      let events = history.events;
+      for (const [key, full] of [['second', false], ['reconcile', true]] as const) {
+        const again = await measureCycle(hub, pgCpu, full);
+        const hs2 = hub.hs.counters.snapshot();
+        const history2 = await countHistory(client, connectionWorkflowId(hub.connection.id));
+        const writes2 = sumMatching(hs2, HUBSPOT_WRITE);
+        const n = again.summary.counters;
+        const label = full ? 'full reconcile' : 'incremental cycle';
+        check(`${label} over unchanged data wrote nothing (${writes2} write calls, ${n.created + n.updated} records)`, again.summary.status === 'succeeded' && writes2 === 0 && n.created + n.updated === 0);
+        if (full) check(`full reconcile read every record (${n.read}/${s.records})`, n.read === s.records);
+        result[key] = {
+          mode: full ? 'full' : 'incremental',
+          ms: Math.round(again.ms),
+          recordsReadPerSec: rate(n.read, again.ms),
+          counters: n,
+          hubspot: { writeCalls: writes2, calls: hs2 },
+          salesforce: { readCalls: sumMatching(hub.sf.counters.snapshot(), SALESFORCE_READ) },
+          historyEvents: history2.events - events,
+          worker: pipelineWorkerStats(again.before, again.after),
+          cpuMs: again.cpuMs,
+        };
+        events = history2.events;
+        console.log(`  ${label} over unchanged data: ${(again.ms / 1000).toFixed(1)} s, read ${n.read}, ${writes2} write calls`);
+      }
+    }
+
+    // The plain loop: the same records, the same SDK call, batch size and concurrency, a fresh sandbox.
+    if (s.baseline) {
+      const inputs: UpsertInput[] = hub.hs.state.live('companies').map((r) => {
+        const { hs_object_id: _id, createdate: _c, hs_lastmodifieddate: _m, ecosync_id, ...properties } = r.properties;
+        return { id: ecosync_id!, idProperty: 'ecosync_id', properties: properties as Record<string, string> };
+      });
+      const fresh = await startHubSpotSandbox({ companies: 0 });
+      try {
+        const parentCpu = process.cpuUsage();
+        const b = await hub.baseline({ basePath: fresh.url, accessToken: fresh.accessToken, inputs, batchSize: HUBSPOT_BATCH, concurrency: PIPELINE_WRITE_CONCURRENCY });
+        const sandbox = process.cpuUsage(parentCpu);
+        const sandboxCpuMs = Math.round((sandbox.user + sandbox.system) / 1000);
+        check(`plain loop wrote every record (${fresh.state.count('companies')}/${s.records})`, fresh.state.count('companies') === s.records);
+        const baselineRate = rate(b.written, b.ms);
+        result.baseline = {
+          ms: Math.round(b.ms), recordsPerSec: baselineRate, calls: b.calls,
+          cpuMs: { client: b.cpuMs, sandbox: sandboxCpuMs },
+          ratio: Math.round((recordsPerSec / baselineRate) * 1000) / 1000,
+          /** The same ratio in CPU time of every process: steadier when others share the machine. */
+          cpuRatio: Math.round(((b.cpuMs + sandboxCpuMs) / c.totalCpuMs) * 1000) / 1000,
+        };
+        console.log(`  plain SDK loop: ${baselineRate.toLocaleString('en-US')} records/s (${(b.ms / 1000).toFixed(1)} s, ${b.calls} calls, ${b.cpuMs + sandboxCpuMs} ms CPU); pipeline/loop = ${(recordsPerSec / baselineRate).toFixed(3)} (CPU ${((b.cpuMs + sandboxCpuMs) / c.totalCpuMs).toFixed(3)})`);
+      } finally {
+        await fresh.close();
+      }
+    }
+    return result;
+  } finally {
+    await pgCpu?.close();
+    await hub.close();
+    openHubs.delete(hub);
+  }
+}
+
+// ---- the runs ------------------------------------------------------------------------------------
+
+const accountsOnly = CRM_OBJECTS.slice(0, 1);
+const scenarios: Scenario[] = [];
+for (const store of STORES) {
+  for (const n of RECORDS) {
+    scenarios.push({ name: `Account ${n.toLocaleString('en-US')}`, store, records: n, objects: accountsOnly, sf: { accounts: n, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: true, baseline: true });
+  }
+  if (CRM_RECORDS > 0) {
+    // Accounts, two contacts and one opportunity each: a quarter of the records are accounts.
+    const accounts = Math.round(CRM_RECORDS / 4);
+    scenarios.push({ name: `Account+Contact+Opportunity ${(accounts * 4).toLocaleString('en-US')}`, store, records: accounts * 4, objects: CRM_OBJECTS, sf: { accounts, contactsPerAccount: 2, opportunitiesPerAccount: 1 }, second: true, baseline: false });
+  }
+}
+if (args['rate-limit']) {
+  const calls = Number(args['rate-calls']);
+  const windowMs = Number(args['rate-window-ms']);
+  const n = Math.round((Number(args['rate-seconds']) * 1000 / windowMs) * calls * HUBSPOT_BATCH);
+  scenarios.push({ name: `Account ${n.toLocaleString('en-US')}, HubSpot limited to ${calls}/${windowMs / 1000} s`, store: STORES[0], records: n, objects: accountsOnly, sf: { accounts: n, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: false, baseline: false, rateLimit: { calls, windowMs } });
+}
+if (args.profile) {
+  scenarios.push({ name: 'Account 10,000, worker under --cpu-prof', store: STORES[0], records: 10_000, objects: accountsOnly, sf: { accounts: 10_000, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: false, baseline: false, profile: true });
+}
+
+const results: Record<string, unknown>[] = [];
+let failed = false;
+try {
+  for (const s of scenarios) {
+    let profiledBefore = new Set<string>();
+    if (s.profile) {
+      mkdirSync(profileDir, { recursive: true });
+      profiledBefore = new Set(readdirSync(profileDir));
+    }
+    const r = await runScenario(s);
+    if (s.profile) {
+      // One profile per thread (workflows run in a thread of their own): the main thread's is the largest.
+      const file = readdirSync(profileDir)
+        .filter((f) => f.endsWith('.cpuprofile') && !profiledBefore.has(f))
+        .sort((a, b) => statSync(path.join(profileDir, b)).size - statSync(path.join(profileDir, a)).size)[0];
+      if (file) {
+        r.profile = { file: path.join('bench/results/profiles', file), ...await summariseProfile(path.join(profileDir, file), ROOT, r.profileWindow as { fromUs: number; toUs: number }) };
+        printProfile(r.profile as Awaited<ReturnType<typeof summariseProfile>>);
+      }
+    }
+    results.push(r);
+    if ((r.checks as { ok: boolean }[]).some((c) => !c.ok)) failed = true;
+  }
+} finally {
+  await connection.close().catch(() => undefined);
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+// ---- report ------------------------------------------------------------------------------------
+
+function printProfile(p: Awaited<ReturnType<typeof summariseProfile>>) {
+  console.log(`  worker CPU profile during the cycle: ${p.busyMs} ms busy, ${p.idleMs} ms idle`);
+  for (const a of p.areas.slice(0, 12)) console.log(`    ${(a.share * 100).toFixed(1).padStart(5)} %  ${String(a.ms).padStart(6)} ms  ${a.area}`);
+  console.log('  top functions:');
+  for (const f of p.functions.slice(0, 12)) console.log(`    ${(f.share * 100).toFixed(1).padStart(5)} %  ${String(f.ms).padStart(6)} ms  ${f.fn}`);
+}
+
+type Row = Record<string, unknown> & { first: { ms: number; recordsPerSec: number; hubspot: { writeCalls: number; minimumWriteCalls: number; associationCalls: number }; salesforce: { readCalls: number; minimumReadCalls: number }; history: { eventsPer1000Records: number; runs: number; largestRun: number }; worker: { peakRssMb: number; phasesMs: Record<string, number> } } };
+const rows = (results as Row[]).map((r) => {
+  const second = r.second as { ms: number; hubspot: { writeCalls: number } } | undefined;
+  const reconcile = r.reconcile as { ms: number; hubspot: { writeCalls: number } } | undefined;
+  const baseline = r.baseline as { recordsPerSec: number; ratio: number; cpuRatio: number } | undefined;
+  const limited = r.rateLimit as { steady?: { fraction: number } } | undefined;
+  return {
+    run: `${r.name} (${r.store})`,
+    'records/s': r.first.recordsPerSec,
+    's': (r.first.ms / 1000).toFixed(1),
+    'HS writes/min': `${r.first.hubspot.writeCalls}/${r.first.hubspot.minimumWriteCalls}${r.first.hubspot.associationCalls ? ` (+${r.first.hubspot.associationCalls} assoc)` : ''}`,
+    'SF reads/min': `${r.first.salesforce.readCalls}/${r.first.salesforce.minimumReadCalls}`,
+    'events/1k': r.first.history.eventsPer1000Records,
+    'peak RSS MB': r.first.worker.peakRssMb,
+    '2nd run s (writes)': second ? `${(second.ms / 1000).toFixed(1)} (${second.hubspot.writeCalls})` : '',
+    'full reconcile s (writes)': reconcile ? `${(reconcile.ms / 1000).toFixed(1)} (${reconcile.hubspot.writeCalls})` : '',
+    'loop rec/s': baseline?.recordsPerSec ?? '',
+    'pipeline/loop': baseline?.ratio ?? '',
+    'CPU ratio': baseline?.cpuRatio ?? '',
+    'CPU ms/1k': (r.first as unknown as { cpuMsPer1000Records: number }).cpuMsPer1000Records,
+    'limit share': limited?.steady ? `${(limited.steady.fraction * 100).toFixed(1)} %` : '',
+  };
+});
+console.log();
+console.table(rows);
+console.log('\nworker time by phase (ms): syncPage activities = read + map + store + write + plan & glue; the rest of the cycle is Temporal');
+console.table((results as Row[]).map((r) => ({ run: `${r.name} (${r.store})`, cycle: r.first.ms, ...r.first.worker.phasesMs })));
+
+const out = path.resolve(ROOT, args.out);
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify({
+  benchmark: 'sync',
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtEnd: loadavg() },
+  setup: 'Salesforce and HubSpot sandboxes and this driver in one process; the worker (store, activities, Temporal worker) in a child process; Temporal CLI dev server (SQLite file); PostgreSQL server or PGlite in the worker',
+  runs: results,
+}, null, 2) + '\n');
+console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+clearTimeout(watchdog);
+process.exit(failed ? 1 : 0);
