@@ -7,6 +7,7 @@ import { buildApi } from '../../src/api/server.js';
 import { webhooksPlugin, type WebhookReceipt } from '../../src/api/webhooks/index.js';
 import type { bundleWorkflows } from '../../src/runtime/worker.js';
 import type { Connection } from '../../src/store/index.js';
+import type { StoreKind } from '../store/stores.js';
 import { crmCredentials, TestHub } from '../support/hub.js';
 
 export const HUBSPOT_CLIENT_SECRET = 'hubspot-app-client-secret-for-tests';
@@ -30,9 +31,10 @@ export interface WebhookHub {
 export async function startWebhookHub(
   env: TestWorkflowEnvironment,
   bundle: Awaited<ReturnType<typeof bundleWorkflows>>,
-  options: { sf?: SalesforceSandboxOptions; hs?: HubSpotSandboxOptions; secrets?: boolean } = {},
+  options: { sf?: SalesforceSandboxOptions; hs?: HubSpotSandboxOptions; store?: StoreKind; secrets?: boolean } = {},
 ): Promise<WebhookHub> {
-  const hub = await TestHub.start(env, bundle, { sf: options.sf, hs: options.hs });
+  // PostgreSQL by default: a fresh schema opens in milliseconds, an in-memory PGlite in seconds.
+  const hub = await TestHub.start(env, bundle, { store: options.store ?? 'postgres', sf: options.sf, hs: options.hs });
   const receipts: WebhookReceipt[] = [];
   let api: FastifyInstance | undefined;
   try {
