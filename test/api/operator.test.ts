@@ -152,11 +152,12 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
     expect((await call('POST', '/deadletters/not-a-uuid/discard')).json().message).toMatch(/params\.id: a dead letter id/);
   });
 
-  it('records a conflict resolution with the caller as resolvedBy, once', async () => {
+  it('records a conflict resolution with the caller as resolvedBy, and writes the value to both systems', async () => {
     const [link] = await hub.store.links.findByExternalIds('hubspot', 'companies', [hub.hs.state.live('companies')[0].id]);
+    const [sfLink] = await hub.store.links.findByCanonicalIds('Account', [link.canonicalId], 'salesforce');
     const [conflict] = await hub.store.conflicts.openMany([{
-      connectionId: connection.id, entity: 'Account', canonicalId: link.canonicalId, field: 'industry', baseValue: 'Retail',
-      sides: { salesforce: { value: 'Banking', modifiedAt: null }, hubspot: { value: 'Insurance', modifiedAt: null } },
+      connectionId: connection.id, entity: 'Account', canonicalId: link.canonicalId, field: 'phone', baseValue: '+1 555 0100',
+      sides: { salesforce: { value: '+1 555 0101', modifiedAt: null }, hubspot: { value: '+1 555 0202', modifiedAt: null } },
     }]);
 
     const listed = await call('GET', `/conflicts?connection=${name}&status=open`, undefined, VIEWER);
@@ -167,10 +168,10 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
     expect((await call('POST', `/conflicts/${conflict.id}/resolve`, { use: 'hubspot', value: 1 })).json().message).toMatch(/give either/);
 
     const res = await call('POST', `/conflicts/${conflict.id}/resolve`, { use: 'hubspot' });
-    // 202 until the worker's workflow has the resolveConflict update, 200 once it writes the value.
-    if (res.statusCode === 202) expect(res.json()).toMatchObject({ applied: false, note: expect.stringMatching(/resolveConflict/) });
-    else expect(res.statusCode, res.body).toBe(200);
-    expect(await hub.store.conflicts.get(conflict.id)).toMatchObject({ status: 'resolved', resolution: { kind: 'side', system: 'hubspot' }, resolvedValue: 'Insurance', resolvedBy: 'rita' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ applied: true, result: { written: ['salesforce', 'hubspot'] } });
+    expect(hub.sf.state.get('Account', sfLink.externalId)?.Phone).toBe('+1 555 0202');
+    expect(await hub.store.conflicts.get(conflict.id)).toMatchObject({ status: 'resolved', resolution: { kind: 'side', system: 'hubspot' }, resolvedValue: '+1 555 0202', resolvedBy: 'rita' });
     expect((await call('POST', `/conflicts/${conflict.id}/resolve`, { value: 'Other' })).statusCode).toBe(409);
   });
 

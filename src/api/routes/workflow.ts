@@ -31,10 +31,14 @@ export function isMissingUpdate(error: unknown, update: string): boolean {
   return (error.cause?.message ?? '').includes(`No registered handler for update: ${update}`);
 }
 
-/** The message a failed update carries: the workflow's own error, not the client's wrapper. */
+/**
+ * The message a failed update carries: the innermost cause (an activity's own error), not the
+ * wrappers around it ("Workflow Update failed", "Activity task failed").
+ */
 export function updateFailure(error: unknown): string {
-  if (error instanceof WorkflowUpdateFailedError && error.cause) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
+  let inner: unknown = error;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  return inner instanceof Error ? inner.message : String(inner);
 }
 
 /** Ends the connection's workflow, if it runs (the connection is being deleted). */
