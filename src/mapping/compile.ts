@@ -4,9 +4,9 @@
  * Per record, forward/reverse only run those closures; they never throw for bad data, they
  * return the record's errors so the sync can dead-letter it and go on.
  */
-import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { CURRENCY_MINOR_DIGITS, ENTITIES, type EntityName } from '../model/index.js';
+import { canonicalJson, contentHash } from '../model/canonical-json.js';
 import type { Coercion, Direction, FieldMapping, FieldType, MappingSpec, Wire } from './spec.js';
 import { fixDecimal, midnightOf, normalizeDecimal, toDecimal, toEpochMs, toIsoDate, UTC_ZONE, zone } from './values.js';
 
@@ -380,24 +380,7 @@ function reverseStep(m: FieldMapping, wire: Wire): Step {
 
 // ---- hashing ---------------------------------------------------------------------------------
 
-/** JSON with sorted keys, without undefined/null/empty objects, strings in NFC, -0 as 0. */
-export function canonicalJson(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return JSON.stringify(value.normalize('NFC'));
-  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value === 0 ? 0 : value) : undefined;
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return '[' + value.map((v) => canonicalJson(v) ?? 'null').join(',') + ']';
-  if (typeof value === 'object') {
-    const parts: string[] = [];
-    for (const key of Object.keys(value).sort()) {
-      const inner = canonicalJson((value as Record<string, unknown>)[key]);
-      if (inner !== undefined) parts.push(JSON.stringify(key) + ':' + inner);
-    }
-    return parts.length === 0 ? undefined : '{' + parts.join(',') + '}';
-  }
-  return undefined;
-}
+export { canonicalJson };
 
 // ---- the compiled mapping --------------------------------------------------------------------
 
@@ -443,7 +426,7 @@ export function compile(spec: MappingSpec): CompiledMapping {
       const v = get(canonical);
       if (v !== undefined && v !== null) set(picked, v);
     }
-    return createHash('sha256').update(canonicalJson(picked) ?? '{}').digest('hex');
+    return contentHash(picked);
   };
 
   let partialSchema: z.ZodType | undefined;

@@ -4,34 +4,13 @@
  * so a mapping that leaves an empty field out and one that writes null hash and compare equally.
  * Reference fields hold canonical ids (the mapping engine translates system ids both ways).
  */
-import { createHash } from 'node:crypto';
+import { canonicalJson, contentHash } from '../model/canonical-json.js';
 
 export type CanonicalValues = Record<string, unknown>;
 
 export const isEmpty = (v: unknown): v is null | undefined => v === null || v === undefined;
 
-/**
- * JSON with sorted keys, without undefined/null members or empty objects, strings in NFC, -0 as
- * 0: equal values, equal text. The same rules as the mapping engine's hash input, so the hash
- * we predict for a side after our write is the hash its mapping computes when reading it back.
- */
-export function canonicalJson(value: unknown): string | undefined {
-  if (isEmpty(value)) return undefined;
-  if (typeof value === 'string') return JSON.stringify(value.normalize('NFC'));
-  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value === 0 ? 0 : value) : undefined;
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return '[' + value.map((v) => canonicalJson(v) ?? 'null').join(',') + ']';
-  if (typeof value === 'object') {
-    const parts: string[] = [];
-    for (const key of Object.keys(value).sort()) {
-      const inner = canonicalJson((value as Record<string, unknown>)[key]);
-      if (inner !== undefined) parts.push(JSON.stringify(key) + ':' + inner);
-    }
-    return parts.length === 0 ? undefined : '{' + parts.join(',') + '}';
-  }
-  return undefined;
-}
+export { canonicalJson };
 
 /** Equal as canonical JSON: null, absent and {} are all "empty". */
 export function valuesEqual(a: unknown, b: unknown): boolean {
@@ -45,14 +24,7 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
-/**
- * SHA-256 hex of the canonical JSON of a record's values: the mapping engine's content hash
- * (CompiledMapping.hash) of the same fields. If the two ever differ nothing breaks: an echo then
- * costs a field comparison instead of a hash comparison.
- */
-export function contentHash(values: CanonicalValues): string {
-  return createHash('sha256').update(canonicalJson(values) ?? '{}').digest('hex');
-}
+export { contentHash };
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

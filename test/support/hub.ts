@@ -4,6 +4,7 @@ import pino from 'pino';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../connectors/salesforce/sandbox/index.js';
 import { createActivities } from '../../src/runtime/activities.js';
+import { SALESFORCE_HUBSPOT_OBJECTS } from '../../src/runtime/demo.js';
 import { canonicalIdFor } from '../../src/sync/index.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { newRequest, requestSync, runSyncAndWait, syncStatus } from '../../src/service/sync-control.js';
@@ -12,12 +13,8 @@ import type { RunSummary } from '../../workflows/sync-types.js';
 import { openTestStore, type StoreKind, type TestStore } from '../store/stores.js';
 import { startTestTemporal } from './temporal.js';
 
-/** The shipped default mappings for the demo CRM pair, in dependency order. */
-export const CRM_OBJECTS: NonNullable<ConnectionInput['objects']> = [
-  { entity: 'Account', sourceObject: 'Account', targetObject: 'companies', sourceMapping: 'mappings/salesforce-account.yaml', targetMapping: 'mappings/hubspot-company.yaml' },
-  { entity: 'Contact', sourceObject: 'Contact', targetObject: 'contacts', sourceMapping: 'mappings/salesforce-contact.yaml', targetMapping: 'mappings/hubspot-contact.yaml' },
-  { entity: 'Opportunity', sourceObject: 'Opportunity', targetObject: 'deals', sourceMapping: 'mappings/salesforce-opportunity.yaml', targetMapping: 'mappings/hubspot-deal.yaml' },
-];
+/** The shipped default mappings between Salesforce and HubSpot, in dependency order. */
+export const CRM_OBJECTS = SALESFORCE_HUBSPOT_OBJECTS;
 
 export function crmCredentials(sf: SalesforceSandbox, hs: HubSpotSandbox) {
   return {
