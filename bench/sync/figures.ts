@@ -1,6 +1,8 @@
 /** Small pure helpers that turn what the benchmark recorded into its figures. */
 
-/** API calls that change data on a HubSpot sandbox, by its counter names. */
+/** HubSpot calls that write records (the ⌈N/100⌉ budget), by the sandbox's counter names. */
+export const HUBSPOT_RECORD_WRITE = /^(companies|contacts|deals)\.(create|update|archive|batch\.(create|update|upsert|archive))$/;
+/** Every HubSpot call that changes data: record writes and deal→company associations. */
 export const HUBSPOT_WRITE = /\.(create|update|upsert|archive)$|^associations\.(put|batch\.associate)$/;
 /** Salesforce calls that read records (SOQL query, queryAll and their continuation pages). */
 export const SALESFORCE_READ = /^(query|queryAll|queryMore)$/;
