@@ -16,7 +16,7 @@ import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
 import type { Store, Connection, Link } from '../store/index.js';
 import {
-  applyWriteResults, canonicalLookups, contentHash, ECOSYNC_NAMESPACE, uuidv5, externalLookups, planPage, readWindow, targetExternalIds,
+  addCounts, applyWriteResults, canonicalIdFor, canonicalLookups, contentHash, emptyCounts, isCanonicalId, valuesEqual, ECOSYNC_NAMESPACE, uuidv5, externalLookups, planPage, readWindow, targetExternalIds,
   type CurrentRecord, type IncomingRecord, type SideName, type StoredLink, type SyncCounts, type SyncPair, type SyncPlan,
   type SyncSide, type WriteResults, type DeadLetterInput,
 } from '../sync/index.js';
@@ -179,6 +179,19 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
     const storedLinks: StoredLink[] = [...found];
     for (const l of lookups.links) storedLinks.push(...await deps.store.links.findByCanonicalIds(l.entity, l.canonicalIds));
 
+    // A side whose mapping is lossy (three Salesforce stages read as one canonical stage, HubSpot's
+    // coarser deal types) shows the agreed value in its own words; that is not an edit.
+    const bases = new Map(storedRecords.map((r) => [r.canonicalId.toLowerCase(), r.data]));
+    const baseOf = (externalId: string, carried: string | null | undefined, system: string, object: string) => {
+      const linked = storedLinksByExternal(found, system, object, externalId)?.canonicalId;
+      const cid = linked ?? (carried && isCanonicalId(carried) ? carried : canonicalIdFor(system, object, externalId));
+      return bases.get(cid.toLowerCase());
+    };
+    for (const [i, r] of incoming.entries()) {
+      const base = r.errors?.length || r.deleted ? undefined : baseOf(r.externalId, r.canonicalId, src.system, src.object);
+      if (base) incoming[i] = withValues(r, agreedWhereUnchanged(srcMapping, r.values, base));
+    }
+
     // 4. Bidirectional: read the target's current values so its own recent edits are merged, not overwritten.
     let targetCurrent: CurrentRecord[] | undefined;
     if (pair.mode === 'bidirectional') {
@@ -189,7 +202,9 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
         const tgtResolve = refResolver(pair[target], storedLinks);
         targetCurrent = current.filter((r) => !r.deleted).map((r) => {
           const out = tgtMapping.forward(r.fields, { resolveRef: tgtResolve });
-          const values = out.ok ? out.value : {};
+          const link = storedLinks.find((l) => l.system === pair[target].system && l.object === pair[target].object && l.externalId === r.id);
+          const base = link ? bases.get(link.canonicalId.toLowerCase()) : undefined;
+          const values = out.ok ? (base ? agreedWhereUnchanged(tgtMapping, out.value, base) : out.value) : {};
           return { externalId: r.id, modifiedAt: r.modifiedAt, values, hash: contentHash(values), unresolved: out.unresolved.map((u) => ({ field: u.field, id: u.id })) };
         });
       }
@@ -204,30 +219,24 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       },
       targetCurrent, cursor: cursorBefore,
     });
-    const counts = { ...plan.counts, created: 0, updated: 0, deleted: 0 };
+    // Each outcome counts its plan once (retry plans carry empty counts): summing them is exact.
+    let counts = emptyCounts();
     const failedKeys = new Set<string>();
     const committedIds: string[] = [];
     let cursor: SyncPlan['cursor'] = null;
-    let first = true;
     while (plan) {
       const results = await executeWrites(p, plan, mappings, storedLinks, calls);
       const outcome = applyWriteResults(plan, results);
-      if (!first) { outcome.counts.read = 0; outcome.counts.unchanged = 0; }
-      first = false;
       await deps.store.transaction(async (tx) => {
         for (const f of groupRefs(outcome.forgetLinks)) await tx.links.deleteByExternalIds(f.system, f.object, f.externalIds);
         await tx.links.upsertMany(outcome.links);
         await tx.records.upsertMany(outcome.records);
         await tx.deadLetters.addMany(outcome.deadLetters);
-        await tx.conflicts.openMany(outcome.conflicts.map((c) => ({ ...c, baseValue: c.baseValue, sides: c.sides })));
+        await tx.conflicts.openMany(outcome.conflicts);
       });
       for (const d of outcome.deadLetters) failedKeys.add(d.canonicalId ?? d.externalId ?? '');
       for (const l of outcome.links) if (l.system === src.system && l.object === src.object) committedIds.push(l.externalId);
-      counts.created += outcome.counts.created;
-      counts.updated += outcome.counts.updated;
-      counts.deleted += outcome.counts.deleted;
-      counts.failed += outcome.counts.failed - (plan.attempt === 1 ? plan.counts.failed : 0);
-      counts.conflicts += plan.attempt === 1 ? 0 : outcome.counts.conflicts;
+      counts = addCounts(counts, outcome.counts);
       if (outcome.retry) await new Promise((r) => setTimeout(r, 500 * outcome.retry!.attempt));
       cursor = outcome.cursor;
       plan = outcome.retry;
@@ -455,6 +464,47 @@ function toIncoming(r: SourceRecord, mapping: CompiledMapping, ctx: { resolveRef
   const checked = mapping.validate(out.value);
   const errors = checked.ok ? undefined : checked.errors;
   return { ...base, values: out.value, hash: contentHash(out.value), errors, unresolved: out.unresolved.map((u) => ({ field: u.field, id: u.id })) };
+}
+
+/**
+ * A side's values with every field that shows exactly what this side would show for the agreed
+ * value replaced by the agreed value. What a side shows for the agreed value is its mapping's
+ * forward(reverse(agreed)): for a lossless field that is the agreed value itself, for a lossy
+ * one it is the side's nearest word for it. References are left alone (ids translate exactly).
+ */
+export function agreedWhereUnchanged(mapping: CompiledMapping, values: Record<string, unknown>, agreed: Record<string, unknown>): Record<string, unknown> {
+  const written = mapping.reverse(agreed);
+  if (!written.ok) return values;
+  const shown = mapping.forward(written.value);
+  if (!shown.ok) return values;
+  let out: Record<string, unknown> | undefined;
+  for (const info of mapping.fields) {
+    if (info.direction === 'outbound' || info.ref) continue;
+    const mine = getPath(values, info.field);
+    const theirs = getPath(agreed, info.field);
+    if (theirs === undefined || valuesEqual(mine, theirs) || !valuesEqual(mine, getPath(shown.value, info.field))) continue;
+    out ??= structuredClone(values);
+    setPath(out, info.field, theirs);
+  }
+  return out ?? values;
+}
+
+function withValues(r: IncomingRecord, values: Record<string, unknown>): IncomingRecord {
+  return values === r.values ? r : { ...r, values, hash: contentHash(values) };
+}
+
+function storedLinksByExternal(links: readonly StoredLink[], system: string, object: string, externalId: string): StoredLink | undefined {
+  return links.find((l) => l.system === system && l.object === object && l.externalId === externalId);
+}
+
+function getPath(values: Record<string, unknown>, path: string): unknown {
+  if (Object.hasOwn(values, path)) return values[path];
+  let node: unknown = values;
+  for (const part of path.split('.')) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
 }
 
 function upsertKeyOf(connector: Connector, mapping: CompiledMapping): string | undefined {

@@ -34,7 +34,8 @@ describe('Salesforce ⇄ HubSpot sync on the real Temporal server', () => {
         const connection = await hub.connect();
         const first = await hub.sync(connection);
         expect(first.status, first.error).toBe('succeeded');
-        expect(first.counters).toMatchObject({ created: 20, failed: 0 });
+        // The backward pass reads our own creates back: echoes, not updates.
+        expect(first.counters).toMatchObject({ created: 20, updated: 0, failed: 0 });
         expect(hub.hs.state.count('companies')).toBe(5);
         expect(hub.hs.state.count('contacts')).toBe(10);
         expect(hub.hs.state.count('deals')).toBe(5);
@@ -124,6 +125,29 @@ describe('Salesforce ⇄ HubSpot sync on the real Temporal server', () => {
       const settled = await hub.sync(connection);
       expect(settled.counters).toMatchObject({ conflicts: 0, failed: 0 });
       expect(await hub.store.conflicts.list({ connectionId: connection.id, status: 'open' })).toEqual([]);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('a field HubSpot can only approximate (stage, deal type) keeps Salesforce\'s exact value when HubSpot edits something else', async () => {
+    const hub = await TestHub.start(env, bundle, { store: 'postgres', sf: { accounts: 1, contactsPerAccount: 0, opportunitiesPerAccount: 1 } });
+    try {
+      const [opportunity] = hub.sfRecords('Opportunity');
+      // Negotiation/Review has no HubSpot stage of its own (it becomes contractsent); Replacement becomes existingbusiness.
+      hub.sf.state.update('Opportunity', String(opportunity.Id), { StageName: 'Negotiation/Review', Type: 'Existing Customer - Replacement' });
+      const connection = await hub.connect();
+      const first = await hub.sync(connection);
+      expect(first.counters).toMatchObject({ updated: 0, failed: 0 });
+      const deal = hub.hubspotTwin('Opportunity', String(opportunity.Id), 'deals')!;
+      expect(deal.properties).toMatchObject({ dealstage: 'contractsent', dealtype: 'existingbusiness' });
+
+      hub.hs.state.update('deals', deal.id, { description: 'Edited in HubSpot' });
+      const run = await hub.sync(connection);
+      expect(run.counters).toMatchObject({ updated: 1, failed: 0 });
+      expect(hub.sf.state.get('Opportunity', String(opportunity.Id))).toMatchObject({
+        Description: 'Edited in HubSpot', StageName: 'Negotiation/Review', Type: 'Existing Customer - Replacement',
+      });
     } finally {
       await hub.close();
     }
