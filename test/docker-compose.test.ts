@@ -47,7 +47,7 @@ describe('docker-compose.yml (the production shape)', () => {
 
   it('configures the worker and the API with valid settings pointing at the compose services', () => {
     for (const name of ['worker', 'api']) {
-      const env = { ...services[name].environment, ECOSYNC_SECRET_KEY: 'k' };
+      const env = { ...services[name].environment, ECOSYNC_SECRET_KEY: 'k', ECOSYNC_API_TOKENS: 'ops:admin:t', ECOSYNC_PUBLIC_URL: 'http://localhost:8080' };
       const { config } = loadConfig({ env, cwd: ROOT });
       expect(config.database.url).toMatch(/@postgresql:5432\//);
       expect(config.temporal.address).toBe('temporal:7233');

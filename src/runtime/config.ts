@@ -30,6 +30,8 @@ export const Config = z.object({
   api: z.object({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8080),
+    /** The address senders of webhooks use (behind a proxy): HubSpot signs the full URL it called. */
+    publicUrl: z.url().optional(),
   }).strict().default({ host: '127.0.0.1', port: 8080 }),
   /** `ecosync up` only: seeded Salesforce and HubSpot sandboxes and a demo connection between them. */
   demo: z.object({
@@ -69,6 +71,7 @@ const ENV_PATHS: Array<[name: string, path: string[], kind: 'string' | 'number']
   ['TEMPORAL_CLI', ['temporal', 'cli'], 'string'],
   ['ECOSYNC_API_HOST', ['api', 'host'], 'string'],
   ['ECOSYNC_API_PORT', ['api', 'port'], 'number'],
+  ['ECOSYNC_PUBLIC_URL', ['api', 'publicUrl'], 'string'],
   ['LOG_LEVEL', ['log', 'level'], 'string'],
   ['ECOSYNC_DEMO_SALESFORCE_PORT', ['demo', 'salesforcePort'], 'number'],
   ['ECOSYNC_DEMO_HUBSPOT_PORT', ['demo', 'hubspotPort'], 'number'],

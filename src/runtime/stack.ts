@@ -2,7 +2,11 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ApiAuth, loadApiTokens } from '../api/auth.js';
+import { operatorRoutes } from '../api/routes/index.js';
 import { buildApi } from '../api/server.js';
+import { webhooksPlugin } from '../api/webhooks/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { Config } from './config.js';
 import { createActivities } from './activities.js';
@@ -47,6 +51,9 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
     stops.length = 0;
   };
   try {
+    // An API exposed beyond loopback without tokens refuses to start before anything else does.
+    const apiTokens = parts.api ? loadApiTokens({ dataDir: config.dataDir, host: config.api.host }) : undefined;
+    if (apiTokens?.generated) log.info({ file: apiTokens.file }, 'generated the local admin API token (the CLI reads it from there)');
     const secret = ensureSecretKey(config.dataDir);
     process.env.ECOSYNC_SECRET_KEY = secret.key;
     if (secret.source === 'generated') log.info({ file: path.join(config.dataDir, 'secret.key') }, 'generated the key that encrypts credentials at rest');
@@ -87,8 +94,17 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
     let apiUrl: string | undefined;
     if (parts.api) {
       onProgress('starting the API');
+      const metrics = new Registry();
+      collectDefaultMetrics({ register: metrics, prefix: 'ecosync_' });
+      const control = { client, taskQueue: config.temporal.taskQueue };
       const api: FastifyInstance = await buildApi({
         log,
+        metrics,
+        plugins: [
+          operatorRoutes({ store, client, taskQueue: config.temporal.taskQueue, auth: new ApiAuth(apiTokens!.tokens) }),
+          // Webhooks authenticate by the sender's signature, not by API token.
+          webhooksPlugin({ store, sync: control, metrics, publicBaseUrl: config.api.publicUrl }),
+        ],
         health: async () => ({
           store: await store.db.query('select 1').then(() => 'ok', (e: Error) => e.message),
           temporal: await connection.workflowService.getSystemInfo({}).then(() => 'ok', (e: Error) => e.message),
