@@ -280,25 +280,31 @@ async function runScenario(s: Scenario) {
         const { hs_object_id: _id, createdate: _c, hs_lastmodifieddate: _m, ecosync_id, ...properties } = r.properties;
         return { id: ecosync_id!, idProperty: 'ecosync_id', properties: properties as Record<string, string> };
       });
-      const fresh = await startHubSpotSandbox({ companies: 0 });
-      try {
-        const parentCpu = process.cpuUsage();
-        const b = await hub.baseline({ basePath: fresh.url, accessToken: fresh.accessToken, inputs, batchSize: HUBSPOT_BATCH, concurrency: PIPELINE_WRITE_CONCURRENCY });
-        const sandbox = process.cpuUsage(parentCpu);
-        const sandboxCpuMs = Math.round((sandbox.user + sandbox.system) / 1000);
-        check(`plain loop wrote every record (${fresh.state.count('companies')}/${s.records})`, fresh.state.count('companies') === s.records);
-        const baselineRate = rate(b.written, b.ms);
-        result.baseline = {
-          ms: Math.round(b.ms), recordsPerSec: baselineRate, calls: b.calls,
-          cpuMs: { client: b.cpuMs, sandbox: sandboxCpuMs },
-          ratio: Math.round((recordsPerSec / baselineRate) * 1000) / 1000,
-          /** The same ratio in CPU time of every process: steadier when others share the machine. */
-          cpuRatio: Math.round(((b.cpuMs + sandboxCpuMs) / c.totalCpuMs) * 1000) / 1000,
-        };
-        console.log(`  plain SDK loop: ${baselineRate.toLocaleString('en-US')} records/s (${(b.ms / 1000).toFixed(1)} s, ${b.calls} calls, ${b.cpuMs + sandboxCpuMs} ms CPU); pipeline/loop = ${(recordsPerSec / baselineRate).toFixed(3)} (CPU ${((b.cpuMs + sandboxCpuMs) / c.totalCpuMs).toFixed(3)})`);
-      } finally {
-        await fresh.close();
+      // A short loop is noisy on a shared machine: small runs take the median of three, each to a fresh sandbox.
+      const rounds = s.records <= 20_000 ? 3 : 1;
+      const loops: { ms: number; written: number; cpuMs: number; calls: number }[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const fresh = await startHubSpotSandbox({ companies: 0 });
+        try {
+          const parentCpu = process.cpuUsage();
+          const b = await hub.baseline({ basePath: fresh.url, accessToken: fresh.accessToken, inputs, batchSize: HUBSPOT_BATCH, concurrency: PIPELINE_WRITE_CONCURRENCY });
+          const sandbox = process.cpuUsage(parentCpu);
+          check(`plain loop wrote every record (${fresh.state.count('companies')}/${s.records})`, fresh.state.count('companies') === s.records);
+          loops.push({ ms: b.ms, written: b.written, calls: b.calls, cpuMs: b.cpuMs + Math.round((sandbox.user + sandbox.system) / 1000) });
+        } finally {
+          await fresh.close();
+        }
       }
+      const b = loops.sort((x, y) => x.ms - y.ms)[Math.floor(loops.length / 2)];
+      const baselineRate = rate(b.written, b.ms);
+      result.baseline = {
+        rounds, ms: Math.round(b.ms), recordsPerSec: baselineRate, calls: b.calls, cpuMs: b.cpuMs,
+        allRecordsPerSec: loops.map((l) => rate(l.written, l.ms)),
+        ratio: Math.round((recordsPerSec / baselineRate) * 1000) / 1000,
+        /** The same ratio in CPU time of every process: steadier when others share the machine. */
+        cpuRatio: Math.round((b.cpuMs / c.totalCpuMs) * 1000) / 1000,
+      };
+      console.log(`  plain SDK loop (median of ${rounds}): ${baselineRate.toLocaleString('en-US')} records/s (${(b.ms / 1000).toFixed(1)} s, ${b.calls} calls, ${b.cpuMs} ms CPU); pipeline/loop = ${(recordsPerSec / baselineRate).toFixed(3)} (CPU ${(b.cpuMs / c.totalCpuMs).toFixed(3)})`);
     }
     return result;
   } finally {
