@@ -2,3 +2,4 @@
 // @temporalio/workflow, model types and activity interfaces (never I/O, Node built-ins or zod).
 export { healthCheckWorkflow } from './health.js';
 export { connectionSyncWorkflow, scheduledSyncWorkflow } from './sync.js';
+export { coSellWorkflow } from './cosell.js';

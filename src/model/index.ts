@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Account } from './account.js';
 import { Contact } from './contact.js';
+import { CoSellReferral } from './cosell.js';
 import { Opportunity } from './opportunity.js';
 import { Partner } from './partner.js';
 
@@ -9,6 +10,7 @@ export * from './account.js';
 export * from './contact.js';
 export * from './partner.js';
 export * from './opportunity.js';
+export * from './cosell.js';
 
 /**
  * Every canonical entity by name. Entities of later capabilities (CoSellReferral, PrivateOffer,
@@ -20,6 +22,7 @@ export const ENTITIES = {
   Contact,
   Partner,
   Opportunity,
+  CoSellReferral,
 } as const;
 export type EntityName = keyof typeof ENTITIES;
 export type EntityOf<N extends EntityName> = z.infer<(typeof ENTITIES)[N]>;

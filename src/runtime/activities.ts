@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createConnector } from '../../connectors/registry.js';
 import type { Connector } from '../../connectors/protocol.js';
+import { createCoSellActivities } from '../activities/cosell.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createSyncActivities } from '../activities/sync.js';
 import { newRequest, requestSync } from '../service/sync-control.js';
@@ -31,5 +32,6 @@ export function createActivities(deps: ActivityDeps) {
       log: deps.log,
       pageBudgetMs: deps.pageBudgetMs,
     }),
+    ...createCoSellActivities({ store: deps.store, connectorFor: deps.connectorFor ?? createConnector, log: deps.log }),
   };
 }

@@ -1,0 +1,297 @@
+/**
+ * The co-sell activities: thin glue from the co-sell workflow to the clouds' clients and the
+ * CRM connector. Payloads, statuses and CRM fields are decided in src/cosell (pure); the clouds'
+ * rules live with their connectors. Each cloud sits behind one small adapter.
+ *
+ * Idempotent by construction: a create carries the workflow's token (AWS ClientToken, Microsoft
+ * externalReferenceId), so a retry after a crash finds what the first attempt made; associating
+ * a solution twice and submitting an opportunity already submitted are not errors.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import {
+  AwsPartnerCentralClient, PartnerCentralError, isLockedForReview, validateCreateOpportunity, validateSubmission,
+  type AwsPartnerCentralConfig, type Catalog, type OpportunityInput, type OpportunityPatch,
+} from '../../connectors/aws-partner-central/index.js';
+import {
+  MicrosoftPartnerCenterClient, PartnerCenterError, validateReferral,
+  type MicrosoftPartnerCenterConfig, type ReferralInput,
+} from '../../connectors/microsoft-partner-center/index.js';
+import type { Connector } from '../../connectors/protocol.js';
+import {
+  awsOpportunityPatch, awsOpportunityPayload, awsReviewStatus, awsSubmission, crmCoSellFields, microsoftReferralPatch,
+  microsoftReferralPayload, microsoftReferralStatus, sourceOf, type CoSellOptions, type CoSellSnapshot,
+} from '../cosell/index.js';
+import type { CoSellCloud, CoSellError } from '../model/index.js';
+import type { Connection, Store } from '../store/index.js';
+import type { CloudReview, CoSellActivities } from '../../workflows/cosell-types.js';
+
+/** The systems whose credentials a connection holds for each cloud. */
+export const COSELL_SYSTEMS: Record<CoSellCloud, string> = { aws: 'aws-partner-central', azure: 'microsoft-partner-center' };
+
+/** AWS Partner Central credentials as a connection stores them. */
+export interface AwsCoSellCredentials extends Omit<AwsPartnerCentralConfig, 'credentials'> {
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+export interface CoSellDeps {
+  store: Store;
+  /** Builds the CRM connector the status is written back through. */
+  connectorFor(system: string, credentials: Record<string, unknown>): Connector;
+  log: Logger;
+  /** Delivers an approval reminder; logged by default (mail or chat integrations plug in here). */
+  notify?(reminder: { to: string[]; subject: string; text: string }): Promise<void>;
+}
+
+/** What one cloud needs to do for a co-sell. */
+interface CloudAdapter {
+  create(payload: Record<string, unknown>, token: string): Promise<{ externalId: string; cloudStatus?: string; cloudSubstatus?: string }>;
+  link(externalId: string, solutionIds: string[]): Promise<void>;
+  engage(externalId: string, options: CoSellOptions, token: string): Promise<void>;
+  review(externalId: string): Promise<CloudReview>;
+  update(externalId: string, payload: Record<string, unknown>): Promise<{ sent: boolean; locked: boolean }>;
+}
+
+const LOCKED_AWS_STATUSES = new Set(['Submitted', 'In review', 'Rejected']);
+
+export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
+  const adapters = new Map<string, { version: string; value: CloudAdapter; close(): void }>();
+  const crms = new Map<string, { version: string; value: Connector }>();
+
+  async function connection(connectionId: string): Promise<{ connection: Connection; credentials: Record<string, unknown> }> {
+    const found = await deps.store.connections.get(connectionId);
+    if (!found) throw nonRetryable('ConfigurationError', `connection ${connectionId} does not exist`);
+    return { connection: found, credentials: (await deps.store.connections.getCredentials(connectionId)) ?? {} };
+  }
+
+  function credentialsFor(all: Record<string, unknown>, system: string, connection: Connection): Record<string, unknown> {
+    const c = all[system];
+    if (!c || typeof c !== 'object') throw nonRetryable('ConfigurationError', `connection ${connection.name} has no credentials for ${system}`);
+    return c as Record<string, unknown>;
+  }
+
+  /** The cloud's adapter, kept while the connection is unchanged (clients keep tokens and pacing). */
+  async function adapter(connectionId: string, cloud: CoSellCloud): Promise<CloudAdapter> {
+    const { connection: conn, credentials } = await connection(connectionId);
+    const cacheKey = `${connectionId}/${cloud}`;
+    const cached = adapters.get(cacheKey);
+    if (cached?.version === conn.updatedAt) return cached.value;
+    cached?.close();
+    const config = credentialsFor(credentials, COSELL_SYSTEMS[cloud], conn);
+    const built = cloud === 'aws' ? awsAdapter(config as unknown as AwsCoSellCredentials) : microsoftAdapter(config as unknown as MicrosoftPartnerCenterConfig);
+    adapters.set(cacheKey, { version: conn.updatedAt, ...built });
+    return built.value;
+  }
+
+  async function crmConnector(connectionId: string, system: string): Promise<Connector> {
+    const { connection: conn, credentials } = await connection(connectionId);
+    const cacheKey = `${connectionId}/${system}`;
+    const cached = crms.get(cacheKey);
+    if (cached?.version === conn.updatedAt) return cached.value;
+    const value = deps.connectorFor(system, credentialsFor(credentials, system, conn));
+    crms.set(cacheKey, { version: conn.updatedAt, value });
+    return value;
+  }
+
+  return {
+    async prepareCoSell({ cloud, snapshot, options, partnerOpportunityId }) {
+      return cloud === 'aws' ? prepareAws(snapshot, options, partnerOpportunityId) : prepareMicrosoft(snapshot, options);
+    },
+
+    async createCloudOpportunity({ connectionId, cloud, payload, clientToken }) {
+      return cloudCall(() => adapter(connectionId, cloud).then((a) => a.create(payload, clientToken)));
+    },
+
+    async linkSolutions({ connectionId, cloud, externalId, solutionIds }) {
+      await cloudCall(() => adapter(connectionId, cloud).then((a) => a.link(externalId, solutionIds)));
+    },
+
+    async startCloudEngagement({ connectionId, cloud, externalId, options, clientToken }) {
+      await cloudCall(() => adapter(connectionId, cloud).then((a) => a.engage(externalId, options, clientToken)));
+    },
+
+    async getCloudReview({ connectionId, cloud, externalId }) {
+      return cloudCall(() => adapter(connectionId, cloud).then((a) => a.review(externalId)));
+    },
+
+    async updateCloudOpportunity({ connectionId, cloud, externalId, payload }) {
+      return cloudCall(() => adapter(connectionId, cloud).then((a) => a.update(externalId, payload)));
+    },
+
+    async writeCoSellToCrm({ connectionId, crm, referral }) {
+      const target = crmCoSellFields(crm.system, referral);
+      if (!target) {
+        deps.log.warn({ system: crm.system }, 'co-sell: this CRM has no place for the co-sell status; not written back');
+        return;
+      }
+      const connector = await crmConnector(connectionId, crm.system);
+      const [result] = await connector.write(crm.object ?? target.object, [{ key: referral.opportunityId, externalId: crm.id, fields: target.fields }]);
+      if (result && !result.ok) {
+        if (result.retryable) throw new Error(`${crm.system} refused the co-sell status for now: ${result.error.code} ${result.error.message}`);
+        // The CRM record is gone or locked: the co-sell goes on, and the operator sees why.
+        deps.log.warn({ system: crm.system, record: crm.id, code: result.error.code }, `co-sell: status not written back: ${result.error.message}`);
+      }
+    },
+
+    async remindApprovers({ referral, stage, approvers, escalatedTo }) {
+      const reminder = {
+        to: approvers,
+        subject: `Co-sell waiting for ${stage} approval`,
+        text: `${referral.cloud} co-sell of opportunity ${referral.opportunityId}, asked by ${referral.requestedBy}, waits for stage ${stage}.${escalatedTo ? ` Escalated to ${escalatedTo}.` : ''}`,
+      };
+      if (deps.notify) await deps.notify(reminder);
+      else deps.log.info({ referral: referral.id, stage, to: approvers, escalatedTo }, 'co-sell: approval reminder');
+    },
+  };
+}
+
+// --- pre-validation (no call to the cloud) ----------------------------------------------------
+
+/**
+ * The AWS payload checked against Partner Central's create and submission rules at once, so
+ * every problem is named before anything is sent. The AWS catalog's rules are the strict ones.
+ */
+export function prepareAws(snapshot: CoSellSnapshot, options: CoSellOptions, partnerOpportunityId: string): { payload: Record<string, unknown>; error?: CoSellError } {
+  const payload = awsOpportunityPayload(snapshot, options, partnerOpportunityId);
+  const catalog: Catalog = 'AWS';
+  const issues = [
+    ...validateCreateOpportunity({ ...payload, Catalog: catalog } as never),
+    ...validateSubmission(
+      { ...payload, LifeCycle: { ...(payload.LifeCycle as object), ReviewStatus: 'Pending Submission' }, RelatedEntityIdentifiers: { Solutions: options.solutionIds } },
+      awsSubmission(options),
+    ),
+  ];
+  const seen = new Set<string>();
+  const fields = issues.filter((i) => !seen.has(`${i.field}|${i.code}`) && seen.add(`${i.field}|${i.code}`)).map((i) => fieldError(i));
+  return fields.length === 0 ? { payload } : { payload, error: validationFailed('AWS Partner Central', fields) };
+}
+
+export function prepareMicrosoft(snapshot: CoSellSnapshot, options: CoSellOptions): { payload: Record<string, unknown>; error?: CoSellError } {
+  const payload = microsoftReferralPayload(snapshot, options);
+  const fields = validateReferral(payload).map((e) => fieldError(e));
+  return fields.length === 0 ? { payload } : { payload, error: validationFailed('Microsoft Partner Center', fields) };
+}
+
+function fieldError(e: { field: string; code: string; message: string }): CoSellError['fields'][number] {
+  const source = sourceOf(e.field);
+  return { field: e.field, code: e.code, message: source ? `${e.message} (from ${source})` : e.message };
+}
+
+function validationFailed(cloud: string, fields: CoSellError['fields']): CoSellError {
+  return { code: 'ValidationFailed', message: `${cloud} would reject this co-sell: ${fields.map((f) => f.field).join(', ')}`, fields };
+}
+
+// --- AWS Partner Central ---------------------------------------------------------------------
+
+function awsAdapter(config: AwsCoSellCredentials): { value: CloudAdapter; close(): void } {
+  const { accessKeyId, secretAccessKey, ...rest } = config;
+  const client = new AwsPartnerCentralClient({ ...rest, credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined });
+  const value: CloudAdapter = {
+    async create(payload, token) {
+      const created = await client.createOpportunity(payload as OpportunityInput, token);
+      return { externalId: created.id, cloudStatus: 'Pending Submission' };
+    },
+    async link(externalId, solutionIds) {
+      for (const solution of solutionIds) await client.associateSolution(externalId, solution);
+    },
+    async engage(externalId, options, token) {
+      const submission = awsSubmission(options);
+      try {
+        await client.startEngagement(externalId, { involvementType: submission.InvolvementType as never, visibility: submission.Visibility as never }, token);
+      } catch (error) {
+        // Submitted by an earlier attempt whose answer was lost: the review is already running.
+        if (error instanceof PartnerCentralError && error.local && error.fields.some((f) => f.field === 'LifeCycle.ReviewStatus' && f.code === 'INVALID_RESOURCE_STATE')) return;
+        throw error;
+      }
+    },
+    async review(externalId) {
+      const o = await client.getOpportunity(externalId);
+      const reviewStatus = o.LifeCycle?.ReviewStatus ?? 'Pending Submission';
+      const status = awsReviewStatus(reviewStatus);
+      const reason = o.LifeCycle?.ReviewStatusReason;
+      const comments = o.LifeCycle?.ReviewComments;
+      return {
+        status,
+        cloudStatus: reviewStatus,
+        cloudSubstatus: reason,
+        editable: !LOCKED_AWS_STATUSES.has(reviewStatus),
+        reasons: status === 'rejected' || status === 'action_required'
+          ? { code: status === 'rejected' ? 'Rejected' : 'ActionRequired', message: [reason, comments].filter(Boolean).join(': ') || reviewStatus, fields: [] }
+          : undefined,
+      };
+    },
+    async update(externalId, payload) {
+      try {
+        await client.updateOpportunity(externalId, awsOpportunityPatch(payload) as OpportunityPatch);
+        return { sent: true, locked: false };
+      } catch (error) {
+        if (isLockedForReview(error)) return { sent: false, locked: true };
+        throw error;
+      }
+    },
+  };
+  return { value, close: () => client.close() };
+}
+
+// --- Microsoft Partner Center ----------------------------------------------------------------
+
+function microsoftAdapter(config: MicrosoftPartnerCenterConfig): { value: CloudAdapter; close(): void } {
+  const client = new MicrosoftPartnerCenterClient(config);
+  const value: CloudAdapter = {
+    async create(payload, token) {
+      const { referral } = await client.createReferral(payload as unknown as ReferralInput, token);
+      return { externalId: referral.id, cloudStatus: referral.status, cloudSubstatus: referral.substatus };
+    },
+    // A Shared referral names its solutions and reaches Microsoft's sellers when it is created.
+    async link() {},
+    async engage() {},
+    async review(externalId) {
+      const { referral } = await client.getReferral(externalId);
+      const status = microsoftReferralStatus(referral.status, referral.substatus);
+      return {
+        status,
+        cloudStatus: referral.status,
+        cloudSubstatus: referral.substatus,
+        editable: referral.status !== 'Closed',
+        reasons: status === 'rejected' ? { code: referral.substatus, message: referral.statusReason ?? referral.substatus, fields: [] } : undefined,
+      };
+    },
+    async update(externalId, payload) {
+      await client.updateReferral(externalId, microsoftReferralPatch(payload) as never);
+      return { sent: true, locked: false };
+    },
+  };
+  return { value, close: () => client.close() };
+}
+
+// --- errors ----------------------------------------------------------------------------------
+
+/**
+ * Runs a cloud call; the cloud's final answers (validation, refusals) become non-retryable
+ * failures carrying the cloud's own code, message and fields, for the alliance manager.
+ * Throttles, 5xx and network failures stay retryable: Temporal retries the activity.
+ */
+async function cloudCall<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof PartnerCentralError && !error.retryable) {
+      const problem: CoSellError = { code: error.code, message: error.message, fields: error.fields.map((f) => fieldError(f)) };
+      throw ApplicationFailure.create({ type: error.code === 'ValidationException' ? 'CloudValidation' : 'CloudRefused', message: error.message, details: [problem], nonRetryable: true });
+    }
+    if (error instanceof PartnerCenterError && !error.retryable) {
+      const problem: CoSellError = {
+        code: error.code, message: error.message,
+        fields: error.details.length > 0 ? error.details.map((d) => fieldError(d)) : error.fields.map((field) => ({ field, code: error.code, message: error.message })),
+      };
+      const auth = error.code === 'AuthenticationFailed';
+      throw ApplicationFailure.create({ type: auth ? 'AuthError' : error.code === 'InvalidInput' ? 'CloudValidation' : 'CloudRefused', message: error.message, details: [problem], nonRetryable: true });
+    }
+    throw error;
+  }
+}
+
+function nonRetryable(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}

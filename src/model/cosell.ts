@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { CanonicalId, Email, IsoDateTime } from './common.js';
+
+/** The clouds ecosync co-sells with: AWS Partner Central and Microsoft Partner Center. */
+export const CoSellCloud = z.enum(['aws', 'azure']);
+export type CoSellCloud = z.infer<typeof CoSellCloud>;
+
+/**
+ * Where a co-sell stands, the same words for every cloud. The first four are ecosync's own
+ * (internal approval); the rest follow the cloud's review (AWS ReviewStatus, Microsoft
+ * status/substatus), whose own values are kept beside it in cloudStatus/cloudSubstatus.
+ */
+export const COSELL_STATUSES = [
+  'draft', 'pending_approval', 'changes_requested', 'rejected_internal',
+  'submitted', 'in_review', 'approved', 'rejected', 'action_required', 'closed',
+] as const;
+export const CoSellStatus = z.enum(COSELL_STATUSES);
+export type CoSellStatus = z.infer<typeof CoSellStatus>;
+
+/** Statuses after which nothing more happens to the referral. */
+export const FINAL_COSELL_STATUSES: readonly CoSellStatus[] = ['rejected_internal', 'approved', 'rejected', 'closed'];
+
+/** Co-sell asks the cloud's sellers to work the deal with us; visibility-only just tells them. */
+export const CoSellInvolvement = z.enum(['co_sell', 'for_visibility_only']);
+export type CoSellInvolvement = z.infer<typeof CoSellInvolvement>;
+
+/** How much of the opportunity the cloud's sellers see. */
+export const CoSellVisibility = z.enum(['full', 'limited']);
+export type CoSellVisibility = z.infer<typeof CoSellVisibility>;
+
+export const ApprovalDecision = z.enum(['submitted', 'approved', 'rejected', 'changes_requested', 'escalated', 'resubmitted']);
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+/** One line of the approval trail: who decided what at which stage. `by` is "ecosync" for escalations. */
+export const ApprovalEntry = z.object({
+  stage: z.string().min(1),
+  by: z.string().min(1),
+  decision: ApprovalDecision,
+  comment: z.string().optional(),
+  at: IsoDateTime,
+}).strict();
+export type ApprovalEntry = z.infer<typeof ApprovalEntry>;
+
+/** The last thing that went wrong, in the cloud's own terms when it came from the cloud. */
+export const CoSellError = z.object({
+  code: z.string().min(1),
+  message: z.string(),
+  /** Every field named, as the cloud names it (Customer.Account.WebsiteUrl, details.dealValue). */
+  fields: z.array(z.object({ field: z.string(), code: z.string(), message: z.string() }).strict()),
+}).strict();
+export type CoSellError = z.infer<typeof CoSellError>;
+
+/** An opportunity shared with a cloud's co-sell programme: an AWS opportunity or a Microsoft referral. */
+export const CoSellReferral = z.object({
+  id: CanonicalId,
+  opportunityId: CanonicalId,
+  cloud: CoSellCloud,
+  /** The cloud's id: O1234567 (AWS), the referral id (Microsoft). Absent until created. */
+  externalId: z.string().optional(),
+  status: CoSellStatus,
+  /** The cloud's own words: ReviewStatus (AWS), status (Microsoft). */
+  cloudStatus: z.string().optional(),
+  /** Microsoft's substatus; AWS's ReviewStatusReason. */
+  cloudSubstatus: z.string().optional(),
+  involvementType: CoSellInvolvement,
+  visibility: CoSellVisibility,
+  requestedBy: Email,
+  /** The approval stage waiting for a decision, and who may decide it. */
+  currentStage: z.string().optional(),
+  pendingApprovers: z.array(z.string()),
+  approvals: z.array(ApprovalEntry),
+  lastError: CoSellError.optional(),
+  createdAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+}).strict();
+export type CoSellReferral = z.infer<typeof CoSellReferral>;
