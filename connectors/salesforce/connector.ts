@@ -248,14 +248,18 @@ export class SalesforceConnector implements Connector {
     });
     for (;;) {
       const records = result.records.map((r) => this.toSourceRecord(r));
+      // The next batch is requested before this one is handed out, so Salesforce's latency overlaps the caller's work.
+      const next = result.done || !result.nextRecordsUrl ? undefined : this.request<QueryResult>('queryMore', { method: 'GET', url: result.nextRecordsUrl, headers });
+      // A prefetch the caller never asks for (it stopped early) must not become an unhandled rejection.
+      next?.catch(() => undefined);
       // The API's smallest page is 200 records; smaller pages are cut here.
       for (const part of pageSize < records.length ? chunks(records, pageSize) : [records]) {
         const last = part[part.length - 1];
         if (last) cursor = { modifiedAt: last.modifiedAt, id: last.id };
         yield { records: part, cursor };
       }
-      if (result.done || !result.nextRecordsUrl) return;
-      result = await this.request<QueryResult>('queryMore', { method: 'GET', url: result.nextRecordsUrl, headers });
+      if (!next) return;
+      result = await next;
     }
   }
 

@@ -229,7 +229,7 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       const outcome = applyWriteResults(plan, results);
       await deps.store.transaction(async (tx) => {
         for (const f of groupRefs(outcome.forgetLinks)) await tx.links.deleteByExternalIds(f.system, f.object, f.externalIds);
-        await tx.links.upsertMany(outcome.links);
+        await tx.links.saveMany(outcome.links);
         await tx.records.upsertMany(outcome.records);
         await tx.deadLetters.addMany(outcome.deadLetters);
         await tx.conflicts.openMany(outcome.conflicts);

@@ -1,4 +1,7 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
+
+// Only non-ASCII text can change under NFC: most values skip ICU.
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * JSON with sorted keys, without undefined/null members or empty objects, strings in NFC, -0 as
@@ -8,7 +11,7 @@ import { createHash } from 'node:crypto';
  */
 export function canonicalJson(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return JSON.stringify(value.normalize('NFC'));
+  if (typeof value === 'string') return JSON.stringify(ASCII.test(value) ? value : value.normalize('NFC'));
   if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value === 0 ? 0 : value) : undefined;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'bigint') return value.toString();
@@ -26,5 +29,5 @@ export function canonicalJson(value: unknown): string | undefined {
 
 /** SHA-256 hex of a record's canonical JSON: equal content, equal hash, whatever the key order. */
 export function contentHash(values: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(values) ?? '{}').digest('hex');
+  return hash('sha256', canonicalJson(values) ?? '{}', 'hex');
 }

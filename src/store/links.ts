@@ -149,6 +149,32 @@ export function linksRepo(db: Db) {
     return unique.map((l) => byKey.get(externalKey(l))!);
   }
 
+  /**
+   * upsertMany for callers that need nothing back (a sync page saving thousands of links): the
+   * same insert-or-update, without returning rows or reading back the unchanged ones.
+   */
+  async function saveMany(links: readonly LinkUpsert[]): Promise<void> {
+    if (links.length === 0) return;
+    const unique = lastPerKey(links, externalKey);
+    await db.query(
+      `INSERT INTO links (entity, canonical_id, system, object, external_id, last_hash, last_modified_at)
+       SELECT entity, canonical_id, system, object, external_id, last_hash, last_modified_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(entity text, canonical_id uuid, system text, object text,
+         external_id text, last_hash text, last_modified_at timestamptz)
+       ON CONFLICT (system, object, external_id) DO UPDATE SET
+         last_hash = coalesce(excluded.last_hash, links.last_hash),
+         last_modified_at = coalesce(excluded.last_modified_at, links.last_modified_at),
+         version = links.version + 1,
+         updated_at = now()
+       WHERE (coalesce(excluded.last_hash, links.last_hash), coalesce(excluded.last_modified_at, links.last_modified_at))
+         IS DISTINCT FROM (links.last_hash, links.last_modified_at)`,
+      [json(unique.map((l) => ({
+        entity: l.entity, canonical_id: l.canonicalId, system: l.system, object: l.object, external_id: l.externalId,
+        last_hash: l.lastHash ?? null, last_modified_at: l.lastModifiedAt ?? null,
+      })))],
+    );
+  }
+
   /** Forgets external records (e.g. deleted for good in their system); returns how many were removed. */
   async function deleteByExternalIds(system: string, object: string, externalIds: readonly string[]): Promise<number> {
     if (externalIds.length === 0) return 0;
@@ -159,7 +185,7 @@ export function linksRepo(db: Db) {
     return rows.length;
   }
 
-  return { findByExternalIds, findByCanonicalIds, upsertMany, deleteByExternalIds };
+  return { findByExternalIds, findByCanonicalIds, upsertMany, saveMany, deleteByExternalIds };
 }
 
 export type LinksRepo = ReturnType<typeof linksRepo>;

@@ -127,6 +127,18 @@ withStores(({ store }) => {
       expect(count[0].n).toBe(2);
     });
 
+    it('saveMany writes like upsertMany without reading back, and leaves unchanged links alone', async () => {
+      const id = randomUUID();
+      const ext = `001${randomUUID().slice(0, 8)}`;
+      await store().links.saveMany([link(id, ext, { lastHash: 'h1', lastModifiedAt: '2024-05-01T10:00:00Z' })]);
+      await store().links.saveMany([link(id, ext, { lastHash: 'h1', lastModifiedAt: '2024-05-01T10:00:00Z' })]);
+      let [saved] = await store().links.findByExternalIds('salesforce', 'Account', [ext]);
+      expect(saved).toMatchObject({ canonicalId: id, lastHash: 'h1', version: 1 });
+      await store().links.saveMany([link(id, ext, { lastHash: 'h2' })]);
+      [saved] = await store().links.findByExternalIds('salesforce', 'Account', [ext]);
+      expect(saved).toMatchObject({ lastHash: 'h2', lastModifiedAt: '2024-05-01T10:00:00.000Z', version: 2 });
+    });
+
     it('keeps the first canonical id of an external record, so racing workers converge', async () => {
       const ext = `001${randomUUID().slice(0, 8)}`;
       const winner = randomUUID();
