@@ -91,7 +91,8 @@ export async function coSellWorkflow(input: CoSellInput): Promise<CoSellView> {
 
   /** Writes the status to the CRM record when it changed since the last write. */
   async function writeBack(): Promise<void> {
-    if (!input.crm) return;
+    // A draft is ecosync's own business until it has been checked.
+    if (!input.crm || s.referral.status === 'draft') return;
     const key = `${s.referral.status}|${s.referral.externalId ?? ''}|${JSON.stringify(s.referral.lastError ?? null)}|${s.referral.pendingApprovers.join(',')}`;
     if (key === written) return;
     written = key;

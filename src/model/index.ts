@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { Account } from './account.js';
 import { Contact } from './contact.js';
-import { CoSellReferral } from './cosell.js';
 import { Opportunity } from './opportunity.js';
 import { Partner } from './partner.js';
 
@@ -22,7 +21,6 @@ export const ENTITIES = {
   Contact,
   Partner,
   Opportunity,
-  CoSellReferral,
 } as const;
 export type EntityName = keyof typeof ENTITIES;
 export type EntityOf<N extends EntityName> = z.infer<(typeof ENTITIES)[N]>;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { CoSellReferral } from '../../src/model/index.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { approveUpdate, crmEditSignal, rejectUpdate, requestChangesUpdate, resubmitUpdate, stateQuery } from '../../workflows/cosell.js';
 import { eventually, startTestTemporal } from '../support/temporal.js';
@@ -65,12 +66,16 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     expect(cloud.Customer.Account).toMatchObject({ CompanyName: 'Acme Analytics', Industry: 'Software and Internet' });
     expect(cloud.Project.ExpectedCustomerSpend).toEqual([{ Amount: '20833.33', CurrencyCode: 'USD', Frequency: 'Monthly', TargetCompany: 'AWS' }]);
     expect(hub.sfNextStep(crmId)).toBe(`AWS co-sell ${done.externalId}: approved`);
+    // What the workflow answers is the canonical CoSellReferral plus its progress.
+    const { phase: _phase, queuedEdits: _queued, sentEdits: _sent, ...referral } = done;
+    expect(CoSellReferral.parse(referral)).toEqual(referral);
 
     // Calls to AWS for the whole co-sell: the minimum is create, associate, start engagement and
     // one read of the decision; the client also reads the record once to check it before submitting.
     const calls = callsBetween(before, hub.awsCalls());
     expect(calls).toEqual({ CreateOpportunity: 1, AssociateOpportunity: 1, StartEngagementFromOpportunityTask: 1, GetOpportunity: 2 });
-    console.info(`co-sell figures (aws): calls ${JSON.stringify(calls)}; submit → approved ${finished - started} ms; last approval → approved ${finished - approvedAt} ms`);
+    const events = (await handle.fetchHistory()).events?.length;
+    console.info(`co-sell figures (aws): calls ${JSON.stringify(calls)}; history ${events} events; submit → approved ${finished - started} ms; last approval → approved ${finished - approvedAt} ms`);
   });
 
   it('refuses, in the update validator, approvals by a user without the role, for another stage, or by someone who approved before; history is unchanged', async () => {
@@ -243,6 +248,31 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
       expect(awsOpportunities(opportunity.id)[0].Project.Title).toBe('Real-time analytics, phase 2');
       // The edit was never sent into a locked opportunity.
       expect(hub.aws.counters.get('UpdateOpportunity.ValidationException')).toBe(0);
+    } finally {
+      hub.aws.state.reviewDelayMs = 0;
+    }
+  });
+
+  it('continues as new while following a long review, keeping its trail, its queued edit and its one AWS opportunity', async () => {
+    hub.aws.state.reviewDelayMs = 3000;
+    try {
+      const account = sampleAccount();
+      const opportunity = sampleOpportunityFor(account, { amount: { amount: '5000.00', currency: 'USD' } });
+      const input = { ...hub.input('aws', { opportunity, account }), historyLimit: 60, maxPollIntervalMs: 100 };
+      const handle = await hub.submit(input);
+      await hub.until(handle, (v) => v.status === 'pending_approval', 'approval');
+      const firstRun = (await handle.describe()).runId;
+      await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
+      await hub.until(handle, (v) => v.status === 'submitted' || v.status === 'in_review', 'the AWS review');
+      await handle.signal(crmEditSignal, { snapshot: { opportunity: { ...opportunity, name: 'Renamed during review' } } });
+
+      const done = await handle.result();
+      expect((await handle.describe()).runId).not.toBe(firstRun);
+      expect(done).toMatchObject({ status: 'approved', sentEdits: 1, queuedEdits: 0 });
+      expect(done.approvals.map((a) => a.decision)).toEqual(['submitted', 'approved']);
+      const [cloud, ...others] = awsOpportunities(opportunity.id);
+      expect(others).toHaveLength(0);
+      expect(cloud.Project.Title).toBe('Renamed during review');
     } finally {
       hub.aws.state.reviewDelayMs = 0;
     }

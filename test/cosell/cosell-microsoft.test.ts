@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflows } from '../../src/runtime/worker.js';
+import { approveUpdate } from '../../workflows/cosell.js';
+import { startTestTemporal } from '../support/temporal.js';
+import { CoSellHub, DEAL_DESK, callsBetween, sampleAccount, sampleContact, sampleOpportunityFor } from './support.js';
+
+describe('Microsoft co-sell referral on the real Temporal server and the Partner Center sandbox', () => {
+  let env: TestWorkflowEnvironment;
+  let hub: CoSellHub;
+  beforeAll(async () => {
+    const [started, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
+    env = started;
+    hub = await CoSellHub.start(env, bundle);
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await env?.teardown();
+  });
+
+  const referralsOf = (workflowId: string) => hub.ms.state.referrals().filter((r) => r.externalReferenceId === workflowId);
+  const msCalls = () => Object.fromEntries(Object.entries(hub.ms.counters.snapshot()).filter(([k]) => !/^\d/.test(k)));
+
+  it('creates a Shared referral after approval; Microsoft accepts it and Salesforce shows it', async () => {
+    const account = sampleAccount();
+    const opportunity = sampleOpportunityFor(account, { amount: { amount: '45000.00', currency: 'USD' } });
+    const crmId = hub.crmOpportunity(opportunity);
+    const handle = await hub.submit(hub.input('azure', { opportunity, account, contacts: [sampleContact(account)], crmId }));
+    await hub.until(handle, (v) => v.status === 'pending_approval', 'approval');
+    const before = msCalls();
+    const approvedAt = Date.now();
+    await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
+
+    const done = await handle.result();
+    const finished = Date.now();
+    expect(done).toMatchObject({ cloud: 'azure', status: 'approved', cloudStatus: 'Active', cloudSubstatus: 'Accepted', phase: 'done' });
+    const [referral] = referralsOf(handle.workflowId);
+    expect(referralsOf(handle.workflowId)).toHaveLength(1);
+    expect(referral).toMatchObject({
+      id: done.externalId, type: 'Shared', status: 'Active', substatus: 'Accepted', name: opportunity.name,
+      customerProfile: { name: 'Acme Analytics', address: { country: 'US', postalCode: '98101' } },
+      details: { dealValue: 45000, currency: 'USD', requirements: { solutions: [{ id: 'SOL-12345-ECO' }] } },
+    });
+    expect(hub.sfNextStep(crmId)).toBe(`Microsoft co-sell ${done.externalId}: approved`);
+
+    // Minimum: look the idempotency key up, create, read Microsoft's decision (plus one token).
+    const calls = callsBetween(before, msCalls());
+    expect(calls).toMatchObject({ 'referrals.list': 1, 'referrals.create': 1, 'referrals.get': 1 });
+    console.info(`co-sell figures (microsoft): calls ${JSON.stringify(calls)}; last approval → approved ${finished - approvedAt} ms`);
+  });
+
+  it('Microsoft declines: the co-sell ends rejected with Microsoft\'s reason, written back to Salesforce', async () => {
+    const account = sampleAccount();
+    const opportunity = sampleOpportunityFor(account, { amount: { amount: '500.00', currency: 'USD' } });
+    const crmId = hub.crmOpportunity(opportunity);
+    const handle = await hub.submit(hub.input('azure', { opportunity, account, contacts: [sampleContact(account)], crmId }));
+    await hub.until(handle, (v) => v.status === 'pending_approval', 'approval');
+    await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
+    const done = await handle.result();
+    expect(done).toMatchObject({
+      status: 'rejected', cloudStatus: 'Closed', cloudSubstatus: 'Declined',
+      lastError: { code: 'Declined', message: 'Deal value below the co-sell threshold of 1000 USD' },
+    });
+    expect(hub.sfNextStep(crmId)).toBe(`Microsoft co-sell ${done.externalId}: rejected — Deal value below the co-sell threshold of 1000 USD`);
+  });
+
+  it('a referral without a customer contact fails pre-validation, naming the field, without calling Partner Center', async () => {
+    const account = sampleAccount();
+    const opportunity = sampleOpportunityFor(account, { amount: { amount: '45000.00', currency: 'USD' } });
+    const before = hub.ms.counters.sum(/.*/);
+    const handle = await hub.submit(hub.input('azure', { opportunity, account }));
+    const refused = await hub.until(handle, (v) => v.status === 'changes_requested', 'pre-validation');
+    expect(refused.lastError?.fields.map((f) => f.field)).toEqual(['customerProfile.team']);
+    expect(refused.lastError?.fields[0].message).toContain('from contacts');
+    expect(hub.ms.counters.sum(/.*/) - before).toBe(0);
+    await handle.terminate('test done');
+  });
+});
