@@ -25,6 +25,19 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/**
+ * Runs the dev server under a small shell that ends it when the hub's process is gone, so a hub
+ * killed with SIGKILL (which no handler sees) leaves no server behind, and that passes SIGTERM
+ * on when the hub stops it normally. $1 is the hub's pid; the rest is the command.
+ */
+const GUARDIAN = [
+  'hub=$1; shift',
+  '"$@" & server=$!',
+  'trap \'kill -TERM $server 2>/dev/null; wait $server; exit $?\' TERM INT',
+  'while kill -0 $hub 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 0.5; done',
+  'kill -TERM $server 2>/dev/null; wait $server',
+].join('\n');
+
 export interface DevServerOptions {
   cli: string;
   dataDir: string;
@@ -51,7 +64,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const args = ['server', 'start-dev', '--db-filename', path.join(options.dataDir, 'temporal.sqlite'),
     '--ip', '127.0.0.1', '--port', String(options.port), '--ui-port', String(options.uiPort),
     '--namespace', options.namespace, '--log-format', 'json', '--log-level', 'warn', ...searchAttributeArgs()];
-  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', GUARDIAN, 'temporal-guardian', String(process.pid), options.cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
   const remember = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {

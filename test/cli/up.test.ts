@@ -47,3 +47,23 @@ describe('ecosync up (the README start command)', () => {
     for (const p of [port, uiPort, apiPort, sfPort, hsPort]) expect(await portFree(p)).toBe(true);
   }, 240_000);
 });
+
+describe('ecosync up killed with SIGKILL', () => {
+  it('leaves no Temporal server behind', async () => {
+    const [port, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const env = {
+      ECOSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ecosync-up-')),
+      TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), ECOSYNC_API_PORT: String(apiPort),
+    };
+    const hub = startCli(['up', '--no-demo'], env);
+    try {
+      await eventually(async () => hub.output().includes('Press Ctrl-C to stop.'), 90_000, `the hub to start; output so far:\n${hub.output()}`);
+      expect(await portFree(port)).toBe(false);
+      hub.child.kill('SIGKILL');
+      await hub.exited;
+      await eventually(async () => (await portFree(port)) && (await portFree(uiPort)), 20_000, 'the orphaned Temporal server to stop');
+    } finally {
+      hub.child.kill('SIGKILL');
+    }
+  }, 180_000);
+});
