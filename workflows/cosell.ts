@@ -91,8 +91,9 @@ export async function coSellWorkflow(input: CoSellInput): Promise<CoSellView> {
 
   /** Writes the status to the CRM record when it changed since the last write. */
   async function writeBack(): Promise<void> {
-    // A draft is ecosync's own business until it has been checked.
-    if (!input.crm || s.referral.status === 'draft') return;
+    // A draft is ecosync's own business until it has been checked; an approved co-sell about to be
+    // sent shows its next status (submitted) a moment later.
+    if (!input.crm || s.referral.status === 'draft' || s.phase === 'cloud') return;
     const key = `${s.referral.status}|${s.referral.externalId ?? ''}|${JSON.stringify(s.referral.lastError ?? null)}|${s.referral.pendingApprovers.join(',')}`;
     if (key === written) return;
     written = key;

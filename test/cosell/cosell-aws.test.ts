@@ -31,6 +31,8 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     const opportunity = sampleOpportunityFor(account);
     const crmId = hub.crmOpportunity(opportunity);
     const before = hub.awsCalls();
+    const sfWrites = () => hub.sf.counters.sum(/^composite\.(create|update|upsert)$|^sobject\.(create|update|upsert)$/);
+    const sfBefore = sfWrites();
     const started = Date.now();
     const handle = await hub.submit(hub.input('aws', { opportunity, account, contacts: [sampleContact(account)], crmId }));
 
@@ -74,8 +76,14 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     // one read of the decision; the client also reads the record once to check it before submitting.
     const calls = callsBetween(before, hub.awsCalls());
     expect(calls).toEqual({ CreateOpportunity: 1, AssociateOpportunity: 1, StartEngagementFromOpportunityTask: 1, GetOpportunity: 2 });
+    // At most one Salesforce write per status the alliance manager sees: waiting for deal desk,
+    // waiting for the alliance lead (skipped when the lead decides before it is written),
+    // submitted, approved.
+    const written = sfWrites() - sfBefore;
+    expect(written).toBeGreaterThanOrEqual(3);
+    expect(written).toBeLessThanOrEqual(4);
     const events = (await handle.fetchHistory()).events?.length;
-    console.info(`co-sell figures (aws): calls ${JSON.stringify(calls)}; history ${events} events; submit → approved ${finished - started} ms; last approval → approved ${finished - approvedAt} ms`);
+    console.info(`co-sell figures (aws): calls ${JSON.stringify(calls)}; Salesforce writes ${written}; history ${events} events; submit → approved ${finished - started} ms; last approval → approved ${finished - approvedAt} ms`);
   });
 
   it('refuses, in the update validator, approvals by a user without the role, for another stage, or by someone who approved before; history is unchanged', async () => {
