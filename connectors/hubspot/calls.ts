@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthError, RateLimitError } from '../protocol.js';
 
@@ -5,7 +6,7 @@ import { AuthError, RateLimitError } from '../protocol.js';
  * How a failed HubSpot call is handled. The SDK's own retry (numberOfApiCallRetries) is left off:
  * it waits a fixed 10 s × attempt on TEN_SECONDLY_ROLLING whatever the headers say, writes to
  * console.error, and is installed through a process-wide singleton shared by every Client. Here a
- * ten-secondly 429 waits for the window the response announces, a DAILY 429 is never retried
+ * ten-secondly 429 waits until the rate window frees (see RatePacer), a DAILY 429 is never retried
  * (RateLimitError with daily = true), and 5xx and network errors back off a few times.
  */
 export interface RetryPolicy {
@@ -101,8 +102,130 @@ export class HubSpotRequestError extends Error {
 
 export type Sleep = (ms: number) => Promise<unknown>;
 
-/** Run one SDK call under the retry policy; failures that outlast it become typed errors. */
-export async function callWithRetries<T>(call: () => Promise<T>, policy: RetryPolicy, wait: Sleep = sleep): Promise<T> {
+/** What the pacer reads time from and waits on; monotonic, so a clock step cannot stall it. */
+export interface PacerClock {
+  now(): number;
+  sleep: Sleep;
+}
+
+const realClock: PacerClock = { now: () => performance.now(), sleep };
+
+function positiveNumber(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * Paces our calls to HubSpot's rolling-window limit (TEN_SECONDLY_ROLLING) so the window is used
+ * up to its limit without 429s. The limit and window are learnt from the X-HubSpot-RateLimit-Max
+ * and -Interval-Milliseconds headers (until one arrives, calls go unpaced); the send time of every
+ * call is kept, and when the window holds `max` of them the next call waits until the oldest has
+ * left it, plus a small margin for the time between our send and HubSpot counting the call.
+ * X-HubSpot-RateLimit-Remaining is not used to pace: with calls in flight concurrently it arrives
+ * out of order and describes the window as it was, not as it is. Every call with the same
+ * credentials must go through one pacer (see sharedPacer).
+ */
+export class RatePacer {
+  private max: number | undefined;
+  private windowMs = 10_000;
+  /** Send times of our calls still in the window, oldest first. */
+  private readonly sent: number[] = [];
+  /** After a 429 nobody sends before this. */
+  private pausedUntil = -Infinity;
+
+  constructor(private readonly clock: PacerClock = realClock) {}
+
+  /** The limit as learnt so far. */
+  get limit(): { max: number | undefined; windowMs: number } {
+    return { max: this.max, windowMs: this.windowMs };
+  }
+
+  /** Learns the limit from a response's headers; absent on some APIs (search), which changes nothing. */
+  observe(headers: Record<string, string> | undefined): void {
+    const max = positiveNumber(headers?.['x-hubspot-ratelimit-max']);
+    const interval = positiveNumber(headers?.['x-hubspot-ratelimit-interval-milliseconds']);
+    // Calls sent before the limit was known went out on a cold connection, whose setup can delay
+    // HubSpot's count past our send time by more than the margin: count them from now instead.
+    if (max !== undefined && this.max === undefined) this.sent.fill(this.clock.now());
+    if (max !== undefined) this.max = max;
+    if (interval !== undefined) this.windowMs = interval;
+  }
+
+  /** Waits until one more call fits in the window, then counts it as sent. */
+  async acquire(): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      const delay = this.delayAt(now);
+      if (delay <= 0) {
+        this.sent.push(now);
+        return;
+      }
+      await this.clock.sleep(delay);
+    }
+  }
+
+  /**
+   * A TEN_SECONDLY_ROLLING 429 arrived: the window is full. Returns how long to wait before the
+   * retry, and holds every other call as long: until our oldest call in the window leaves it, or
+   * `fallbackMs` (Retry-After or the whole window) when none of the window's calls are ours.
+   */
+  refused(fallbackMs: number): number {
+    const now = this.clock.now();
+    this.prune(now);
+    const oldestFree = this.sent.length > 0 ? this.sent[0] + this.windowMs + this.marginMs() - now : fallbackMs;
+    const waitMs = Math.max(this.marginMs(), Math.min(fallbackMs, oldestFree));
+    this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
+    return waitMs;
+  }
+
+  /**
+   * Room for HubSpot counting a call later than we sent it (queueing on our side, the network):
+   * 2 % of the window, at least 25 ms and at most 250 ms.
+   */
+  private marginMs(): number {
+    return Math.min(250, Math.max(25, this.windowMs * 0.02));
+  }
+
+  /** A send at s occupies the window until s + window + margin. */
+  private prune(now: number): void {
+    const span = this.windowMs + this.marginMs();
+    let drop = 0;
+    while (drop < this.sent.length && this.sent[drop] + span <= now) drop++;
+    if (drop > 0) this.sent.splice(0, drop);
+  }
+
+  private delayAt(now: number): number {
+    this.prune(now);
+    let delay = this.pausedUntil - now;
+    if (this.max !== undefined && this.sent.length >= this.max) {
+      delay = Math.max(delay, this.sent[this.sent.length - this.max] + this.windowMs + this.marginMs() - now);
+    }
+    return delay;
+  }
+}
+
+const sharedPacers = new Map<string, RatePacer>();
+
+/**
+ * The process's pacer for one HubSpot app: connectors built for the same API origin and token
+ * (one per connection, and activities running concurrently) share its limit. Keyed by a hash so
+ * the token is not kept twice.
+ */
+export function sharedPacer(basePath: string | undefined, accessToken: string): RatePacer {
+  const key = `${basePath ?? ''} ${createHash('sha256').update(accessToken).digest('hex')}`;
+  let pacer = sharedPacers.get(key);
+  if (!pacer) {
+    pacer = new RatePacer();
+    sharedPacers.set(key, pacer);
+  }
+  return pacer;
+}
+
+/**
+ * Run one SDK call under the retry policy; failures that outlast it become typed errors. With a
+ * pacer (which the SDK's middleware consults before each request) a 429 waits as long as it says.
+ */
+export async function callWithRetries<T>(call: () => Promise<T>, policy: RetryPolicy, wait: Sleep = sleep, pacer?: RatePacer): Promise<T> {
   let serverFailures = 0;
   let rateLimits = 0;
   for (;;) {
@@ -115,7 +238,8 @@ export async function callWithRetries<T>(call: () => Promise<T>, policy: RetryPo
           throw new RateLimitError(failure.message, failure.waitMs, true);
         case 'rateLimit':
           if (rateLimits++ >= policy.rateLimitRetries) throw new RateLimitError(failure.message, failure.waitMs);
-          await wait(Math.min(failure.waitMs, policy.maxRateLimitWaitMs));
+          if (pacer && isApiException(error)) pacer.observe(error.headers);
+          await wait(Math.min(pacer ? pacer.refused(failure.waitMs) : failure.waitMs, policy.maxRateLimitWaitMs));
           continue;
         case 'server':
           if (serverFailures >= policy.serverRetries) throw new Error(failure.message, { cause: error });

@@ -2,7 +2,7 @@ import { Client } from '@hubspot/api-client';
 import type {
   CheckResult, Connector, Cursor, DeleteOp, FieldSpec, FieldType, ObjectSpec, Page, ReadOptions, SourceRecord, WriteOp, WriteResult,
 } from '../protocol.js';
-import { callWithRetries, DEFAULT_RETRY_POLICY, HubSpotRequestError, type RetryPolicy, type Sleep } from './calls.js';
+import { callWithRetries, DEFAULT_RETRY_POLICY, HubSpotRequestError, RatePacer, sharedPacer, type RetryPolicy, type Sleep } from './calls.js';
 import { DEAL_COMPANY_FIELD, HUBSPOT_OBJECTS, hubspotObject } from './descriptor.js';
 import { filterGroupsFrom, mustRepartition, SEARCH_PAGE_LIMIT, startFromCursor, toIsoInstant, type SearchStart } from './search-plan.js';
 import { failAll, isInvalidValue, matchWriteResults, writeErrorOf, type BatchErrorObject, type BatchInputRef, type BatchResultObject } from './write-results.js';
@@ -23,6 +23,8 @@ export interface HubSpotConnectorOptions {
   retry?: Partial<RetryPolicy>;
   /** Waits between retries (tests pass a recording fake). */
   sleep?: Sleep;
+  /** Paces calls to the rate window; the process's pacer for these credentials when absent. */
+  pacer?: RatePacer;
 }
 
 export const HUBSPOT_BATCH_LIMIT = 100;
@@ -87,11 +89,27 @@ export class HubSpotConnector implements Connector {
   private readonly associations: AssociationApis;
   private readonly properties: { coreApi: { getAll(objectType: string): Promise<{ results: HubSpotProperty[] }> } };
   private readonly policy: RetryPolicy;
+  private readonly pacer: RatePacer;
 
   constructor(config: HubSpotConfig, private readonly options: HubSpotConnectorOptions = {}) {
+    this.pacer = options.pacer ?? sharedPacer(config.basePath, config.accessToken);
+    // Every request waits for room in the rate window right before it goes out (the nearer the
+    // send, the nearer our clock is to HubSpot's count); every response, 429s included, passes its
+    // X-HubSpot-RateLimit-* headers to the pacer.
+    const pacer = this.pacer;
+    const pacing = {
+      pre: async (context: unknown) => {
+        await pacer.acquire();
+        return context;
+      },
+      post: (context: unknown) => {
+        pacer.observe((context as { headers?: Record<string, string> }).headers);
+        return context;
+      },
+    };
     // numberOfApiCallRetries stays 0: retries are ours (see calls.ts). The SDK installs decorators
     // through a process-wide singleton when the API objects are built, so build them right away.
-    const client = new Client({ accessToken: config.accessToken, basePath: config.basePath, numberOfApiCallRetries: 0 });
+    const client = new Client({ accessToken: config.accessToken, basePath: config.basePath, numberOfApiCallRetries: 0, middleware: [pacing] });
     const crm = client.crm;
     this.objects = {
       companies: crm.companies as unknown as ObjectApis,
@@ -322,7 +340,7 @@ export class HubSpotConnector implements Connector {
   }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
-    return callWithRetries(fn, this.policy, this.options.sleep);
+    return callWithRetries(fn, this.policy, this.options.sleep, this.pacer);
   }
 }
 
