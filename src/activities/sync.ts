@@ -11,7 +11,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { AuthError, RateLimitError, type Connector, type SourceRecord, type WriteOp, type WriteResult } from '../../connectors/protocol.js';
+import { AuthError, RateLimitError, type Connector, type Page, type SourceRecord, type WriteOp, type WriteResult } from '../../connectors/protocol.js';
 import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
 import type { Store, Connection, Link } from '../store/index.js';
@@ -45,6 +45,22 @@ interface Prepared {
   connection: Connection;
   connectors: Record<SideName, Connector>;
   pairs: Map<string, { pair: SyncPair; mappings: Record<SideName, CompiledMapping> }>;
+}
+
+/** A batch planned and not yet written: the plan, the links the writes translate references with, the reads it took. */
+interface Planned {
+  plan: SyncPlan;
+  storedLinks: StoredLink[];
+  calls: { read: number };
+}
+
+/** What writing and saving a batch came to. */
+interface Committed {
+  counts: SyncCounts;
+  calls: { read: number; write: number };
+  cursor: SyncPlan['cursor'];
+  failedKeys: Set<string>;
+  committedIds: string[];
 }
 
 const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -145,7 +161,14 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
    * Runs a batch of records read from `source` through the planner and the writes, and saves
    * the outcome. Returns the counters and the dead letters written.
    */
-  async function processRecords(p: Prepared, entity: string, source: SideName, records: SourceRecord[], cursorBefore: { modifiedAt: string; id: string } | null): Promise<{ counts: SyncCounts; calls: { read: number; write: number }; cursor: SyncPlan['cursor']; failedKeys: Set<string>; committedIds: string[] }> {
+  async function processRecords(p: Prepared, entity: string, source: SideName, records: SourceRecord[], cursorBefore: { modifiedAt: string; id: string } | null): Promise<Committed> {
+    const planned = await planRecords(p, entity, source, records, cursorBefore);
+    const committed = await commitPlanned(p, planned);
+    return { ...committed, calls: { read: planned.calls.read + committed.calls.read, write: committed.calls.write } };
+  }
+
+  /** Looks up, maps and plans a batch of records read from `source`; reads only, writes nothing. */
+  async function planRecords(p: Prepared, entity: string, source: SideName, records: SourceRecord[], cursorBefore: { modifiedAt: string; id: string } | null): Promise<Planned> {
     const { pair, mappings } = pairOf(p, entity);
     const target: SideName = source === 'a' ? 'b' : 'a';
     const srcMapping = mappings[source];
@@ -210,8 +233,8 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       }
     }
 
-    // 5. Plan, then write and apply results until nothing retryable is left.
-    let plan: SyncPlan | null = planPage({
+    // 5. Plan.
+    const plan = planPage({
       pair, source, records: incoming,
       stored: {
         records: storedRecords.map((r) => ({ canonicalId: r.canonicalId, data: r.data, hash: r.hash, version: r.version, deleted: r.deleted })),
@@ -219,6 +242,16 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       },
       targetCurrent, cursor: cursorBefore,
     });
+    return { plan, storedLinks, calls };
+  }
+
+  /** Writes a plan, applies the results and saves them, until nothing retryable is left. */
+  async function commitPlanned(p: Prepared, planned: Planned): Promise<Committed> {
+    const { storedLinks } = planned;
+    const { mappings } = pairOf(p, planned.plan.entity);
+    const src = planned.plan.sourceSide;
+    const calls = { read: 0, write: 0 };
+    let plan: SyncPlan | null = planned.plan;
     // Each outcome counts its plan once (retry plans carry empty counts): summing them is exact.
     let counts = emptyCounts();
     const failedKeys = new Set<string>();
@@ -328,35 +361,70 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       const readFrom = input.lookback && input.mode === 'incremental' ? readWindow(cursor, lookbackMs) : cursor;
       const counters: SyncCounters = { ...ZERO_COUNTERS };
       const started = Date.now();
+      const keysOf = pageKeys(pair, source, mappings[source], upsertKeyOf(connector, mappings[source]));
       let more = false;
+
+      /**
+       * Two pages at a time: page N is written and saved while page N+1 is read, mapped, looked up
+       * and planned. Writes and saves stay one page after another, so the cursor moves in page
+       * order and only past committed pages. Planning reads the store, so N+1 must not be planned
+       * against state N is about to change: consecutive pages hold distinct records except
+       * lookback re-reads and records edited again between pages, so when N+1 names a record N
+       * is still writing (itself, by carried canonical id, or as a reference) N+1 waits for N to
+       * commit first, and is planned exactly as if the pages ran in turn.
+       */
+      let inFlight: { done: Promise<void>; keys: Set<string> } | null = null;
+      // Where the store's cursor will be once every page handed to a commit has committed.
+      let reached = cursor;
+      const commitPage = async (planned: Planned | null, after: typeof cursor): Promise<void> => {
+        if (planned) {
+          const result = await commitPlanned(p, planned);
+          addInto(counters, result.counts);
+          counters.writeCalls += result.calls.write;
+        }
+        if (after && after !== cursor) {
+          await deps.store.cursors.set(p.connection.id, side.system, cursorObject, after);
+          cursor = after;
+        }
+        heartbeat({ entity: input.entity, direction: input.direction, cursor });
+      };
+      let iterator: AsyncIterator<Page> | undefined;
       try {
-        const iterator = connector.read(side.object, { cursor: readFrom, fields: [...mappings[source].sourceFields], includeDeleted: true })[Symbol.asyncIterator]();
+        iterator = connector.read(side.object, { cursor: readFrom, fields: [...mappings[source].sourceFields], includeDeleted: true })[Symbol.asyncIterator]();
         for (;;) {
           const next = await iterator.next();
           counters.readCalls++;
           if (next.done) break;
           const page = next.value;
+          let planned: Planned | null = null;
+          let keys = new Set<string>();
           if (page.records.length > 0) {
-            const result = await processRecords(p, input.entity, source, page.records, cursor);
-            addInto(counters, result.counts);
-            counters.readCalls += result.calls.read;
-            counters.writeCalls += result.calls.write;
+            keys = keysOf.own(page.records);
+            if (inFlight && keysOf.named(page.records).some((k) => inFlight!.keys.has(k))) await inFlight.done;
+            planned = await planRecords(p, input.entity, source, page.records, reached);
+            counters.readCalls += planned.calls.read;
           }
           // The connector's cursor covers records the planner skipped too; never move backwards.
-          const after = page.cursor && (!cursor || page.cursor.modifiedAt > cursor.modifiedAt || (page.cursor.modifiedAt === cursor.modifiedAt && page.cursor.id > cursor.id)) ? page.cursor : cursor;
-          if (after && after !== cursor) {
-            await deps.store.cursors.set(p.connection.id, side.system, cursorObject, after);
-            cursor = after;
-          }
-          heartbeat({ entity: input.entity, direction: input.direction, cursor });
+          const after = page.cursor && (!reached || page.cursor.modifiedAt > reached.modifiedAt || (page.cursor.modifiedAt === reached.modifiedAt && page.cursor.id > reached.id)) ? page.cursor : reached;
+          reached = after;
+          if (inFlight) await inFlight.done;
+          const done = commitPage(planned, after);
+          // Awaited before the next page commits or the activity returns; until then a failure
+          // must not surface as an unhandled rejection.
+          done.catch(() => undefined);
+          inFlight = { done, keys };
           if (Date.now() - started > pageBudgetMs) {
             more = true;
             await iterator.return?.();
             break;
           }
         }
+        if (inFlight) await inFlight.done;
       } catch (error) {
-        throw asActivityFailure(error);
+        // Let the page in flight settle first; the earlier page's failure is the one to report.
+        const earlier = inFlight ? await inFlight.done.then(() => undefined, (e: unknown) => e) : undefined;
+        await iterator?.return?.().catch(() => undefined);
+        throw asActivityFailure(earlier ?? error);
       }
       return { counters, more, cursor };
     },
@@ -441,6 +509,38 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
   };
 }
 
+
+/**
+ * The keys that tie one page's planning to another's writes. own: the records a page writes (its
+ * ids and the canonical ids they carry). named: everything planning a page reads about, which
+ * adds the records its references point at. Ids and canonical ids share one set: a coincidence
+ * across kinds only costs a wait.
+ */
+function pageKeys(pair: SyncPair, source: SideName, mapping: CompiledMapping, upsertKey: string | undefined) {
+  const refFrom = mapping.refs.filter((ref) => pair[source].references?.[ref.field]).map((ref) => ref.from);
+  const own = (records: readonly SourceRecord[]): string[] => {
+    const out: string[] = [];
+    for (const r of records) {
+      out.push(r.id);
+      const carried = upsertKey ? r.fields[upsertKey] : undefined;
+      if (typeof carried === 'string' && carried !== '') out.push(carried.toLowerCase());
+    }
+    return out;
+  };
+  return {
+    own: (records: readonly SourceRecord[]) => new Set(own(records)),
+    named: (records: readonly SourceRecord[]): string[] => {
+      const out = own(records);
+      for (const r of records) {
+        for (const from of refFrom) {
+          const v = r.fields[from];
+          if (typeof v === 'string' && v !== '') out.push(v);
+        }
+      }
+      return out;
+    },
+  };
+}
 
 /** Which pair and source side a dead letter's record belongs to, and its id there. */
 function locate(p: Prepared, letter: { direction: string; system: string; object: string; externalId: string | null; payload: unknown }): { entity: string; source: SideName; externalId: string } | undefined {
