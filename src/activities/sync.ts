@@ -11,6 +11,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
+import { objectSpecOf } from '../../connectors/registry.js';
 import { AuthError, RateLimitError, type Connector, type Page, type SourceRecord, type WriteOp, type WriteResult } from '../../connectors/protocol.js';
 import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
@@ -193,7 +194,7 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       const object = Object.values(src.references ?? {}).find((r) => r.entity === refEntity)?.object;
       return object ? byExternal.get(`${src.system}\u0000${object}\u0000${externalId}`)?.canonicalId : undefined;
     };
-    const upsertKey = upsertKeyOf(p.connectors[source], srcMapping);
+    const upsertKey = upsertKeyOf(srcMapping);
     const incoming: IncomingRecord[] = records.map((r) => toIncoming(r, srcMapping, { resolveRef }, upsertKey));
 
     // 3. Canonical state: records and every link of them and of what they reference.
@@ -361,7 +362,7 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       const readFrom = input.lookback && input.mode === 'incremental' ? readWindow(cursor, lookbackMs) : cursor;
       const counters: SyncCounters = { ...ZERO_COUNTERS };
       const started = Date.now();
-      const keysOf = pageKeys(pair, source, mappings[source], upsertKeyOf(connector, mappings[source]));
+      const keysOf = pageKeys(pair, source, mappings[source], upsertKeyOf(mappings[source]));
       let more = false;
 
       /**
@@ -607,10 +608,9 @@ function getPath(values: Record<string, unknown>, path: string): unknown {
   return node;
 }
 
-function upsertKeyOf(connector: Connector, mapping: CompiledMapping): string | undefined {
-  // Each system's ecosync id field, as its descriptor declares it.
-  void connector;
-  return mapping.system === 'salesforce' ? 'Ecosync_Id__c' : mapping.system === 'hubspot' ? 'ecosync_id' : undefined;
+/** The field a system object keeps the canonical id in, as its connector's descriptor declares it. */
+function upsertKeyOf(mapping: CompiledMapping): string | undefined {
+  return objectSpecOf(mapping.system, mapping.object)?.upsertKeyField;
 }
 
 /**
