@@ -155,3 +155,40 @@ export class WebhookDelivery<E> {
     return d[0] + Math.round(this.random() * (d[1] - d[0]));
   }
 }
+
+/** What a sandbox exposes about its webhooks: the same controls for every system. */
+export interface WebhookEmitter<T> {
+  /** Point deliveries somewhere (or stop them with undefined) while the sandbox runs. */
+  configure(target: T | undefined): void;
+  readonly target: T | undefined;
+  /** sent, events, retries, failed, dropped. */
+  readonly counters: CallCounters;
+  faults: WebhookFaultPlan;
+  /** Resolves when every queued event has been delivered or given up. */
+  idle(): Promise<void>;
+  close(): void;
+}
+
+/** The controls over a delivery whose target lives in `slot`; `detach` stops listening for changes. */
+export function webhookEmitter<T extends object, E>(delivery: WebhookDelivery<E>, slot: { target: T | undefined }, detach: () => void): WebhookEmitter<T> {
+  return {
+    configure(next) {
+      slot.target = next ? { ...next } : undefined;
+    },
+    get target() {
+      return slot.target;
+    },
+    counters: delivery.counters,
+    get faults() {
+      return delivery.faults;
+    },
+    set faults(plan) {
+      delivery.faults = plan;
+    },
+    idle: () => delivery.idle(),
+    close() {
+      detach();
+      delivery.close();
+    },
+  };
+}

@@ -1,5 +1,4 @@
-import { WebhookDelivery, type WebhookFaultPlan } from '../../../src/sandbox/webhook-delivery.js';
-import type { CallCounters } from '../../../src/sandbox/index.js';
+import { WebhookDelivery, type WebhookFaultPlan, webhookEmitter, type WebhookEmitter } from '../../../src/sandbox/webhook-delivery.js';
 import { signedHeaders, subscriptionTypeOf, type WebhookEvent } from '../webhooks.js';
 import type { HubSpotState, RecordChange } from './store.js';
 
@@ -22,17 +21,7 @@ export interface HubSpotWebhookOptions extends HubSpotWebhookTarget {
   faults?: WebhookFaultPlan;
 }
 
-export interface HubSpotWebhooks {
-  /** Point deliveries somewhere (or stop them with undefined) while the sandbox runs. */
-  configure(target: HubSpotWebhookTarget | undefined): void;
-  readonly target: HubSpotWebhookTarget | undefined;
-  /** sent, events, retries, failed, dropped. */
-  readonly counters: CallCounters;
-  faults: WebhookFaultPlan;
-  /** Resolves when every queued event has been delivered or given up. */
-  idle(): Promise<void>;
-  close(): void;
-}
+export type HubSpotWebhooks = WebhookEmitter<HubSpotWebhookTarget>;
 
 export const SANDBOX_PORTAL_ID = 62515;
 export const SANDBOX_APP_ID = 1160452;
@@ -44,7 +33,7 @@ const SUBSCRIPTION_IDS: Record<string, number> = {
 };
 
 export function startHubSpotWebhooks(state: HubSpotState, options: Partial<HubSpotWebhookOptions> = {}): HubSpotWebhooks {
-  let target: HubSpotWebhookTarget | undefined = options.targetUrl && options.clientSecret ? { targetUrl: options.targetUrl, clientSecret: options.clientSecret } : undefined;
+  const slot: { target: HubSpotWebhookTarget | undefined } = { target: options.targetUrl && options.clientSecret ? { targetUrl: options.targetUrl, clientSecret: options.clientSecret } : undefined };
   let eventId = 1_000;
   const delivery = new WebhookDelivery<WebhookEvent>({
     windowMs: options.windowMs,
@@ -53,38 +42,19 @@ export function startHubSpotWebhooks(state: HubSpotState, options: Partial<HubSp
     retryBaseMs: options.retryBaseMs,
     faults: options.faults,
     request: (events, attempt) => {
-      if (!target) return undefined;
+      if (!slot.target) return undefined;
       const body = JSON.stringify(events.map((e) => ({ ...e, attemptNumber: attempt })));
-      return { url: target.targetUrl, body, headers: signedHeaders({ clientSecret: target.clientSecret, method: 'POST', uri: target.targetUrl, body, now: Date.now() }) };
+      return { url: slot.target.targetUrl, body, headers: signedHeaders({ clientSecret: slot.target.clientSecret, method: 'POST', uri: slot.target.targetUrl, body, now: Date.now() }) };
     },
   });
 
   const onChange = (change: RecordChange) => {
-    if (!target || !['companies', 'contacts', 'deals'].includes(change.type)) return;
+    if (!slot.target || !['companies', 'contacts', 'deals'].includes(change.type)) return;
     for (const event of eventsOf(change)) delivery.enqueue({ ...event, eventId: eventId++ });
   };
   state.changeListeners.add(onChange);
 
-  return {
-    configure(next) {
-      target = next ? { ...next } : undefined;
-    },
-    get target() {
-      return target;
-    },
-    counters: delivery.counters,
-    get faults() {
-      return delivery.faults;
-    },
-    set faults(plan) {
-      delivery.faults = plan;
-    },
-    idle: () => delivery.idle(),
-    close() {
-      state.changeListeners.delete(onChange);
-      delivery.close();
-    },
-  };
+  return webhookEmitter(delivery, slot, () => state.changeListeners.delete(onChange));
 }
 
 /** HubSpot sends one event per changed property, and one for a creation or deletion. */

@@ -1,5 +1,4 @@
-import { WebhookDelivery, type WebhookFaultPlan } from '../../../src/sandbox/webhook-delivery.js';
-import type { CallCounters } from '../../../src/sandbox/index.js';
+import { WebhookDelivery, type WebhookFaultPlan, webhookEmitter, type WebhookEmitter } from '../../../src/sandbox/webhook-delivery.js';
 import { signatureHeader, type ChangeEvent } from '../webhooks.js';
 import type { OrgChange, SalesforceOrg } from './org.js';
 
@@ -24,20 +23,10 @@ export interface SalesforceWebhookOptions extends SalesforceWebhookTarget {
   objects?: string[];
 }
 
-export interface SalesforceWebhooks {
-  /** Point deliveries somewhere (or stop them with undefined) while the sandbox runs. */
-  configure(target: SalesforceWebhookTarget | undefined): void;
-  readonly target: SalesforceWebhookTarget | undefined;
-  /** sent, events, retries, failed, dropped. */
-  readonly counters: CallCounters;
-  faults: WebhookFaultPlan;
-  /** Resolves when every queued event has been delivered or given up. */
-  idle(): Promise<void>;
-  close(): void;
-}
+export type SalesforceWebhooks = WebhookEmitter<SalesforceWebhookTarget>;
 
 export function startSalesforceWebhooks(org: SalesforceOrg, options: Partial<SalesforceWebhookOptions> = {}): SalesforceWebhooks {
-  let target: SalesforceWebhookTarget | undefined = options.targetUrl && options.secret ? { targetUrl: options.targetUrl, secret: options.secret } : undefined;
+  const slot: { target: SalesforceWebhookTarget | undefined } = { target: options.targetUrl && options.secret ? { targetUrl: options.targetUrl, secret: options.secret } : undefined };
   const objects = options.objects ? new Set(options.objects) : undefined;
   const delivery = new WebhookDelivery<ChangeEvent>({
     windowMs: options.windowMs,
@@ -46,14 +35,14 @@ export function startSalesforceWebhooks(org: SalesforceOrg, options: Partial<Sal
     retryBaseMs: options.retryBaseMs,
     faults: options.faults,
     request: (events) => {
-      if (!target) return undefined;
+      if (!slot.target) return undefined;
       const body = JSON.stringify({ events });
-      return { url: target.targetUrl, body, headers: { 'X-Ecosync-Signature': signatureHeader(target.secret, body, Date.now()) } };
+      return { url: slot.target.targetUrl, body, headers: { 'X-Ecosync-Signature': signatureHeader(slot.target.secret, body, Date.now()) } };
     },
   });
 
   const onChange = (change: OrgChange) => {
-    if (!target || (objects && !objects.has(change.object))) return;
+    if (!slot.target || (objects && !objects.has(change.object))) return;
     const { fields, client } = change.version;
     delivery.enqueue({
       sobject: change.object,
@@ -65,24 +54,5 @@ export function startSalesforceWebhooks(org: SalesforceOrg, options: Partial<Sal
   };
   org.changeListeners.add(onChange);
 
-  return {
-    configure(next) {
-      target = next ? { ...next } : undefined;
-    },
-    get target() {
-      return target;
-    },
-    counters: delivery.counters,
-    get faults() {
-      return delivery.faults;
-    },
-    set faults(plan) {
-      delivery.faults = plan;
-    },
-    idle: () => delivery.idle(),
-    close() {
-      org.changeListeners.delete(onChange);
-      delivery.close();
-    },
-  };
+  return webhookEmitter(delivery, slot, () => org.changeListeners.delete(onChange));
 }
