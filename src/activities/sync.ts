@@ -17,7 +17,7 @@ import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
 import type { Store, Connection, Link } from '../store/index.js';
 import {
-  addCounts, applyWriteResults, canonicalIdFor, canonicalLookups, contentHash, emptyCounts, isCanonicalId, valuesEqual, ECOSYNC_NAMESPACE, uuidv5, externalLookups, planPage, readWindow, targetExternalIds,
+  addCounts, applyWriteResults, canonicalIdFor, canonicalLookups, compareCursor, contentHash, emptyCounts, isCanonicalId, valuesEqual, ECOSYNC_NAMESPACE, uuidv5, externalLookups, planPage, readWindow, targetExternalIds,
   type CurrentRecord, type IncomingRecord, type SideName, type StoredLink, type SyncCounts, type SyncPair, type SyncPlan,
   type SyncSide, type WriteResults, type DeadLetterInput,
 } from '../sync/index.js';
@@ -406,7 +406,7 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
             counters.readCalls += planned.calls.read;
           }
           // The connector's cursor covers records the planner skipped too; never move backwards.
-          const after = page.cursor && (!reached || page.cursor.modifiedAt > reached.modifiedAt || (page.cursor.modifiedAt === reached.modifiedAt && page.cursor.id > reached.id)) ? page.cursor : reached;
+          const after = page.cursor && compareCursor(page.cursor, reached) > 0 ? page.cursor : reached;
           reached = after;
           if (inFlight) await inFlight.done;
           const done = commitPage(planned, after);
