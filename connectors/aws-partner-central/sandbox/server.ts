@@ -13,7 +13,7 @@ import { PartnerCentralStore, type ReviewRule } from './store.js';
  */
 
 /** Credentials the sandbox knows by default; any other access key is an UnrecognizedClientException. */
-export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIAECOSYNCSANDBOX01', secretAccessKey: 'ecosync-sandbox-secret-key' } as const;
+export const SANDBOX_CREDENTIALS = { accessKeyId: 'SANDBOXECOSYNCKEY01', secretAccessKey: 'ecosync-sandbox-secret-key' } as const;
 
 export interface SandboxAccount {
   accessKeyId: string;
