@@ -23,14 +23,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
-import { startSalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import { hubspotSandboxConfig, startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import { salesforceSandboxConfig, startSalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import { buildApi } from '../../src/api/server.js';
 import { webhooksPlugin, type WebhookReceipt } from '../../src/api/webhooks/index.js';
 import { createActivities } from '../../src/runtime/activities.js';
+import { SALESFORCE_HUBSPOT_OBJECTS } from '../../src/runtime/demo.js';
 import { bundleWorkflows, startWorker } from '../../src/runtime/worker.js';
 import { newRequest, runSyncAndWait } from '../../src/service/sync-control.js';
-import { makeKeyring, openStore, type ConnectionInput, type Store } from '../../src/store/index.js';
+import { makeKeyring, openStore, type Store } from '../../src/store/index.js';
 import { canonicalIdFor } from '../../src/sync/ids.js';
 import { startTestTemporal } from '../../test/support/temporal.js';
 
@@ -53,11 +54,6 @@ const DEADLINE_MS = 115_000;
 const started = Date.now();
 const timeLeft = () => DEADLINE_MS - (Date.now() - started);
 
-const CRM_OBJECTS: NonNullable<ConnectionInput['objects']> = [
-  { entity: 'Account', sourceObject: 'Account', targetObject: 'companies', sourceMapping: 'mappings/salesforce-account.yaml', targetMapping: 'mappings/hubspot-company.yaml' },
-  { entity: 'Contact', sourceObject: 'Contact', targetObject: 'contacts', sourceMapping: 'mappings/salesforce-contact.yaml', targetMapping: 'mappings/hubspot-contact.yaml' },
-  { entity: 'Opportunity', sourceObject: 'Opportunity', targetObject: 'deals', sourceMapping: 'mappings/salesforce-opportunity.yaml', targetMapping: 'mappings/hubspot-deal.yaml' },
-];
 
 const log = (message: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,10 +106,10 @@ const sync = { client: env.client, taskQueue };
 const hubspotSecret = randomBytes(24).toString('hex');
 const salesforceSecret = randomBytes(24).toString('hex');
 const connection = await store.connections.create({
-  name: 'latency-bench', sourceSystem: 'salesforce', targetSystem: 'hubspot', mode: 'bidirectional', objects: CRM_OBJECTS, deletePolicy: 'propagate',
+  name: 'latency-bench', sourceSystem: 'salesforce', targetSystem: 'hubspot', mode: 'bidirectional', objects: SALESFORCE_HUBSPOT_OBJECTS, deletePolicy: 'propagate',
   credentials: {
-    salesforce: { loginUrl: sf.url, instanceUrl: sf.url, clientId: sf.credentials.clientId, clientSecret: sf.credentials.clientSecret, refreshToken: sf.credentials.refreshToken, apiVersion: '62.0', webhookSecret: salesforceSecret },
-    hubspot: { accessToken: hs.accessToken, basePath: hs.url, clientSecret: hubspotSecret },
+    salesforce: { ...salesforceSandboxConfig(sf), webhookSecret: salesforceSecret },
+    hubspot: { ...hubspotSandboxConfig(hs), clientSecret: hubspotSecret },
   },
 });
 

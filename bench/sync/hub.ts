@@ -9,17 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../connectors/salesforce/sandbox/index.js';
+import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
 import { newRequest, runSyncAndWait } from '../../src/service/sync-control.js';
 import type { Connection, ConnectionInput } from '../../src/store/index.js';
 import type { RunSummary } from '../../workflows/sync-types.js';
 import type { UpsertInput, WorkerInit, WorkerRequest, WorkerStats } from './worker-process.js';
 
 /** The shipped default mappings for the CRM pair, in dependency order. */
-export const CRM_OBJECTS: NonNullable<ConnectionInput['objects']> = [
-  { entity: 'Account', sourceObject: 'Account', targetObject: 'companies', sourceMapping: 'mappings/salesforce-account.yaml', targetMapping: 'mappings/hubspot-company.yaml' },
-  { entity: 'Contact', sourceObject: 'Contact', targetObject: 'contacts', sourceMapping: 'mappings/salesforce-contact.yaml', targetMapping: 'mappings/hubspot-contact.yaml' },
-  { entity: 'Opportunity', sourceObject: 'Opportunity', targetObject: 'deals', sourceMapping: 'mappings/salesforce-opportunity.yaml', targetMapping: 'mappings/hubspot-deal.yaml' },
-];
+export const CRM_OBJECTS = SALESFORCE_HUBSPOT_OBJECTS;
 
 export interface HubOptions {
   client: Client;
@@ -37,12 +34,7 @@ export interface HubOptions {
   writeConcurrency?: number;
 }
 
-export function crmCredentials(sf: SalesforceSandbox, hs: HubSpotSandbox) {
-  return {
-    salesforce: { loginUrl: sf.url, instanceUrl: sf.url, clientId: sf.credentials.clientId, clientSecret: sf.credentials.clientSecret, refreshToken: sf.credentials.refreshToken, apiVersion: '62.0' },
-    hubspot: { accessToken: hs.accessToken, basePath: hs.url },
-  };
-}
+export const crmCredentials = sandboxCredentials;
 
 /** A random schema the benchmark drops at the end; the test store's sweeper recognises the prefix. */
 export function benchSchema(): string {

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
-import { startSalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import { hubspotSandboxConfig, startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import { salesforceSandboxConfig, startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import { ensureSchedule, newRequest, requestSync } from '../service/sync-control.js';
 import type { ConnectionInput, Store } from '../store/index.js';
 import type { Config } from './config.js';
@@ -14,6 +14,11 @@ export const SALESFORCE_HUBSPOT_OBJECTS: NonNullable<ConnectionInput['objects']>
   { entity: 'Contact', sourceObject: 'Contact', targetObject: 'contacts', sourceMapping: 'mappings/salesforce-contact.yaml', targetMapping: 'mappings/hubspot-contact.yaml' },
   { entity: 'Opportunity', sourceObject: 'Opportunity', targetObject: 'deals', sourceMapping: 'mappings/salesforce-opportunity.yaml', targetMapping: 'mappings/hubspot-deal.yaml' },
 ];
+
+/** A connection's credentials for the two sandboxes, keyed by system as connections store them. */
+export function sandboxCredentials(sf: SalesforceSandbox, hs: HubSpotSandbox) {
+  return { salesforce: salesforceSandboxConfig(sf), hubspot: hubspotSandboxConfig(hs) };
+}
 
 export interface Demo {
   salesforceUrl: string;
@@ -53,10 +58,7 @@ export async function startDemo(config: Config, deps: { store: Store; client: Cl
       deletePolicy: 'propagate',
       conflictPolicy: 'last-writer-wins',
       scheduleSeconds: config.demo.scheduleSeconds,
-      credentials: {
-        salesforce: { loginUrl: sf.url, instanceUrl: sf.url, clientId: sf.credentials.clientId, clientSecret: sf.credentials.clientSecret, refreshToken: sf.credentials.refreshToken, apiVersion: '62.0' },
-        hubspot: { accessToken: hs.accessToken, basePath: hs.url },
-      },
+      credentials: sandboxCredentials(sf, hs),
     };
     let connection = await store.connections.getByName(DEMO_CONNECTION);
     if (connection) {

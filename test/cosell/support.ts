@@ -8,7 +8,7 @@ import pino from 'pino';
 import { startPartnerCentralSandbox, SANDBOX_CREDENTIALS, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import { createConnector } from '../../connectors/registry.js';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import { salesforceSandboxConfig, startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import { createCoSellActivities } from '../../src/activities/cosell.js';
 import type { ApprovalPolicy } from '../../src/cosell/index.js';
 import type { Account, CoSellCloud, Contact, Opportunity } from '../../src/model/index.js';
@@ -110,7 +110,7 @@ export class CoSellHub {
       targetSystem: 'aws-partner-central',
       mode: 'one-way',
       credentials: {
-        salesforce: { loginUrl: sf.url, instanceUrl: sf.url, clientId: sf.credentials.clientId, clientSecret: sf.credentials.clientSecret, refreshToken: sf.credentials.refreshToken, apiVersion: '62.0' },
+        salesforce: salesforceSandboxConfig(sf),
         'aws-partner-central': { region: 'us-east-1', catalog: 'Sandbox', endpoint: aws.url, ...SANDBOX_CREDENTIALS, writesPerSecond: 0, readsPerSecond: 0 },
         'microsoft-partner-center': { tenantId: ms.tenantId, clientId: ms.clientId, clientSecret: ms.clientSecret, authorityHost: ms.url, apiBaseUrl: ms.url, caPem: ms.caPem },
       },

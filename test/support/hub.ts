@@ -4,7 +4,7 @@ import pino from 'pino';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../connectors/salesforce/sandbox/index.js';
 import { createActivities } from '../../src/runtime/activities.js';
-import { SALESFORCE_HUBSPOT_OBJECTS } from '../../src/runtime/demo.js';
+import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
 import { canonicalIdFor } from '../../src/sync/index.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { newRequest, requestSync, runSyncAndWait, syncStatus } from '../../src/service/sync-control.js';
@@ -16,12 +16,8 @@ import { startTestTemporal } from './temporal.js';
 /** The shipped default mappings between Salesforce and HubSpot, in dependency order. */
 export const CRM_OBJECTS = SALESFORCE_HUBSPOT_OBJECTS;
 
-export function crmCredentials(sf: SalesforceSandbox, hs: HubSpotSandbox) {
-  return {
-    salesforce: { loginUrl: sf.url, instanceUrl: sf.url, clientId: sf.credentials.clientId, clientSecret: sf.credentials.clientSecret, refreshToken: sf.credentials.refreshToken, apiVersion: '62.0' },
-    hubspot: { accessToken: hs.accessToken, basePath: hs.url },
-  };
-}
+/** Credentials of a connection between the two sandboxes. */
+export const crmCredentials = sandboxCredentials;
 
 /**
  * One Temporal dev server per test file; a hub (store, sandboxes, worker) per test or group, so

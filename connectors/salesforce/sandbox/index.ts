@@ -6,3 +6,4 @@ export type { Version, SaveResult, WireRecord, OrgChange } from './org.js';
 export { startSalesforceWebhooks, type SalesforceWebhooks, type SalesforceWebhookOptions, type SalesforceWebhookTarget } from './webhooks.js';
 export { SEED_DEFAULTS } from './seed.js';
 export { parseSoql, bindQuery, formatSfDateTime, parseSfDateTime, SoqlError } from './soql.js';
+export { salesforceSandboxConfig } from './config.js';
