@@ -41,13 +41,30 @@ export async function requestSync(options: SyncControlOptions, connection: Conne
   });
 }
 
-/** Runs one cycle and returns its summary (update-with-start: one call, the workflow starts if needed). */
-export async function runSyncAndWait(options: SyncControlOptions, connection: Connection, request: SyncRequest): Promise<RunSummary> {
+/**
+ * Runs an update on the connection's workflow, starting the workflow first when it is not
+ * running (update-with-start: one call).
+ */
+export async function updateConnectionWorkflow<R>(options: SyncControlOptions, connection: Connection, update: string, arg: unknown): Promise<R> {
   const start = new WithStartWorkflowOperation('connectionSyncWorkflow', {
     ...startOptions(connection, options.taskQueue),
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
-  return options.client.workflow.executeUpdateWithStart<Workflow, RunSummary, [SyncRequest]>('runSync', { args: [request], startWorkflowOperation: start });
+  return options.client.workflow.executeUpdateWithStart<Workflow, R, [unknown]>(update, { args: [arg], startWorkflowOperation: start });
+}
+
+/** Runs one cycle and returns its summary. */
+export function runSyncAndWait(options: SyncControlOptions, connection: Connection, request: SyncRequest): Promise<RunSummary> {
+  return updateConnectionWorkflow<RunSummary>(options, connection, 'runSync', request);
+}
+
+/** Ends the connection's workflow, if it runs (the connection is being deleted). */
+export async function terminateConnectionWorkflow(options: SyncControlOptions, connection: Connection): Promise<void> {
+  try {
+    await options.client.workflow.getHandle(connectionWorkflowId(connection.id)).terminate('connection deleted');
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
 }
 
 /** The workflow's status query, or undefined when the connection's workflow is not running. */

@@ -4,7 +4,8 @@ import type { ConflictResolution } from '../../store/index.js';
 import { ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { connectionFilter, HttpError, parseInput } from './http.js';
 import type { OperatorDeps } from './index.js';
-import { isMissingUpdate, updateConnectionWorkflow, updateFailure } from './workflow.js';
+import { updateConnectionWorkflow } from '../../service/sync-control.js';
+import { isMissingUpdate, updateFailure } from './workflow.js';
 
 const ListQuery = z.object({
   connection: z.string().min(1).optional(),

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { CheckResult } from '../../../connectors/protocol.js';
-import { ensureSchedule } from '../../service/sync-control.js';
+import { ensureSchedule, terminateConnectionWorkflow } from '../../service/sync-control.js';
 import { ADMINS, ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { connectionNamed, HttpError, parseInput } from './http.js';
 import { checkObjects, checkSystem, defaultObjects } from './objects.js';
 import type { OperatorDeps } from './index.js';
-import { terminateConnectionWorkflow } from './workflow.js';
 
 const NameParams = z.object({ name: z.string().min(1) });
 

@@ -4,7 +4,8 @@ import type { ReplayResult } from '../../../workflows/sync-types.js';
 import { ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { connectionFilter, connectionNamed, HttpError, parseInput } from './http.js';
 import type { OperatorDeps } from './index.js';
-import { updateConnectionWorkflow, updateFailure } from './workflow.js';
+import { updateConnectionWorkflow } from '../../service/sync-control.js';
+import { updateFailure } from './workflow.js';
 
 const ListQuery = z.object({
   connection: z.string().min(1).optional(),
