@@ -186,14 +186,10 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
     for (const lookup of externalLookups(pair, source, records.map((r) => r.id), refIds)) {
       found.push(...await deps.store.links.findByExternalIds(lookup.system, lookup.object, lookup.externalIds));
     }
-    const byExternal = new Map(found.map((l) => [`${l.system}\u0000${l.object}\u0000${l.externalId}`, l]));
 
     // 2. Forward-map, with references translated through those links.
     const src = pair[source];
-    const resolveRef = (refEntity: EntityName, externalId: string) => {
-      const object = Object.values(src.references ?? {}).find((r) => r.entity === refEntity)?.object;
-      return object ? byExternal.get(`${src.system}\u0000${object}\u0000${externalId}`)?.canonicalId : undefined;
-    };
+    const resolveRef = refResolver(src, found);
     const upsertKey = upsertKeyOf(srcMapping);
     const incoming: IncomingRecord[] = records.map((r) => toIncoming(r, srcMapping, { resolveRef }, upsertKey));
 
@@ -202,12 +198,13 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
     const storedRecords = await deps.store.records.getMany(lookups.records.entity, lookups.records.canonicalIds);
     const storedLinks: StoredLink[] = [...found];
     for (const l of lookups.links) storedLinks.push(...await deps.store.links.findByCanonicalIds(l.entity, l.canonicalIds));
+    const linkIndex = new Map(storedLinks.map((l) => [externalKey(l.system, l.object, l.externalId), l]));
 
     // A side whose mapping is lossy (three Salesforce stages read as one canonical stage, HubSpot's
     // coarser deal types) shows the agreed value in its own words; that is not an edit.
     const bases = new Map(storedRecords.map((r) => [r.canonicalId.toLowerCase(), r.data]));
     const baseOf = (externalId: string, carried: string | null | undefined, system: string, object: string) => {
-      const linked = storedLinksByExternal(found, system, object, externalId)?.canonicalId;
+      const linked = linkIndex.get(externalKey(system, object, externalId))?.canonicalId;
       const cid = linked ?? (carried && isCanonicalId(carried) ? carried : canonicalIdFor(system, object, externalId));
       return bases.get(cid.toLowerCase());
     };
@@ -226,7 +223,7 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
         const tgtResolve = refResolver(pair[target], storedLinks);
         targetCurrent = current.filter((r) => !r.deleted).map((r) => {
           const out = tgtMapping.forward(r.fields, { resolveRef: tgtResolve });
-          const link = storedLinks.find((l) => l.system === pair[target].system && l.object === pair[target].object && l.externalId === r.id);
+          const link = linkIndex.get(externalKey(pair[target].system, pair[target].object, r.id));
           const base = link ? bases.get(link.canonicalId.toLowerCase()) : undefined;
           const values = out.ok ? (base ? agreedWhereUnchanged(tgtMapping, out.value, base) : out.value) : {};
           return { externalId: r.id, modifiedAt: r.modifiedAt, values, hash: contentHash(values), unresolved: out.unresolved.map((u) => ({ field: u.field, id: u.id })) };
@@ -594,9 +591,7 @@ function withValues(r: IncomingRecord, values: Record<string, unknown>): Incomin
   return values === r.values ? r : { ...r, values, hash: contentHash(values) };
 }
 
-function storedLinksByExternal(links: readonly StoredLink[], system: string, object: string, externalId: string): StoredLink | undefined {
-  return links.find((l) => l.system === system && l.object === object && l.externalId === externalId);
-}
+const externalKey = (system: string, object: string, externalId: string) => `${system}\u0000${object}\u0000${externalId}`;
 
 function getPath(values: Record<string, unknown>, path: string): unknown {
   if (Object.hasOwn(values, path)) return values[path];
@@ -656,24 +651,34 @@ function hasPath(values: Record<string, unknown>, path: string): boolean {
   return true;
 }
 
+/**
+ * Reference translation for one side through the links at hand, indexed once: system id →
+ * canonical id (forward mapping) and canonical id → system id (reverse mapping; tombstoned
+ * links do not count).
+ */
 function refResolver(side: SyncSide, links: readonly StoredLink[]) {
+  const objectOf = new Map(Object.values(side.references ?? {}).map((r) => [r.entity as string, r.object]));
+  const byExternal = new Map<string, string>();
+  for (const l of links) if (l.system === side.system) byExternal.set(`${l.object}\u0000${l.externalId}`, l.canonicalId);
   return (entity: EntityName, externalId: string) => {
-    const object = Object.values(side.references ?? {}).find((r) => r.entity === entity)?.object;
-    return links.find((l) => l.system === side.system && l.object === object && l.externalId === externalId)?.canonicalId;
+    const object = objectOf.get(entity);
+    return object === undefined ? undefined : byExternal.get(`${object}\u0000${externalId}`);
   };
 }
 
 function refExternal(side: SyncSide, links: readonly StoredLink[]) {
+  const objectOf = new Map(Object.values(side.references ?? {}).map((r) => [r.entity as string, r.object]));
+  const byCanonical = new Map<string, string>();
+  for (const l of links) if (l.system === side.system && l.lastHash !== 'deleted') byCanonical.set(`${l.object}\u0000${l.canonicalId.toLowerCase()}`, l.externalId);
   return (entity: EntityName, canonicalId: string) => {
-    const object = Object.values(side.references ?? {}).find((r) => r.entity === entity)?.object;
-    const id = canonicalId.toLowerCase();
-    return links.find((l) => l.system === side.system && l.object === object && l.canonicalId.toLowerCase() === id && l.lastHash !== 'deleted')?.externalId;
+    const object = objectOf.get(entity);
+    return object === undefined ? undefined : byCanonical.get(`${object}\u0000${canonicalId.toLowerCase()}`);
   };
 }
 
 function dedupeLinks(links: readonly StoredLink[]): StoredLink[] {
   const seen = new Map<string, StoredLink>();
-  for (const l of links) seen.set(`${l.system}\u0000${l.object}\u0000${l.externalId}`, l);
+  for (const l of links) seen.set(externalKey(l.system, l.object, l.externalId), l);
   return [...seen.values()];
 }
 
