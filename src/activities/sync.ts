@@ -17,7 +17,7 @@ import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
 import type { Store, Connection, Link } from '../store/index.js';
 import {
-  addCounts, applyWriteResults, canonicalIdFor, canonicalLookups, compareCursor, contentHash, emptyCounts, isCanonicalId, valuesEqual, ECOSYNC_NAMESPACE, uuidv5, externalLookups, planPage, readWindow, targetExternalIds,
+  addCounts, applyWriteResults, canonicalIdFor, canonicalLookups, compareCursor, contentHash, emptyCounts, isCanonicalId, readPath, valuesEqual, ECOSYNC_NAMESPACE, uuidv5, externalLookups, planPage, readWindow, targetExternalIds,
   type CurrentRecord, type IncomingRecord, type SideName, type StoredLink, type SyncCounts, type SyncPair, type SyncPlan,
   type SyncSide, type WriteResults, type DeadLetterInput,
 } from '../sync/index.js';
@@ -578,9 +578,9 @@ export function agreedWhereUnchanged(mapping: CompiledMapping, values: Record<st
   let out: Record<string, unknown> | undefined;
   for (const info of mapping.fields) {
     if (info.direction === 'outbound' || info.ref) continue;
-    const mine = getPath(values, info.field);
-    const theirs = getPath(agreed, info.field);
-    if (theirs === undefined || valuesEqual(mine, theirs) || !valuesEqual(mine, getPath(shown.value, info.field))) continue;
+    const mine = readPath(values, info.field).value;
+    const theirs = readPath(agreed, info.field).value;
+    if (theirs === undefined || valuesEqual(mine, theirs) || !valuesEqual(mine, readPath(shown.value, info.field).value)) continue;
     out ??= structuredClone(values);
     setPath(out, info.field, theirs);
   }
@@ -593,15 +593,6 @@ function withValues(r: IncomingRecord, values: Record<string, unknown>): Incomin
 
 const externalKey = (system: string, object: string, externalId: string) => `${system}\u0000${object}\u0000${externalId}`;
 
-function getPath(values: Record<string, unknown>, path: string): unknown {
-  if (Object.hasOwn(values, path)) return values[path];
-  let node: unknown = values;
-  for (const part of path.split('.')) {
-    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}
 
 /** The field a system object keeps the canonical id in, as its connector's descriptor declares it. */
 function upsertKeyOf(mapping: CompiledMapping): string | undefined {
@@ -620,7 +611,7 @@ function toSystemFields(mapping: CompiledMapping, fields: Record<string, unknown
   }
   const keep = new Set<string>();
   for (const info of mapping.fields) {
-    if (info.direction === 'inbound' || !hasPath(fields, info.field)) continue;
+    if (info.direction === 'inbound' || !readPath(fields, info.field).found) continue;
     if (info.from) keep.add(info.from);
     if (info.currencyField) keep.add(info.currencyField);
   }
@@ -641,15 +632,6 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   return target;
 }
 
-function hasPath(values: Record<string, unknown>, path: string): boolean {
-  if (Object.hasOwn(values, path)) return true;
-  let node: unknown = values;
-  for (const part of path.split('.')) {
-    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return false;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return true;
-}
 
 /**
  * Reference translation for one side through the links at hand, indexed once: system id →

@@ -29,7 +29,8 @@ export { contentHash };
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function readPath(values: Record<string, unknown>, path: string): { found: boolean; value: unknown } {
+/** A dotted path's value in nested values (or a flat key holding the whole path), and whether it is there. */
+export function readPath(values: Record<string, unknown>, path: string): { found: boolean; value: unknown } {
   if (Object.hasOwn(values, path)) return { found: true, value: values[path] };
   let node: unknown = values;
   for (const part of path.split('.')) {
