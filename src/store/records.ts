@@ -131,7 +131,24 @@ export function recordsRepo(db: Db) {
     });
   }
 
-  return { getMany, upsertMany };
+  /**
+   * Live records of an entity whose field (a dotted path such as `billingAddress.country`) equals
+   * one of `values`, compared case-insensitively and trimmed: how ecosync finds an account by
+   * domain or an opportunity by account. Newest first, at most `limit`.
+   */
+  async function findByField(entity: string, field: string, values: readonly string[], limit = 100): Promise<CanonicalRecord[]> {
+    const wanted = [...new Set(values.map((v) => v.trim().toLowerCase()).filter((v) => v !== ''))];
+    if (wanted.length === 0) return [];
+    const rows = await db.query<RecordRow>(
+      `SELECT entity, canonical_id, data, content_hash, version, deleted, updated_at FROM records
+       WHERE entity = $1 AND NOT deleted AND lower(btrim(data #>> $2::text[])) = ANY($3::text[])
+       ORDER BY updated_at DESC, canonical_id LIMIT $4`,
+      [entity, field.split('.'), wanted, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  return { getMany, upsertMany, findByField };
 }
 
 export type RecordsRepo = ReturnType<typeof recordsRepo>;

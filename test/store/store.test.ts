@@ -223,6 +223,20 @@ withStores(({ store }) => {
       const [ok] = await store().records.upsertMany([{ entity: 'Opportunity', canonicalId: id, data: { amount: '30.00' }, hash: 'x3', expectedVersion: 2 }]);
       expect(ok).toMatchObject({ outcome: 'updated', version: 3 });
     });
+    it('finds live records by a field, case-insensitively, nested paths included', async () => {
+      const tag = randomUUID().slice(0, 8);
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      await store().records.upsertMany([
+        { entity: 'Account', canonicalId: a, data: { name: 'Acme', domain: `acme-${tag}.example.com`, billingAddress: { city: `Paris ${tag}` } }, hash: 'a' },
+        { entity: 'Account', canonicalId: b, data: { name: 'Globex', domain: `globex-${tag}.example.com` }, hash: 'b' },
+        { entity: 'Account', canonicalId: c, data: { name: 'Gone', domain: `acme-${tag}.example.com` }, hash: 'c', deleted: true },
+      ]);
+      const byDomain = await store().records.findByField('Account', 'domain', [` ACME-${tag}.example.com`, `missing-${tag}`]);
+      expect(byDomain.map((r) => r.canonicalId)).toEqual([a]);
+      expect((await store().records.findByField('Account', 'billingAddress.city', [`paris ${tag}`])).map((r) => r.canonicalId)).toEqual([a]);
+      expect(await store().records.findByField('Contact', 'domain', [`acme-${tag}.example.com`])).toEqual([]);
+      expect(await store().records.findByField('Account', 'domain', ['', '  '])).toEqual([]);
+    });
   });
 
   describe('cursors', () => {
