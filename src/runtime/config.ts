@@ -2,6 +2,51 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_APPROVAL_POLICY, type ApprovalPolicy } from '../cosell/approval.js';
+import { ApprovalPolicySchema } from '../cosell/policy-config.js';
+import { CoSellInvolvement, CoSellVisibility, Email } from '../model/index.js';
+
+/** The connection `ecosync up` creates between its Salesforce and HubSpot sandboxes. */
+export const DEMO_CONNECTION_NAME = 'demo-salesforce-hubspot';
+
+/** The people of the embedded demo's approval policy (and the requester of CRM-marked co-sells). */
+export const DEMO_COSELL_USERS = {
+  allianceManager: 'alex@example.com',
+  dealDesk: 'dana@example.com',
+  allianceLead: 'lee@example.com',
+} as const;
+
+/** Deal desk always, the alliance lead from 100,000 USD: the shipped stages with the demo's people. */
+export const DEMO_APPROVAL_POLICY: ApprovalPolicy = {
+  ...DEFAULT_APPROVAL_POLICY,
+  users: {
+    [DEMO_COSELL_USERS.dealDesk]: ['deal_desk'],
+    [DEMO_COSELL_USERS.allianceLead]: ['alliance_lead'],
+    [DEMO_COSELL_USERS.allianceManager]: ['alliance_manager'],
+  },
+};
+
+/** What a co-sell to one cloud carries unless the alliance manager says otherwise. */
+const CloudDefaults = (solutionIds: string[]) => z.object({
+  /** Partner solutions co-sold: AWS solution ids (S-0000001…), Microsoft solution ids. */
+  solutionIds: z.array(z.string().min(1)).default(solutionIds),
+  involvementType: CoSellInvolvement.default('co_sell'),
+  visibility: CoSellVisibility.default('full'),
+}).strict().default({ solutionIds, involvementType: 'co_sell', visibility: 'full' });
+
+const CoSellSettings = z.object({
+  /** Internal approval stages and who holds which role (see README, Co-sell). */
+  policy: ApprovalPolicySchema.default(() => ApprovalPolicySchema.parse(DEMO_APPROVAL_POLICY)),
+  /** Recorded as the requester of co-sells an alliance manager marks in the CRM. */
+  requester: Email.default(DEMO_COSELL_USERS.allianceManager),
+  /** The connection whose credentials reach the CRM and the clouds. */
+  connection: z.string().min(1).default(DEMO_CONNECTION_NAME),
+  aws: CloudDefaults(['S-0000001']),
+  azure: CloudDefaults([]),
+  /** First wait between polls of the cloud's review (doubling up to an hour). */
+  pollSeconds: z.number().int().min(1).default(60),
+}).strict();
+export type CoSellSettings = z.infer<typeof CoSellSettings>;
 
 /**
  * Configuration: an optional YAML file (ecosync.yaml, or ECOSYNC_CONFIG) overlaid by environment
@@ -38,11 +83,15 @@ export const Config = z.object({
     enabled: z.boolean().default(true),
     salesforcePort: z.number().int().min(0).max(65535).default(8701),
     hubspotPort: z.number().int().min(0).max(65535).default(8702),
+    awsPort: z.number().int().min(0).max(65535).default(8703),
+    microsoftPort: z.number().int().min(0).max(65535).default(8704),
     /** Seeded Salesforce accounts (each with 2 contacts and 1 opportunity). */
     accounts: z.number().int().min(0).default(200),
     /** Seconds between scheduled runs of the demo connection. */
     scheduleSeconds: z.number().int().min(10).default(300),
-  }).strict().default({ enabled: true, salesforcePort: 8701, hubspotPort: 8702, accounts: 200, scheduleSeconds: 300 }),
+  }).strict().default({ enabled: true, salesforcePort: 8701, hubspotPort: 8702, awsPort: 8703, microsoftPort: 8704, accounts: 200, scheduleSeconds: 300 }),
+  /** Co-sell with AWS and Microsoft: approval policy, requester, connection and per-cloud defaults. */
+  cosell: CoSellSettings.default(() => CoSellSettings.parse({})),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   }).strict().default({ level: 'info' }),
@@ -75,6 +124,10 @@ const ENV_PATHS: Array<[name: string, path: string[], kind: 'string' | 'number']
   ['LOG_LEVEL', ['log', 'level'], 'string'],
   ['ECOSYNC_DEMO_SALESFORCE_PORT', ['demo', 'salesforcePort'], 'number'],
   ['ECOSYNC_DEMO_HUBSPOT_PORT', ['demo', 'hubspotPort'], 'number'],
+  ['ECOSYNC_DEMO_AWS_PORT', ['demo', 'awsPort'], 'number'],
+  ['ECOSYNC_DEMO_MICROSOFT_PORT', ['demo', 'microsoftPort'], 'number'],
+  ['ECOSYNC_COSELL_CONNECTION', ['cosell', 'connection'], 'string'],
+  ['ECOSYNC_COSELL_REQUESTER', ['cosell', 'requester'], 'string'],
 ];
 
 export interface LoadedConfig {

@@ -1,0 +1,93 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEMO_APPROVAL_POLICY, DEMO_CONNECTION_NAME, loadConfig } from '../../src/runtime/config.js';
+
+function dirWith(text: string): { cwd: string; file: string } {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'ecosync-cosell-config-'));
+  writeFileSync(path.join(cwd, 'ecosync.yaml'), text);
+  return { cwd, file: path.join(cwd, 'ecosync.yaml') };
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('co-sell configuration', () => {
+  it('works with no file: the demo policy, requester, connection and AWS solution', () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'ecosync-cosell-config-'));
+    const { cosell, demo } = loadConfig({ env: {}, cwd }).config;
+    expect(cosell.policy.stages.map((s) => [s.name, s.minAmount])).toEqual([['deal_desk', undefined], ['alliance_lead', '100000']]);
+    expect(cosell.policy.users).toEqual(DEMO_APPROVAL_POLICY.users);
+    expect(cosell).toMatchObject({ requester: 'alex@example.com', connection: DEMO_CONNECTION_NAME, pollSeconds: 60, aws: { solutionIds: ['S-0000001'], involvementType: 'co_sell', visibility: 'full' } });
+    expect(demo).toMatchObject({ awsPort: 8703, microsoftPort: 8704 });
+  });
+
+  it('reads a policy and per-cloud defaults from ecosync.yaml', () => {
+    const { cwd } = dirWith([
+      'cosell:',
+      '  requester: ops@example.com',
+      '  connection: crm-and-clouds',
+      '  azure:',
+      '    solutionIds: [SOL-1]',
+      '    visibility: limited',
+      '  policy:',
+      '    currency: EUR',
+      '    stages:',
+      '      - { name: deal_desk, roles: [deal_desk], slaSeconds: 3600 }',
+      '    users:',
+      '      ann@example.com: [deal_desk]',
+      '',
+    ].join('\n'));
+    const { cosell } = loadConfig({ env: {}, cwd }).config;
+    expect(cosell.policy).toEqual({ currency: 'EUR', stages: [{ name: 'deal_desk', roles: ['deal_desk'], slaSeconds: 3600 }], users: { 'ann@example.com': ['deal_desk'] } });
+    expect(cosell.azure).toEqual({ solutionIds: ['SOL-1'], involvementType: 'co_sell', visibility: 'limited' });
+    expect(cosell).toMatchObject({ requester: 'ops@example.com', connection: 'crm-and-clouds' });
+  });
+
+  it('points at file:line:col of each problem in a bad policy', () => {
+    const { cwd, file } = dirWith([
+      'cosell:',
+      '  requester: not-an-email',
+      '  policy:',
+      '    currency: USD',
+      '    stages:',
+      '      - name: Deal Desk',
+      '        roles: [deal_desk]',
+      '        slaSeconds: -5',
+      '      - name: alliance_lead',
+      '        roles: [alliance_lead]',
+      '        slaSeconds: 60',
+      '        colour: blue',
+      '    users:',
+      '      dana@example.com: [deal_desk]',
+      '',
+    ].join('\n'));
+    const problems = problemsOf(() => loadConfig({ env: {}, cwd }));
+    expect(problems).toContain(`${file}:2:14: cosell.requester: Invalid email address`);
+    expect(problems).toContain(`${file}:6:15: cosell.policy.stages.0.name: a lower-case name such as deal_desk`);
+    expect(problems).toContain(`${file}:8:21: cosell.policy.stages.0.slaSeconds: Too small: expected number to be >0`);
+    expect(problems.some((p) => p.startsWith(`${file}:12:9: cosell.policy.stages.1.colour: `))).toBe(true);
+  });
+
+  it('says when nobody could ever approve a stage, at the stage\'s roles', () => {
+    const { cwd, file } = dirWith([
+      'cosell:',
+      '  policy:',
+      '    currency: USD',
+      '    stages:',
+      '      - { name: deal_desk, roles: [deal_desk], slaSeconds: 60 }',
+      '    users: {}',
+      '',
+    ].join('\n'));
+    const problems = problemsOf(() => loadConfig({ env: {}, cwd }));
+    expect(problems).toEqual([`${file}:5:35: cosell.policy.stages.0.roles: nobody holds deal_desk: stage deal_desk could never be approved`]);
+  });
+});
