@@ -251,6 +251,33 @@ describe('AwsPartnerCentralClient', () => {
     expect(twice.code).toBe('ConflictException');
   });
 
+  it('accepts an invitation with an accepting task: AWS\'s opportunity lands in our catalog, a retried token gives the same one', async () => {
+    const { sandbox, client } = await connect({ invitations: 1, taskDelayMs: 300 });
+    const arrived = sandbox.state.addInvitation();
+    const invitation = await client.getInvitation(arrived);
+    const before = sandbox.counters.get('StartEngagementByAcceptingInvitationTask');
+
+    const first = await client.acceptInvitationTask(arrived, 'accept-1');
+    expect(first.alreadyAccepted).toBe(false);
+    expect(first.opportunityId).toMatch(/^O\d+$/);
+    expect(sandbox.state.invitationStatus(arrived)).toBe('ACCEPTED');
+    const opportunity = await client.getOpportunity(first.opportunityId!);
+    expect(opportunity.Customer?.Account?.CompanyName).toBe(invitation.Payload?.OpportunityInvitation?.Customer?.CompanyName);
+    expect(opportunity.Project?.Title).toBe(invitation.Payload?.OpportunityInvitation?.Project?.Title);
+    expect(opportunity.LifeCycle?.ReviewStatus).toBe('Approved');
+
+    // The answer was lost and the call is made again: same token, same task, same opportunity.
+    expect(await client.acceptInvitationTask(arrived, 'accept-1')).toEqual(first);
+    // Another token finds the invitation accepted, and the opportunity the first task made.
+    expect(await client.acceptInvitationTask(arrived, 'accept-2')).toEqual({ opportunityId: first.opportunityId, alreadyAccepted: true });
+    expect(sandbox.counters.get('StartEngagementByAcceptingInvitationTask') - before).toBe(3);
+    expect(sandbox.state.list().filter((o) => o.Id === first.opportunityId)).toHaveLength(1);
+
+    const rejected = sandbox.state.addInvitation();
+    await client.rejectInvitation(rejected, 'Customer not in our territory');
+    expect((await failure(client.acceptInvitationTask(rejected, 'accept-3'))).code).toBe('ConflictException');
+  });
+
   it('retries injected InternalServerException and throttles until the call succeeds', async () => {
     const { sandbox, client } = await connect({ faults: { serverErrorRate: 0.25, rateLimitRate: 0.1, seed: 11 } });
     const { id } = await client.createOpportunity(sampleOpportunity(), 'c-1');

@@ -1,7 +1,7 @@
 import {
   AcceptEngagementInvitationCommand, AssociateOpportunityCommand, CreateOpportunityCommand, GetEngagementInvitationCommand,
   GetOpportunityCommand, ListEngagementFromOpportunityTasksCommand, ListEngagementInvitationsCommand, ListOpportunitiesCommand,
-  ListSolutionsCommand, PartnerCentralSellingClient, RejectEngagementInvitationCommand, StartEngagementFromOpportunityTaskCommand,
+  ListEngagementByAcceptingInvitationTasksCommand, ListSolutionsCommand, PartnerCentralSellingClient, StartEngagementByAcceptingInvitationTaskCommand, RejectEngagementInvitationCommand, StartEngagementFromOpportunityTaskCommand,
   UpdateOpportunityCommand, type $Command, type PartnerCentralSellingClientConfig,
   type CreateOpportunityRequest, type EngagementInvitationSummary, type GetEngagementInvitationResponse, type GetOpportunityResponse,
   type InvitationStatus, type ListEngagementFromOpportunityTaskSummary, type ListOpportunitiesRequest, type OpportunitySummary,
@@ -205,11 +205,11 @@ export class AwsPartnerCentralClient {
   }
 
   /** Invitations AWS sent to this account, newest first. */
-  async *listInvitations(filter: { status?: InvitationStatus[]; maxResults?: number } = {}): AsyncIterable<EngagementInvitationSummary> {
+  async *listInvitations(filter: { status?: InvitationStatus[]; payloadType?: ('OpportunityInvitation' | 'LeadInvitation')[]; maxResults?: number } = {}): AsyncIterable<EngagementInvitationSummary> {
     let NextToken: string | undefined;
     do {
       const page = await this.call('read', new ListEngagementInvitationsCommand({
-        Catalog: this.catalog, ParticipantType: 'RECEIVER', Status: filter.status, MaxResults: filter.maxResults, NextToken,
+        Catalog: this.catalog, ParticipantType: 'RECEIVER', Status: filter.status, PayloadType: filter.payloadType, MaxResults: filter.maxResults, NextToken,
       }));
       yield* page.EngagementInvitationSummaries ?? [];
       NextToken = page.NextToken;
@@ -218,6 +218,46 @@ export class AwsPartnerCentralClient {
 
   async getInvitation(id: string): Promise<GetEngagementInvitationResponse> {
     return this.call('read', new GetEngagementInvitationCommand({ Catalog: this.catalog, Identifier: id }));
+  }
+
+  /**
+   * Accepts an opportunity invitation the way AWS recommends (StartEngagementByAcceptingInvitationTask):
+   * the invitation is accepted and AWS's opportunity is created in our catalog; its id is returned.
+   * The same clientToken returns the same task, so a retry after a lost answer does not fail; an
+   * invitation accepted some other way (the Partner Central console) is reported as accepted,
+   * with the opportunity when an earlier task made it.
+   */
+  async acceptInvitationTask(id: string, clientToken: string): Promise<{ opportunityId?: string; alreadyAccepted: boolean }> {
+    let task: { TaskId?: string; TaskStatus?: string; OpportunityId?: string; ReasonCode?: string; Message?: string };
+    try {
+      task = await this.call('write', new StartEngagementByAcceptingInvitationTaskCommand({ Catalog: this.catalog, Identifier: id, ClientToken: clientToken }));
+    } catch (error) {
+      if (!(error instanceof PartnerCentralError) || error.code !== 'ConflictException') throw error;
+      const current = await this.getInvitation(id);
+      if (current.Status !== 'ACCEPTED') throw error;
+      return { opportunityId: await this.acceptedOpportunityId(id), alreadyAccepted: true };
+    }
+    const deadline = Date.now() + this.taskTimeoutMs;
+    while (task.TaskStatus === 'IN_PROGRESS') {
+      if (Date.now() > deadline) {
+        throw new PartnerCentralError({ code: 'TaskTimeout', message: `Accepting task ${task.TaskId} still IN_PROGRESS after ${this.taskTimeoutMs} ms.`, fields: [] }, { retryable: true });
+      }
+      await sleep(this.taskPollMs);
+      const page = await this.call('read', new ListEngagementByAcceptingInvitationTasksCommand({ Catalog: this.catalog, TaskIdentifier: [task.TaskId!] }));
+      task = page.TaskSummaries?.[0] ?? task;
+    }
+    if (task.TaskStatus === 'FAILED') {
+      throw new PartnerCentralError({ code: task.ReasonCode ?? 'EngagementTaskFailed', message: task.Message ?? `Accepting invitation ${id} failed.`, fields: [] });
+    }
+    return { opportunityId: task.OpportunityId, alreadyAccepted: false };
+  }
+
+  /** The opportunity a completed accepting task created for this invitation, if any. */
+  async acceptedOpportunityId(invitationId: string): Promise<string | undefined> {
+    const page = await this.call('read', new ListEngagementByAcceptingInvitationTasksCommand({
+      Catalog: this.catalog, EngagementInvitationIdentifier: [invitationId], TaskStatus: ['COMPLETE'],
+    }));
+    return page.TaskSummaries?.find((t) => t.OpportunityId)?.OpportunityId;
   }
 
   async acceptInvitation(id: string): Promise<void> {

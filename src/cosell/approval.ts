@@ -24,7 +24,22 @@ export interface ApprovalPolicy {
   stages: ApprovalStage[];
   /** User (email) → roles. */
   users: Record<string, string[]>;
+  /**
+   * Who may accept or reject an opportunity a cloud shared with us (an AWS invitation, a
+   * Microsoft referral). When absent, the last stage's roles, SLA and escalation decide.
+   */
+  inbound?: InboundApproval;
 }
+
+/** The one decision an invitation from a cloud needs: accept or reject. */
+export interface InboundApproval {
+  roles: string[];
+  slaSeconds: number;
+  escalateTo?: string;
+}
+
+/** The stage name inbound decisions carry in the trail and in `DecisionRequest.stage`. */
+export const INBOUND_STAGE = 'inbound';
 
 /** Who is deciding what: the current stage and the approvals it has so far. */
 export interface ApprovalProgress {
@@ -63,6 +78,18 @@ export const DEFAULT_APPROVAL_POLICY: ApprovalPolicy = {
 export function stagesFor(policy: ApprovalPolicy, amount: { amount: string; currency: string } | undefined): ApprovalStage[] {
   const comparable = amount !== undefined && amount.currency === policy.currency;
   return policy.stages.filter((s) => s.minAmount === undefined || !comparable || compareDecimal(amount.amount, s.minAmount) >= 0);
+}
+
+/**
+ * The policy an invitation is decided under: a single `inbound` stage, from the policy's
+ * `inbound` section or else its last stage. The same helpers (approversOf, refusal) then apply.
+ */
+export function inboundPolicy(policy: ApprovalPolicy): ApprovalPolicy {
+  const last = policy.stages[policy.stages.length - 1];
+  const source: InboundApproval = policy.inbound ?? { roles: last?.roles ?? [], slaSeconds: last?.slaSeconds ?? 86_400, escalateTo: last?.escalateTo };
+  const stage: ApprovalStage = { name: INBOUND_STAGE, roles: source.roles, slaSeconds: source.slaSeconds };
+  if (source.escalateTo) stage.escalateTo = source.escalateTo;
+  return { currency: policy.currency, users: policy.users, stages: [stage] };
 }
 
 export function stageNamed(policy: ApprovalPolicy, name: string): ApprovalStage | undefined {

@@ -13,6 +13,11 @@ export const ApprovalPolicySchema = z.object({
     escalateTo: Email.optional(),
   }).strict()).min(1),
   users: z.record(Email, z.array(z.string().min(1))),
+  inbound: z.object({
+    roles: z.array(z.string().min(1)).min(1),
+    slaSeconds: z.number().positive(),
+    escalateTo: Email.optional(),
+  }).strict().optional(),
 }).strict().superRefine((policy, ctx) => {
   const names = policy.stages.map((s) => s.name);
   names.forEach((name, i) => {
@@ -24,6 +29,10 @@ export const ApprovalPolicySchema = z.object({
       ctx.addIssue({ code: 'custom', path: ['stages', i, 'roles'], message: `nobody holds ${stage.roles.join(' or ')}: stage ${stage.name} could never be approved` });
     }
   });
+  const inbound = policy.inbound;
+  if (inbound && !inbound.escalateTo && !Object.values(policy.users).some((roles) => roles.some((r) => inbound.roles.includes(r)))) {
+    ctx.addIssue({ code: 'custom', path: ['inbound', 'roles'], message: `nobody holds ${inbound.roles.join(' or ')}: invitations from the clouds could never be accepted` });
+  }
 });
 
 /** The policy, or an error naming every problem by path. */

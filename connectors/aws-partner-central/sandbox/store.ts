@@ -48,6 +48,21 @@ interface Opportunity {
   review?: { submittedAt: number; inReviewAt: number; decideAt: number };
 }
 
+/** A StartEngagementByAcceptingInvitationTask: accepts the invitation and creates the opportunity. */
+interface AcceptTask {
+  catalog: Catalog;
+  TaskId: string;
+  TaskArn: string;
+  startedAt: number;
+  completeAt: number;
+  TaskStatus: 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+  EngagementInvitationId: string;
+  OpportunityId?: string;
+  ResourceSnapshotJobId?: string;
+  Message?: string;
+  ReasonCode?: string;
+}
+
 interface Task {
   catalog: Catalog;
   TaskId: string;
@@ -89,6 +104,9 @@ export class PartnerCentralStore {
   private opportunities = new Map<string, Opportunity>();
   private tasks = new Map<string, Task>();
   private invitations = new Map<string, SeedInvitation>();
+  /** Invitation (catalog/id) → the opportunity accepting it created in the partner's catalog. */
+  private acceptedOpportunities = new Map<string, string>();
+  private acceptTasks = new Map<string, AcceptTask>();
   private solutions = new Map<string, SeedSolution>();
   /** ClientToken → (request fingerprint, response): a retried request gets the first answer. */
   private idempotency = new Map<string, { fingerprint: string; response: unknown }>();
@@ -295,15 +313,48 @@ export class PartnerCentralStore {
       };
     },
 
-    AcceptEngagementInvitation: (input, _now, catalogs) => {
+    AcceptEngagementInvitation: (input, now, catalogs) => {
       checkCatalog(input, catalogs, checkRules(INVITATION_RULES, input));
-      this.answerInvitation(input.Catalog, input.Identifier, 'ACCEPTED');
+      this.answerInvitation(input.Catalog, input.Identifier, 'ACCEPTED', undefined, now);
       return {};
     },
 
-    RejectEngagementInvitation: (input, _now, catalogs) => {
+    /**
+     * The way AWS recommends to accept an opportunity invitation: one task accepts it, creates
+     * the opportunity in the partner's catalog from the invitation and reports its id.
+     * Idempotent by ClientToken.
+     */
+    StartEngagementByAcceptingInvitationTask: (input, now, catalogs) => {
+      checkCatalog(input, catalogs, checkRules([...INVITATION_RULES, required('ClientToken', REQUEST)], input));
+      return this.idempotent(`StartEngagementByAcceptingInvitationTask/${input.Catalog}`, input, () => {
+        this.assertAnswerable(this.invitation(input.Catalog, input.Identifier));
+        const taskId = `task-${randomToken(this.random, 13)}`;
+        const task: AcceptTask = {
+          catalog: input.Catalog, TaskId: taskId, TaskArn: `arn:aws:partnercentral:${REGION}:${SANDBOX_ACCOUNT_ID}:catalog/${input.Catalog}/engagement-by-accepting-invitation-task/${taskId}`,
+          startedAt: now, completeAt: now + this.taskDelayMs, TaskStatus: 'IN_PROGRESS', EngagementInvitationId: input.Identifier,
+        };
+        this.acceptTasks.set(taskId, task);
+        if (this.taskDelayMs === 0) this.finishAcceptTask(task, now);
+        return acceptTaskView(task);
+      });
+    },
+
+    ListEngagementByAcceptingInvitationTasks: (input, _now, catalogs) => {
+      checkCatalog(input, catalogs, checkRules(LIST_RULES, input));
+      const f = input;
+      const found = [...this.acceptTasks.values()].filter((t) => t.catalog === f.Catalog
+        && (!f.TaskStatus?.length || f.TaskStatus.includes(t.TaskStatus))
+        && (!f.TaskIdentifier?.length || f.TaskIdentifier.includes(t.TaskId) || f.TaskIdentifier.includes(t.TaskArn))
+        && (!f.EngagementInvitationIdentifier?.length || f.EngagementInvitationIdentifier.includes(t.EngagementInvitationId))
+        && (!f.OpportunityIdentifier?.length || (t.OpportunityId !== undefined && f.OpportunityIdentifier.includes(t.OpportunityId))));
+      sortItems(found, (t) => t.startedAt, f.Sort?.SortOrder ?? 'DESCENDING', (t) => t.TaskId);
+      const { items, NextToken } = paginate(found, f);
+      return { TaskSummaries: items.map((t) => acceptTaskView(t)), NextToken };
+    },
+
+    RejectEngagementInvitation: (input, now, catalogs) => {
       checkCatalog(input, catalogs, checkRules(INVITATION_RULES, input));
-      this.answerInvitation(input.Catalog, input.Identifier, 'REJECTED', input.RejectionReason);
+      this.answerInvitation(input.Catalog, input.Identifier, 'REJECTED', input.RejectionReason, now);
       return {};
     },
   };
@@ -369,14 +420,60 @@ export class PartnerCentralStore {
     return i;
   }
 
-  private answerInvitation(catalog: Catalog, id: string, status: 'ACCEPTED' | 'REJECTED', reason?: string): void {
-    const i = this.invitation(catalog, id);
+  /** The opportunity accepting this invitation created in the partner's catalog. */
+  acceptedOpportunity(invitationId: string, catalog: Catalog = 'Sandbox'): Record<string, any> | undefined {
+    const id = this.acceptedOpportunities.get(key(catalog, invitationId));
+    return id === undefined ? undefined : this.get(id, catalog);
+  }
+
+  private assertAnswerable(i: SeedInvitation): void {
     if (i.Status === 'EXPIRED') {
-      throw invalid([{ field: 'Identifier', code: 'INVALID_RESOURCE_STATE', message: `Invitation ${id} expired on ${iso(i.ExpirationDate)}.`, phase: 'BUSINESS_VALIDATION_FAILED' }]);
+      throw invalid([{ field: 'Identifier', code: 'INVALID_RESOURCE_STATE', message: `Invitation ${i.Id} expired on ${iso(i.ExpirationDate)}.`, phase: 'BUSINESS_VALIDATION_FAILED' }]);
     }
-    if (i.Status !== 'PENDING') throw conflict(`Invitation ${id} is already ${i.Status}.`);
+    if (i.Status !== 'PENDING') throw conflict(`Invitation ${i.Id} is already ${i.Status}.`);
+  }
+
+  private answerInvitation(catalog: Catalog, id: string, status: 'ACCEPTED' | 'REJECTED', reason: string | undefined, now: number): void {
+    const i = this.invitation(catalog, id);
+    this.assertAnswerable(i);
     i.Status = status;
     if (reason) i.RejectionReason = reason;
+    // Accepting an opportunity invitation puts AWS's opportunity in the partner's catalog.
+    if (status === 'ACCEPTED') this.opportunityFromInvitation(i, now);
+  }
+
+  private finishAcceptTask(task: AcceptTask, at: number): void {
+    const i = this.invitation(task.catalog, task.EngagementInvitationId);
+    if (i.Status !== 'PENDING') {
+      Object.assign(task, {
+        TaskStatus: 'FAILED', ReasonCode: i.Status === 'EXPIRED' ? 'InvitationValidationFailed' : 'EngagementInvitationConflict',
+        Message: `Invitation ${i.Id} is ${i.Status}.`,
+      });
+      return;
+    }
+    i.Status = 'ACCEPTED';
+    const opportunityId = this.opportunityFromInvitation(i, at);
+    Object.assign(task, { TaskStatus: 'COMPLETE', OpportunityId: opportunityId, ResourceSnapshotJobId: `job-${randomToken(this.random, 13)}` });
+  }
+
+  /** AWS's opportunity as the partner's catalog shows it after acceptance: Origin AWS Referral, already approved. */
+  private opportunityFromInvitation(i: SeedInvitation, at: number): string {
+    const payload = i.Payload.OpportunityInvitation as Record<string, any>;
+    const customer = payload.Customer ?? {};
+    const project = payload.Project ?? {};
+    const id = `O${this.nextOpportunityNumber++}`;
+    this.opportunities.set(key(i.Catalog, id), {
+      catalog: i.Catalog, id, createdAt: at, modifiedAt: at, origin: 'AWS Referral',
+      content: dropUndefined({
+        OpportunityType: 'Net New Business',
+        Customer: { Account: { CompanyName: customer.CompanyName, Industry: customer.Industry, WebsiteUrl: customer.WebsiteUrl, Address: { CountryCode: customer.CountryCode } } },
+        Project: { Title: project.Title, CustomerBusinessProblem: project.BusinessProblem, ExpectedCustomerSpend: clone(project.ExpectedCustomerSpend) },
+        LifeCycle: { Stage: 'Prospect', TargetCloseDate: project.TargetCompletionDate, ReviewStatus: 'Approved' },
+      }),
+      related: { Solutions: [], AwsProducts: [], AwsMarketplaceOffers: [] },
+    });
+    this.acceptedOpportunities.set(key(i.Catalog, i.Id), id);
+    return id;
   }
 
   private idempotent(scope: string, input: Record<string, any>, run: () => unknown): unknown {
@@ -405,6 +502,9 @@ export class PartnerCentralStore {
         touch(o, r.inReviewAt);
       }
       if (r.decideAt <= now) this.decide(o, r.decideAt);
+    }
+    for (const task of this.acceptTasks.values()) {
+      if (task.TaskStatus === 'IN_PROGRESS' && task.completeAt <= now) this.finishAcceptTask(task, task.completeAt);
     }
     for (const i of this.invitations.values()) {
       if (i.Status === 'PENDING' && i.ExpirationDate <= now) i.Status = 'EXPIRED';
@@ -582,6 +682,13 @@ function paginate<T>(items: T[], input: { MaxResults?: number; NextToken?: strin
     items: items.slice(offset, end),
     NextToken: end < items.length ? Buffer.from(JSON.stringify({ offset: end })).toString('base64url') : undefined,
   };
+}
+
+function acceptTaskView(t: AcceptTask): Record<string, unknown> {
+  return dropUndefined({
+    TaskId: t.TaskId, TaskArn: t.TaskArn, StartTime: iso(t.startedAt), TaskStatus: t.TaskStatus, Message: t.Message, ReasonCode: t.ReasonCode,
+    OpportunityId: t.OpportunityId, ResourceSnapshotJobId: t.ResourceSnapshotJobId, EngagementInvitationId: t.EngagementInvitationId,
+  });
 }
 
 function invitationSummary(i: SeedInvitation): Record<string, unknown> {
