@@ -55,21 +55,31 @@ interface CloudAdapter {
 
 const LOCKED_AWS_STATUSES = new Set(['Submitted', 'In review', 'Rejected']);
 
+/** The connection and its decrypted credentials; a missing connection is a configuration error. */
+export async function connectionWithCredentials(store: Store, connectionId: string): Promise<{ connection: Connection; credentials: Record<string, unknown> }> {
+  const found = await store.connections.get(connectionId);
+  if (!found) throw nonRetryable('ConfigurationError', `connection ${connectionId} does not exist`);
+  return { connection: found, credentials: (await store.connections.getCredentials(connectionId)) ?? {} };
+}
+
+/** One system's credentials out of a connection's. */
+export function credentialsFor(all: Record<string, unknown>, system: string, connection: Connection): Record<string, unknown> {
+  const c = all[system];
+  if (!c || typeof c !== 'object') throw nonRetryable('ConfigurationError', `connection ${connection.name} has no credentials for ${system}`);
+  return c as Record<string, unknown>;
+}
+
+/** The AWS client's configuration from the credentials a connection stores. */
+export function awsClientConfig(config: AwsCoSellCredentials): AwsPartnerCentralConfig {
+  const { accessKeyId, secretAccessKey, ...rest } = config;
+  return { ...rest, credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined };
+}
+
 export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
   const adapters = new Map<string, { version: string; value: CloudAdapter; close(): void }>();
   const crms = new Map<string, { version: string; value: Connector }>();
 
-  async function connection(connectionId: string): Promise<{ connection: Connection; credentials: Record<string, unknown> }> {
-    const found = await deps.store.connections.get(connectionId);
-    if (!found) throw nonRetryable('ConfigurationError', `connection ${connectionId} does not exist`);
-    return { connection: found, credentials: (await deps.store.connections.getCredentials(connectionId)) ?? {} };
-  }
-
-  function credentialsFor(all: Record<string, unknown>, system: string, connection: Connection): Record<string, unknown> {
-    const c = all[system];
-    if (!c || typeof c !== 'object') throw nonRetryable('ConfigurationError', `connection ${connection.name} has no credentials for ${system}`);
-    return c as Record<string, unknown>;
-  }
+  const connection = (connectionId: string) => connectionWithCredentials(deps.store, connectionId);
 
   /** The cloud's adapter, kept while the connection is unchanged (clients keep tokens and pacing). */
   async function adapter(connectionId: string, cloud: CoSellCloud): Promise<CloudAdapter> {
@@ -185,8 +195,7 @@ function validationFailed(cloud: string, fields: CoSellError['fields']): CoSellE
 // --- AWS Partner Central ---------------------------------------------------------------------
 
 function awsAdapter(config: AwsCoSellCredentials): { value: CloudAdapter; close(): void } {
-  const { accessKeyId, secretAccessKey, ...rest } = config;
-  const client = new AwsPartnerCentralClient({ ...rest, credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined });
+  const client = new AwsPartnerCentralClient(awsClientConfig(config));
   const value: CloudAdapter = {
     async create(payload, token) {
       const created = await client.createOpportunity(payload as OpportunityInput, token);
@@ -272,7 +281,7 @@ function microsoftAdapter(config: MicrosoftPartnerCenterConfig): { value: CloudA
  * failures carrying the cloud's own code, message and fields, for the alliance manager.
  * Throttles, 5xx and network failures stay retryable: Temporal retries the activity.
  */
-async function cloudCall<T>(run: () => Promise<T>): Promise<T> {
+export async function cloudCall<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
@@ -292,6 +301,6 @@ async function cloudCall<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-function nonRetryable(type: string, message: string): ApplicationFailure {
+export function nonRetryable(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
