@@ -15,6 +15,12 @@ export const DEAL_STAGE_OPTIONS = ['appointmentscheduled', 'qualifiedtobuy', 'pr
 export const DEAL_TYPE_OPTIONS = ['newbusiness', 'existingbusiness'];
 export const CURRENCY_OPTIONS = ['USD', 'EUR', 'GBP', 'JPY', 'AUD', 'CAD', 'CHF', 'CNY', 'INR', 'SEK', 'NZD', 'SGD', 'BRL', 'MXN'];
 export const PIPELINE_OPTIONS = ['default'];
+/** Deal properties ecosync's app creates for co-sell: the cloud is picked by people, the rest written by ecosync. */
+export const COSELL_CLOUD_OPTIONS = ['aws', 'microsoft'];
+export const COSELL_STATUS_OPTIONS = [
+  'draft', 'pending_approval', 'changes_requested', 'rejected_internal', 'submitted', 'in_review',
+  'approved', 'rejected', 'action_required', 'closed',
+];
 
 function field(name: string, type: FieldSpec['type'], extra: Partial<FieldSpec> = {}): FieldSpec {
   return { name, type, nillable: true, createable: true, updateable: true, ...extra };
@@ -84,6 +90,10 @@ export const HUBSPOT_OBJECTS: ObjectSpec[] = [
       field('pipeline', 'picklist', { label: 'Pipeline', picklistValues: PIPELINE_OPTIONS }),
       field('description', 'text', { label: 'Deal Description' }),
       field('hs_next_step', 'text', { label: 'Next Step' }),
+      field('ecosync_cosell_cloud', 'picklist', { label: 'Co-sell cloud', picklistValues: COSELL_CLOUD_OPTIONS }),
+      field('ecosync_cosell_status', 'picklist', { label: 'Co-sell status', picklistValues: COSELL_STATUS_OPTIONS }),
+      field('ecosync_cloud_opportunity_id', 'string', { label: 'Cloud opportunity ID', length: 64 }),
+      field('ecosync_cosell_message', 'text', { label: 'Co-sell message' }),
       ecosyncId,
       ...systemFields('hs_lastmodifieddate'),
       field(DEAL_COMPANY_FIELD, 'reference', { label: 'Associated company', referenceTo: 'companies' }),

@@ -34,6 +34,20 @@ export const OPPORTUNITY_TYPE_VALUES = ['New Customer', 'Existing Customer - Upg
 
 export const LEAD_SOURCE_VALUES = ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'];
 
+/**
+ * The co-sell fields ecosync's package installs on Opportunity. The alliance manager picks the
+ * cloud; ecosync writes the status, the cloud's id and the message.
+ */
+export const COSELL_CLOUD_FIELD = 'Ecosync_CoSell_Cloud__c';
+export const COSELL_STATUS_FIELD = 'Ecosync_CoSell_Status__c';
+export const COSELL_CLOUD_ID_FIELD = 'Ecosync_Cloud_Opportunity_Id__c';
+export const COSELL_MESSAGE_FIELD = 'Ecosync_CoSell_Message__c';
+export const COSELL_CLOUD_VALUES = ['AWS', 'Microsoft'];
+export const COSELL_STATUS_VALUES = [
+  'Draft', 'Pending Approval', 'Changes Requested', 'Rejected Internally', 'Submitted', 'In Review',
+  'Approved', 'Rejected', 'Action Required', 'Closed',
+];
+
 /** Key prefixes of record ids: the first three characters say the object. */
 export const KEY_PREFIXES: Record<string, string> = { Account: '001', Contact: '003', Opportunity: '006' };
 
@@ -110,6 +124,11 @@ export const SALESFORCE_OBJECTS: ObjectSpec[] = [
     field('LeadSource', 'picklist', { picklistValues: LEAD_SOURCE_VALUES }),
     field('NextStep', 'string', { length: 255 }),
     field('Description', 'text', { length: 32000 }),
+    field(COSELL_CLOUD_FIELD, 'picklist', { label: 'Co-sell Cloud', picklistValues: COSELL_CLOUD_VALUES }),
+    field(COSELL_STATUS_FIELD, 'picklist', { label: 'Co-sell Status', picklistValues: COSELL_STATUS_VALUES }),
+    field(COSELL_CLOUD_ID_FIELD, 'string', { label: 'Cloud Opportunity Id', length: 64 }),
+    // A long text area: the cloud's reasons can name many fields.
+    field(COSELL_MESSAGE_FIELD, 'text', { label: 'Co-sell Message', length: 32000 }),
     ecosyncIdField(),
     ...systemFields(),
   ]),

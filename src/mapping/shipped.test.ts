@@ -172,7 +172,7 @@ describe('shipped mappings', () => {
     const record = {
       Name: 'Acme renewal 2025', Amount: 48000.5, CurrencyIsoCode: 'EUR', StageName: 'Proposal/Price Quote',
       CloseDate: '2025-03-31', Probability: 75, Type: 'Existing Customer - Upgrade', AccountId: '001AAA',
-      LeadSource: 'Web', NextStep: 'Send order form', Description: 'Three-year term',
+      LeadSource: 'Web', NextStep: 'Send order form', Description: 'Three-year term', Ecosync_CoSell_Cloud__c: 'AWS',
     };
     const canonical = sf.forward(record, ids);
     expect(canonical).toEqual({
@@ -180,7 +180,7 @@ describe('shipped mappings', () => {
       value: {
         name: 'Acme renewal 2025', amount: { amount: '48000.50', currency: 'EUR' }, stage: 'proposal', closeDate: '2025-03-31',
         probability: 75, type: 'expansion', accountId: 'canonical:001AAA', leadSource: 'Web', nextStep: 'Send order form',
-        description: 'Three-year term',
+        description: 'Three-year term', coSell: { cloud: 'aws' },
       },
     });
     if (!canonical.ok) return;
@@ -191,6 +191,8 @@ describe('shipped mappings', () => {
         pipeline: 'default', dealname: 'Acme renewal 2025', amount: '48000.50', deal_currency_code: 'EUR',
         dealstage: 'contractsent', closedate: '2025-03-31T00:00:00.000Z', dealtype: 'existingbusiness',
         'associations.companies': '9001', hs_next_step: 'Send order form', description: 'Three-year term',
+        // The co-sell cloud travels; status, cloud id and message are ecosync's own (written empty here).
+        ecosync_cosell_cloud: 'aws', ecosync_cosell_status: '', ecosync_cloud_opportunity_id: '', ecosync_cosell_message: '',
       },
     });
     if (!deal.ok) return;

@@ -82,6 +82,12 @@ export const SYSTEM_SCHEMAS: Record<string, Record<string, ObjectSpec>> = {
       field('LeadSource', 'picklist', { picklistValues: ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'] }),
       field('NextStep', 'string'),
       field('Description', 'text'),
+      field('Ecosync_CoSell_Cloud__c', 'picklist', { picklistValues: ['AWS', 'Microsoft'] }),
+      field('Ecosync_CoSell_Status__c', 'picklist', {
+        picklistValues: ['Draft', 'Pending Approval', 'Changes Requested', 'Rejected Internally', 'Submitted', 'In Review', 'Approved', 'Rejected', 'Action Required', 'Closed'],
+      }),
+      field('Ecosync_Cloud_Opportunity_Id__c', 'string'),
+      field('Ecosync_CoSell_Message__c', 'text'),
     ]),
   },
   hubspot: {
@@ -120,6 +126,12 @@ export const SYSTEM_SCHEMAS: Record<string, Record<string, ObjectSpec>> = {
       field('pipeline', 'picklist', { picklistValues: ['default'] }),
       field('description', 'text'),
       field('hs_next_step', 'string'),
+      field('ecosync_cosell_cloud', 'picklist', { picklistValues: ['aws', 'microsoft'] }),
+      field('ecosync_cosell_status', 'picklist', {
+        picklistValues: ['draft', 'pending_approval', 'changes_requested', 'rejected_internal', 'submitted', 'in_review', 'approved', 'rejected', 'action_required', 'closed'],
+      }),
+      field('ecosync_cloud_opportunity_id', 'string'),
+      field('ecosync_cosell_message', 'text'),
       field('associations.companies', 'reference', { referenceTo: 'companies' }),
     ]),
   },

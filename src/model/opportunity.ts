@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CanonicalId, Cloud, IsoDate, Money } from './common.js';
+import { CoSellCloud, CoSellStatus } from './cosell-status.js';
 
 /**
  * The canonical sales stages. Each CRM's picklist and each cloud's LifeCycle.Stage map onto
@@ -32,6 +33,21 @@ export const PartnerInvolvement = z.object({
 }).strict();
 export type PartnerInvolvement = z.infer<typeof PartnerInvolvement>;
 
+/**
+ * The opportunity's co-sell as the CRM shows it. The alliance manager asks for a co-sell by
+ * choosing the cloud; ecosync fills in the rest as the co-sell goes on.
+ */
+export const OpportunityCoSell = z.object({
+  /** The cloud the alliance manager asked to co-sell with. */
+  cloud: CoSellCloud.optional(),
+  status: CoSellStatus.optional(),
+  /** The cloud's id of the shared opportunity: O1234567 (AWS), the referral id (Microsoft). */
+  cloudOpportunityId: z.string().optional(),
+  /** For people: the status line, the cloud's reasons or the approvers being waited for. */
+  message: z.string().optional(),
+}).strict();
+export type OpportunityCoSell = z.infer<typeof OpportunityCoSell>;
+
 export const Opportunity = z.object({
   id: CanonicalId,
   name: z.string().min(1),
@@ -45,5 +61,6 @@ export const Opportunity = z.object({
   nextStep: z.string().optional(),
   description: z.string().optional(),
   partnerInvolvement: z.array(PartnerInvolvement).optional(),
+  coSell: OpportunityCoSell.optional(),
 }).strict();
 export type Opportunity = z.infer<typeof Opportunity>;

@@ -596,7 +596,8 @@ function issueDetails(issues: PropertyIssue[]): BatchError['errors'] {
 /** A descriptor field as the properties API returns it. */
 function toProperty(spec: ObjectSpec, f: FieldSpec, displayOrder: number): Record<string, unknown> {
   const [type, fieldType] = hubspotType(f);
-  const custom = f.name === spec.upsertKeyField;
+  // ecosync's app creates its own properties (the id it upserts by, the co-sell fields).
+  const custom = f.name === spec.upsertKeyField || f.name.startsWith('ecosync_');
   const readOnly = !f.createable && !f.updateable;
   return {
     name: f.name,
