@@ -11,18 +11,23 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { objectSpecOf } from '../../connectors/registry.js';
 import { AuthError, RateLimitError, type Connector, type Page, type SourceRecord, type WriteOp, type WriteResult } from '../../connectors/protocol.js';
 import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
 import type { Store, Connection, Link } from '../store/index.js';
 import {
-  addCounts, applyWriteResults, canonicalIdFor, canonicalLookups, compareCursor, contentHash, emptyCounts, isCanonicalId, readPath, valuesEqual, ECOSYNC_NAMESPACE, uuidv5, externalLookups, planPage, readWindow, targetExternalIds,
+  addCounts, applyWriteResults, canonicalIdFor, canonicalLookups, compareCursor, contentHash, emptyCounts, isCanonicalId, ECOSYNC_NAMESPACE, uuidv5, externalLookups, planPage, readWindow, targetExternalIds,
   type CurrentRecord, type IncomingRecord, type SideName, type StoredLink, type SyncCounts, type SyncPair, type SyncPlan,
-  type SyncSide, type WriteResults, type DeadLetterInput,
+  type WriteResults, type DeadLetterInput,
 } from '../sync/index.js';
 import { ZERO_COUNTERS, type ReplayResult, type SyncCounters, type SyncPageInput, type SyncPageResult, type SyncPlanSummary } from '../../workflows/sync-types.js';
 import type { SyncActivities } from './sync-contract.js';
+import {
+  agreedWhereUnchanged, connectorsOf, externalKey, nonRetryable, readByIdsChunked, refExternal, refResolver, setPath, syncPairsOf,
+  toSystemFields, upsertKeyOf, type PreparedPair,
+} from './sync-glue.js';
+
+export { agreedWhereUnchanged };
 
 export interface SyncDeps {
   store: Store;
@@ -45,7 +50,7 @@ export interface SyncDeps {
 interface Prepared {
   connection: Connection;
   connectors: Record<SideName, Connector>;
-  pairs: Map<string, { pair: SyncPair; mappings: Record<SideName, CompiledMapping> }>;
+  pairs: Map<string, PreparedPair>;
 }
 
 /** A batch planned and not yet written: the plan, the links the writes translate references with, the reads it took. */
@@ -64,7 +69,6 @@ interface Committed {
   committedIds: string[];
 }
 
-const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
 export function createSyncActivities(deps: SyncDeps): SyncActivities {
   const connectors = new Map<string, { version: string; value: Promise<Record<SideName, Connector>> }>();
@@ -91,65 +95,11 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
 
   async function buildConnectors(connection: Connection): Promise<Record<SideName, Connector>> {
     const credentials = (await deps.store.connections.getCredentials(connection.id)) ?? {};
-    const credentialsOf = (system: string) => {
-      const c = credentials[system];
-      if (!c || typeof c !== 'object') throw nonRetryable('ConfigurationError', `connection ${connection.name} has no credentials for ${system}`);
-      return c as Record<string, unknown>;
-    };
-    return {
-      a: deps.connectorFor(connection.sourceSystem, credentialsOf(connection.sourceSystem)),
-      b: deps.connectorFor(connection.targetSystem, credentialsOf(connection.targetSystem)),
-    };
+    return connectorsOf(connection, credentials, deps.connectorFor);
   }
 
-  async function buildPairs(connection: Connection): Promise<Prepared['pairs']> {
-    // Which object holds each entity on each side, for reference fields.
-    const objectOf = (side: SideName, entity: string) => {
-      const o = connection.objects.find((x) => x.entity === entity);
-      return o ? (side === 'a' ? o.sourceObject : o.targetObject) : undefined;
-    };
-    const pairs: Prepared['pairs'] = new Map();
-    for (const o of connection.objects) {
-      if (!o.sourceMapping || !o.targetMapping) throw nonRetryable('ConfigurationError', `connection ${connection.name}: ${o.entity} needs a mapping file for each side`);
-      const mappings = { a: await mappingOrFail(o.sourceMapping), b: await mappingOrFail(o.targetMapping) };
-      const side = (s: SideName): SyncSide => {
-        const m = mappings[s];
-        const references: Record<string, { entity: EntityName; object: string }> = {};
-        for (const ref of m.refs) {
-          const object = objectOf(s, ref.entity);
-          if (object) references[ref.field] = { entity: ref.entity, object };
-        }
-        return {
-          system: m.system,
-          object: m.object,
-          readFields: m.fields.filter((f) => f.direction !== 'outbound').map((f) => f.field),
-          writeFields: m.fields.filter((f) => f.direction !== 'inbound').map((f) => f.field),
-          references,
-        };
-      };
-      pairs.set(o.entity, {
-        mappings,
-        pair: {
-          connectionId: connection.id,
-          entity: o.entity as EntityName,
-          a: side('a'),
-          b: side('b'),
-          mode: connection.mode,
-          deletePolicy: connection.deletePolicy,
-          defaultPolicy: policyName(connection.conflictPolicy),
-          fieldPolicies: { ...mappings.b.fieldOwners, ...mappings.a.fieldOwners },
-        },
-      });
-    }
-    return pairs;
-  }
-
-  async function mappingOrFail(file: string): Promise<CompiledMapping> {
-    try {
-      return await deps.mappingFor(file);
-    } catch (error) {
-      throw nonRetryable('MappingError', (error as Error).message);
-    }
+  function buildPairs(connection: Connection): Promise<Prepared['pairs']> {
+    return syncPairsOf(connection, deps.mappingFor);
   }
 
   function pairOf(p: Prepared, entity: string) {
@@ -564,99 +514,18 @@ function toIncoming(r: SourceRecord, mapping: CompiledMapping, ctx: { resolveRef
   return { ...base, values: out.value, hash: contentHash(out.value), errors, unresolved: out.unresolved.map((u) => ({ field: u.field, id: u.id })) };
 }
 
-/**
- * A side's values with every field that shows exactly what this side would show for the agreed
- * value replaced by the agreed value. What a side shows for the agreed value is its mapping's
- * forward(reverse(agreed)): for a lossless field that is the agreed value itself, for a lossy
- * one it is the side's nearest word for it. References are left alone (ids translate exactly).
- */
-export function agreedWhereUnchanged(mapping: CompiledMapping, values: Record<string, unknown>, agreed: Record<string, unknown>): Record<string, unknown> {
-  const written = mapping.reverse(agreed);
-  if (!written.ok) return values;
-  const shown = mapping.forward(written.value);
-  if (!shown.ok) return values;
-  let out: Record<string, unknown> | undefined;
-  for (const info of mapping.fields) {
-    if (info.direction === 'outbound' || info.ref) continue;
-    const mine = readPath(values, info.field).value;
-    const theirs = readPath(agreed, info.field).value;
-    if (theirs === undefined || valuesEqual(mine, theirs) || !valuesEqual(mine, readPath(shown.value, info.field).value)) continue;
-    out ??= structuredClone(values);
-    setPath(out, info.field, theirs);
-  }
-  return out ?? values;
-}
 
 function withValues(r: IncomingRecord, values: Record<string, unknown>): IncomingRecord {
   return values === r.values ? r : { ...r, values, hash: contentHash(values) };
 }
 
-const externalKey = (system: string, object: string, externalId: string) => `${system}\u0000${object}\u0000${externalId}`;
 
 
-/** The field a system object keeps the canonical id in, as its connector's descriptor declares it. */
-function upsertKeyOf(mapping: CompiledMapping): string | undefined {
-  return objectSpecOf(mapping.system, mapping.object)?.upsertKeyField;
-}
-
-/**
- * Canonical write payload → system fields. reverse() writes every outbound field (it treats the
- * record as whole), so for an update only the system fields behind the canonical fields in the
- * payload are kept: the others would be cleared.
- */
-function toSystemFields(mapping: CompiledMapping, fields: Record<string, unknown>, externalRef: (entity: EntityName, id: string) => string | undefined): { fields: Record<string, unknown> } | { error: { code: string; message: string; fields?: string[] } } {
-  const out = mapping.reverse(fields, { externalRef });
-  if (!out.ok) {
-    return { error: { code: 'MAPPING_' + out.errors[0].code.toUpperCase(), message: out.errors.map((e) => `${e.field}: ${e.message}`).join('; '), fields: out.errors.map((e) => e.field) } };
-  }
-  const keep = new Set<string>();
-  for (const info of mapping.fields) {
-    if (info.direction === 'inbound' || !readPath(fields, info.field).found) continue;
-    if (info.from) keep.add(info.from);
-    if (info.currencyField) keep.add(info.currencyField);
-  }
-  const picked: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(out.value)) if (keep.has(name) || !mapping.fields.some((f) => f.from === name || f.currencyField === name)) picked[name] = value;
-  return { fields: picked };
-}
-
-/** Sets a dotted path in a nested record, creating objects on the way; returns the record. */
-function setPath(target: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
-  const parts = path.split('.');
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1]] = value ?? null;
-  return target;
-}
 
 
-/**
- * Reference translation for one side through the links at hand, indexed once: system id →
- * canonical id (forward mapping) and canonical id → system id (reverse mapping; tombstoned
- * links do not count).
- */
-function refResolver(side: SyncSide, links: readonly StoredLink[]) {
-  const objectOf = new Map(Object.values(side.references ?? {}).map((r) => [r.entity as string, r.object]));
-  const byExternal = new Map<string, string>();
-  for (const l of links) if (l.system === side.system) byExternal.set(`${l.object}\u0000${l.externalId}`, l.canonicalId);
-  return (entity: EntityName, externalId: string) => {
-    const object = objectOf.get(entity);
-    return object === undefined ? undefined : byExternal.get(`${object}\u0000${externalId}`);
-  };
-}
 
-function refExternal(side: SyncSide, links: readonly StoredLink[]) {
-  const objectOf = new Map(Object.values(side.references ?? {}).map((r) => [r.entity as string, r.object]));
-  const byCanonical = new Map<string, string>();
-  for (const l of links) if (l.system === side.system && l.lastHash !== 'deleted') byCanonical.set(`${l.object}\u0000${l.canonicalId.toLowerCase()}`, l.externalId);
-  return (entity: EntityName, canonicalId: string) => {
-    const object = objectOf.get(entity);
-    return object === undefined ? undefined : byCanonical.get(`${object}\u0000${canonicalId.toLowerCase()}`);
-  };
-}
+
+
 
 function dedupeLinks(links: readonly StoredLink[]): StoredLink[] {
   const seen = new Map<string, StoredLink>();
@@ -675,11 +544,6 @@ function groupRefs(refs: readonly { system: string; object: string; externalId: 
   return [...groups.values()];
 }
 
-async function readByIdsChunked(connector: Connector, object: string, ids: string[], fields: string[]): Promise<SourceRecord[]> {
-  const out: SourceRecord[] = [];
-  for (let i = 0; i < ids.length; i += 200) out.push(...await connector.readByIds(object, ids.slice(i, i + 200), fields));
-  return out;
-}
 
 function addInto(counters: SyncCounters, counts: SyncCounts): void {
   counters.read += counts.read;
@@ -691,11 +555,6 @@ function addInto(counters: SyncCounters, counts: SyncCounts): void {
   counters.conflicts += counts.conflicts;
 }
 
-/** The connection's default conflict policy in the planner's words. */
-function policyName(policy: string): string {
-  if (policy === 'last-writer-wins' || policy === 'lww') return 'lww';
-  return policy;
-}
 
 function activityInfo() {
   try {
