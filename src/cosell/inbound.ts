@@ -209,7 +209,7 @@ const LEGAL_SUFFIXES = [
 /** "Acme, Inc." and "ACME Inc" both read "acme": case, punctuation, "the" and legal suffixes set aside. */
 export function normaliseCompanyName(name: string): string {
   const words = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
-    .replace(/&/g, ' and ').replace(/[^a-z0-9]+/g, ' ').trim().split(' ').filter(Boolean);
+    .replace(/&/g, ' and ').replace(/\./g, '').replace(/[^a-z0-9]+/g, ' ').trim().split(' ').filter(Boolean);
   if (words[0] === 'the' && words.length > 1) words.shift();
   while (words.length > 1 && LEGAL_SUFFIXES.includes(words[words.length - 1])) words.pop();
   return words.join(' ');
