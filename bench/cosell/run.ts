@@ -1,0 +1,471 @@
+/**
+ * Co-sell through the whole pipeline: the co-sell workflow on a real Temporal dev server (the CLI
+ * binary), the production activities (src/runtime/activities.ts) in a worker process with a real
+ * store, the AWS Partner Central and Microsoft Partner Center sandboxes with their review clocks
+ * at zero, and a Salesforce ⇄ HubSpot connection (the shipped mappings) holding the clouds'
+ * credentials, whose Salesforce opportunities receive the co-sell status.
+ *
+ *   ./ecosync bench cosell [--count 50] [--concurrency 10] [--cloud aws|azure|both]
+ *        [--pacing both|on|off] [--store postgres|pglite] [--max-minutes 15]
+ *
+ * Per cloud, N co-sells, C at a time, each as a person would drive it: the alliance manager
+ * submits, the deal desk approves, the alliance lead approves as well when the amount is
+ * 100,000 USD or more (the shipped policy; half the co-sells are), and the cloud's review
+ * approves at once. AWS runs twice: without write pacing (client and sandbox unlimited) and
+ * with AWS's real rates (the client's default pacing of 1 write and 10 reads a second, the
+ * sandbox throttling above them).
+ *
+ * Measured: calls to the cloud by operation (sandbox counters) against the minimum, CRM writes
+ * per co-sell, latency from the last approval to done and from submit to done, co-sells per
+ * minute, workflow history events, the worker's peak RSS (sampled every 100 ms).
+ *
+ * Prints a table and writes bench/results/cosell.json. Stops by itself (--max-minutes).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { SANDBOX_CREDENTIALS, startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import type { Account, CoSellCloud, Contact, Opportunity } from '../../src/model/index.js';
+import { DEMO_APPROVAL_POLICY, DEMO_COSELL_USERS } from '../../src/runtime/config.js';
+import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
+import { findTemporalCli, startDevServer, type DevServer } from '../../src/runtime/temporal.js';
+import { bundleWorkflows } from '../../src/runtime/worker.js';
+import type { Connection as StoreConnection } from '../../src/store/index.js';
+import { approveUpdate, coSellWorkflow, stateQuery } from '../../workflows/cosell.js';
+import { coSellWorkflowId, type CoSellInput, type CoSellView } from '../../workflows/cosell-types.js';
+import { benchSchema } from '../sync/hub.js';
+import { HUBSPOT_WRITE, mb, sumMatching } from '../sync/figures.js';
+import { countHistory } from '../sync/history.js';
+import {
+  AWS_MINIMUM, MICROSOFT_MINIMUM, SALESFORCE_WRITE, awsCalls, awsErrors, callsBetween, extraCalls, microsoftCalls, microsoftErrors, perCoSell, summarize, type Summary,
+} from './figures.js';
+import type { WorkerInit, WorkerRequest, WorkerStats } from './worker-process.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '50' },
+    concurrency: { type: 'string', default: '10' },
+    cloud: { type: 'string', default: 'both' },
+    pacing: { type: 'string', default: 'both' },
+    store: { type: 'string', default: 'postgres' },
+    'max-minutes': { type: 'string', default: '15' },
+    out: { type: 'string', default: 'bench/results/cosell.json' },
+  },
+});
+const COUNT = Number(args.count);
+const CONCURRENCY = Math.max(1, Number(args.concurrency));
+const STORE = args.store as 'postgres' | 'pglite';
+const DATABASE_URL = process.env.ECOSYNC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+if (!Number.isInteger(COUNT) || COUNT < 1) throw new Error(`--count must be a positive integer, not ${args.count}`);
+if (!['aws', 'azure', 'both'].includes(args.cloud)) throw new Error(`--cloud must be aws, azure or both, not ${args.cloud}`);
+if (!['on', 'off', 'both'].includes(args.pacing)) throw new Error(`--pacing must be on, off or both, not ${args.pacing}`);
+if (STORE !== 'postgres' && STORE !== 'pglite') throw new Error(`--store must be postgres or pglite, not ${args.store}`);
+
+const USERS = DEMO_COSELL_USERS;
+const POLICY = DEMO_APPROVAL_POLICY;
+/** The first solution the AWS sandbox seeds in each catalog; any id for Microsoft's sandbox. */
+const SOLUTIONS: Record<CoSellCloud, string[]> = { aws: ['S-0000001'], azure: ['SOL-12345-ECO'] };
+/** Every other co-sell is above the alliance lead's threshold (100,000 USD). */
+const AMOUNTS = ['250000.00', '45000.00'];
+/** How often the approver looks whether the co-sell is waiting for them. */
+const APPROVER_POLL_MS = 25;
+
+interface Scenario {
+  name: string;
+  cloud: CoSellCloud;
+  /** AWS's real rates (client pacing and sandbox throttling) when true; unlimited when false. */
+  paced: boolean;
+}
+
+// ---- shared infrastructure -----------------------------------------------------------------------
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const silent = pino({ level: 'silent' });
+const cli = findTemporalCli();
+if (!cli) throw new Error('Temporal CLI not found (.tools/bin/temporal, TEMPORAL_CLI or PATH): run through ./ecosync bench cosell');
+const scratch = mkdtempSync(path.join(tmpdir(), 'ecosync-bench-cosell-'));
+let server: DevServer | undefined;
+const openHubs = new Set<CoSellBenchHub>();
+
+// The benchmark stops by itself: past the time limit everything it started is ended.
+const watchdog = setTimeout(() => {
+  console.error(`stopped: the benchmark passed --max-minutes ${args['max-minutes']}`);
+  for (const hub of openHubs) hub.child.kill('SIGTERM');
+  server?.process.kill('SIGKILL');
+  setTimeout(() => process.exit(2), 3_000);
+}, Number(args['max-minutes']) * 60_000);
+watchdog.unref();
+
+const t = performance.now();
+const [devServer, bundle] = await Promise.all([
+  (async () => startDevServer({ cli, dataDir: path.join(scratch, 'temporal'), port: await freePort(), uiPort: await freePort(), namespace: 'default', log: silent }))(),
+  bundleWorkflows(),
+]);
+server = devServer;
+console.log(`Temporal dev server ${server.address} and workflow bundle ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+const temporal = await Connection.connect({ address: server.address });
+const client = new Client({ connection: temporal, namespace: 'default' });
+
+// ---- one hub: sandboxes here, the worker in a child process --------------------------------------
+
+class CoSellBenchHub {
+  private serial = 0;
+  private waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  connection!: StoreConnection;
+  readonly taskQueue = `bench-cosell-${randomUUID()}`;
+
+  private constructor(
+    readonly sf: SalesforceSandbox,
+    readonly hs: HubSpotSandbox,
+    readonly aws: PartnerCentralSandbox,
+    readonly ms: MicrosoftSandbox,
+    readonly child: ChildProcess,
+  ) {
+    child.on('message', (m: { id: number; result?: unknown; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.error !== undefined) w?.reject(new Error(`worker: ${m.error}`));
+      else w?.resolve(m.result);
+    });
+    child.once('exit', (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`the worker process exited (${code})`));
+      this.waiting.clear();
+    });
+  }
+
+  static async start(s: Scenario): Promise<CoSellBenchHub> {
+    // AWS's real rates are the sandbox's and the client's defaults; 0 turns both off.
+    const awsRates = s.paced ? {} : { writeRatePerSec: 0, readRatePerSec: 0 };
+    const [sf, hs, aws, ms] = await Promise.all([
+      startSalesforceSandbox({ accounts: 0, apiLimit: 10_000_000 }),
+      startHubSpotSandbox({ companies: 0 }),
+      startPartnerCentralSandbox({ reviewDelayMs: 0, ...awsRates }),
+      startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(scratch, 'ms-')), decisionDelayMs: 0, incoming: 0 }),
+    ]);
+    const child = fork(fileURLToPath(new URL('./worker-process.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const hub = new CoSellBenchHub(sf, hs, aws, ms, child);
+    const init: WorkerInit = {
+      store: STORE === 'postgres' ? { kind: 'postgres', url: DATABASE_URL, schema: benchSchema() } : { kind: 'pglite' },
+      address: server!.address,
+      namespace: 'default',
+      taskQueue: hub.taskQueue,
+      bundle,
+      connection: {
+        name: `bench-cosell-${randomUUID().slice(0, 8)}`,
+        sourceSystem: 'salesforce',
+        targetSystem: 'hubspot',
+        mode: 'bidirectional',
+        objects: SALESFORCE_HUBSPOT_OBJECTS,
+        deletePolicy: 'propagate',
+        credentials: {
+          ...sandboxCredentials(sf, hs),
+          'aws-partner-central': {
+            region: 'us-east-1', catalog: 'Sandbox', endpoint: aws.url, ...SANDBOX_CREDENTIALS,
+            ...(s.paced ? {} : { writesPerSecond: 0, readsPerSecond: 0 }),
+          },
+          'microsoft-partner-center': { tenantId: ms.tenantId, clientId: ms.clientId, clientSecret: ms.clientSecret, authorityHost: ms.url, apiBaseUrl: ms.url, caPem: ms.caPem },
+        },
+      },
+    };
+    try {
+      hub.connection = (await hub.call({ method: 'init', args: init }) as { connection: StoreConnection }).connection;
+    } catch (error) {
+      await hub.close();
+      throw error;
+    }
+    return hub;
+  }
+
+  call(request: WorkerRequest): Promise<unknown> {
+    const id = ++this.serial;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.child.send({ id, ...request });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.connected) {
+      await Promise.race([this.call({ method: 'close' }), sleep(30_000)]).catch(() => undefined);
+    }
+    if (this.child.exitCode === null) {
+      const exited = new Promise((r) => this.child.once('exit', r));
+      setTimeout(() => this.child.kill('SIGKILL'), 5_000).unref();
+      await exited;
+    }
+    await Promise.all([this.sf.close(), this.hs.close(), this.aws.close(), this.ms.close()]);
+  }
+}
+
+// ---- one co-sell, driven as the people in it would ------------------------------------------------
+
+interface CoSellTiming {
+  workflowId: string;
+  amount: string;
+  approvals: number;
+  status: string;
+  cloudStatus?: string;
+  externalId?: string;
+  crmId: string;
+  /** Milliseconds from the submission. */
+  awaitingApprovalMs: number;
+  lastApprovalMs: number;
+  doneMs: number;
+  submittedAt: number;
+  doneAt: number;
+  historyEvents?: number;
+}
+
+function snapshotFor(index: number): { account: Account; opportunity: Opportunity; contacts: Contact[] } {
+  const account: Account = {
+    id: randomUUID(),
+    name: `Bench Customer ${index}`,
+    domain: `bench-customer-${index}.example.com`,
+    website: `https://www.bench-customer-${index}.example.com`,
+    industry: 'Technology',
+    billingAddress: { street: '410 Terry Ave N', city: 'Seattle', state: 'Washington', postalCode: '98101', country: 'US' },
+  };
+  const opportunity: Opportunity = {
+    id: randomUUID(),
+    name: `Real-time analytics ${index}`,
+    amount: { amount: AMOUNTS[index % AMOUNTS.length], currency: 'USD' },
+    stage: 'qualification',
+    closeDate: new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10),
+    type: 'new_business',
+    accountId: account.id,
+    description: 'Nightly batch reports arrive too late for store managers; they want sales analytics within minutes.',
+  };
+  const contact: Contact = { id: randomUUID(), firstName: 'Ada', lastName: 'Lovelace', email: `ada@bench-customer-${index}.example.com`, phone: '+1 555 200 1000', title: 'CTO', accountId: account.id };
+  return { account, opportunity, contacts: [contact] };
+}
+
+/** Polls the co-sell's state (as an approver's inbox would) until it holds. */
+async function until(handle: { query: (q: typeof stateQuery) => Promise<CoSellView> }, check: (v: CoSellView) => boolean, what: string, timeoutMs = 120_000): Promise<CoSellView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await handle.query(stateQuery);
+    if (check(view)) return view;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}; last state ${view.status} (${view.lastError?.message ?? 'no error'})`);
+    await sleep(APPROVER_POLL_MS);
+  }
+}
+
+async function runCoSell(hub: CoSellBenchHub, cloud: CoSellCloud, index: number): Promise<CoSellTiming> {
+  const snapshot = snapshotFor(index);
+  const { opportunity } = snapshot;
+  const crm = hub.sf.state.insert('Opportunity', { Name: opportunity.name, StageName: 'Qualification', CloseDate: opportunity.closeDate, Amount: Number(opportunity.amount!.amount) });
+  const crmId = String(crm.Id);
+  const input: CoSellInput = {
+    cloud,
+    connectionId: hub.connection.id,
+    requestedBy: USERS.allianceManager,
+    snapshot,
+    options: { involvementType: 'co_sell', visibility: 'full', solutionIds: SOLUTIONS[cloud] },
+    crm: { system: 'salesforce', id: crmId },
+    policy: POLICY,
+  };
+  const submittedAt = Date.now();
+  const handle = await client.workflow.start(coSellWorkflow, {
+    workflowId: coSellWorkflowId(cloud, opportunity.id),
+    taskQueue: hub.taskQueue,
+    args: [input],
+  });
+  let view = await until(handle, (v) => v.status === 'pending_approval' || v.phase === 'done', 'the first approval stage');
+  const awaitingApprovalAt = Date.now();
+  let approvals = 0;
+  let lastApprovalAt = awaitingApprovalAt;
+  const approverFor: Record<string, string> = { deal_desk: USERS.dealDesk, alliance_lead: USERS.allianceLead };
+  while (view.phase === 'approval' && view.currentStage) {
+    const by = approverFor[view.currentStage];
+    if (!by) throw new Error(`no approver for stage ${view.currentStage}`);
+    lastApprovalAt = Date.now();
+    view = await handle.executeUpdate(approveUpdate, { args: [{ by, stage: view.currentStage }] });
+    approvals++;
+  }
+  const done = await handle.result();
+  const doneAt = Date.now();
+  return {
+    workflowId: handle.workflowId, amount: opportunity.amount!.amount, approvals, status: done.status, cloudStatus: done.cloudStatus,
+    externalId: done.externalId, crmId, submittedAt, doneAt,
+    awaitingApprovalMs: awaitingApprovalAt - submittedAt, lastApprovalMs: lastApprovalAt - submittedAt, doneMs: doneAt - submittedAt,
+  };
+}
+
+/** Runs `count` jobs, at most `concurrency` at a time, in order of index. */
+async function pool<T>(count: number, concurrency: number, job: (index: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await job(i);
+    }
+  }));
+  return out;
+}
+
+// ---- one scenario --------------------------------------------------------------------------------
+
+async function runScenario(s: Scenario) {
+  console.log(`\n▶ ${s.name}: ${COUNT} co-sells, ${CONCURRENCY} at a time (${STORE})`);
+  const hub = await CoSellBenchHub.start(s);
+  openHubs.add(hub);
+  const checks: { what: string; ok: boolean }[] = [];
+  const check = (what: string, ok: boolean) => { checks.push({ what, ok }); if (!ok) console.log(`  ✗ ${what}`); };
+  try {
+    const cloudCounters = () => (s.cloud === 'aws' ? hub.aws.counters.snapshot() : hub.ms.counters.snapshot());
+    const before = { cloud: cloudCounters(), sf: hub.sf.counters.snapshot(), hs: hub.hs.counters.snapshot() };
+    const workerBefore = await hub.call({ method: 'reset' }) as WorkerStats;
+    const started = Date.now();
+    const coSells = await pool(COUNT, CONCURRENCY, (i) => runCoSell(hub, s.cloud, i));
+    const wallMs = Date.now() - started;
+    const worker = await hub.call({ method: 'stats' }) as WorkerStats;
+    const cloudAll = callsBetween(before.cloud, cloudCounters());
+    const cloud = s.cloud === 'aws' ? awsCalls(cloudAll) : microsoftCalls(cloudAll);
+    const cloudErrors = s.cloud === 'aws' ? awsErrors(cloudAll) : microsoftErrors(cloudAll);
+    const sf = callsBetween(before.sf, hub.sf.counters.snapshot());
+    const hs = callsBetween(before.hs, hub.hs.counters.snapshot());
+    for (const c of coSells) c.historyEvents = (await countHistory(client, c.workflowId)).events;
+
+    // What the clouds and Salesforce hold at the end.
+    const approved = coSells.filter((c) => c.status === 'approved').length;
+    check(`every co-sell approved (${approved}/${COUNT})`, approved === COUNT);
+    if (s.cloud === 'aws') {
+      const inAws = hub.aws.state.list('Sandbox').filter((o) => o.LifeCycle?.ReviewStatus === 'Approved').length;
+      check(`AWS holds one approved opportunity per co-sell (${inAws}/${COUNT})`, inAws === COUNT);
+    } else {
+      const inMicrosoft = hub.ms.state.referrals().filter((r) => r.status === 'Active' && r.substatus === 'Accepted').length;
+      check(`Microsoft holds one accepted referral per co-sell (${inMicrosoft}/${COUNT})`, inMicrosoft === COUNT);
+    }
+    const shown = coSells.filter((c) => String(hub.sf.state.get('Opportunity', c.crmId)?.NextStep ?? '').endsWith(': approved')).length;
+    check(`Salesforce shows every co-sell approved (${shown}/${COUNT})`, shown === COUNT);
+
+    const minimum = s.cloud === 'aws' ? AWS_MINIMUM : MICROSOFT_MINIMUM;
+    const sfWrites = sumMatching(sf, SALESFORCE_WRITE);
+    const hsWrites = sumMatching(hs, HUBSPOT_WRITE);
+    const approvalsDone = coSells.reduce((n, c) => n + c.approvals, 0);
+    const result = {
+      name: s.name,
+      cloud: s.cloud,
+      paced: s.paced,
+      count: COUNT,
+      concurrency: CONCURRENCY,
+      store: STORE,
+      wallMs,
+      coSellsPerMinute: Math.round((COUNT / (wallMs / 60_000)) * 10) / 10,
+      approvalsPerCoSell: approvalsDone / COUNT,
+      cloudCalls: {
+        total: cloud,
+        perCoSell: perCoSell(cloud, COUNT),
+        minimumPerCoSell: minimum,
+        extraPerCoSell: extraCalls(perCoSell(cloud, COUNT), minimum),
+        /** Refused calls (throttles, errors), included in the counts above. */
+        errors: cloudErrors,
+      },
+      crmWrites: {
+        salesforce: sfWrites, salesforcePerCoSell: sfWrites / COUNT, hubspot: hsWrites, hubspotPerCoSell: hsWrites / COUNT,
+        salesforceCalls: sf, hubspotCalls: hs,
+      },
+      latencyMs: {
+        lastApprovalToDone: summarize(coSells.map((c) => c.doneMs - c.lastApprovalMs)),
+        submitToDone: summarize(coSells.map((c) => c.doneMs)),
+        submitToAwaitingApproval: summarize(coSells.map((c) => c.awaitingApprovalMs)),
+      },
+      historyEvents: summarize(coSells.map((c) => c.historyEvents ?? NaN)),
+      worker: { startRssMb: mb(workerBefore.rss), peakRssMb: mb(worker.peakRss), endRssMb: mb(worker.rss), heapUsedMb: mb(worker.heapUsed), cpuMs: worker.cpuMs },
+      checks,
+    };
+    const l = result.latencyMs;
+    console.log(`  ${result.coSellsPerMinute} co-sells/min (${(wallMs / 1000).toFixed(1)} s); calls per co-sell ${sumValues(result.cloudCalls.perCoSell)} (minimum ${sumValues(minimum)}): ${JSON.stringify(result.cloudCalls.perCoSell)}`);
+    console.log(`  last approval → done p50 ${l.lastApprovalToDone.p50} ms, p95 ${l.lastApprovalToDone.p95} ms, max ${l.lastApprovalToDone.max} ms; submit → done p50 ${l.submitToDone.p50} ms, p95 ${l.submitToDone.p95} ms, max ${l.submitToDone.max} ms`);
+    console.log(`  Salesforce writes per co-sell ${result.crmWrites.salesforcePerCoSell}, HubSpot ${result.crmWrites.hubspotPerCoSell}; history ${result.historyEvents.p50} events (max ${result.historyEvents.max}); worker peak RSS ${result.worker.peakRssMb} MB, CPU ${worker.cpuMs} ms`);
+    return result;
+  } finally {
+    await hub.close();
+    openHubs.delete(hub);
+  }
+}
+
+const sumValues = (o: Record<string, number>) => Math.round(Object.values(o).reduce((a, b) => a + b, 0) * 100) / 100;
+
+// ---- the runs ------------------------------------------------------------------------------------
+
+const scenarios: Scenario[] = [];
+if (args.cloud !== 'azure') {
+  if (args.pacing !== 'on') scenarios.push({ name: 'AWS, no write pacing', cloud: 'aws', paced: false });
+  if (args.pacing !== 'off') scenarios.push({ name: 'AWS, real rates (1 write/s)', cloud: 'aws', paced: true });
+}
+if (args.cloud !== 'aws') scenarios.push({ name: 'Microsoft', cloud: 'azure', paced: false });
+
+type Result = Awaited<ReturnType<typeof runScenario>>;
+const results: Result[] = [];
+let failure: string | undefined;
+try {
+  for (const s of scenarios) results.push(await runScenario(s));
+} catch (error) {
+  failure = error instanceof Error ? error.stack ?? error.message : String(error);
+  console.error(`stopped early: ${failure}`);
+} finally {
+  await temporal.close().catch(() => undefined);
+  await server.stop();
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+// ---- report ------------------------------------------------------------------------------------
+
+const ms = (s: Summary) => `${s.p50} / ${s.p95} / ${s.max}`;
+console.log();
+console.table(results.map((r) => ({
+  run: r.name,
+  'co-sells/min': r.coSellsPerMinute,
+  'cloud calls/co-sell (min)': `${sumValues(r.cloudCalls.perCoSell)} (${sumValues(r.cloudCalls.minimumPerCoSell)})`,
+  'SF writes/co-sell': r.crmWrites.salesforcePerCoSell,
+  'HS writes/co-sell': r.crmWrites.hubspotPerCoSell,
+  'last approval → done ms p50/p95/max': ms(r.latencyMs.lastApprovalToDone),
+  'submit → done ms p50/p95/max': ms(r.latencyMs.submitToDone),
+  'history events p50/max': `${r.historyEvents.p50}/${r.historyEvents.max}`,
+  'worker peak RSS MB': r.worker.peakRssMb,
+})));
+for (const r of results) {
+  const extra = Object.entries(r.cloudCalls.extraPerCoSell).map(([op, n]) => `${op} ${n > 0 ? '+' : ''}${n}`).join(', ');
+  console.log(`${r.name}: calls per co-sell ${JSON.stringify(r.cloudCalls.perCoSell)}${extra ? `; beyond the minimum: ${extra}` : '; exactly the minimum'}`);
+}
+
+const out = path.resolve(ROOT, args.out);
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify({
+  benchmark: 'cosell',
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtEnd: loadavg() },
+  setup: 'Salesforce, HubSpot, AWS Partner Central (review delay 0) and Microsoft Partner Center (decision delay 0) sandboxes and this driver in one process; the worker (store, production activities, Temporal worker) in a child process; Temporal CLI dev server (SQLite file)',
+  policy: 'deal desk always, alliance lead from 100,000 USD; amounts alternate 250,000 and 45,000 USD',
+  ...(failure ? { failure } : {}),
+  runs: results,
+}, null, 2) + '\n');
+console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+clearTimeout(watchdog);
+const failed = failure !== undefined || results.some((r) => r.checks.some((c) => !c.ok));
+process.exit(failed ? 1 : 0);
