@@ -46,7 +46,8 @@ const CoSellSettings = z.object({
   /** First wait between polls of the cloud's review (doubling up to an hour). */
   pollSeconds: z.number().int().min(1).default(60),
 }).strict();
-export type CoSellSettings = z.infer<typeof CoSellSettings>;
+/** The settings as the service uses them: the policy as the workflow's type. */
+export type CoSellSettings = Omit<z.infer<typeof CoSellSettings>, 'policy'> & { policy: ApprovalPolicy };
 
 /**
  * Configuration: an optional YAML file (ecosync.yaml, or ECOSYNC_CONFIG) overlaid by environment
@@ -231,4 +232,9 @@ function positionOf(doc: Document, lines: LineCounter, keyPath: PropertyKey[], a
   }
   const at = lines.linePos(offset);
   return `${at.line}:${at.col}`;
+}
+
+/** The co-sell settings with nothing configured: the demo policy and defaults. */
+export function defaultCoSellSettings(): CoSellSettings {
+  return CoSellSettings.parse({});
 }

@@ -101,7 +101,7 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
         log,
         metrics,
         plugins: [
-          operatorRoutes({ store, client, taskQueue: config.temporal.taskQueue, auth: new ApiAuth(apiTokens!.tokens) }),
+          operatorRoutes({ store, client, taskQueue: config.temporal.taskQueue, auth: new ApiAuth(apiTokens!.tokens), cosell: config.cosell }),
           // Webhooks authenticate by the sender's signature, not by API token.
           webhooksPlugin({ store, sync: control, metrics, publicBaseUrl: config.api.publicUrl }),
         ],

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { objectSpecOf } from '../../../connectors/registry.js';
 import { registerConflictCommands } from './conflicts.js';
 import { registerConnectionCommands } from './connections.js';
+import { registerCoSellCommands } from './cosell.js';
 import { registerDeadLetterCommands } from './deadletters.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerMappingCommands } from './mappings.js';
@@ -19,4 +20,5 @@ export function registerCommands(program: Command): void {
   registerSyncCommands(program);
   registerDeadLetterCommands(program);
   registerConflictCommands(program);
+  registerCoSellCommands(program);
 }

@@ -1,0 +1,136 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CoSellCloud, CoSellInvolvement, CoSellVisibility, Email } from '../../model/index.js';
+import type { CoSellSettings } from '../../runtime/config.js';
+import {
+  COSELL_LIST_STATUSES, coSellStatus, CoSellRefusal, decideCoSell, listCoSells, parseOpportunityRef, submitCoSell,
+  type CoSellControl, type DecisionKind,
+} from '../../service/cosell-control.js';
+import { ANY_ROLE, callerOf, type Role } from '../auth.js';
+import { HttpError, parseInput } from './http.js';
+import type { OperatorDeps } from './index.js';
+
+/** Alliance managers and admins submit and decide co-sells; every role reads them. */
+export const COSELL_DECIDERS: readonly Role[] = ['admin', 'alliance'];
+
+const OpportunityInput = z.union([
+  z.string().min(1),
+  z.object({ system: z.string().min(1), externalId: z.string().min(1), object: z.string().min(1).optional() }).strict(),
+], { error: 'an ecosync opportunity id, "<system>:<id>", or { "system": "salesforce", "externalId": "006…" }' });
+
+const SubmitBody = z.object({
+  opportunity: OpportunityInput,
+  cloud: CoSellCloud,
+  /** The connection holding the CRM's and the clouds' credentials; the configured one when absent. */
+  connection: z.string().min(1).optional(),
+  /** The alliance manager; the caller when absent (admins may name someone else). */
+  requestedBy: Email.optional(),
+  options: z.object({
+    solutionIds: z.array(z.string().min(1)).min(1).optional(),
+    involvementType: CoSellInvolvement.optional(),
+    visibility: CoSellVisibility.optional(),
+    primaryNeedsFromAws: z.array(z.string().min(1)).optional(),
+    customerUseCase: z.string().min(1).optional(),
+    deliveryModels: z.array(z.string().min(1)).optional(),
+    salesActivities: z.array(z.string().min(1)).optional(),
+  }).strict().optional(),
+}).strict();
+
+const ListQuery = z.object({
+  cloud: CoSellCloud.optional(),
+  status: z.enum(COSELL_LIST_STATUSES as [string, ...string[]]).optional(),
+  approver: z.string().min(1).regex(/^[^"\\]+$/, 'an email, without quotes').optional(),
+  /** The caller's own queue: co-sells waiting for the token's name. */
+  mine: z.enum(['true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+}).strict();
+
+const IdParams = z.object({ id: z.string().min(1) });
+
+const DecisionBody = z.object({
+  /** Who decides; the caller when absent. Only an admin may decide on someone else's behalf. */
+  by: z.string().min(1).optional(),
+  comment: z.string().optional(),
+  stage: z.string().min(1).optional(),
+}).strict();
+
+/** URL segment → the workflow's update. */
+const DECISION_ROUTES: Record<string, DecisionKind> = {
+  approve: 'approve',
+  reject: 'reject',
+  'request-changes': 'requestChanges',
+  resubmit: 'resubmit',
+};
+
+const isEmail = (value: string) => Email.safeParse(value).success;
+
+/**
+ * The person acting: the caller's token name, or the one an admin names (the local admin token
+ * of `ecosync up` acts for the demo's people). Nobody else speaks for another person.
+ */
+function actingPerson(request: FastifyRequest, named: string | undefined, what: string): string {
+  const caller = callerOf(request);
+  if (named === undefined || named === caller.name) return caller.name;
+  if (caller.role !== 'admin') throw new HttpError(403, `${caller.name} may not ${what} as ${named}: only an admin acts on someone else's behalf`);
+  return named;
+}
+
+function asHttp(error: unknown): never {
+  if (error instanceof CoSellRefusal) throw new HttpError(error.reason === 'invalid' ? 400 : error.reason === 'not-found' ? 404 : 409, error.message);
+  throw error;
+}
+
+/** POST /cosells, GET /cosells, GET /cosells/:id, POST /cosells/:id/approve|reject|request-changes|resubmit. */
+export function coSellRoutes(app: FastifyInstance, deps: OperatorDeps & { cosell: CoSellSettings }): void {
+  const control: CoSellControl = { client: deps.client, taskQueue: deps.taskQueue, store: deps.store, settings: deps.cosell };
+
+  app.post('/cosells', { config: { roles: COSELL_DECIDERS } }, async (request, reply) => {
+    const body = parseInput(SubmitBody, request.body, 'body');
+    let requestedBy = actingPerson(request, body.requestedBy, 'submit a co-sell');
+    if (!isEmail(requestedBy)) {
+      // The local admin token has no email: it submits as the configured requester.
+      if (callerOf(request).role !== 'admin') throw new HttpError(400, `body.requestedBy: the token's name "${requestedBy}" is not an email; name the alliance manager`);
+      requestedBy = deps.cosell.requester;
+    }
+    try {
+      const opportunity = typeof body.opportunity === 'string' ? parseOpportunityRef(body.opportunity) : body.opportunity;
+      const result = await submitCoSell(control, { connection: body.connection, opportunity, cloud: body.cloud, requestedBy, options: body.options });
+      request.log.info({ workflowId: result.workflowId, by: callerOf(request).name, requestedBy, started: result.started }, 'co-sell submit');
+      return reply.code(result.started ? 201 : 200).send(result);
+    } catch (error) {
+      asHttp(error);
+    }
+  });
+
+  app.get('/cosells', { config: { roles: ANY_ROLE } }, async (request) => {
+    const { mine, ...query } = parseInput(ListQuery, request.query, 'query');
+    if (mine === 'true' && query.approver !== undefined) throw new HttpError(400, 'query: give approver or mine, not both');
+    try {
+      return { cosells: await listCoSells(control, { ...query, approver: mine === 'true' ? callerOf(request).name : query.approver }) };
+    } catch (error) {
+      asHttp(error);
+    }
+  });
+
+  app.get('/cosells/:id', { config: { roles: ANY_ROLE } }, async (request) => {
+    const { id } = parseInput(IdParams, request.params, 'params');
+    try {
+      return await coSellStatus(control, id);
+    } catch (error) {
+      asHttp(error);
+    }
+  });
+
+  for (const [segment, kind] of Object.entries(DECISION_ROUTES)) {
+    app.post(`/cosells/:id/${segment}`, { config: { roles: COSELL_DECIDERS } }, async (request) => {
+      const { id } = parseInput(IdParams, request.params, 'params');
+      const body = parseInput(DecisionBody, request.body, 'body');
+      const by = actingPerson(request, body.by, segment.replace('-', ' '));
+      try {
+        return await decideCoSell(control, id, kind, { by, comment: body.comment, stage: body.stage });
+      } catch (error) {
+        asHttp(error);
+      }
+    });
+  }
+}
