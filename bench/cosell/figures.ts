@@ -8,6 +8,15 @@ export const AWS_MINIMUM: Record<string, number> = { CreateOpportunity: 1, Assoc
 /** The fewest Microsoft calls: create the Shared referral and read Microsoft's decision once. */
 export const MICROSOFT_MINIMUM: Record<string, number> = { 'referrals.create': 1, 'referrals.get': 1 };
 
+/** Why the clients make calls beyond the minimum (see each client), for the report. */
+export const WHY_EXTRA: Record<string, string> = {
+  GetOpportunity: 'the AWS client reads the opportunity before StartEngagementFromOpportunityTask to check the submission rules locally, so an incomplete one fails with its fields instead of a failed task',
+  'referrals.list': 'Partner Center takes no idempotency key: before each create the client looks its key up by externalReferenceId, so a retried create finds the referral instead of making a second',
+  'entra.token': 'one Entra ID token per client, cached until shortly before it expires: per run, not per co-sell',
+  'entra.openid-configuration': 'MSAL reads the authority\'s metadata once per client: per run, not per co-sell',
+  'entra.keys': 'MSAL reads the authority\'s keys once per client: per run, not per co-sell',
+};
+
 /** Salesforce calls that write records, by the sandbox's counter names. */
 export const SALESFORCE_WRITE = /^(composite|sobject)\.(create|update|upsert)$/;
 

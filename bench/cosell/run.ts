@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
-import { SANDBOX_CREDENTIALS, startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
+import { SANDBOX_CREDENTIALS, isWriteOperation, startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
@@ -47,7 +47,7 @@ import { benchSchema } from '../sync/hub.js';
 import { HUBSPOT_WRITE, mb, sumMatching } from '../sync/figures.js';
 import { countHistory } from '../sync/history.js';
 import {
-  AWS_MINIMUM, MICROSOFT_MINIMUM, SALESFORCE_WRITE, awsCalls, awsErrors, callsBetween, extraCalls, microsoftCalls, microsoftErrors, perCoSell, summarize, type Summary,
+  AWS_MINIMUM, MICROSOFT_MINIMUM, SALESFORCE_WRITE, WHY_EXTRA, awsCalls, awsErrors, callsBetween, extraCalls, microsoftCalls, microsoftErrors, perCoSell, summarize, type Summary,
 } from './figures.js';
 import type { WorkerInit, WorkerRequest, WorkerStats } from './worker-process.js';
 
@@ -367,6 +367,9 @@ async function runScenario(s: Scenario) {
     const sfWrites = sumMatching(sf, SALESFORCE_WRITE);
     const hsWrites = sumMatching(hs, HUBSPOT_WRITE);
     const approvalsDone = coSells.reduce((n, c) => n + c.approvals, 0);
+    // With AWS's real rates, writes bound the throughput: 1 a second per account.
+    const awsWrites = Object.entries(cloud).filter(([op]) => isWriteOperation(op)).reduce((n, [, v]) => n + v, 0) / COUNT;
+    const writeCeilingPerMinute = s.cloud === 'aws' && s.paced ? { writesPerCoSell: awsWrites, coSells: Math.round((60 / awsWrites) * 10) / 10 } : undefined;
     const result = {
       name: s.name,
       cloud: s.cloud,
@@ -377,6 +380,7 @@ async function runScenario(s: Scenario) {
       wallMs,
       coSellsPerMinute: Math.round((COUNT / (wallMs / 60_000)) * 10) / 10,
       approvalsPerCoSell: approvalsDone / COUNT,
+      writeCeilingPerMinute,
       cloudCalls: {
         total: cloud,
         perCoSell: perCoSell(cloud, COUNT),
@@ -450,8 +454,11 @@ console.table(results.map((r) => ({
   'worker peak RSS MB': r.worker.peakRssMb,
 })));
 for (const r of results) {
-  const extra = Object.entries(r.cloudCalls.extraPerCoSell).map(([op, n]) => `${op} ${n > 0 ? '+' : ''}${n}`).join(', ');
-  console.log(`${r.name}: calls per co-sell ${JSON.stringify(r.cloudCalls.perCoSell)}${extra ? `; beyond the minimum: ${extra}` : '; exactly the minimum'}`);
+  const extra = Object.entries(r.cloudCalls.extraPerCoSell);
+  console.log(`\n${r.name}: calls per co-sell ${JSON.stringify(r.cloudCalls.perCoSell)}${extra.length > 0 ? '' : ', exactly the minimum'}`);
+  for (const [op, n] of extra) console.log(`  ${n > 0 ? '+' : ''}${n} ${op}: ${WHY_EXTRA[op] ?? 'not explained: look at the client'}`);
+  if (Object.keys(r.cloudCalls.errors).length > 0) console.log(`  refused calls (included above): ${JSON.stringify(r.cloudCalls.errors)}`);
+  if (r.writeCeilingPerMinute) console.log(`  at AWS's write rate a co-sell's ${r.writeCeilingPerMinute.writesPerCoSell} writes allow at most ${r.writeCeilingPerMinute.coSells} co-sells/min; the run reached ${Math.round((r.coSellsPerMinute / r.writeCeilingPerMinute.coSells) * 100)} % of that`);
 }
 
 const out = path.resolve(ROOT, args.out);
