@@ -4,8 +4,10 @@
  * The one place that knows every connector; connectors themselves never import each other.
  */
 import type { Connector, ObjectSpec } from './protocol.js';
+import { AWS_PARTNER_CENTRAL_OBJECTS } from './aws-partner-central/descriptor.js';
 import { createHubSpotConnector, type HubSpotConfig } from './hubspot/connector.js';
 import { HUBSPOT_OBJECTS } from './hubspot/descriptor.js';
+import { MICROSOFT_PARTNER_CENTER_OBJECTS } from './microsoft-partner-center/descriptor.js';
 import { createSalesforceConnector, type SalesforceConfig } from './salesforce/connector.js';
 import { SALESFORCE_OBJECTS } from './salesforce/descriptor.js';
 
@@ -34,6 +36,13 @@ export function objectSpecsOf(system: string): readonly ObjectSpec[] | undefined
   return undefined;
 }
 
+/** The co-sell clouds' objects, which ecosync writes but does not sync: their payload mappings are checked against these. */
+export function cloudObjectSpecsOf(system: string): readonly ObjectSpec[] | undefined {
+  if (system === 'aws-partner-central') return AWS_PARTNER_CENTRAL_OBJECTS;
+  if (system === 'microsoft-partner-center') return MICROSOFT_PARTNER_CENTER_OBJECTS;
+  return undefined;
+}
+
 export function objectSpecOf(system: string, object: string): ObjectSpec | undefined {
-  return objectSpecsOf(system)?.find((o) => o.name === object);
+  return (objectSpecsOf(system) ?? cloudObjectSpecsOf(system))?.find((o) => o.name === object);
 }

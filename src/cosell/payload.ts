@@ -1,10 +1,17 @@
-import type { Account, CoSellInvolvement, CoSellVisibility, Contact, Money, Opportunity, OpportunityStage } from '../model/index.js';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { objectSpecOf } from '../../connectors/registry.js';
+import { formatDiagnostic, parseMapping, type CompiledMapping } from '../mapping/index.js';
+import type { Account, CoSellInvolvement, CoSellSubmission, CoSellVisibility, Contact, Opportunity } from '../model/index.js';
+import { ROOT } from '../runtime/paths.js';
 
 /**
  * Canonical opportunity (+ account and contacts) → the cloud's payload: an AWS Partner Central
- * CreateOpportunity body, or a Microsoft Partner Center co-sell referral. Pure; the cloud's rules
- * are checked on the result by the connector's own validator, and a rule's field is traced back
- * to the canonical field it came from (FIELD_SOURCES) so the alliance manager knows what to fix.
+ * CreateOpportunity body, or a Microsoft Partner Center co-sell referral. What goes where is in
+ * mapping files (COSELL_MAPPINGS), which RevOps edits like the CRM mappings; this is the glue that
+ * loads them and maps a CoSellSubmission. The cloud's rules are checked on the result by the
+ * connector's own validator, and a rule's field is traced back through the mapping file to the
+ * canonical field it came from, so the alliance manager knows what to fix.
  */
 
 /** What the co-sell is about, as the CRM had it when it was asked for. */
@@ -21,112 +28,58 @@ export interface CoSellOptions {
   visibility: CoSellVisibility;
   /** Partner solutions being co-sold: AWS solution ids (S-0000001) or Microsoft solution ids. */
   solutionIds: string[];
-  /** AWS only; defaults fit a typical SaaS co-sell. */
+  /** AWS only; the mapping file's defaults fit a typical SaaS co-sell. */
   primaryNeedsFromAws?: string[];
   customerUseCase?: string;
   deliveryModels?: string[];
   salesActivities?: string[];
 }
 
-const AWS_STAGES: Record<OpportunityStage, string> = {
-  prospecting: 'Prospect',
-  qualification: 'Qualified',
-  technical_validation: 'Technical Validation',
-  business_validation: 'Business Validation',
-  proposal: 'Business Validation',
-  negotiation: 'Committed',
-  committed: 'Committed',
-  closed_won: 'Launched',
-  closed_lost: 'Closed Lost',
-};
+/** The mapping files of the co-sell payloads, relative to the repository root (or absolute). */
+export const COSELL_MAPPINGS = {
+  aws: 'mappings/aws-partner-central-opportunity.yaml',
+  azure: 'mappings/microsoft-partner-center-referral.yaml',
+} as const;
 
-const AWS_OPPORTUNITY_TYPES = { new_business: 'Net New Business', expansion: 'Expansion', renewal: 'Flat Renewal' } as const;
+const compiled = new Map<string, { version: string; mapping: CompiledMapping }>();
 
-/** CRM industry picklist values → AWS Industry; an AWS value passes as is (and is checked). */
-const AWS_INDUSTRIES: Record<string, string> = {
-  Technology: 'Software and Internet',
-  Finance: 'Financial Services',
-  Energy: 'Energy - Power and Utilities',
-  Media: 'Media and Entertainment',
-};
+/** The compiled mapping of a file, compiled again when the file changes on disk (a RevOps fix needs no restart). */
+export function coSellMapping(file: string): CompiledMapping {
+  const full = path.resolve(ROOT, file);
+  const info = statSync(full);
+  const version = `${info.mtimeMs}:${info.size}`;
+  const cached = compiled.get(full);
+  if (cached?.version === version) return cached.mapping;
+  const result = parseMapping(readFileSync(full, 'utf8'), file, { schemaFor: objectSpecOf });
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (!result.mapping || errors.length > 0) throw new Error(`co-sell mapping ${file} is invalid:\n${errors.map(formatDiagnostic).join('\n')}`);
+  compiled.set(full, { version, mapping: result.mapping });
+  return result.mapping;
+}
 
-/** AWS field → the canonical field it is built from, for messages the alliance manager can act on. */
-export const FIELD_SOURCES: Record<string, string> = {
-  'Customer.Account.CompanyName': 'Account.name',
-  'Customer.Account.Industry': 'Account.industry',
-  'Customer.Account.OtherIndustry': 'Account.industry',
-  'Customer.Account.WebsiteUrl': 'Account.website (or Account.domain)',
-  'Customer.Account.AwsAccountId': 'Account.awsAccountId',
-  'Customer.Account.Address.CountryCode': 'Account.billingAddress.country',
-  'Customer.Account.Address.PostalCode': 'Account.billingAddress.postalCode',
-  'Customer.Account.Address.StateOrRegion': 'Account.billingAddress.state',
-  'Project.Title': 'Opportunity.name',
-  'Project.CustomerBusinessProblem': 'Opportunity.description',
-  'Project.ExpectedCustomerSpend': 'Opportunity.amount',
-  'LifeCycle.Stage': 'Opportunity.stage',
-  'LifeCycle.TargetCloseDate': 'Opportunity.closeDate',
-  OpportunityType: 'Opportunity.type',
-  name: 'Opportunity.name',
-  'customerProfile.name': 'Account.name',
-  'customerProfile.address.country': 'Account.billingAddress.country',
-  'customerProfile.team': 'contacts',
-  'details.dealValue': 'Opportunity.amount',
-  'details.currency': 'Opportunity.amount.currency',
-  'details.closingDateTime': 'Opportunity.closeDate',
-};
+/** The canonical record the payload mappings read. */
+export function coSellSubmission(snapshot: CoSellSnapshot, options: CoSellOptions, partnerOpportunityId?: string): CoSellSubmission {
+  return { ...options, partnerOpportunityId, ...snapshot };
+}
 
-/** The canonical source of a cloud field path (array indexes ignored), when there is one. */
-export function sourceOf(field: string): string | undefined {
-  const bare = field.replace(/\[\d+\]/g, '');
-  for (let path = bare; path; path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '') {
-    if (FIELD_SOURCES[path]) return FIELD_SOURCES[path];
+function payloadOf(file: string, submission: CoSellSubmission): Record<string, unknown> {
+  const mapping = coSellMapping(file);
+  const result = mapping.reverse(submission as unknown as Record<string, unknown>);
+  if (!result.ok) {
+    // A record error here is a mapping that cannot write this submission (a value its map lacks).
+    throw new Error(`co-sell mapping ${file} cannot map this opportunity: ${result.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
   }
-  return undefined;
+  return result.value;
 }
 
 /**
  * The CreateOpportunity body (without Catalog and ClientToken). Missing canonical values are left
  * out, not invented: the validator then names the field.
  */
-export function awsOpportunityPayload(snapshot: CoSellSnapshot, options: CoSellOptions, partnerOpportunityId: string): Record<string, unknown> {
-  const { opportunity: o, account: a } = snapshot;
-  const industry = a?.industry === undefined ? undefined : AWS_INDUSTRIES[a.industry] ?? a.industry;
-  const website = a?.website ?? (a?.domain ? `https://${a.domain}` : undefined);
-  const address = a?.billingAddress;
-  const contacts = (snapshot.contacts ?? []).filter((c) => c.email).map((c) => clean({
-    Email: c.email, FirstName: c.firstName, LastName: c.lastName, BusinessTitle: c.title, Phone: c.phone,
-  }));
-  return clean({
-    Origin: 'Partner Referral',
-    OpportunityType: AWS_OPPORTUNITY_TYPES[o.type ?? 'new_business'],
-    PartnerOpportunityIdentifier: partnerOpportunityId,
-    PrimaryNeedsFromAws: options.involvementType === 'co_sell'
-      ? options.primaryNeedsFromAws ?? ['Co-Sell - Deal Support', 'Co-Sell - Technical Consultation']
-      : options.primaryNeedsFromAws,
-    NationalSecurity: 'No',
-    Customer: clean({
-      Account: a && clean({
-        CompanyName: a.name,
-        Industry: industry,
-        OtherIndustry: industry === 'Other' ? a.industry : undefined,
-        WebsiteUrl: website,
-        AwsAccountId: a.awsAccountId,
-        Address: address && clean({
-          StreetAddress: address.street, City: address.city, StateOrRegion: address.state, PostalCode: address.postalCode, CountryCode: address.country,
-        }),
-      }),
-      Contacts: contacts.length > 0 ? contacts : undefined,
-    }),
-    Project: clean({
-      Title: o.name,
-      CustomerBusinessProblem: o.description,
-      CustomerUseCase: options.customerUseCase ?? 'AI Machine Learning and Analytics',
-      DeliveryModels: options.deliveryModels ?? ['SaaS or PaaS'],
-      SalesActivities: options.salesActivities ?? ['Initialized discussions with customer'],
-      ExpectedCustomerSpend: o.amount ? [{ Amount: monthly(o.amount), CurrencyCode: o.amount.currency, Frequency: 'Monthly', TargetCompany: 'AWS' }] : undefined,
-    }),
-    LifeCycle: clean({ Stage: AWS_STAGES[o.stage], TargetCloseDate: o.closeDate }),
-  });
+export function awsOpportunityPayload(
+  snapshot: CoSellSnapshot, options: CoSellOptions, partnerOpportunityId: string, mappingFile: string = COSELL_MAPPINGS.aws,
+): Record<string, unknown> {
+  return payloadOf(mappingFile, coSellSubmission(snapshot, options, partnerOpportunityId));
 }
 
 /** The fields of an existing AWS opportunity a CRM edit may change (UpdateOpportunity patch). */
@@ -144,29 +97,10 @@ export function awsSubmission(options: CoSellOptions): { InvolvementType: string
 }
 
 /** A Microsoft co-sell referral: Shared (Microsoft's sellers decide) for co-sell, Independent for visibility only. */
-export function microsoftReferralPayload(snapshot: CoSellSnapshot, options: CoSellOptions): Record<string, unknown> {
-  const { opportunity: o, account: a } = snapshot;
-  const address = a?.billingAddress;
-  const shared = options.involvementType === 'co_sell';
-  return clean({
-    name: o.name,
-    type: shared ? 'Shared' : 'Independent',
-    qualification: 'SalesQualified',
-    customerProfile: a && clean({
-      name: a.name,
-      address: address && clean({ addressLine1: address.street, city: address.city, state: address.state, postalCode: address.postalCode, country: address.country }),
-      team: (snapshot.contacts ?? []).map((c) => clean({ firstName: c.firstName ?? '', lastName: c.lastName, email: c.email, phoneNumber: c.phone })),
-    }),
-    consent: shared ? { consentToShareReferralWithMicrosoftSellers: true, consentToContact: true } : undefined,
-    details: clean({
-      // Partner Center takes whole currency units as a number.
-      dealValue: o.amount ? wholeUnits(o.amount.amount) : undefined,
-      currency: o.amount?.currency,
-      closingDateTime: `${o.closeDate}T00:00:00Z`,
-      notes: o.description,
-      requirements: options.solutionIds.length > 0 ? { solutions: options.solutionIds.map((id) => ({ id })) } : undefined,
-    }),
-  });
+export function microsoftReferralPayload(
+  snapshot: CoSellSnapshot, options: CoSellOptions, mappingFile: string = COSELL_MAPPINGS.azure,
+): Record<string, unknown> {
+  return payloadOf(mappingFile, coSellSubmission(snapshot, options));
 }
 
 /** The referral fields a CRM edit may change (Microsoft's status stays Microsoft's). */
@@ -175,27 +109,35 @@ export function microsoftReferralPatch(payload: Record<string, unknown>): Record
   return patch;
 }
 
-/** A yearly amount spread over twelve months, to the cent, rounded half up. */
-export function monthly(money: Money): string {
-  const [whole, fraction = ''] = money.amount.replace(/^-/, '').split('.');
-  const cents = BigInt(whole + fraction.padEnd(2, '0').slice(0, 2));
-  const perMonth = (cents * 10n + 60n) / 120n;
-  const text = perMonth.toString().padStart(3, '0');
-  return `${text.slice(0, -2)}.${text.slice(-2)}`;
-}
-
-function wholeUnits(amount: string): number {
-  const [whole, fraction = '0'] = amount.split('.');
-  return Number(whole) + (Number(fraction[0] ?? '0') >= 5 ? 1 : 0);
-}
-
-/** Drops undefined members, and objects left empty, so absent stays absent. */
-function clean<T extends Record<string, unknown>>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;
-    out[k] = v;
+/**
+ * The canonical source of a cloud field path, as the mapping files say (array indexes ignored):
+ * the field itself, else the nearest enclosing field that is mapped, else what the fields inside
+ * it come from (`Project.ExpectedCustomerSpend` → Opportunity.amount).
+ */
+export function sourceOf(field: string, mappingFiles: readonly string[] = [COSELL_MAPPINGS.aws, COSELL_MAPPINGS.azure]): string | undefined {
+  const writes = mappingFiles.flatMap((f) => coSellMapping(f).writes)
+    .map((w) => ({ target: w.target.replace(/\[\d+\]/g, '[]'), sources: w.sources }))
+    .filter((w) => w.sources.length > 0);
+  const bare = field.replace(/\[\d+\]/g, '[]');
+  for (let p = bare; p; p = p.replace(/(\.[^.[\]]*|\[\])$/, '')) {
+    const exact = writes.filter((w) => w.target === p).flatMap((w) => w.sources);
+    if (exact.length > 0) return [...new Set(exact)].map(shown).join(', ');
+    if (!/(\.[^.[\]]*|\[\])$/.test(p)) break;
   }
-  return out as T;
+  const inside = [...new Set(writes.filter((w) => w.target.startsWith(`${bare}.`) || w.target.startsWith(`${bare}[]`)).flatMap((w) => w.sources))];
+  if (inside.length === 0) return undefined;
+  const common = commonPrefix(inside);
+  return common ? shown(common) : inside.map(shown).join(', ');
+}
+
+/** A CoSellSubmission path as the alliance manager knows it: `opportunity.stage` → Opportunity.stage. */
+function shown(path: string): string {
+  return path.replace(/^opportunity\b/, 'Opportunity').replace(/^account\b/, 'Account').replace(/\.amount\.amount$/, '.amount');
+}
+
+function commonPrefix(paths: string[]): string {
+  const split = paths.map((p) => p.split('.'));
+  const out: string[] = [];
+  for (let i = 0; split.every((s) => i < s.length && s[i] === split[0][i]); i++) out.push(split[0][i]);
+  return out.join('.');
 }

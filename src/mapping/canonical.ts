@@ -16,6 +16,9 @@ export interface CanonicalField {
   enumValues?: readonly string[];
   /** Direct children of an object-kind field, for "did you mean" messages. */
   children?: readonly string[];
+  /** A list's items: their kind, and their fields by path when they are objects (`contacts` → `email`). */
+  item?: CanonicalField;
+  itemFields?: ReadonlyMap<string, CanonicalField>;
 }
 
 interface ZodDef {
@@ -24,6 +27,7 @@ interface ZodDef {
   format?: string;
   entries?: Record<string, string>;
   shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
   checks?: { _zod: { def: { check: string; format?: string } } }[];
 }
 
@@ -64,8 +68,11 @@ function describe(path: string, raw: z.ZodType, parentOptional: boolean): Canoni
       return { path, kind: 'boolean', required };
     case 'object':
       return { path, kind: 'object', required, children: Object.keys(def.shape ?? {}) };
-    case 'array':
-      return { path, kind: 'array', required };
+    case 'array': {
+      const item = def.element ? describe('', def.element, false) : undefined;
+      const itemShape = item?.kind === 'object' ? defOf(unwrap(def.element!).schema).shape : undefined;
+      return { path, kind: 'array', required, item, itemFields: itemShape ? fieldsOfShape(itemShape) : undefined };
+    }
     default:
       return { path, kind: 'other', required };
   }
@@ -73,6 +80,10 @@ function describe(path: string, raw: z.ZodType, parentOptional: boolean): Canoni
 
 /** Every field of an entity by dotted path ("billingAddress.city"), nested objects included. */
 function fieldsOf(entity: EntityName): Map<string, CanonicalField> {
+  return fieldsOfShape(defOf(ENTITIES[entity] as unknown as z.ZodType).shape ?? {});
+}
+
+function fieldsOfShape(shape: Record<string, z.ZodType>): Map<string, CanonicalField> {
   const out = new Map<string, CanonicalField>();
   const walk = (shape: Record<string, z.ZodType>, prefix: string, parentOptional: boolean) => {
     for (const [key, raw] of Object.entries(shape)) {
@@ -85,7 +96,7 @@ function fieldsOf(entity: EntityName): Map<string, CanonicalField> {
       }
     }
   };
-  walk(defOf(ENTITIES[entity] as unknown as z.ZodType).shape ?? {}, '', false);
+  walk(shape, '', false);
   return out;
 }
 

@@ -14,7 +14,7 @@ function single(type: Coercion, kind: CanonicalKind, extra: Partial<FieldMapping
     canonical: { path: 'f', kind, required: false }, nodes: {}, ...extra,
   } as FieldMapping;
   return compile({
-    file: 'synthetic', system: 's', object: 'o', entity: 'Account', wire, defaults: {}, constants: {},
+    file: 'synthetic', system: 's', object: 'o', entity: 'Account', wire, shape: 'fields', defaults: {}, constants: {}, outbound: [],
     constantNodes: new Map(), fields: [field], objectNode: null!,
   });
 }

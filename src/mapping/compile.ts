@@ -7,7 +7,8 @@
 import type { z } from 'zod';
 import { CURRENCY_MINOR_DIGITS, ENTITIES, type EntityName } from '../model/index.js';
 import { canonicalJson, contentHash } from '../model/canonical-json.js';
-import type { Coercion, Direction, FieldMapping, FieldType, MappingSpec, Wire } from './spec.js';
+import { isMissingKey } from './expr.js';
+import type { Coercion, Direction, FieldMapping, FieldType, MappingSpec, OutboundMapping, Shape, Wire } from './spec.js';
 import { fixDecimal, midnightOf, normalizeDecimal, toDecimal, toEpochMs, toIsoDate, UTC_ZONE, zone } from './values.js';
 
 export interface MapContext {
@@ -69,13 +70,23 @@ export interface FieldInfo {
   enumValues?: readonly string[];
 }
 
+/** A system field the mapping writes and the canonical fields its value comes from (none for constants). */
+export interface WriteInfo {
+  /** System path; list elements as `[]`: `Customer.Contacts[].Email`. */
+  target: string;
+  sources: readonly string[];
+}
+
 export interface CompiledMapping {
   file: string;
   system: string;
   object: string;
   entity: EntityName;
   wire: Wire;
+  shape: Shape;
   fields: readonly FieldInfo[];
+  /** Every system field written, with the canonical fields it is written from. */
+  writes: readonly WriteInfo[];
   /** Canonical field → who wins a conflict: a system name, `lww` or `manual`. */
   fieldOwners: Readonly<Record<string, string>>;
   /** System fields forward reads (ask the connector for these). */
@@ -144,34 +155,114 @@ export function systemGetter(path: string): (r: Record<string, unknown>) => unkn
 function canonicalGetter(path: string): (c: Record<string, unknown>) => unknown {
   const dot = path.indexOf('.');
   if (dot < 0) return (c) => c[path];
-  const [a, b] = [path.slice(0, dot), path.slice(dot + 1)];
-  return (c) => (c[a] as Record<string, unknown> | undefined)?.[b];
+  const parts = path.split('.');
+  return (c) => {
+    let v: unknown = c;
+    for (const p of parts) {
+      if (v === null || typeof v !== 'object') return undefined;
+      v = (v as Record<string, unknown>)[p];
+    }
+    return v;
+  };
 }
 
 function canonicalSetter(path: string): (c: Record<string, unknown>, v: unknown) => void {
   const dot = path.indexOf('.');
   if (dot < 0) return (c, v) => { c[path] = v; };
-  const [a, b] = [path.slice(0, dot), path.slice(dot + 1)];
+  const parts = path.split('.');
+  const last = parts.pop()!;
   return (c, v) => {
-    const inner = (c[a] ??= {}) as Record<string, unknown>;
-    inner[b] = v;
+    let inner = c;
+    for (const p of parts) inner = (inner[p] ??= {}) as Record<string, unknown>;
+    inner[last] = v;
   };
+}
+
+/** `Project.ExpectedCustomerSpend[0].Amount` → ['Project', 'ExpectedCustomerSpend', 0, 'Amount']. */
+function documentPath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const part of path.split('.')) {
+    const m = /^(.*?)\[(\d+)\]$/.exec(part);
+    if (m) out.push(m[1], Number(m[2]));
+    else out.push(part);
+  }
+  return out;
+}
+
+/** Reads a nested path of a document, array indexes included. */
+function documentGetter(path: string): (r: Record<string, unknown>) => unknown {
+  const parts = documentPath(path);
+  return (r) => {
+    let v: unknown = r;
+    for (const p of parts) {
+      if (v === null || typeof v !== 'object') return undefined;
+      v = (v as Record<string | number, unknown>)[p];
+    }
+    return v;
+  };
+}
+
+/** Writes a nested path of a document, making the objects and arrays on the way. */
+function documentSetter(path: string): (r: Record<string, unknown>, v: unknown) => void {
+  const parts = documentPath(path);
+  const last = parts.pop()!;
+  return (r, v) => {
+    let inner: Record<string | number, unknown> = r;
+    parts.forEach((p, i) => {
+      const next = inner[p];
+      inner = (next !== null && typeof next === 'object' ? next : (inner[p] = typeof (parts[i + 1] ?? last) === 'number' ? [] : {})) as Record<string | number, unknown>;
+    });
+    inner[last] = v;
+  };
+}
+
+/** Whether the object or array holding `path` exists in the document. */
+function parentExists(path: string): (r: Record<string, unknown>) => boolean {
+  const parts = documentPath(path);
+  parts.pop();
+  return (r) => {
+    let v: unknown = r;
+    for (const p of parts) {
+      if (v === null || typeof v !== 'object') return false;
+      v = (v as Record<string | number, unknown>)[p];
+    }
+    return v !== null && typeof v === 'object';
+  };
+}
+
+/** Drops empty objects and lists from a document, innermost first: absent stays absent. */
+function prune(value: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) delete value[k];
+    else if (Array.isArray(v)) {
+      for (const item of v) if (item !== null && typeof item === 'object' && !Array.isArray(item)) prune(item as Record<string, unknown>);
+      if (v.length === 0) delete value[k];
+    } else if (v !== null && typeof v === 'object') {
+      prune(v as Record<string, unknown>);
+      if (Object.keys(v).length === 0) delete value[k];
+    }
+  }
 }
 
 // ---- forward coercers ------------------------------------------------------------------------
 
 type InCoercer = (raw: unknown, record: Record<string, unknown>, acc: Acc) => Coerced;
 
-function inbound(m: FieldMapping): InCoercer {
+const getterFor = (path: string, shape: Shape) => (shape === 'document' ? documentGetter(path) : systemGetter(path));
+
+function inbound(m: FieldMapping, shape: Shape): InCoercer {
   const field = m.field;
   const bad = (acc: Acc, raw: unknown, expected: string) =>
     fail(acc, field, 'invalid_value', `${m.from ?? 'expression result'} ${show(raw)} is not ${expected}`);
 
   if (m.map) {
     const map = m.map;
+    const keep = m.keepUnmapped === true;
     return (raw, _r, acc) => {
-      const v = map.get(typeof raw === 'string' ? raw : String(raw));
-      return v !== undefined ? v : fail(acc, field, 'unknown_value', `${m.from ?? field} ${show(raw)} has no mapping; known values: ${[...map.keys()].join(', ')}`);
+      const key = typeof raw === 'string' ? raw : String(raw);
+      const v = map.get(key);
+      if (v !== undefined) return v;
+      return keep ? key : fail(acc, field, 'unknown_value', `${m.from ?? field} ${show(raw)} has no mapping; known values: ${[...map.keys()].join(', ')}`);
     };
   }
   if (m.ref) {
@@ -237,7 +328,7 @@ function inbound(m: FieldMapping): InCoercer {
       };
     }
     case 'money': {
-      const currencyOf = m.currencyField ? systemGetter(m.currencyField) : undefined;
+      const currencyOf = m.currencyField ? getterFor(m.currencyField, shape) : undefined;
       const fallback = m.defaultCurrency;
       return (raw, record, acc) => {
         const amount = toDecimal(raw);
@@ -253,9 +344,9 @@ function inbound(m: FieldMapping): InCoercer {
   }
 }
 
-function forwardStep(m: FieldMapping, defaults: Record<string, unknown>): Step {
+function forwardStep(m: FieldMapping, defaults: Record<string, unknown>, shape: Shape): Step {
   const set = canonicalSetter(m.field);
-  const coerce = inbound(m);
+  const coerce = inbound(m, shape);
   const field = m.field;
   const { required } = m;
   const fallback = m.default;
@@ -279,7 +370,7 @@ function forwardStep(m: FieldMapping, defaults: Record<string, unknown>): Step {
       if (v !== INVALID) set(out, v);
     };
   }
-  const get = systemGetter(m.from!);
+  const get = getterFor(m.from!, shape);
   return (record, out, acc) => {
     const raw = get(record);
     if (isEmpty(raw)) return missing(out, acc);
@@ -292,18 +383,27 @@ function forwardStep(m: FieldMapping, defaults: Record<string, unknown>): Step {
 
 const NUMERIC: ReadonlySet<FieldType> = new Set(['number', 'integer', 'currency', 'percent']);
 
-function reverseStep(m: FieldMapping, wire: Wire): Step {
+function reverseStep(m: FieldMapping, wire: Wire, shape: Shape): Step {
+  if (m.list) return listStep(m, wire);
   const get = canonicalGetter(m.field);
   const target = m.from!;
   const field = m.field;
   const empty = wire === 'strings' ? '' : null;
+  const document = shape === 'document';
+  const write = document ? documentSetter(target) : (out: Record<string, unknown>, v: unknown) => { out[target] = v; };
+  const writeCurrency = m.currencyField === undefined ? undefined
+    : document ? documentSetter(m.currencyField) : (out: Record<string, unknown>, v: unknown) => { out[m.currencyField!] = v; };
+  // A document takes the file's default for a value the canonical record lacks; a flat record is written empty.
+  const fallback = document ? m.default : undefined;
   const asNumber = wire === 'typed' && NUMERIC.has(m.systemType);
   const bad = (acc: Acc, v: unknown, expected: string) => fail(acc, field, 'invalid_value', `canonical ${field} ${show(v)} is not ${expected}`);
 
   let encode: (v: unknown, out: Record<string, unknown>, acc: Acc) => unknown;
   if (m.map) {
     const reverse = m.reverse!;
-    encode = (v, _o, acc) => reverse.get(v) ?? fail(acc, field, 'unknown_value', `canonical ${field} ${show(v)} has no ${target} value; add it under reverse:`);
+    const keep = m.keepUnmapped === true;
+    encode = (v, _o, acc) => reverse.get(v) ?? (keep ? String(v)
+      : fail(acc, field, 'unknown_value', `canonical ${field} ${show(v)} has no ${target} value; add it under reverse:`));
   } else if (m.ref) {
     const entity = m.ref;
     encode = (v, _o, acc) => {
@@ -357,7 +457,7 @@ function reverseStep(m: FieldMapping, wire: Wire): Step {
         encode = (v, out, acc) => {
           const money = v as { amount?: unknown; currency?: unknown };
           if (typeof money !== 'object' || typeof money.amount !== 'string' || typeof money.currency !== 'string') return bad(acc, v, 'money');
-          if (currencyField) out[currencyField] = money.currency;
+          if (currencyField) writeCurrency!(out, money.currency);
           else if (money.currency !== fixed) {
             return fail(acc, field, 'currency_mismatch', `${field} is in ${money.currency}, but ${target} holds ${fixed} amounts only`);
           }
@@ -368,13 +468,103 @@ function reverseStep(m: FieldMapping, wire: Wire): Step {
     }
   }
   return (canonical, out, acc) => {
-    const v = get(canonical);
+    let v = get(canonical);
     if (v === undefined || v === null) {
-      out[target] = empty;
-      return;
+      if (fallback === undefined) {
+        if (!document) out[target] = empty;
+        return;
+      }
+      v = fallback;
     }
     const encoded = encode(v, out, acc);
-    if (encoded !== INVALID) out[target] = encoded;
+    if (encoded !== INVALID) write(out, encoded);
+  };
+}
+
+/**
+ * A canonical list written into a document: each item (that `where` keeps) becomes one element,
+ * mapped by the item fields, or placed at the item path for a list of scalars.
+ */
+function listStep(m: FieldMapping, wire: Wire): Step {
+  const list = m.list!;
+  const get = canonicalGetter(m.field);
+  const write = documentSetter(list.path);
+  const field = m.field;
+  const itemSteps = list.items?.map((f) => reverseStep(f, wire, 'document'));
+  const place = list.itemPath ? documentSetter(list.itemPath) : undefined;
+  const scalar = itemSteps ? undefined : reverseStep({ ...m, list: undefined, field: 'value', from: 'value', default: undefined }, wire, 'document');
+  const where = list.where;
+  return (canonical, out, acc) => {
+    let items = get(canonical);
+    if (items === undefined || items === null) items = m.default;
+    if (items === undefined) return;
+    if (!Array.isArray(items)) {
+      fail(acc, field, 'invalid_value', `canonical ${field} ${show(items)} is not a list`);
+      return;
+    }
+    const elements: unknown[] = [];
+    items.forEach((item, i) => {
+      const inner: Acc = { ctx: acc.ctx, errors: null, unresolved: acc.unresolved };
+      if (where) {
+        let keep: unknown;
+        try {
+          keep = where.evaluate(item as Record<string, unknown>, {});
+        } catch (error) {
+          keep = isMissingKey(error) ? false : fail(acc, `${field}[${i}]`, 'expression_failed', `where failed: ${(error as Error).message.split('\n', 1)[0]}`);
+        }
+        if (keep !== true) return;
+      }
+      const element: Record<string, unknown> = {};
+      if (itemSteps) for (const step of itemSteps) step(item as Record<string, unknown>, element, inner);
+      else scalar!({ value: item }, element, inner);
+      for (const e of inner.errors ?? []) (acc.errors ??= []).push({ ...e, field: `${field}[${i}]${itemSteps ? '.' + e.field : ''}` });
+      if (itemSteps) elements.push(element);
+      else if (place) {
+        const wrapped: Record<string, unknown> = {};
+        if ('value' in element) place(wrapped, element.value);
+        elements.push(wrapped);
+      } else if ('value' in element) elements.push(element.value);
+    });
+    write(out, elements);
+  };
+}
+
+/** A system field computed from the canonical record; a read of a field the record lacks gives no value. */
+function outboundStep(o: OutboundMapping, wire: Wire, shape: Shape): Step {
+  const document = shape === 'document';
+  const write = document ? documentSetter(o.target) : (out: Record<string, unknown>, v: unknown) => { out[o.target] = v; };
+  const empty = wire === 'strings' ? '' : null;
+  const field = o.target;
+  const convert = (v: unknown, acc: Acc): unknown => {
+    switch (o.type) {
+      case 'string': return typeof v === 'string' ? v : String(v);
+      case 'integer':
+      case 'number': {
+        const n = typeof v === 'number' ? v : Number(toDecimal(v) ?? NaN);
+        if (!Number.isFinite(n) || (o.type === 'integer' && !Number.isSafeInteger(n))) return fail(acc, field, 'invalid_value', `${field} ${show(v)} is not ${o.type === 'integer' ? 'a whole number' : 'a number'}`);
+        return wire === 'strings' ? String(n) : n;
+      }
+      case 'decimal': return toDecimal(v) ?? fail(acc, field, 'invalid_value', `${field} ${show(v)} is not a decimal number`);
+      case 'boolean': return typeof v === 'boolean' ? (wire === 'strings' ? String(v) : v) : fail(acc, field, 'invalid_value', `${field} ${show(v)} is not true or false`);
+      default: return v;
+    }
+  };
+  return (canonical, out, acc) => {
+    let v: unknown;
+    try {
+      v = o.expr.evaluate(canonical, {});
+    } catch (error) {
+      if (!isMissingKey(error)) {
+        fail(acc, field, 'expression_failed', `expression failed: ${(error as Error).message.split('\n', 1)[0]}`);
+        return;
+      }
+    }
+    if (isEmpty(v)) {
+      if (!document) out[o.target] = empty;
+      return;
+    }
+    const converted = convert(v, acc);
+    if (converted !== INVALID) write(out, converted);
   };
 }
 
@@ -395,12 +585,23 @@ function info(m: FieldMapping): FieldInfo {
 }
 
 export function compile(spec: MappingSpec): CompiledMapping {
-  const defaults: Record<string, unknown> = { ...spec.defaults };
+  const { direction: _direction, ...fileDefaults } = spec.defaults;
+  const defaults: Record<string, unknown> = fileDefaults;
+  const shape = spec.shape;
+  const document = shape === 'document';
   const inboundFields = spec.fields.filter((m) => m.direction !== 'outbound');
   const outboundFields = spec.fields.filter((m) => m.direction !== 'inbound');
-  const forwardSteps = inboundFields.map((m) => forwardStep(m, defaults));
-  const reverseSteps = outboundFields.map((m) => reverseStep(m, spec.wire));
-  const constants = Object.entries(spec.constants);
+  const forwardSteps = inboundFields.map((m) => forwardStep(m, defaults, shape));
+  const reverseSteps = [
+    ...outboundFields.map((m) => reverseStep(m, spec.wire, shape)),
+    ...spec.outbound.map((o) => outboundStep(o, spec.wire, shape)),
+  ];
+  const value = (v: unknown) => (spec.wire === 'strings' ? String(v) : v);
+  // In a document, a constant inside an object goes only into an object the fields made.
+  const isNested = (name: string) => document && /[.[]/.test(name);
+  const constants = Object.entries(spec.constants).filter(([name]) => !isNested(name));
+  const nestedConstants = Object.entries(spec.constants).filter(([name]) => isNested(name))
+    .map(([name, v]) => ({ exists: parentExists(name), set: documentSetter(name), value: value(v) }));
 
   const forward = (record: SystemRecord, ctx: MapContext = NO_CONTEXT): MapOutcome<CanonicalPartial> => {
     const acc: Acc = { ctx, errors: null, unresolved: null };
@@ -413,8 +614,12 @@ export function compile(spec: MappingSpec): CompiledMapping {
   const reverse = (canonical: CanonicalPartial, ctx: MapContext = NO_CONTEXT): MapOutcome<SystemRecord> => {
     const acc: Acc = { ctx, errors: null, unresolved: null };
     const out: SystemRecord = {};
-    for (const [name, value] of constants) out[name] = spec.wire === 'strings' ? String(value) : value;
+    for (const [name, v] of constants) out[name] = value(v);
     for (let i = 0; i < reverseSteps.length; i++) reverseSteps[i](canonical, out, acc);
+    if (document) {
+      prune(out);
+      for (const c of nestedConstants) if (c.exists(out)) c.set(out, c.value);
+    }
     const unresolved = acc.unresolved ?? [];
     return acc.errors ? { ok: false, errors: acc.errors, unresolved } : { ok: true, value: out, unresolved };
   };
@@ -431,7 +636,10 @@ export function compile(spec: MappingSpec): CompiledMapping {
 
   let partialSchema: z.ZodType | undefined;
   const validate = (canonical: CanonicalPartial): { ok: true } | { ok: false; errors: FieldError[] } => {
-    partialSchema ??= (ENTITIES[spec.entity] as unknown as z.ZodObject).omit({ id: true }).partial();
+    if (!partialSchema) {
+      const schema = ENTITIES[spec.entity] as unknown as z.ZodObject;
+      partialSchema = ('id' in schema.shape ? schema.omit({ id: true }) : schema).partial();
+    }
     const result = partialSchema.safeParse(canonical);
     if (result.success) return { ok: true };
     return {
@@ -447,14 +655,34 @@ export function compile(spec: MappingSpec): CompiledMapping {
     object: spec.object,
     entity: spec.entity,
     wire: spec.wire,
+    shape,
     fields: spec.fields.map(info),
+    writes: writesOf(spec),
     fieldOwners: Object.fromEntries(spec.fields.map((m) => [m.field, m.systemOfRecord])),
     sourceFields: unique(inboundFields.flatMap((m) => [m.from, m.currencyField, ...(m.expr?.reads ?? [])])),
-    targetFields: unique([...constants.map(([k]) => k), ...outboundFields.flatMap((m) => [m.from, m.currencyField])]),
+    targetFields: unique([...Object.keys(spec.constants), ...outboundFields.flatMap((m) => [m.from, m.currencyField]), ...spec.outbound.map((o) => o.target)]),
     refs: spec.fields.filter((m) => m.ref && m.from).map((m) => ({ field: m.field, entity: m.ref!, from: m.from! })),
     forward,
     reverse,
     hash,
     validate,
   };
+}
+
+/** Every system path the mapping writes, with the canonical fields behind it. */
+function writesOf(spec: MappingSpec): WriteInfo[] {
+  const out: WriteInfo[] = Object.keys(spec.constants).map((target) => ({ target, sources: [] }));
+  for (const m of spec.fields) {
+    if (m.direction === 'inbound') continue;
+    if (m.list) {
+      out.push({ target: m.list.path, sources: [m.field] });
+      if (m.list.itemPath) out.push({ target: `${m.list.path}[].${m.list.itemPath}`, sources: [m.field] });
+      for (const item of m.list.items ?? []) out.push({ target: `${m.list.path}[].${item.from}`, sources: [`${m.field}.${item.field}`] });
+      continue;
+    }
+    if (m.from) out.push({ target: m.from, sources: [m.field] });
+    if (m.currencyField) out.push({ target: m.currencyField, sources: [m.field] });
+  }
+  for (const o of spec.outbound) out.push({ target: o.target, sources: [...new Set(o.expr.reads)] });
+  return out;
 }

@@ -1,10 +1,12 @@
 /**
  * Computed fields: CEL expressions (Common Expression Language, the non-Turing-complete language
  * of Kubernetes and Google APIs). Parsed and type-checked once at load; evaluated per record with
- * `record` (the system record's referenced fields, empty values left out so `has(record.X)` means
- * "X has a value") and `defaults` (the file's defaults). No JavaScript ever comes from config.
+ * `record` (the record being mapped: the system record inbound, the canonical record outbound;
+ * its referenced fields, empty values left out so `has(record.X)` means "X has a value") and
+ * `defaults` (the file's defaults). No JavaScript ever comes from config.
  */
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
+import { fixDecimal, toDecimal } from './values.js';
 
 /** Lower-case host of a URL or bare domain, without "www.": "https://www.Acme.com/x" → "acme.com". */
 export function domainOf(url: string): string {
@@ -12,12 +14,65 @@ export function domainOf(url: string): string {
   return host.toLowerCase().replace(/^www\./, '').replace(/\.$/, '');
 }
 
+/** An exact decimal string as a scaled integer: "12.5" → 125n, 1 fraction digit. */
+function scaled(value: string): { n: bigint; digits: number } {
+  const d = toDecimal(value);
+  if (d === undefined) throw new Error(`${JSON.stringify(value)} is not a decimal number`);
+  const [whole, fraction = ''] = d.replace(/^-/, '').split('.');
+  const n = BigInt(whole + fraction);
+  return { n: d.startsWith('-') ? -n : n, digits: fraction.length };
+}
+
+/**
+ * `amount / divisor` to `digits` fraction digits, rounded half away from zero, without floats:
+ * decimalDivide("250000.00", 12, 2) == "20833.33". Money never goes through a double.
+ */
+export function decimalDivide(amount: string, divisor: bigint | number, digits: bigint | number): string {
+  const { n, digits: given } = scaled(amount);
+  const by = BigInt(divisor);
+  const places = Number(digits);
+  if (by === 0n) throw new Error('division by zero');
+  if (places < 0 || places > 18) throw new Error('digits must be 0 to 18');
+  // n / 10^given / by, scaled by 10^places: numerator and denominator as integers.
+  let num = n * 10n ** BigInt(places);
+  let den = by * 10n ** BigInt(given);
+  if (den < 0n) [num, den] = [-num, -den];
+  const negative = num < 0n;
+  const abs = negative ? -num : num;
+  const q = (abs * 2n + den) / (2n * den);
+  return withPoint(negative && q !== 0n, q, places);
+}
+
+function withPoint(negative: boolean, q: bigint, places: number): string {
+  let text = q.toString().padStart(places + 1, '0');
+  if (places > 0) text = `${text.slice(0, -places)}.${text.slice(-places)}`;
+  return negative ? `-${text}` : text;
+}
+
+/** Rounds a decimal string half away from zero to `digits` fraction digits: decimalRound("20833.5", 0) == "20834". */
+export function decimalRound(amount: string, digits: bigint | number): string {
+  const d = toDecimal(amount);
+  if (d === undefined) throw new Error(`${JSON.stringify(amount)} is not a decimal number`);
+  return fixDecimal(d, Number(digits));
+}
+
 const environment = new Environment({ homogeneousAggregateLiterals: false })
   .registerVariable('record', 'map', { description: 'The system record: its fields that have a value' })
   .registerVariable('defaults', 'map', { description: 'The mapping file defaults' })
   .registerFunction('domainOf(string): string', domainOf, {
     description: 'Lower-case host of a URL without "www.": domainOf("https://www.Acme.com/x") == "acme.com"',
+  })
+  .registerFunction('decimalDivide(string, int, int): string', decimalDivide, {
+    description: 'Exact decimal division rounded half away from zero: decimalDivide("250000.00", 12, 2) == "20833.33"',
+  })
+  .registerFunction('decimalRound(string, int): string', decimalRound, {
+    description: 'Rounds a decimal half away from zero: decimalRound("20833.50", 0) == "20834"',
   });
+
+/** An evaluation that read a field the record does not have (`record.account.website` without an account). */
+export function isMissingKey(error: unknown): boolean {
+  return error instanceof Error && /^No such key/.test(error.message);
+}
 
 export interface CompiledExpr {
   /** Evaluates against a system record; throws on evaluation errors (the caller turns them into record errors). */

@@ -46,7 +46,7 @@ describe('loading a mapping file', () => {
   it('reports unknown and missing top-level keys', () => {
     expect(check('system: salesforce\nobjet: Opportunity\nentity: Opportunity\nfields:\n  name: Name\n')).toEqual([
       'm.yaml:1:1: error: missing `object`',
-      'm.yaml:2:1: error: unknown key `objet` (did you mean `object`?); a mapping file has `system`, `object`, `entity`, `description`, `wire`, `defaults`, `constants`, `fields`',
+      'm.yaml:2:1: error: unknown key `objet` (did you mean `object`?); a mapping file has `system`, `object`, `entity`, `description`, `wire`, `shape`, `defaults`, `constants`, `fields`, `outbound`',
       'm.yaml:4:1: error: Opportunity requires `stage`, but no inbound mapping sets it',
       'm.yaml:4:1: error: Opportunity requires `closeDate`, but no inbound mapping sets it',
     ]);
@@ -54,7 +54,7 @@ describe('loading a mapping file', () => {
 
   it('reports an unknown entity at its value', () => {
     expect(check('system: salesforce\nobject: Opportunity\nentity: Oportunity\nfields:\n  name: Name\n')).toEqual([
-      'm.yaml:3:9: error: unknown entity `Oportunity` (did you mean `Opportunity`?); entities are `Account`, `Contact`, `Partner`, `Opportunity`',
+      'm.yaml:3:9: error: unknown entity `Oportunity` (did you mean `Opportunity`?); entities are `Account`, `Contact`, `Partner`, `Opportunity`, `CoSellSubmission`',
     ]);
   });
 
@@ -67,7 +67,7 @@ describe('loading a mapping file', () => {
   it('reports the canonical fields mappings cannot set', () => {
     expect(check(opportunity(`${STAGE}  id: Id\n  partnerInvolvement: X\n`))).toEqual([
       'm.yaml:12:3: error: `id` is the canonical id assigned by ecosync; the sync layer keeps it, mappings do not',
-      'm.yaml:13:3: error: `partnerInvolvement` is a list, which field mappings cannot set',
+      'm.yaml:13:3: error: `partnerInvolvement` is a list, which field mappings cannot set (lists are mapped in `shape: document` files)',
     ]);
     expect(check(`${header('Account', 'Account')}fields:\n  name: Name\n  billingAddress: BillingAddress\n`)).toEqual([
       'm.yaml:6:3: error: `billingAddress` is an object; map its fields one by one, e.g. `billingAddress.street`',
@@ -86,7 +86,7 @@ describe('loading a mapping file', () => {
   it('reports unknown keys in a field spec', () => {
     expect(check(opportunity(`${STAGE}  nextStep:\n    frm: NextStep\n`))).toEqual([
       'm.yaml:12:3: error: `nextStep` needs `from` (a system field) or `expr` (a computed value)',
-      'm.yaml:13:5: error: unknown key `frm` (did you mean `from`?); a field spec has `from`, `type`, `map`, `reverse`, `default`, `required`, `expr`, `direction`, `systemOfRecord`, `ref`, `timezone`, `currency`, `defaultCurrency`, `scale`, `systemType`, `description`',
+      'm.yaml:13:5: error: unknown key `frm` (did you mean `from`?); a field spec has `from`, `type`, `map`, `reverse`, `unmapped`, `default`, `required`, `expr`, `direction`, `systemOfRecord`, `ref`, `timezone`, `currency`, `defaultCurrency`, `scale`, `systemType`, `description`',
     ]);
   });
 
@@ -157,7 +157,7 @@ describe('loading a mapping file', () => {
     expect(check(text)).toEqual([
       'm.yaml:5:13: error: `defaults.currency` must be an ISO 4217 currency code we handle: USD, EUR, GBP, JPY, AUD, CAD, CHF, CNY, INR, BRL, MXN, SEK, NOK, DKK, NZD, SGD, HKD, KRW, ZAR, PLN',
       'm.yaml:6:13: error: `defaults.timezone` must be an IANA time zone such as `UTC` or `America/New_York`',
-      'm.yaml:7:3: error: unknown default `owner`; defaults are `currency`, `timezone`, `systemOfRecord`',
+      'm.yaml:7:3: error: unknown default `owner`; defaults are `currency`, `timezone`, `systemOfRecord`, `direction`',
       'm.yaml:18:14: error: default for `probability`: must be an integer',
     ]);
   });

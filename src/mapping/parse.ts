@@ -3,23 +3,29 @@
  * shape and its meaning against the canonical model; checks against a system's field schema live
  * in schema-check.ts. Collects all problems instead of stopping at the first.
  */
-import { isMap, isScalar, LineCounter, parseDocument, Scalar, type Node as YamlNode, type YAMLMap, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node as YamlNode, type YAMLMap, type Pair } from 'yaml';
 import { CURRENCY_MINOR_DIGITS, ENTITIES, isEntityName, type CurrencyCode, type EntityName } from '../model/index.js';
 import { canonicalFields, type CanonicalField, type CanonicalKind } from './canonical.js';
 import { Reporter, suggest } from './diagnostics.js';
 import { compileExpr } from './expr.js';
 import {
   COERCIONS, DIRECTIONS,
-  type Coercion, type Direction, type FieldMapping, type FieldNodes, type FieldType, type MappingDefaults, type MappingSpec, type Wire,
+  type Coercion, type Direction, type FieldMapping, type FieldNodes, type FieldType, type ListMapping, type MappingDefaults, type MappingSpec,
+  type OutboundMapping, type Shape, type Wire,
 } from './spec.js';
 import { isIsoDate, isTimeZone } from './values.js';
 
-const ROOT_KEYS = ['system', 'object', 'entity', 'description', 'wire', 'defaults', 'constants', 'fields'] as const;
-const DEFAULT_KEYS = ['currency', 'timezone', 'systemOfRecord'] as const;
+const ROOT_KEYS = ['system', 'object', 'entity', 'description', 'wire', 'shape', 'defaults', 'constants', 'fields', 'outbound'] as const;
+const DEFAULT_KEYS = ['currency', 'timezone', 'systemOfRecord', 'direction'] as const;
 const FIELD_KEYS = [
-  'from', 'type', 'map', 'reverse', 'default', 'required', 'expr', 'direction', 'systemOfRecord', 'ref',
+  'from', 'type', 'map', 'reverse', 'unmapped', 'default', 'required', 'expr', 'direction', 'systemOfRecord', 'ref',
   'timezone', 'currency', 'defaultCurrency', 'scale', 'systemType', 'description',
 ] as const;
+const LIST_KEYS = ['from', 'items', 'where', 'default', 'direction', 'systemOfRecord', 'description'] as const;
+const OUTBOUND_KEYS = ['expr', 'type', 'description'] as const;
+const OUTBOUND_TYPES = ['string', 'integer', 'number', 'boolean', 'decimal'] as const;
+/** A path in a document: dotted names, each with an optional `[n]` index. */
+const DOCUMENT_PATH = /^[A-Za-z_$][\w$-]*(\[\d+\])?(\.[A-Za-z_$][\w$-]*(\[\d+\])?)*$/;
 const SYSTEM_TYPES: readonly FieldType[] = [
   'id', 'string', 'text', 'email', 'phone', 'url', 'number', 'integer', 'boolean',
   'date', 'datetime', 'currency', 'percent', 'picklist', 'multipicklist', 'reference',
@@ -102,6 +108,8 @@ const scalar = (node: YamlNode | null): unknown => (node && isScalar(node) ? nod
 const list = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', ');
 
 class SpecParser {
+  private shape: Shape = 'fields';
+
   constructor(private readonly r: Reporter, private readonly file: string) {}
 
   parse(root: YAMLMap): ParseResult {
@@ -129,19 +137,21 @@ class SpecParser {
     }
     const description = top.has('description') ? this.string(top.get('description')!.value, '`description`') : undefined;
     const wire = this.wire(top.get('wire')?.value ?? null);
+    const shape = (this.shape = this.shapeOf(top.get('shape')?.value ?? null));
     const defaults = this.defaults(top.get('defaults')?.value ?? null);
     const { constants, constantNodes } = this.constants(top.get('constants')?.value ?? null);
     const fieldsEntry = top.get('fields');
     let fields: FieldMapping[] = [];
     if (fieldsEntry && entity) fields = this.fields(fieldsEntry.key, fieldsEntry.value, entity, defaults);
-    if (fields.length > 0) this.checkWrites(fields, constantNodes);
+    const outbound = top.has('outbound') && entity ? this.outbound(top.get('outbound')!.value, entity) : [];
+    if (fields.length > 0 || outbound.length > 0) this.checkWrites(fields, outbound, constantNodes);
     // The spec comes back even with errors (without the fields that failed), so schema checks
     // can still report their findings; the loader compiles only a spec without errors.
     if (!system || !object || !entity) return { reporter: r };
     const objectNode = top.get('object')!.value ?? root;
     return {
       reporter: r,
-      spec: { file: this.file, system, object, entity, description, wire, defaults, constants, constantNodes, fields, objectNode },
+      spec: { file: this.file, system, object, entity, description, wire, shape, defaults, constants, constantNodes, fields, outbound, objectNode },
     };
   }
 
@@ -168,6 +178,28 @@ class SpecParser {
     if (v === 'typed' || v === 'strings') return v;
     this.r.error(node, '`wire` is `typed` (numbers and booleans as JSON values) or `strings` (every value a string, as HubSpot)');
     return 'typed';
+  }
+
+  private shapeOf(node: YamlNode | null): Shape {
+    if (!node) return 'fields';
+    const v = scalar(node);
+    if (v === 'fields' || v === 'document') return v;
+    this.r.error(node, '`shape` is `fields` (a record of named fields, as a CRM) or `document` (one nested JSON document, as a cloud API body)');
+    return 'fields';
+  }
+
+  /** A system path in a document file must be dotted names with optional `[n]` indexes. */
+  private documentPath(path: string | undefined, node: YamlNode | null | undefined): boolean {
+    if (path === undefined || this.shape !== 'document' || DOCUMENT_PATH.test(path)) return true;
+    this.r.error(node, `\`${path}\` is not a document path: names separated by dots, each with an optional index such as \`[0]\` (\`Project.ExpectedCustomerSpend[0].Amount\`)`);
+    return false;
+  }
+
+  private direction(node: YamlNode | null): Direction | undefined {
+    const d = scalar(node);
+    if (typeof d === 'string' && (DIRECTIONS as readonly string[]).includes(d)) return d as Direction;
+    this.r.error(node, `\`direction\` must be one of ${list(DIRECTIONS)}`);
+    return undefined;
   }
 
   private currency(node: YamlNode | null, what: string): CurrencyCode | undefined {
@@ -202,6 +234,7 @@ class SpecParser {
       if (e.name === 'currency') out.currency = this.currency(e.value, '`defaults.currency`');
       else if (e.name === 'timezone') out.timezone = this.timezone(e.value, '`defaults.timezone`');
       else if (e.name === 'systemOfRecord') out.systemOfRecord = this.owner(e.value);
+      else if (e.name === 'direction') out.direction = this.direction(e.value);
       else this.r.error(e.key, `unknown default \`${e.name}\`${suggest(e.name, DEFAULT_KEYS)}; defaults are ${list(DEFAULT_KEYS)}`);
     }
     return out;
@@ -221,6 +254,7 @@ class SpecParser {
         this.r.error(e.value ?? e.key, `constant \`${e.name}\` needs a value (a string, number or boolean)`);
         continue;
       }
+      if (!this.documentPath(e.name, e.key)) continue;
       constants[e.name] = v;
       constantNodes.set(e.name, e.key);
     }
@@ -239,10 +273,12 @@ class SpecParser {
       const mapped = this.field(e.key, e.name, e.value, entity, canon, defaults);
       if (mapped) out.push(mapped);
     }
-    // Every field the entity requires must be set by something that reads the system.
+    // Every field the entity requires must be set by something that reads the system; a file that
+    // only writes (a cloud payload) reads nothing.
     const covered = new Set(out.filter((f) => f.direction !== 'outbound').map((f) => f.field));
     const declared = new Set(entries(node).map((e) => e.name));
-    for (const f of canon.values()) {
+    const writeOnly = out.length > 0 && covered.size === 0;
+    for (const f of writeOnly ? [] : canon.values()) {
       if (!f.required || f.path === 'id' || f.path.includes('.') || covered.has(f.path)) continue;
       if (declared.has(f.path) && !out.some((m) => m.field === f.path)) continue; // already reported
       r.error(key, `${entity} requires \`${f.path}\`, but no inbound mapping sets it`);
@@ -250,9 +286,35 @@ class SpecParser {
     return out;
   }
 
+  /** A field spec's keys: the short form `name: Name` is `from: Name`. */
+  private specEntries(
+    key: YamlNode, path: string, value: YamlNode | null, keys: readonly string[],
+  ): Map<string, { key: YamlNode; value: YamlNode | null }> | undefined {
+    const r = this.r;
+    const raw = new Map<string, { key: YamlNode; value: YamlNode | null }>();
+    if (value && isScalar(value)) {
+      if (typeof value.value !== 'string' || value.value === '') {
+        r.error(value, `\`${path}\` needs a system field name (\`${path}: FieldName\`) or a spec map`);
+        return undefined;
+      }
+      raw.set('from', { key, value });
+    } else if (isMap(value)) {
+      for (const e of entries(value)) {
+        if (!keys.includes(e.name)) {
+          const more = keys === LIST_KEYS && (FIELD_KEYS as readonly string[]).includes(e.name) ? ' (a list field maps its items with `items:`)' : '';
+          r.error(e.key, `unknown key \`${e.name}\`${suggest(e.name, keys)}${more}; a ${keys === LIST_KEYS ? 'list' : 'field'} spec has ${list(keys)}`);
+        } else raw.set(e.name, e);
+      }
+    } else {
+      r.error(value ?? key, `\`${path}\` needs a system field name (\`${path}: FieldName\`) or a spec map`);
+      return undefined;
+    }
+    return raw;
+  }
+
   private field(
-    key: YamlNode, path: string, value: YamlNode | null, entity: EntityName,
-    canon: Map<string, CanonicalField>, defaults: MappingDefaults,
+    key: YamlNode, path: string, value: YamlNode | null, entity: string,
+    canon: ReadonlyMap<string, CanonicalField>, defaults: MappingDefaults, inList = false,
   ): FieldMapping | undefined {
     const r = this.r;
     const canonical = canon.get(path);
@@ -269,30 +331,18 @@ class SpecParser {
       r.error(key, `\`${path}\` is an object; map its fields one by one, e.g. \`${path}.${canonical.children?.[0] ?? 'field'}\``);
       return undefined;
     }
+    if (canonical.kind === 'array' && this.shape === 'document' && !inList && canonical.item) {
+      return this.listField(key, path, value, entity, canonical, defaults);
+    }
     if (canonical.kind === 'array' || canonical.kind === 'other') {
-      r.error(key, `\`${path}\` is ${KIND_WORDS[canonical.kind]}, which field mappings cannot set`);
+      const hint = canonical.kind === 'array' ? ' (lists are mapped in `shape: document` files)' : '';
+      r.error(key, `\`${path}\` is ${KIND_WORDS[canonical.kind]}, which field mappings cannot set${hint}`);
       return undefined;
     }
 
-    // Short form: `name: Name`.
     const nodes: FieldNodes = { key, value: value ?? key };
-    const raw = new Map<string, { key: YamlNode; value: YamlNode | null }>();
-    if (value && isScalar(value)) {
-      if (typeof value.value !== 'string' || value.value === '') {
-        r.error(value, `\`${path}\` needs a system field name (\`${path}: FieldName\`) or a spec map`);
-        return undefined;
-      }
-      raw.set('from', { key, value });
-    } else if (isMap(value)) {
-      for (const e of entries(value)) {
-        if (!(FIELD_KEYS as readonly string[]).includes(e.name)) {
-          r.error(e.key, `unknown key \`${e.name}\`${suggest(e.name, FIELD_KEYS)}; a field spec has ${list(FIELD_KEYS)}`);
-        } else raw.set(e.name, e);
-      }
-    } else {
-      r.error(value ?? key, `\`${path}\` needs a system field name (\`${path}: FieldName\`) or a spec map`);
-      return undefined;
-    }
+    const raw = this.specEntries(key, path, value, FIELD_KEYS);
+    if (!raw) return undefined;
     const errorsBefore = r.diagnostics.length;
     const get = (k: string) => raw.get(k)?.value ?? null;
 
@@ -301,6 +351,7 @@ class SpecParser {
     if (raw.has('from')) {
       nodes.from = get('from') ?? undefined;
       from = this.string(get('from'), '`from`');
+      this.documentPath(from, get('from'));
     }
     let expr: FieldMapping['expr'];
     if (raw.has('expr')) {
@@ -349,14 +400,13 @@ class SpecParser {
       r.error(key, `\`${path}\` holds a canonical id: add \`ref: <Entity>\` so the system's id is resolved, e.g. \`ref: Account\``);
     }
 
-    // Direction: computed fields only flow inbound.
-    let direction: Direction = expr ? 'inbound' : 'both';
+    // Direction: computed fields only flow inbound (outbound ones are under `outbound:`).
+    let direction: Direction = expr ? 'inbound' : defaults.direction ?? 'both';
     if (raw.has('direction')) {
       nodes.direction = get('direction') ?? undefined;
-      const d = scalar(get('direction'));
-      if (typeof d !== 'string' || !(DIRECTIONS as readonly string[]).includes(d)) r.error(get('direction'), `\`direction\` must be one of ${list(DIRECTIONS)}`);
-      else if (expr && d !== 'inbound') r.error(get('direction'), 'a computed field (`expr`) can only be `inbound`');
-      else direction = d as Direction;
+      const d = this.direction(get('direction'));
+      if (d && expr && d !== 'inbound') r.error(get('direction'), 'a computed field (`expr`) can only be `inbound`; system fields computed from the canonical record go under `outbound:`');
+      else if (d) direction = d;
     }
 
     // Value maps.
@@ -370,11 +420,20 @@ class SpecParser {
     } else if (raw.has('reverse')) {
       r.error(raw.get('reverse')!.key, '`reverse` chooses among the values of `map`; this field has no `map`');
     }
+    let keepUnmapped = false;
+    if (raw.has('unmapped')) {
+      const u = scalar(get('unmapped'));
+      if (!raw.has('map')) r.error(raw.get('unmapped')!.key, '`unmapped` says what happens to values `map` does not name; this field has no `map`');
+      else if (u !== 'keep' && u !== 'fail') r.error(get('unmapped'), '`unmapped` is `keep` (values the map does not name pass unchanged) or `fail` (they are a record error, the default)');
+      else if (u === 'keep' && canonical.kind !== 'string') r.error(get('unmapped'), `\`unmapped: keep\` needs a free-text canonical field; \`${path}\` is ${KIND_WORDS[canonical.kind]}, whose values the map must name`);
+      else keepUnmapped = u === 'keep';
+    }
 
     const required = raw.has('required') ? this.bool(get('required'), '`required`') : canonical.required;
     let defaultValue: unknown;
     if (raw.has('default')) {
       const node = get('default');
+      nodes.default = node ?? undefined;
       const problem = ['money', 'id'].includes(canonical.kind)
         ? `a default is not supported for ${KIND_WORDS[canonical.kind]}`
         : canonicalProblem(canonical, scalar(node));
@@ -432,8 +491,143 @@ class SpecParser {
     if (r.diagnostics.slice(errorsBefore).some((d) => d.severity === 'error')) return undefined;
     return {
       field: path, canonical, from, type, systemType, map, reverse, default: defaultValue, required, expr, direction,
-      systemOfRecord, ref, timezone, dateZone: timezone ?? defaults.timezone ?? 'UTC', currencyField, defaultCurrency, scale, nodes,
+      systemOfRecord, ref, timezone, dateZone: timezone ?? defaults.timezone ?? 'UTC', currencyField, defaultCurrency, scale,
+      keepUnmapped: keepUnmapped || undefined, nodes,
     };
+  }
+
+  /**
+   * A canonical list in a document file: `from` names the system list (`Customer.Contacts[]`),
+   * `items` maps each item's fields relative to its element; a list of scalars writes each value
+   * into its element at the path after `[]` (`details.requirements.solutions[].id`), or as is.
+   */
+  private listField(
+    key: YamlNode, path: string, value: YamlNode | null, entity: string, canonical: CanonicalField, defaults: MappingDefaults,
+  ): FieldMapping | undefined {
+    const r = this.r;
+    const raw = this.specEntries(key, path, value, LIST_KEYS);
+    if (!raw) return undefined;
+    const errorsBefore = r.diagnostics.length;
+    const get = (k: string) => raw.get(k)?.value ?? null;
+    const nodes: FieldNodes = { key, value: value ?? key };
+    const item = canonical.item!;
+
+    let list: ListMapping | undefined;
+    if (!raw.has('from')) r.error(key, `\`${path}\` needs \`from\`: the system list, e.g. \`from: Customer.Contacts[]\``);
+    else {
+      nodes.from = get('from') ?? undefined;
+      const from = this.string(get('from'), '`from`');
+      if (from !== undefined) {
+        const [listPath, ...rest] = from.split('[]');
+        const itemPath = rest.join('[]').replace(/^\./, '');
+        if (rest.length > 1 || (rest.length === 1 && rest[0] !== '' && !rest[0].startsWith('.'))) {
+          r.error(get('from'), `\`${from}\`: a list path has one \`[]\`, after the list's name (\`Customer.Contacts[]\`, \`details.requirements.solutions[].id\`)`);
+        } else if (this.documentPath(listPath, get('from')) && this.documentPath(itemPath || undefined, get('from'))) {
+          list = { path: listPath, itemPath };
+        }
+      }
+    }
+
+    const itemKind = item.kind;
+    if (raw.has('items')) {
+      const itemsNode = get('items');
+      if (!canonical.itemFields) r.error(raw.get('items')!.key, `\`${path}\` is a list of ${KIND_WORDS[itemKind].replace(/^an? /, '')} values; \`items\` maps the fields of objects`);
+      else if (!isMap(itemsNode) || itemsNode.items.length === 0) r.error(itemsNode ?? raw.get('items')!.key, '`items` must be a map of item field → the element\'s field, e.g. `email: Email`');
+      else if (list) {
+        list.items = [];
+        for (const e of entries(itemsNode)) {
+          const mapped = this.field(e.key, e.name, e.value, `${entity} \`${path}\` item`, canonical.itemFields, { ...defaults, direction: 'outbound' }, true);
+          if (mapped) list.items.push(mapped);
+        }
+      }
+    } else if (canonical.itemFields) {
+      r.error(key, `\`${path}\` is a list of objects: map their fields under \`items:\`, e.g. \`${[...canonical.itemFields.keys()][0] ?? 'field'}: Field\``);
+    } else if (!['string', 'enum', 'integer', 'number', 'boolean', 'decimal', 'date'].includes(itemKind)) {
+      r.error(key, `\`${path}\` is a list of ${KIND_WORDS[itemKind].replace(/^an? /, '')} values, which mappings cannot write`);
+    }
+
+    if (raw.has('where')) {
+      const node = get('where');
+      const source = this.string(node, '`where`');
+      const compiled = source === undefined ? undefined : compileExpr(source);
+      if (compiled && !compiled.ok) r.error(exprOffset(node as Scalar, source!, compiled.offset, r), `expression does not compile: ${compiled.message}`);
+      else if (compiled?.ok && list) list.where = compiled.expr;
+    }
+
+    let direction: Direction = defaults.direction ?? 'both';
+    if (raw.has('direction')) direction = this.direction(get('direction')) ?? direction;
+    if (direction !== 'outbound') r.error(raw.get('direction')?.value ?? key, `\`${path}\` is a list; lists are written only: set \`direction: outbound\` (or \`defaults.direction: outbound\`)`);
+
+    let defaultValue: unknown;
+    if (raw.has('default')) {
+      const node = get('default');
+      nodes.default = node ?? undefined;
+      const values = isSeq(node) ? node.items.map((n) => scalar(n as YamlNode)) : undefined;
+      const problem = !values ? 'must be a list, e.g. `[SaaS or PaaS]`'
+        : canonical.itemFields ? 'is not supported for a list of objects'
+          : values.map((v) => canonicalProblem(item, v)).find((p) => p !== undefined);
+      if (problem) r.error(node ?? raw.get('default')!.key, `default for \`${path}\`: ${values && !canonical.itemFields ? 'each value ' : ''}${problem}`);
+      else defaultValue = values!.map((v) => normalizeScalar(item, v));
+    }
+    let systemOfRecord = defaults.systemOfRecord ?? 'lww';
+    if (raw.has('systemOfRecord')) systemOfRecord = this.owner(get('systemOfRecord')) ?? systemOfRecord;
+    if (raw.has('description')) this.string(get('description'), '`description`');
+
+    if (!list || r.diagnostics.slice(errorsBefore).some((d) => d.severity === 'error')) return undefined;
+    const itemType = DEFAULT_COERCION[itemKind] ?? 'string';
+    return {
+      field: path, canonical, from: list.path, type: itemType, systemType: 'multipicklist', default: defaultValue, required: false,
+      direction, systemOfRecord, dateZone: defaults.timezone ?? 'UTC', list, nodes,
+    };
+  }
+
+  /** `outbound:` system path → CEL expression over the canonical record (or a spec with `expr`). */
+  private outbound(node: YamlNode | null, entity: EntityName): OutboundMapping[] {
+    const r = this.r;
+    if (!isMap(node)) {
+      r.error(node, '`outbound` must be a map of system field → CEL expression over the canonical record');
+      return [];
+    }
+    const canon = canonicalFields(entity);
+    const out: OutboundMapping[] = [];
+    for (const e of entries(node)) {
+      const errorsBefore = r.diagnostics.length;
+      this.documentPath(e.name, e.key);
+      const raw = new Map<string, YamlNode | null>();
+      if (e.value && isScalar(e.value)) raw.set('expr', e.value);
+      else if (isMap(e.value)) {
+        for (const k of entries(e.value)) {
+          if (!(OUTBOUND_KEYS as readonly string[]).includes(k.name)) r.error(k.key, `unknown key \`${k.name}\`${suggest(k.name, OUTBOUND_KEYS)}; an outbound field has ${list(OUTBOUND_KEYS)}`);
+          else raw.set(k.name, k.value);
+        }
+      }
+      const exprNode = raw.get('expr') ?? null;
+      if (!raw.has('expr')) {
+        r.error(e.value ?? e.key, `\`${e.name}\` needs a CEL expression over the canonical record, e.g. \`${e.name}: record.opportunity.name\``);
+        continue;
+      }
+      const source = this.string(exprNode, '`expr`');
+      if (source === undefined) continue;
+      const compiled = compileExpr(source);
+      if (!compiled.ok) {
+        r.error(exprOffset(exprNode as Scalar, source, compiled.offset, r), `expression does not compile: ${compiled.message}`);
+        continue;
+      }
+      for (const read of compiled.expr.reads) {
+        const problem = readProblem(read, canon);
+        if (problem) r.error(exprNode, `${entity} has no field \`${read}\`${suggest(read, [...canon.keys()])}`);
+      }
+      let type: OutboundMapping['type'];
+      if (raw.has('type')) {
+        const t = scalar(raw.get('type')!);
+        if (typeof t !== 'string' || !(OUTBOUND_TYPES as readonly string[]).includes(t)) r.error(raw.get('type')!, `\`type\` of an outbound field must be one of ${list(OUTBOUND_TYPES)}`);
+        else type = t as Coercion;
+      }
+      if (raw.has('description')) this.string(raw.get('description')!, '`description`');
+      if (r.diagnostics.slice(errorsBefore).some((d) => d.severity === 'error')) continue;
+      out.push({ target: e.name, expr: compiled.expr, type, nodes: { key: e.key, value: e.value ?? e.key, type: raw.get('type') ?? undefined } });
+    }
+    return out;
   }
 
   private bool(node: YamlNode | null, what: string): boolean {
@@ -516,7 +710,7 @@ class SpecParser {
   }
 
   /** A system field must not be written by two mappings (or a mapping and a constant). */
-  private checkWrites(fields: FieldMapping[], constantNodes: Map<string, YamlNode>): void {
+  private checkWrites(fields: FieldMapping[], outbound: OutboundMapping[], constantNodes: Map<string, YamlNode>): void {
     const writers = new Map<string, string>();
     const claim = (systemField: string, by: string, at: YamlNode | undefined) => {
       const other = writers.get(systemField);
@@ -529,7 +723,27 @@ class SpecParser {
       if (f.from) claim(f.from, `\`${f.field}\``, f.nodes.from);
       if (f.currencyField) claim(f.currencyField, `\`${f.field}\` (currency)`, f.nodes.currency);
     }
+    for (const o of outbound) claim(o.target, `outbound \`${o.target}\``, o.nodes.key);
   }
+}
+
+/**
+ * Why an expression's `record.a.b` is not a field of the canonical record: undefined when it is,
+ * or when it reaches into a value mappings do not describe further (money's amount and currency,
+ * a list's items).
+ */
+function readProblem(path: string, canon: ReadonlyMap<string, CanonicalField>): string | undefined {
+  if (canon.has(path)) return undefined;
+  const parts = path.split('.');
+  for (let i = parts.length - 1; i > 0; i--) {
+    const prefix = canon.get(parts.slice(0, i).join('.'));
+    if (!prefix) continue;
+    const rest = parts.slice(i);
+    if (prefix.kind === 'money' && rest.length === 1 && (rest[0] === 'amount' || rest[0] === 'currency')) return undefined;
+    if (prefix.kind === 'array' || prefix.kind === 'other') return undefined;
+    return 'unknown';
+  }
+  return 'unknown';
 }
 
 /** Why `value` is not a valid canonical value for `field` (undefined when it is). */

@@ -24,16 +24,36 @@ function lookup(schema: ObjectSpec, path: string): { field?: SystemFieldSpec; re
   return viaRelationship ? { relationship: true } : undefined;
 }
 
+/**
+ * In a document, a path names a field when the schema lists it with its indexes as `[]`
+ * (`Project.ExpectedCustomerSpend[0].Amount` → `Project.ExpectedCustomerSpend[].Amount`), or is
+ * a list whose elements' fields the schema lists (`Customer.Contacts`).
+ */
+function documentLookup(schema: ObjectSpec, path: string): Found | undefined {
+  const bare = path.replace(/\[\d+\]/g, '[]');
+  const field = schema.fields.find((f) => f.name === bare);
+  if (field) return { field, relationship: false };
+  return schema.fields.some((f) => f.name.startsWith(`${bare}[].`)) ? { relationship: false, list: true } : undefined;
+}
+
+type Found = { field?: SystemFieldSpec; relationship: boolean; list?: boolean };
+type Lookup = (path: string) => Found | undefined;
+
 export function checkAgainstSchema(spec: MappingSpec, schema: ObjectSpec, r: Reporter): void {
   const names = schema.fields.map((f) => f.name);
   const missing = (path: string, at: YamlNode | undefined) =>
-    r.error(at, `${where(spec)} has no field \`${path}\`${suggest(path, names)}`);
+    r.error(at, `${where(spec)} has no field \`${path}\`${suggest(path.replace(/\[\d+\]/g, '[]'), names)}`);
   const writable = (f: SystemFieldSpec) => f.createable || f.updateable;
+  const find: Lookup = spec.shape === 'document' ? (p) => documentLookup(schema, p) : (p) => lookup(schema, p);
 
   for (const m of spec.fields) {
-    if (m.from) checkSource(spec, schema, m, r, missing, writable);
+    if (m.list) {
+      checkList(spec, m, find, r, missing, writable);
+      continue;
+    }
+    if (m.from) checkSource(spec, find, m, r, missing, writable);
     if (m.currencyField) {
-      const found = lookup(schema, m.currencyField);
+      const found = find(m.currencyField);
       if (!found) missing(m.currencyField, m.nodes.currency);
       else if (found.field && !['picklist', 'string'].includes(found.field.type)) {
         r.error(m.nodes.currency, `\`${m.currencyField}\` is a ${found.field.type} field in ${where(spec)}; a currency code lives in a picklist or string field`);
@@ -42,23 +62,56 @@ export function checkAgainstSchema(spec: MappingSpec, schema: ObjectSpec, r: Rep
       }
     }
     for (const read of m.expr?.reads ?? []) {
-      if (!lookup(schema, read)) missing(read, m.nodes.value);
+      if (!find(read)) missing(read, m.nodes.value);
     }
   }
   for (const [name, node] of spec.constantNodes) {
-    const found = lookup(schema, name);
+    const found = find(name);
+    const value = String(spec.constants[name]);
     if (!found?.field) missing(name, node);
     else if (!writable(found.field)) r.error(node, `constant \`${name}\` is read-only in ${where(spec)}`);
+    else if (found.field.picklistValues?.length && !found.field.picklistValues.includes(value)) {
+      r.error(node, `constant \`${name}\`: \`${value}\` is not a value of ${name} in ${where(spec)}${suggest(value, found.field.picklistValues)}`);
+    }
+  }
+  for (const o of spec.outbound) {
+    const found = find(o.target);
+    if (!found?.field) missing(o.target, o.nodes.key);
+    else if (!writable(found.field)) r.error(o.nodes.key, `\`${o.target}\` is read-only in ${where(spec)}`);
+  }
+}
+
+/** A list field: the system list exists, each item field exists and fits, defaults are real values. */
+function checkList(
+  spec: MappingSpec, m: FieldMapping, find: Lookup, r: Reporter,
+  missing: (path: string, at: YamlNode | undefined) => void, writable: (f: SystemFieldSpec) => boolean,
+): void {
+  const list = m.list!;
+  const at = m.nodes.from;
+  const target = list.itemPath ? `${list.path}[].${list.itemPath}` : list.path;
+  if (list.items) {
+    if (!find(list.path)) return missing(list.path, at);
+    for (const item of list.items) checkSource(spec, find, { ...item, from: `${list.path}[].${item.from}` }, r, missing, writable);
+    return;
+  }
+  const found = find(target);
+  if (!found?.field) return missing(target, at);
+  if (!writable(found.field)) r.error(at, `\`${target}\` is read-only in ${where(spec)}`);
+  const allowed = found.field.picklistValues;
+  if (allowed?.length && Array.isArray(m.default)) {
+    for (const v of m.default as unknown[]) {
+      if (!allowed.includes(String(v))) r.error(m.nodes.default, `default for \`${m.field}\`: \`${String(v)}\` is not a value of ${target} in ${where(spec)}${suggest(String(v), allowed)}`);
+    }
   }
 }
 
 function checkSource(
-  spec: MappingSpec, schema: ObjectSpec, m: FieldMapping, r: Reporter,
+  spec: MappingSpec, find: Lookup, m: FieldMapping, r: Reporter,
   missing: (path: string, at: YamlNode | undefined) => void, writable: (f: SystemFieldSpec) => boolean,
 ): void {
   const from = m.from!;
   const at = m.nodes.from;
-  const found = lookup(schema, from);
+  const found = find(from);
   if (!found) return missing(from, at);
   if (!found.field) {
     if (m.direction !== 'inbound') r.error(at, `\`${from}\` is read through a relationship and cannot be written; set \`direction: inbound\``);
@@ -73,7 +126,7 @@ function checkSource(
       for (const [value, keyNode] of m.nodes.mapKeys ?? []) {
         if (!allowed.has(value)) r.error(keyNode, `\`${value}\` is not a value of ${from} in ${where(spec)}${suggest(value, allowed)}`);
       }
-      if (m.direction !== 'outbound') {
+      if (m.direction !== 'outbound' && !m.keepUnmapped) {
         const unmapped = f.picklistValues.filter((v) => !m.map!.has(v));
         if (unmapped.length > 0) {
           r.warning(m.nodes.map, `${from} values ${unmapped.map((v) => `\`${v}\``).join(', ')} have no mapping: records with them will fail to read`);

@@ -19,6 +19,26 @@ export type Direction = (typeof DIRECTIONS)[number];
 /** typed: numbers and booleans are JSON numbers and booleans (Salesforce); strings: every value is a string (HubSpot). */
 export type Wire = 'typed' | 'strings';
 
+/**
+ * fields: a record is a flat set of named fields (a CRM record); a dotted name is read nested
+ * and written as given. document: a record is one JSON document (a cloud API's request body):
+ * paths are nested both ways (`Customer.Account.CompanyName`, `Project.ExpectedCustomerSpend[0].Amount`),
+ * values the canonical record lacks are left out, and objects and lists left empty are dropped.
+ */
+export type Shape = 'fields' | 'document';
+
+/** A canonical list mapped to a system list: each item mapped on its own. */
+export interface ListMapping {
+  /** System path of the list (`Customer.Contacts`). */
+  path: string;
+  /** Where each item's value goes inside its element, for lists of scalars (`id` of `solutions[].id`); '' for the element itself. */
+  itemPath: string;
+  /** Lists of objects: how each item's fields map, relative to the element. */
+  items?: FieldMapping[];
+  /** Only items for which this holds (`record` is the item). */
+  where?: CompiledExpr;
+}
+
 export interface FieldMapping {
   /** Canonical field path: "amount", "billingAddress.city". */
   field: string;
@@ -48,6 +68,10 @@ export interface FieldMapping {
   defaultCurrency?: CurrencyCode;
   /** Decimal: fraction digits to round to. */
   scale?: number;
+  /** Values the map does not name are written (and read) unchanged instead of failing the record. */
+  keepUnmapped?: boolean;
+  /** The field is a canonical list (document files). */
+  list?: ListMapping;
   /** YAML nodes of this field's spec, for schema checks that run after parsing. */
   nodes: FieldNodes;
 }
@@ -63,12 +87,30 @@ export interface FieldNodes {
   map?: YamlNode;
   /** System value → its key node in `map`. */
   mapKeys?: Map<string, YamlNode>;
+  default?: YamlNode;
+}
+
+/**
+ * A system field written from an expression over the canonical record (`outbound:`): values that
+ * several canonical fields feed, or that need arithmetic (a monthly amount from a yearly one).
+ */
+export interface OutboundMapping {
+  /** System path written. */
+  target: string;
+  expr: CompiledExpr;
+  type?: Coercion;
+  /** Canonical value (the expression's result) → system value. */
+  reverse?: ReadonlyMap<unknown, string>;
+  keepUnmapped?: boolean;
+  nodes: { key: YamlNode; value: YamlNode; type?: YamlNode; map?: YamlNode; mapKeys?: Map<string, YamlNode> };
 }
 
 export interface MappingDefaults {
   currency?: CurrencyCode;
   timezone?: string;
   systemOfRecord?: string;
+  /** Direction of fields that do not say (`outbound` for a file that only writes, as a cloud payload). */
+  direction?: Direction;
 }
 
 export interface MappingSpec {
@@ -78,11 +120,14 @@ export interface MappingSpec {
   entity: EntityName;
   description?: string;
   wire: Wire;
+  shape: Shape;
   defaults: MappingDefaults;
   /** System fields written with a fixed value on every outbound record (HubSpot `pipeline`). */
   constants: Readonly<Record<string, unknown>>;
   constantNodes: Map<string, YamlNode>;
   fields: FieldMapping[];
+  /** System fields computed from the canonical record when writing. */
+  outbound: OutboundMapping[];
   /** The `object:` value node, for findings about the file as a whole. */
   objectNode: YamlNode;
 }

@@ -2,6 +2,7 @@
  * Field schemas of the Salesforce and HubSpot objects the shipped mappings cover, written the way
  * the connectors' `discover` describes them. Tests check the shipped mappings against these.
  */
+import { cloudObjectSpecsOf } from '../../connectors/registry.js';
 import { CURRENCY_MINOR_DIGITS } from '../model/index.js';
 import type { FieldType, ObjectSpec, SystemFieldSpec } from './spec.js';
 
@@ -137,4 +138,6 @@ export const SYSTEM_SCHEMAS: Record<string, Record<string, ObjectSpec>> = {
   },
 };
 
-export const schemaFor = (system: string, object: string): ObjectSpec | undefined => SYSTEM_SCHEMAS[system]?.[object];
+/** The CRM objects above; the co-sell clouds' objects as their connectors describe them. */
+export const schemaFor = (system: string, object: string): ObjectSpec | undefined =>
+  SYSTEM_SCHEMAS[system]?.[object] ?? cloudObjectSpecsOf(system)?.find((o) => o.name === object);

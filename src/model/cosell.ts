@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { Account } from './account.js';
 import { CanonicalId, Email, IsoDateTime } from './common.js';
+import { Contact } from './contact.js';
+import { Opportunity } from './opportunity.js';
 
 /** The clouds ecosync co-sells with: AWS Partner Central and Microsoft Partner Center. */
 export const CoSellCloud = z.enum(['aws', 'azure']);
@@ -74,3 +77,28 @@ export const CoSellReferral = z.object({
   updatedAt: IsoDateTime,
 }).strict();
 export type CoSellReferral = z.infer<typeof CoSellReferral>;
+
+/**
+ * What ecosync sends to a cloud's co-sell programme: the CRM snapshot (opportunity, its account
+ * and customer contacts) and the alliance manager's choices. The cloud payloads are mapped from
+ * it by mapping files (mappings/aws-partner-central-opportunity.yaml,
+ * mappings/microsoft-partner-center-referral.yaml); it is never stored, so it has no id.
+ */
+export const CoSellSubmission = z.object({
+  /** Our id of the deal as the cloud shows it to the partner (the CRM record id). */
+  partnerOpportunityId: z.string().min(1).optional(),
+  involvementType: CoSellInvolvement,
+  visibility: CoSellVisibility,
+  /** Partner solutions being co-sold: AWS solution ids (S-0000001) or Microsoft solution ids. */
+  solutionIds: z.array(z.string().min(1)),
+  /** AWS only: what the partner asks AWS for, the use case, how it is delivered, what was done so far. */
+  primaryNeedsFromAws: z.array(z.string()).optional(),
+  customerUseCase: z.string().optional(),
+  deliveryModels: z.array(z.string()).optional(),
+  salesActivities: z.array(z.string()).optional(),
+  opportunity: Opportunity,
+  account: Account.optional(),
+  /** Customer contacts: Microsoft needs at least one on the referral's customer team. */
+  contacts: z.array(Contact).optional(),
+}).strict();
+export type CoSellSubmission = z.infer<typeof CoSellSubmission>;

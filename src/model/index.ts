@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Account } from './account.js';
 import { Contact } from './contact.js';
+import { CoSellSubmission } from './cosell.js';
 import { Opportunity } from './opportunity.js';
 import { Partner } from './partner.js';
 
@@ -12,7 +13,8 @@ export * from './opportunity.js';
 export * from './cosell.js';
 
 /**
- * Every canonical entity by name. Entities of later capabilities (CoSellReferral, PrivateOffer,
+ * Every canonical entity by name. CoSellSubmission is what the co-sell payload mapping files map
+ * to the clouds. Entities of later capabilities (CoSellReferral, PrivateOffer,
  * ResaleAuthorization, Agreement, Commitment, DrawdownEntry, UsageRecord, Touchpoint) are added
  * here as they arrive; mappings and the store refer to entities only through this table.
  */
@@ -21,6 +23,7 @@ export const ENTITIES = {
   Contact,
   Partner,
   Opportunity,
+  CoSellSubmission,
 } as const;
 export type EntityName = keyof typeof ENTITIES;
 export type EntityOf<N extends EntityName> = z.infer<(typeof ENTITIES)[N]>;
