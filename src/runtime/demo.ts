@@ -1,12 +1,18 @@
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { SANDBOX_CREDENTIALS, startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { hubspotSandboxConfig, startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import { salesforceSandboxConfig, startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import { ensureSchedule, newRequest, requestSync } from '../service/sync-control.js';
 import type { ConnectionInput, Store } from '../store/index.js';
-import type { Config } from './config.js';
+import { DEMO_CONNECTION_NAME, type Config } from './config.js';
 
-export const DEMO_CONNECTION = 'demo-salesforce-hubspot';
+export const DEMO_CONNECTION = DEMO_CONNECTION_NAME;
+
+/** How long the AWS sandbox takes to review a submitted co-sell in the demo (In review at half). */
+const DEMO_AWS_REVIEW_MS = 60_000;
 
 /** The shipped default mappings between Salesforce and HubSpot, in dependency order. */
 export const SALESFORCE_HUBSPOT_OBJECTS: NonNullable<ConnectionInput['objects']> = [
@@ -20,17 +26,51 @@ export function sandboxCredentials(sf: SalesforceSandbox, hs: HubSpotSandbox) {
   return { salesforce: salesforceSandboxConfig(sf), hubspot: hubspotSandboxConfig(hs) };
 }
 
+/** The co-sell clouds' credentials as a connection stores them, under the systems' names. */
+export function cloudSandboxCredentials(aws: PartnerCentralSandbox, ms: MicrosoftSandbox) {
+  return {
+    'aws-partner-central': { region: 'us-east-1', catalog: 'Sandbox', endpoint: aws.url, ...SANDBOX_CREDENTIALS },
+    'microsoft-partner-center': { tenantId: ms.tenantId, clientId: ms.clientId, clientSecret: ms.clientSecret, authorityHost: ms.url, apiBaseUrl: ms.url, caPem: ms.caPem },
+  };
+}
+
 export interface Demo {
   salesforceUrl: string;
   hubspotUrl: string;
   hubspotToken: string;
+  awsUrl: string;
+  microsoftUrl: string;
+  /** The Microsoft sandbox's CA (it serves TLS): trust it to call it from outside the hub. */
+  microsoftCaPath: string;
   stop(): Promise<void>;
+}
+
+type Sandboxes = { sf: SalesforceSandbox; hs: HubSpotSandbox; aws: PartnerCentralSandbox; ms: MicrosoftSandbox };
+
+/** The four sandboxes, started side by side; when one fails, those that started are stopped. */
+async function startSandboxes(config: Config): Promise<Sandboxes> {
+  const host = '127.0.0.1';
+  const started = await Promise.allSettled([
+    startSalesforceSandbox({ host, port: config.demo.salesforcePort, seed: 42, accounts: config.demo.accounts }),
+    startHubSpotSandbox({ host, port: config.demo.hubspotPort, seed: 42, companies: Math.ceil(config.demo.accounts / 4) }),
+    startPartnerCentralSandbox({ host, port: config.demo.awsPort, seed: 42, reviewDelayMs: DEMO_AWS_REVIEW_MS }),
+    startMicrosoftSandbox({ host, port: config.demo.microsoftPort, seed: 42, dataDir: path.join(config.dataDir, 'sandbox', 'microsoft') }),
+  ]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.close().catch(() => undefined) : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [sf, hs, aws, ms] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [SalesforceSandbox, HubSpotSandbox, PartnerCentralSandbox, MicrosoftSandbox];
+  return { sf, hs, aws, ms };
 }
 
 /**
  * Seeded Salesforce and HubSpot sandboxes and a bidirectional demo connection with the shipped
  * mappings, scheduled and synced once at start: a new user sees real runs in the Temporal UI
- * and can edit a mapping and watch its effect without touching production.
+ * and can edit a mapping and watch its effect without touching production. The AWS Partner
+ * Central and Microsoft Partner Center sandboxes (seeded solutions, invitations and referrals)
+ * come along, their credentials on the same connection, so co-sell works out of the box.
  *
  * The sandboxes keep their data in memory, so each start begins a fresh demo: the demo
  * connection's links, records and cursors from an earlier start are cleared first (they would
@@ -43,11 +83,8 @@ export async function startDemo(config: Config, deps: { store: Store; client: Cl
     log.warn({ connections: others.map((c) => c.name) }, 'demo skipped: other Salesforce or HubSpot connections share this database');
     return undefined;
   }
-  const sf = await startSalesforceSandbox({ host: '127.0.0.1', port: config.demo.salesforcePort, seed: 42, accounts: config.demo.accounts });
-  const hs = await startHubSpotSandbox({ host: '127.0.0.1', port: config.demo.hubspotPort, seed: 42, companies: Math.ceil(config.demo.accounts / 4) }).catch(async (error) => {
-    await sf.close();
-    throw error;
-  });
+  const { sf, hs, aws, ms } = await startSandboxes(config);
+  const closeAll = () => Promise.all([sf.close(), hs.close(), aws.close(), ms.close()]);
   try {
     const input: ConnectionInput = {
       name: DEMO_CONNECTION,
@@ -58,11 +95,12 @@ export async function startDemo(config: Config, deps: { store: Store; client: Cl
       deletePolicy: 'propagate',
       conflictPolicy: 'last-writer-wins',
       scheduleSeconds: config.demo.scheduleSeconds,
-      credentials: sandboxCredentials(sf, hs),
+      credentials: { ...sandboxCredentials(sf, hs), ...cloudSandboxCredentials(aws, ms) },
     };
     let connection = await store.connections.getByName(DEMO_CONNECTION);
     if (connection) {
       await resetDemoState(store, connection.id);
+      await endDemoCoSells(client, log);
       connection = await store.connections.update(connection.id, input);
     } else {
       connection = await store.connections.create(input);
@@ -74,14 +112,31 @@ export async function startDemo(config: Config, deps: { store: Store; client: Cl
       salesforceUrl: sf.url,
       hubspotUrl: hs.url,
       hubspotToken: hs.accessToken,
+      awsUrl: aws.url,
+      microsoftUrl: ms.url,
+      microsoftCaPath: ms.caPemPath,
       async stop() {
-        await Promise.all([sf.close(), hs.close()]);
+        await closeAll();
       },
     };
   } catch (error) {
-    await Promise.all([sf.close(), hs.close()]);
+    await closeAll();
     throw error;
   }
+}
+
+/**
+ * Ends the co-sells of an earlier demo that still run: they follow opportunities and invitations
+ * in cloud sandboxes that restarted empty.
+ */
+async function endDemoCoSells(client: Client, log: Logger): Promise<void> {
+  const query = `EcosyncConnection = "${DEMO_CONNECTION}" AND EcosyncCloud IN ("aws", "azure") AND ExecutionStatus = "Running"`;
+  let ended = 0;
+  for await (const run of client.workflow.list({ query })) {
+    await client.workflow.getHandle(run.workflowId, run.runId).terminate('the demo restarted with fresh cloud sandboxes').catch(() => undefined);
+    ended++;
+  }
+  if (ended > 0) log.info({ ended }, 'ended the co-sells of the previous demo');
 }
 
 /** Forgets what an earlier demo synced: only demo data uses these systems in this database. */

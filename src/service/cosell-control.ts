@@ -96,13 +96,21 @@ export async function resolveOpportunity(store: Store, ref: OpportunityRef): Pro
   return link.canonicalId;
 }
 
-/** The opportunity, its account and the account's contacts as the store has them now. */
-export async function loadSnapshot(store: Store, opportunityId: string): Promise<CoSellSnapshot> {
-  const [record] = await store.records.getMany('Opportunity', [opportunityId]);
-  if (!record || record.deleted) {
-    throw new CoSellRefusal('not-found', `opportunity ${opportunityId} is unknown to ecosync${record?.deleted ? ' (it was deleted)' : ''}: sync the CRM connection that holds it first`);
+/**
+ * The opportunity, its account and the account's contacts as the store has them now; `current`
+ * replaces the stored opportunity when the caller holds a newer one (the sync, before it saves).
+ */
+export async function loadSnapshot(store: Store, opportunityId: string, current?: Record<string, unknown>): Promise<CoSellSnapshot> {
+  let opportunity: Opportunity;
+  if (current) {
+    opportunity = { ...current, id: opportunityId } as Opportunity;
+  } else {
+    const [record] = await store.records.getMany('Opportunity', [opportunityId]);
+    if (!record || record.deleted) {
+      throw new CoSellRefusal('not-found', `opportunity ${opportunityId} is unknown to ecosync${record?.deleted ? ' (it was deleted)' : ''}: sync the CRM connection that holds it first`);
+    }
+    opportunity = { ...record.data, id: record.canonicalId } as Opportunity;
   }
-  const opportunity = { ...record.data, id: record.canonicalId } as Opportunity;
   const accountId = opportunity.accountId;
   if (!accountId) return { opportunity };
   const [[account], contacts] = await Promise.all([
@@ -154,9 +162,10 @@ export async function submitCoSell(control: CoSellControl, request: SubmitReques
 }
 
 async function startCoSell(
-  control: CoSellControl, connection: Connection, opportunityId: string, cloud: CoSellCloud, requestedBy: string, options: Partial<CoSellOptions> = {},
+  control: CoSellControl, connection: Connection, opportunityId: string, cloud: CoSellCloud, requestedBy: string,
+  options: Partial<CoSellOptions> = {}, current?: Record<string, unknown>,
 ): Promise<SubmitResult> {
-  const [snapshot, crm] = await Promise.all([loadSnapshot(control.store, opportunityId), crmRefOf(control.store, opportunityId)]);
+  const [snapshot, crm] = await Promise.all([loadSnapshot(control.store, opportunityId, current), crmRefOf(control.store, opportunityId)]);
   const defaults = control.settings[cloud];
   const input: CoSellInput = {
     cloud,
@@ -179,6 +188,7 @@ async function startCoSell(
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       typedSearchAttributes: [
+        { key: SA.connection, value: connection.name },
         { key: SA.cloud, value: cloud },
         { key: SA.status, value: 'draft' },
         { key: SA.approvers, value: [] },
@@ -384,6 +394,8 @@ export interface CoSellEvent {
   opportunityId: string;
   cloud: CoSellCloud;
   kind: 'requested' | 'edited';
+  /** The opportunity's canonical values after the change, when the sync has not saved them yet. */
+  opportunity?: Record<string, unknown>;
 }
 
 /**
@@ -402,7 +414,7 @@ export async function handleCoSellEvents(control: CoSellControl, events: readonl
         configured ??= await control.store.connections.getByName(control.settings.connection);
         const connection = configured ?? (await control.store.connections.get(event.connectionId));
         if (!connection) throw new CoSellRefusal('not-found', `no connection ${event.connectionId}`);
-        await startCoSell(control, connection, event.opportunityId, event.cloud, control.settings.requester);
+        await startCoSell(control, connection, event.opportunityId, event.cloud, control.settings.requester, {}, event.opportunity);
       } else {
         await sendCrmEdit(control, event);
       }
@@ -418,7 +430,7 @@ export async function handleCoSellEvents(control: CoSellControl, events: readonl
 }
 
 async function sendCrmEdit(control: CoSellControl, event: CoSellEvent): Promise<void> {
-  const snapshot = await loadSnapshot(control.store, event.opportunityId);
+  const snapshot = await loadSnapshot(control.store, event.opportunityId, event.opportunity);
   try {
     await control.client.workflow.getHandle(coSellWorkflowId(event.cloud, event.opportunityId)).signal('crmEdit', { snapshot });
   } catch (error) {
