@@ -44,6 +44,25 @@ describe('ecosync mappings validate', () => {
     expect(code).toBe(1);
   });
 
+  it('checks the co-sell payload files against the clouds\' schemas', async () => {
+    for (const file of ['mappings/aws-partner-central-opportunity.yaml', 'mappings/microsoft-partner-center-referral.yaml']) {
+      const { out, code } = await run('validate', file);
+      expect(out).toEqual(['1 mapping file checked: 0 errors, 0 warnings']);
+      expect(code).toBe(0);
+    }
+    const cloud = join(dir, 'cloud.yaml');
+    writeFileSync(cloud, 'system: microsoft-partner-center\nobject: referrals\nentity: CoSellSubmission\nshape: document\ndefaults:\n  direction: outbound\nfields:\n  opportunity.name: nme\n  involvementType:\n    from: type\n    map:\n      Shard: co_sell\n');
+    const { out, code } = await run('validate', cloud);
+    expect(out).toEqual([
+      `${cloud}:8:21: error: microsoft-partner-center referrals has no field \`nme\` (did you mean \`name\`?)`,
+      // The map gives visibility-only referrals no type: they could not be written.
+      `${cloud}:12:7: warning: canonical \`for_visibility_only\` has no system value: records with it will fail to write; add it under \`reverse:\``,
+      `${cloud}:12:7: error: \`Shard\` is not a value of type in microsoft-partner-center referrals (did you mean \`Shared\`?)`,
+      '1 mapping file checked: 2 errors, 1 warning',
+    ]);
+    expect(code).toBe(1);
+  });
+
   it('says when the path cannot be read', async () => {
     const { err, code } = await run('validate', join(dir, 'missing'));
     expect(err[0]).toMatch(/^ecosync: cannot read .*missing: ENOENT/);

@@ -122,7 +122,8 @@ class SpecParser {
       }
       top.set(e.name, e);
     }
-    for (const k of ['system', 'object', 'entity', 'fields'] as const) {
+    // A file may write only computed fields (`outbound:`) and map none.
+    for (const k of ['system', 'object', 'entity', ...(top.has('outbound') ? [] : ['fields'] as const)] as const) {
       if (!top.has(k)) r.error(root, `missing \`${k}\``);
     }
     const system = this.name(top.get('system'), 'system');
@@ -277,7 +278,7 @@ class SpecParser {
     // only writes (a cloud payload) reads nothing.
     const covered = new Set(out.filter((f) => f.direction !== 'outbound').map((f) => f.field));
     const declared = new Set(entries(node).map((e) => e.name));
-    const writeOnly = out.length > 0 && covered.size === 0;
+    const writeOnly = defaults.direction === 'outbound' || (out.length > 0 && covered.size === 0);
     for (const f of writeOnly ? [] : canon.values()) {
       if (!f.required || f.path === 'id' || f.path.includes('.') || covered.has(f.path)) continue;
       if (declared.has(f.path) && !out.some((m) => m.field === f.path)) continue; // already reported
