@@ -163,9 +163,12 @@ export async function submitCoSell(control: CoSellControl, request: SubmitReques
 
 async function startCoSell(
   control: CoSellControl, connection: Connection, opportunityId: string, cloud: CoSellCloud, requestedBy: string,
-  options: Partial<CoSellOptions> = {}, current?: Record<string, unknown>,
+  options: Partial<CoSellOptions> = {}, current?: Record<string, unknown>, crmSystem?: string,
 ): Promise<SubmitResult> {
-  const [snapshot, crm] = await Promise.all([loadSnapshot(control.store, opportunityId, current), crmRefOf(control.store, opportunityId)]);
+  const [snapshot, linked] = await Promise.all([loadSnapshot(control.store, opportunityId, current), crmRefOf(control.store, opportunityId)]);
+  // An opportunity created in the CRM with its cloud already picked is announced before its link
+  // is saved (with the same page, a moment later); the write-back goes by canonical id anyway.
+  const crm = linked ?? (crmSystem && CRM_COSELL_FIELDS[crmSystem] ? { system: crmSystem, object: CRM_COSELL_FIELDS[crmSystem].object, id: opportunityId } : undefined);
   const defaults = control.settings[cloud];
   const input: CoSellInput = {
     cloud,
@@ -412,9 +415,11 @@ export async function handleCoSellEvents(control: CoSellControl, events: readonl
     try {
       if (event.kind === 'requested') {
         configured ??= await control.store.connections.getByName(control.settings.connection);
-        const connection = configured ?? (await control.store.connections.get(event.connectionId));
+        const origin = await control.store.connections.get(event.connectionId);
+        const connection = configured ?? origin;
         if (!connection) throw new CoSellRefusal('not-found', `no connection ${event.connectionId}`);
-        await startCoSell(control, connection, event.opportunityId, event.cloud, control.settings.requester, {}, event.opportunity);
+        const crmSystem = [origin?.sourceSystem, origin?.targetSystem].find((system) => system !== undefined && system in CRM_COSELL_FIELDS);
+        await startCoSell(control, connection, event.opportunityId, event.cloud, control.settings.requester, {}, event.opportunity, crmSystem);
       } else {
         await sendCrmEdit(control, event);
       }
@@ -426,7 +431,8 @@ export async function handleCoSellEvents(control: CoSellControl, events: readonl
       failures.push(error as Error);
     }
   }
-  if (failures.length > 0) throw new Error(`${failures.length} co-sell event(s) failed: ${failures.map((e) => e.message).join('; ')}`);
+  // Retryable for the sync layer: the page is announced again, and starting by workflow id is idempotent.
+  if (failures.length > 0) throw Object.assign(new Error(`${failures.length} co-sell event(s) failed: ${failures.map((e) => e.message).join('; ')}`), { retryable: true });
 }
 
 async function sendCrmEdit(control: CoSellControl, event: CoSellEvent): Promise<void> {
