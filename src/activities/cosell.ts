@@ -1,7 +1,8 @@
 /**
  * The co-sell activities: thin glue from the co-sell workflow to the clouds' clients and the
- * CRM connector. Payloads, statuses and CRM fields are decided in src/cosell (pure); the clouds'
- * rules live with their connectors. Each cloud sits behind one small adapter.
+ * canonical writer, which takes the status to the CRMs through the sync layer. Payloads and
+ * statuses are decided in src/cosell (pure); the clouds' rules live with their connectors. Each
+ * cloud sits behind one small adapter.
  *
  * Idempotent by construction: a create carries the workflow's token (AWS ClientToken, Microsoft
  * externalReferenceId), so a retry after a crash finds what the first attempt made; associating
@@ -17,14 +18,14 @@ import {
   MicrosoftPartnerCenterClient, PartnerCenterError, validateReferral,
   type MicrosoftPartnerCenterConfig, type ReferralInput,
 } from '../../connectors/microsoft-partner-center/index.js';
-import type { Connector } from '../../connectors/protocol.js';
 import {
-  awsOpportunityPatch, awsOpportunityPayload, awsReviewStatus, awsSubmission, crmCoSellFields, microsoftReferralPatch,
+  awsOpportunityPatch, awsOpportunityPayload, awsReviewStatus, awsSubmission, coSellValues, microsoftReferralPatch,
   microsoftReferralPayload, microsoftReferralStatus, sourceOf, type CoSellOptions, type CoSellSnapshot,
 } from '../cosell/index.js';
 import type { CoSellCloud, CoSellError } from '../model/index.js';
 import type { Connection, Store } from '../store/index.js';
 import type { CloudReview, CoSellActivities } from '../../workflows/cosell-types.js';
+import { CanonicalRecordNotFound, type CanonicalWriter } from './canonical-write.js';
 
 /** The systems whose credentials a connection holds for each cloud. */
 export const COSELL_SYSTEMS: Record<CoSellCloud, string> = { aws: 'aws-partner-central', azure: 'microsoft-partner-center' };
@@ -37,8 +38,8 @@ export interface AwsCoSellCredentials extends Omit<AwsPartnerCentralConfig, 'cre
 
 export interface CoSellDeps {
   store: Store;
-  /** Builds the CRM connector the status is written back through. */
-  connectorFor(system: string, credentials: Record<string, unknown>): Connector;
+  /** Writes the status to the opportunity in every CRM of the connection, through the sync layer. */
+  writer: CanonicalWriter;
   log: Logger;
   /** Delivers an approval reminder; logged by default (mail or chat integrations plug in here). */
   notify?(reminder: { to: string[]; subject: string; text: string }): Promise<void>;
@@ -77,7 +78,6 @@ export function awsClientConfig(config: AwsCoSellCredentials): AwsPartnerCentral
 
 export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
   const adapters = new Map<string, { version: string; value: CloudAdapter; close(): void }>();
-  const crms = new Map<string, { version: string; value: Connector }>();
 
   const connection = (connectionId: string) => connectionWithCredentials(deps.store, connectionId);
 
@@ -92,16 +92,6 @@ export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
     const built = cloud === 'aws' ? awsAdapter(config as unknown as AwsCoSellCredentials) : microsoftAdapter(config as unknown as MicrosoftPartnerCenterConfig);
     adapters.set(cacheKey, { version: conn.updatedAt, ...built });
     return built.value;
-  }
-
-  async function crmConnector(connectionId: string, system: string): Promise<Connector> {
-    const { connection: conn, credentials } = await connection(connectionId);
-    const cacheKey = `${connectionId}/${system}`;
-    const cached = crms.get(cacheKey);
-    if (cached?.version === conn.updatedAt) return cached.value;
-    const value = deps.connectorFor(system, credentialsFor(credentials, system, conn));
-    crms.set(cacheKey, { version: conn.updatedAt, value });
-    return value;
   }
 
   return {
@@ -129,18 +119,18 @@ export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
       return cloudCall(() => adapter(connectionId, cloud).then((a) => a.update(externalId, payload)));
     },
 
+    /**
+     * The status goes to the canonical opportunity and from there to each CRM record linked to
+     * it, as a sync would write it: the next sync sees its own write, not an edit to send on.
+     */
     async writeCoSellToCrm({ connectionId, crm, referral }) {
-      const target = crmCoSellFields(crm.system, referral);
-      if (!target) {
-        deps.log.warn({ system: crm.system }, 'co-sell: this CRM has no place for the co-sell status; not written back');
-        return;
-      }
-      const connector = await crmConnector(connectionId, crm.system);
-      const [result] = await connector.write(crm.object ?? target.object, [{ key: referral.opportunityId, externalId: crm.id, fields: target.fields }]);
-      if (result && !result.ok) {
-        if (result.retryable) throw new Error(`${crm.system} refused the co-sell status for now: ${result.error.code} ${result.error.message}`);
-        // The CRM record is gone or locked: the co-sell goes on, and the operator sees why.
-        deps.log.warn({ system: crm.system, record: crm.id, code: result.error.code }, `co-sell: status not written back: ${result.error.message}`);
+      try {
+        const result = await deps.writer.patch({ connectionId, entity: 'Opportunity', canonicalId: referral.opportunityId, values: coSellValues(referral) });
+        // A CRM that refused (record locked, field missing in the org): the co-sell goes on, and the operator sees why.
+        for (const s of result.skipped) deps.log.warn({ opportunityId: referral.opportunityId, system: s.system }, `co-sell: status not written to ${s.system}: ${s.reason}`);
+      } catch (error) {
+        if (!(error instanceof CanonicalRecordNotFound)) throw error;
+        deps.log.warn({ opportunityId: referral.opportunityId, crm }, `co-sell: status not written back: ${error.message}`);
       }
     },
 

@@ -21,6 +21,8 @@ import {
   type WriteResults, type DeadLetterInput,
 } from '../sync/index.js';
 import { ZERO_COUNTERS, type ReplayResult, type SyncCounters, type SyncPageInput, type SyncPageResult, type SyncPlanSummary } from '../../workflows/sync-types.js';
+import { coSellEventOf, type CoSellEvent } from '../cosell/crm.js';
+import type { RecordUpsert } from '../store/index.js';
 import type { SyncActivities } from './sync-contract.js';
 import {
   agreedWhereUnchanged, connectorsOf, externalKey, nonRetryable, readByIdsChunked, refExternal, refResolver, setPath, syncPairsOf,
@@ -28,6 +30,7 @@ import {
 } from './sync-glue.js';
 
 export { agreedWhereUnchanged };
+export type { CoSellEvent };
 
 export interface SyncDeps {
   store: Store;
@@ -44,6 +47,16 @@ export interface SyncDeps {
   lookbackMs?: number;
   /** Write calls in flight at once per page. */
   writeConcurrency?: number;
+  /**
+   * Told about opportunities the CRM asks to co-sell (`requested`: a cloud picked) or that
+   * changed while their co-sell goes on (`edited`), once per commit of a page with all of its
+   * events. It runs after the page's writes and before its records are saved, so a page that
+   * fails is read, planned and announced again: delivery is at least once, and the hook must be
+   * idempotent (start the co-sell workflow by its id; a repeated edit is harmless). An error
+   * with `retryable: true` (Temporal unreachable) fails the page for that reason; any other
+   * error is logged and the page goes on: a co-sell problem never stops the CRM sync.
+   */
+  coSellEvents?: (events: CoSellEvent[]) => Promise<void>;
 }
 
 /** A connection ready to sync: connectors, compiled mappings and planner pairs per entity. */
@@ -58,6 +71,8 @@ interface Planned {
   plan: SyncPlan;
   storedLinks: StoredLink[];
   calls: { read: number };
+  /** The agreed records before this batch, by lower-case canonical id. */
+  bases: Map<string, Record<string, unknown>>;
 }
 
 /** What writing and saving a batch came to. */
@@ -190,7 +205,7 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       },
       targetCurrent, cursor: cursorBefore,
     });
-    return { plan, storedLinks, calls };
+    return { plan, storedLinks, calls, bases };
   }
 
   /** Writes a plan, applies the results and saves them, until nothing retryable is left. */
@@ -208,6 +223,7 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
     while (plan) {
       const results = await executeWrites(p, plan, mappings, storedLinks, calls);
       const outcome = applyWriteResults(plan, results);
+      if (deps.coSellEvents && plan.entity === 'Opportunity') await announceCoSell(p.connection.id, planned.bases, outcome.records);
       await deps.store.transaction(async (tx) => {
         for (const f of groupRefs(outcome.forgetLinks)) await tx.links.deleteByExternalIds(f.system, f.object, f.externalIds);
         await tx.links.saveMany(outcome.links);
@@ -223,6 +239,23 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       plan = outcome.retry;
     }
     return { counts, calls, cursor, failedKeys, committedIds };
+  }
+
+  /** Tells the co-sell hook what the records about to be saved mean for co-sell (see SyncDeps.coSellEvents). */
+  async function announceCoSell(connectionId: string, bases: Planned['bases'], records: readonly RecordUpsert[]): Promise<void> {
+    const events: CoSellEvent[] = [];
+    for (const r of records) {
+      if (r.deleted) continue;
+      const event = coSellEventOf(bases.get(r.canonicalId.toLowerCase()), r.data);
+      if (event) events.push({ connectionId, opportunityId: r.canonicalId, ...event, opportunity: { ...r.data, id: r.canonicalId } });
+    }
+    if (events.length === 0) return;
+    try {
+      await deps.coSellEvents!(events);
+    } catch (error) {
+      if ((error as { retryable?: unknown } | null)?.retryable === true) throw error;
+      deps.log.error({ connectionId, err: error, events: events.map((e) => ({ opportunityId: e.opportunityId, cloud: e.cloud, kind: e.kind })) }, 'co-sell hook failed; the sync goes on');
+    }
   }
 
   /** Reverse-maps the plan's canonical writes, sends them in batches, and gathers per-record results. */

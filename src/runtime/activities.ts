@@ -2,11 +2,14 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createConnector } from '../../connectors/registry.js';
 import type { Connector } from '../../connectors/protocol.js';
+import { createCanonicalWriter } from '../activities/canonical-write.js';
 import { createCoSellActivities } from '../activities/cosell.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createSyncActivities } from '../activities/sync.js';
+import { handleCoSellEvents } from '../service/cosell-control.js';
 import { newRequest, requestSync } from '../service/sync-control.js';
 import type { Store } from '../store/index.js';
+import { defaultCoSellSettings, type CoSellSettings } from './config.js';
 import { mappingCache } from './mappings.js';
 
 export interface ActivityDeps {
@@ -17,21 +20,27 @@ export interface ActivityDeps {
   /** Tests point connectors at sandboxes with their own options; the registry by default. */
   connectorFor?: (system: string, credentials: Record<string, unknown>) => Connector;
   pageBudgetMs?: number;
+  /** Co-sell settings for opportunities marked in the CRM; the embedded demo's when absent. */
+  cosell?: CoSellSettings;
 }
 
 /** Every activity the worker registers, wired to the store, connectors and Temporal client. */
 export function createActivities(deps: ActivityDeps) {
   const mappings = mappingCache();
+  const coSell = { client: deps.client, taskQueue: deps.taskQueue, store: deps.store, settings: deps.cosell ?? defaultCoSellSettings(), log: deps.log };
+  const connectorFor = deps.connectorFor ?? createConnector;
+  const writer = createCanonicalWriter({ store: deps.store, connectorFor, mappingFor: (file) => mappings.get(file), log: deps.log });
   return {
     ...createHealthActivities({ pingStore: async () => { await deps.store.db.query('select 1'); return deps.store.kind; } }),
     ...createSyncActivities({
       store: deps.store,
-      connectorFor: deps.connectorFor ?? createConnector,
+      connectorFor,
       mappingFor: (file) => mappings.get(file),
       wake: (connection, reason) => requestSync({ client: deps.client, taskQueue: deps.taskQueue }, connection, newRequest(reason)),
       log: deps.log,
       pageBudgetMs: deps.pageBudgetMs,
+      coSellEvents: (events) => handleCoSellEvents(coSell, events),
     }),
-    ...createCoSellActivities({ store: deps.store, connectorFor: deps.connectorFor ?? createConnector, log: deps.log }),
+    ...createCoSellActivities({ store: deps.store, writer, log: deps.log }),
   };
 }

@@ -25,16 +25,17 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
 
   const awsOpportunities = (partnerId: string) => hub.aws.state.list('Sandbox').filter((o) => o.PartnerOpportunityIdentifier === partnerId);
 
-  it('passes deal desk and alliance lead, is created, associated and submitted, and AWS approves it; each status reaches Salesforce', async () => {
+  it('passes deal desk and alliance lead, is created, associated and submitted, and AWS approves it; each status reaches Salesforce and HubSpot', async () => {
     hub.aws.state.reviewOutcome = () => 'Approved';
     const account = sampleAccount();
     const opportunity = sampleOpportunityFor(account);
-    const crmId = hub.crmOpportunity(opportunity);
+    const contacts = [sampleContact(account)];
+    const { salesforceId: crmId, hubspotId } = await hub.createOpportunity({ opportunity, account, contacts });
     const before = hub.awsCalls();
     const sfWrites = () => hub.sf.counters.sum(/^composite\.(create|update|upsert)$|^sobject\.(create|update|upsert)$/);
     const sfBefore = sfWrites();
     const started = Date.now();
-    const handle = await hub.submit(hub.input('aws', { opportunity, account, contacts: [sampleContact(account)], crmId }));
+    const handle = await hub.submit(hub.input('aws', { opportunity, account, contacts, crmId }));
 
     const pending = await hub.until(handle, (v) => v.status === 'pending_approval', 'the deal desk stage');
     expect(pending).toMatchObject({ currentStage: 'deal_desk', pendingApprovers: [DEAL_DESK] });
@@ -44,7 +45,9 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
       for await (const w of env.client.workflow.list({ query: `EcosyncApprovers = "${DEAL_DESK}" AND EcosyncCloud = "aws" AND EcosyncStatus = "pending_approval"` })) found.push(w.workflowId);
       return found.includes(handle.workflowId);
     }, 15_000, 'the co-sell listed under its pending approver');
-    await eventually(async () => hub.sfNextStep(crmId)?.includes(`waiting for ${DEAL_DESK}`), 10_000, 'the pending status in Salesforce');
+    await eventually(async () => String(hub.sfCoSell(crmId).message).includes(`waiting for ${DEAL_DESK}`), 10_000, 'the pending status in Salesforce');
+    expect(hub.sfCoSell(crmId)).toMatchObject({ cloud: 'AWS', status: 'Pending Approval' });
+    expect(hub.hsCoSell(hubspotId)).toMatchObject({ cloud: 'aws', status: 'pending_approval' });
 
     const afterDealDesk = await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK, stage: 'deal_desk', comment: 'margins fine' }] });
     expect(afterDealDesk).toMatchObject({ currentStage: 'alliance_lead', pendingApprovers: [ALLIANCE_LEAD] });
@@ -67,7 +70,17 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     expect(cloud.RelatedEntityIdentifiers.Solutions).toEqual([AWS_SOLUTION]);
     expect(cloud.Customer.Account).toMatchObject({ CompanyName: 'Acme Analytics', Industry: 'Software and Internet' });
     expect(cloud.Project.ExpectedCustomerSpend).toEqual([{ Amount: '20833.33', CurrencyCode: 'USD', Frequency: 'Monthly', TargetCompany: 'AWS' }]);
-    expect(hub.sfNextStep(crmId)).toBe(`AWS co-sell ${done.externalId}: approved`);
+    const message = `AWS co-sell ${done.externalId}: approved`;
+    expect(hub.sfCoSell(crmId)).toEqual({ cloud: 'AWS', status: 'Approved', cloudId: done.externalId, message });
+    // One write through the sync layer: HubSpot's linked deal carries the same co-sell.
+    expect(hub.hsCoSell(hubspotId)).toEqual({ cloud: 'aws', status: 'approved', cloudId: done.externalId, message });
+    // And the next sync sees ecosync's own writes: nothing to send back, no conflict.
+    const crmWritesBefore = hub.crmWrites();
+    const counters = await hub.syncOnce();
+    expect(hub.crmWrites()).toEqual(crmWritesBefore);
+    expect(counters).toMatchObject({ created: 0, updated: 0, conflicts: 0, failed: 0, writeCalls: 0 });
+    expect(counters.read).toBeGreaterThan(0);
+    expect(await hub.db.store.conflicts.list({ connectionId: hub.connection.id })).toEqual([]);
     // What the workflow answers is the canonical CoSellReferral plus its progress.
     const { phase: _phase, queuedEdits: _queued, sentEdits: _sent, ...referral } = done;
     expect(CoSellReferral.parse(referral)).toEqual(referral);
@@ -131,7 +144,7 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
   it('a payload AWS would reject fails pre-validation with every field named and no call to AWS; the fix goes through', async () => {
     const account = sampleAccount({ website: undefined, domain: undefined, billingAddress: { country: 'US', city: 'Seattle' } });
     const opportunity = sampleOpportunityFor(account, { description: undefined, amount: { amount: '5000.00', currency: 'USD' } });
-    const crmId = hub.crmOpportunity(opportunity);
+    const { salesforceId: crmId, hubspotId } = await hub.createOpportunity({ opportunity, account });
     const before = hub.aws.counters.sum(/.*/);
     const handle = await hub.submit(hub.input('aws', { opportunity, account, crmId }));
 
@@ -142,7 +155,9 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     ]);
     expect(refused.lastError?.fields.find((f) => f.field === 'Project.CustomerBusinessProblem')?.message).toContain('from Opportunity.description');
     expect(hub.aws.counters.sum(/.*/) - before).toBe(0);
-    await eventually(async () => hub.sfNextStep(crmId)?.includes('Customer.Account.WebsiteUrl'), 10_000, 'the reasons in Salesforce');
+    await eventually(async () => String(hub.sfCoSell(crmId).message).includes('Customer.Account.WebsiteUrl'), 10_000, 'the reasons in Salesforce');
+    expect(hub.sfCoSell(crmId).status).toBe('Changes Requested');
+    expect(hub.hsCoSell(hubspotId)).toMatchObject({ status: 'changes_requested', message: hub.sfCoSell(crmId).message });
 
     const fixed = await handle.executeUpdate(resubmitUpdate, {
       args: [{ by: ALLIANCE_MANAGER, snapshot: { account: sampleAccount({ id: account.id }), opportunity: { ...opportunity, description: 'Reports arrive a day late; the customer wants them within minutes.' } } }],
@@ -158,13 +173,15 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     try {
       const account = sampleAccount();
       const opportunity = sampleOpportunityFor(account, { amount: { amount: '5000.00', currency: 'USD' } });
-      const crmId = hub.crmOpportunity(opportunity);
+      const { salesforceId: crmId, hubspotId } = await hub.createOpportunity({ opportunity, account });
       const handle = await hub.submit(hub.input('aws', { opportunity, account, crmId }));
       await hub.until(handle, (v) => v.status === 'pending_approval', 'approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
       const done = await handle.result();
       expect(done).toMatchObject({ status: 'rejected', cloudStatus: 'Rejected', lastError: { code: 'Rejected', message: 'Customer is already engaged with another partner' } });
-      expect(hub.sfNextStep(crmId)).toBe(`AWS co-sell ${done.externalId}: rejected — Customer is already engaged with another partner`);
+      const message = `AWS co-sell ${done.externalId}: rejected — Customer is already engaged with another partner`;
+      expect(hub.sfCoSell(crmId)).toEqual({ cloud: 'AWS', status: 'Rejected', cloudId: done.externalId, message });
+      expect(hub.hsCoSell(hubspotId)).toEqual({ cloud: 'aws', status: 'rejected', cloudId: done.externalId, message });
     } finally {
       hub.aws.state.reviewOutcome = () => 'Approved';
     }
@@ -177,14 +194,15 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     try {
       const account = sampleAccount();
       const opportunity = sampleOpportunityFor(account, { amount: { amount: '5000.00', currency: 'USD' } });
-      const crmId = hub.crmOpportunity(opportunity);
+      const { salesforceId: crmId } = await hub.createOpportunity({ opportunity, account });
       const handle = await hub.submit(hub.input('aws', { opportunity, account, crmId }));
       await hub.until(handle, (v) => v.status === 'pending_approval', 'approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
 
       const asked = await hub.until(handle, (v) => v.status === 'action_required', 'AWS asking for action');
       expect(asked.lastError).toMatchObject({ code: 'ActionRequired', message: 'Business problem unclear: Describe the latency the customer needs' });
-      await eventually(async () => hub.sfNextStep(crmId)?.includes('action required — Business problem unclear'), 10_000, 'the reasons in Salesforce');
+      await eventually(async () => String(hub.sfCoSell(crmId).message).includes('action required — Business problem unclear'), 10_000, 'the reasons in Salesforce');
+      expect(hub.sfCoSell(crmId).status).toBe('Action Required');
       await expect(handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] })).rejects.toThrow();
 
       const resubmitted = await handle.executeUpdate(resubmitUpdate, {
@@ -196,7 +214,7 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
       expect(done.lastError).toBeUndefined();
       expect(done.approvals.at(-1)).toMatchObject({ stage: 'cloud_review', by: ALLIANCE_MANAGER, decision: 'resubmitted' });
       expect(awsOpportunities(crmId)).toHaveLength(1);
-      expect(hub.sfNextStep(crmId)).toBe(`AWS co-sell ${done.externalId}: approved`);
+      expect(hub.sfCoSell(crmId)).toMatchObject({ status: 'Approved', message: `AWS co-sell ${done.externalId}: approved` });
     } finally {
       hub.aws.state.reviewOutcome = () => 'Approved';
     }

@@ -21,11 +21,12 @@ describe('Microsoft co-sell referral on the real Temporal server and the Partner
   const referralsOf = (workflowId: string) => hub.ms.state.referrals().filter((r) => r.externalReferenceId === workflowId);
   const msCalls = () => Object.fromEntries(Object.entries(hub.ms.counters.snapshot()).filter(([k]) => !/^\d/.test(k)));
 
-  it('creates a Shared referral after approval; Microsoft accepts it and Salesforce shows it', async () => {
+  it('creates a Shared referral after approval; Microsoft accepts it and Salesforce and HubSpot show it', async () => {
     const account = sampleAccount();
     const opportunity = sampleOpportunityFor(account, { amount: { amount: '45000.00', currency: 'USD' } });
-    const crmId = hub.crmOpportunity(opportunity);
-    const handle = await hub.submit(hub.input('azure', { opportunity, account, contacts: [sampleContact(account)], crmId }));
+    const contacts = [sampleContact(account)];
+    const { salesforceId: crmId, hubspotId } = await hub.createOpportunity({ opportunity, account, contacts });
+    const handle = await hub.submit(hub.input('azure', { opportunity, account, contacts, crmId }));
     await hub.until(handle, (v) => v.status === 'pending_approval', 'approval');
     const before = msCalls();
     const approvedAt = Date.now();
@@ -41,7 +42,13 @@ describe('Microsoft co-sell referral on the real Temporal server and the Partner
       customerProfile: { name: 'Acme Analytics', address: { country: 'US', postalCode: '98101' } },
       details: { dealValue: 45000, currency: 'USD', requirements: { solutions: [{ id: 'SOL-12345-ECO' }] } },
     });
-    expect(hub.sfNextStep(crmId)).toBe(`Microsoft co-sell ${done.externalId}: approved`);
+    const message = `Microsoft co-sell ${done.externalId}: approved`;
+    expect(hub.sfCoSell(crmId)).toEqual({ cloud: 'Microsoft', status: 'Approved', cloudId: done.externalId, message });
+    expect(hub.hsCoSell(hubspotId)).toEqual({ cloud: 'microsoft', status: 'approved', cloudId: done.externalId, message });
+    const crmWritesBefore = hub.crmWrites();
+    const counters = await hub.syncOnce();
+    expect(hub.crmWrites()).toEqual(crmWritesBefore);
+    expect(counters).toMatchObject({ created: 0, updated: 0, conflicts: 0, failed: 0, writeCalls: 0 });
 
     // Minimum: look the idempotency key up, create, read Microsoft's decision (plus one token).
     const calls = callsBetween(before, msCalls());
@@ -52,8 +59,9 @@ describe('Microsoft co-sell referral on the real Temporal server and the Partner
   it('Microsoft declines: the co-sell ends rejected with Microsoft\'s reason, written back to Salesforce', async () => {
     const account = sampleAccount();
     const opportunity = sampleOpportunityFor(account, { amount: { amount: '500.00', currency: 'USD' } });
-    const crmId = hub.crmOpportunity(opportunity);
-    const handle = await hub.submit(hub.input('azure', { opportunity, account, contacts: [sampleContact(account)], crmId }));
+    const contacts = [sampleContact(account)];
+    const { salesforceId: crmId, hubspotId } = await hub.createOpportunity({ opportunity, account, contacts });
+    const handle = await hub.submit(hub.input('azure', { opportunity, account, contacts, crmId }));
     await hub.until(handle, (v) => v.status === 'pending_approval', 'approval');
     await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
     const done = await handle.result();
@@ -61,7 +69,9 @@ describe('Microsoft co-sell referral on the real Temporal server and the Partner
       status: 'rejected', cloudStatus: 'Closed', cloudSubstatus: 'Declined',
       lastError: { code: 'Declined', message: 'Deal value below the co-sell threshold of 1000 USD' },
     });
-    expect(hub.sfNextStep(crmId)).toBe(`Microsoft co-sell ${done.externalId}: rejected — Deal value below the co-sell threshold of 1000 USD`);
+    const message = `Microsoft co-sell ${done.externalId}: rejected — Deal value below the co-sell threshold of 1000 USD`;
+    expect(hub.sfCoSell(crmId)).toMatchObject({ cloud: 'Microsoft', status: 'Rejected', message });
+    expect(hub.hsCoSell(hubspotId)).toMatchObject({ cloud: 'microsoft', status: 'rejected', message });
   });
 
   it('a referral without a customer contact fails pre-validation, naming the field, without calling Partner Center', async () => {

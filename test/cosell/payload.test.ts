@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepareAws, prepareMicrosoft } from '../../src/activities/cosell.js';
 import {
-  awsOpportunityPayload, awsReviewStatus, COSELL_MAPPINGS, coSellSummary, crmCoSellFields, microsoftReferralPayload, microsoftReferralStatus, sourceOf,
+  awsOpportunityPayload, awsReviewStatus, COSELL_MAPPINGS, coSellSummary, coSellValues, microsoftReferralPayload, microsoftReferralStatus, sourceOf,
 } from '../../src/cosell/index.js';
 import type { CoSellOptions } from '../../src/cosell/index.js';
 import { sampleAccount, sampleContact, sampleOpportunityFor } from './support.js';
@@ -139,14 +139,15 @@ describe('co-sell payloads', () => {
       .map(([s, sub]) => microsoftReferralStatus(s, sub))).toEqual(['in_review', 'approved', 'approved', 'rejected', 'closed', 'closed']);
   });
 
-  it('summarises the co-sell for the CRM within the field\'s length', () => {
+  it('summarises the co-sell for the CRM as the opportunity\'s co-sell fields', () => {
     const referral = { cloud: 'aws' as const, externalId: 'O1234567', status: 'action_required' as const, pendingApprovers: [], lastError: { code: 'ActionRequired', message: 'x'.repeat(400), fields: [] } };
-    const written = crmCoSellFields('salesforce', referral)!;
-    expect(written.object).toBe('Opportunity');
-    expect(written.fields.NextStep).toHaveLength(255);
-    expect(written.fields.NextStep.startsWith('AWS co-sell O1234567: action required — xxx')).toBe(true);
+    const written = coSellValues(referral);
+    expect(written).toMatchObject({ 'coSell.cloud': 'aws', 'coSell.status': 'action_required', 'coSell.cloudOpportunityId': 'O1234567' });
+    expect(String(written['coSell.message']).startsWith('AWS co-sell O1234567: action required — xxx')).toBe(true);
+    expect(coSellSummary({ ...referral, lastError: { ...referral.lastError, message: 'x'.repeat(40_000) } })).toHaveLength(32_000);
     expect(coSellSummary({ ...referral, status: 'pending_approval', externalId: undefined, lastError: undefined, pendingApprovers: ['dana@example.com'] }))
       .toBe('AWS co-sell: pending approval — waiting for dana@example.com');
-    expect(crmCoSellFields('netsuite', referral)).toBeUndefined();
+    // Before the cloud has an id, the write clears any id an earlier co-sell left.
+    expect(coSellValues({ ...referral, externalId: undefined })).toHaveProperty(['coSell.cloudOpportunityId'], undefined);
   });
 });

@@ -6,18 +6,25 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import pino from 'pino';
 import { startPartnerCentralSandbox, SANDBOX_CREDENTIALS, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import { createConnector } from '../../connectors/registry.js';
-import { salesforceSandboxConfig, startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import { createCanonicalWriter, type CanonicalWriter } from '../../src/activities/canonical-write.js';
 import { createCoSellActivities } from '../../src/activities/cosell.js';
+import { createSyncActivities } from '../../src/activities/sync.js';
 import type { ApprovalPolicy } from '../../src/cosell/index.js';
 import type { Account, CoSellCloud, Contact, Opportunity } from '../../src/model/index.js';
+import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
+import { mappingCache } from '../../src/runtime/mappings.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import type { Connection } from '../../src/store/index.js';
 import { coSellWorkflow, stateQuery } from '../../workflows/cosell.js';
 import { coSellWorkflowId, type CoSellActivities, type CoSellInput, type CoSellOptions, type CoSellView } from '../../workflows/cosell-types.js';
+import type { SyncCounters } from '../../workflows/sync-types.js';
 import { openTestStore, type TestStore } from '../store/stores.js';
 import { eventually } from '../support/temporal.js';
+import { HUBSPOT_WRITES, SALESFORCE_WRITES, syncCycle } from '../sync/crm-rig.js';
 
 export const ALLIANCE_MANAGER = 'alex@example.com';
 export const DEAL_DESK = 'dana@example.com';
@@ -76,41 +83,62 @@ export interface ActivityFaults {
   failAfterCreate?: boolean;
 }
 
+/** What a CRM opportunity shows of its co-sell. */
+export interface CrmCoSell {
+  cloud: unknown;
+  status: unknown;
+  cloudId: unknown;
+  message: unknown;
+}
+
 /**
- * The co-sell world of a test file: a store, the Salesforce, AWS and Microsoft sandboxes, a
- * connection holding their credentials and a worker running the co-sell activities.
+ * The co-sell world of a test file: a store, the Salesforce, HubSpot, AWS and Microsoft
+ * sandboxes, a Salesforce ⇄ HubSpot connection with the shipped mappings that also holds the
+ * clouds' credentials, and a worker running the co-sell activities. The co-sell status reaches
+ * the CRMs through the canonical writer; `syncOnce` runs the connection's sync directly.
  */
 export class CoSellHub {
   worker?: RunningWorker;
   readonly faults: ActivityFaults = {};
   readonly reminders: { to: string[]; subject: string; text: string }[] = [];
   connection!: Connection;
+  private readonly mappings = mappingCache();
+  readonly writer: CanonicalWriter;
+  private readonly sync: ReturnType<typeof createSyncActivities>;
 
   private constructor(
     readonly env: TestWorkflowEnvironment,
     readonly db: TestStore,
     readonly sf: SalesforceSandbox,
+    readonly hs: HubSpotSandbox,
     readonly aws: PartnerCentralSandbox,
     readonly ms: MicrosoftSandbox,
     readonly taskQueue: string,
-  ) {}
+  ) {
+    const deps = { store: db.store, connectorFor: createConnector, mappingFor: (file: string) => this.mappings.get(file), log: pino({ level: 'silent' }) };
+    this.writer = createCanonicalWriter(deps);
+    this.sync = createSyncActivities(deps);
+  }
 
   static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>): Promise<CoSellHub> {
-    const [db, sf, aws, ms] = await Promise.all([
+    const [db, sf, hs, aws, ms] = await Promise.all([
       openTestStore('postgres'),
       startSalesforceSandbox({ accounts: 0 }),
+      startHubSpotSandbox({ companies: 0 }),
       // No rate limits: the figures measure calls and the workflow, not AWS's 1 write a second.
       startPartnerCentralSandbox({ reviewDelayMs: 0, writeRatePerSec: 0, readRatePerSec: 0 }),
       startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(tmpdir(), 'ecosync-ms-')), decisionDelayMs: 0, incoming: 0 }),
     ]);
-    const hub = new CoSellHub(env, db, sf, aws, ms, `cosell-${randomUUID()}`);
+    const hub = new CoSellHub(env, db, sf, hs, aws, ms, `cosell-${randomUUID()}`);
     hub.connection = await db.store.connections.create({
       name: `cosell-${randomUUID().slice(0, 8)}`,
       sourceSystem: 'salesforce',
-      targetSystem: 'aws-partner-central',
-      mode: 'one-way',
+      targetSystem: 'hubspot',
+      mode: 'bidirectional',
+      objects: SALESFORCE_HUBSPOT_OBJECTS,
+      deletePolicy: 'propagate',
       credentials: {
-        salesforce: salesforceSandboxConfig(sf),
+        ...sandboxCredentials(sf, hs),
         'aws-partner-central': { region: 'us-east-1', catalog: 'Sandbox', endpoint: aws.url, ...SANDBOX_CREDENTIALS, writesPerSecond: 0, readsPerSecond: 0 },
         'microsoft-partner-center': { tenantId: ms.tenantId, clientId: ms.clientId, clientSecret: ms.clientSecret, authorityHost: ms.url, apiBaseUrl: ms.url, caPem: ms.caPem },
       },
@@ -122,7 +150,7 @@ export class CoSellHub {
   async startWorker(bundle: Awaited<ReturnType<typeof bundleWorkflows>>): Promise<void> {
     const real = createCoSellActivities({
       store: this.db.store,
-      connectorFor: createConnector,
+      writer: this.writer,
       log: pino({ level: 'silent' }),
       notify: async (reminder) => { this.reminders.push(reminder); },
     });
@@ -140,14 +168,46 @@ export class CoSellHub {
     this.worker = await startWorker({ address: this.env.address, namespace: this.env.namespace ?? 'default', taskQueue: this.taskQueue, workflowBundle: bundle, activities });
   }
 
-  /** A Salesforce opportunity for the canonical one: the record the co-sell status is written to. */
+  /** A Salesforce opportunity a user entered, unknown to ecosync (no canonical record, no link). */
   crmOpportunity(opportunity: Opportunity): string {
     const record = this.sf.state.insert('Opportunity', { Name: opportunity.name, StageName: 'Qualification', CloseDate: opportunity.closeDate, Amount: Number(opportunity.amount?.amount ?? 0) });
     return String(record.Id);
   }
 
-  sfNextStep(id: string): string | undefined {
-    return this.sf.state.get('Opportunity', id)?.NextStep as string | undefined;
+  /**
+   * The account, its contacts and the opportunity made in both CRMs through the canonical writer,
+   * as ecosync makes them: the opportunity's Salesforce and HubSpot ids.
+   */
+  async createOpportunity(parts: { opportunity: Opportunity; account?: Account; contacts?: Contact[] }): Promise<{ salesforceId: string; hubspotId: string }> {
+    const create = async (entity: 'Account' | 'Contact' | 'Opportunity', { id, ...values }: { id: string }) =>
+      this.writer.create({ connectionId: this.connection.id, entity, canonicalId: id, values });
+    if (parts.account) await create('Account', parts.account);
+    for (const contact of parts.contacts ?? []) await create('Contact', contact);
+    const result = await create('Opportunity', parts.opportunity);
+    const idIn = (system: string) => result.written.find((w) => w.system === system)?.externalId;
+    return { salesforceId: idIn('salesforce')!, hubspotId: idIn('hubspot')! };
+  }
+
+  /** The co-sell fields of a Salesforce opportunity. */
+  sfCoSell(id: string): CrmCoSell {
+    const r = this.sf.state.get('Opportunity', id);
+    return { cloud: r?.Ecosync_CoSell_Cloud__c, status: r?.Ecosync_CoSell_Status__c, cloudId: r?.Ecosync_Cloud_Opportunity_Id__c, message: r?.Ecosync_CoSell_Message__c };
+  }
+
+  /** The co-sell properties of a HubSpot deal. */
+  hsCoSell(id: string): CrmCoSell {
+    const p = this.hs.state.get('deals', id)?.properties ?? {};
+    return { cloud: p.ecosync_cosell_cloud, status: p.ecosync_cosell_status, cloudId: p.ecosync_cloud_opportunity_id, message: p.ecosync_cosell_message };
+  }
+
+  /** Write calls the CRM sandboxes received so far. */
+  crmWrites(): { salesforce: number; hubspot: number } {
+    return { salesforce: this.sf.counters.sum(SALESFORCE_WRITES), hubspot: this.hs.counters.sum(HUBSPOT_WRITES) };
+  }
+
+  /** One incremental sync cycle of the connection, run directly on the sync activities. */
+  syncOnce(): Promise<SyncCounters> {
+    return syncCycle(this.sync, this.connection);
   }
 
   input(cloud: CoSellCloud, parts: { opportunity: Opportunity; account?: Account; contacts?: Contact[]; crmId?: string; policy?: ApprovalPolicy; options?: Partial<CoSellOptions> }): CoSellInput {
@@ -195,7 +255,7 @@ export class CoSellHub {
 
   async close(): Promise<void> {
     await this.worker?.shutdown().catch(() => undefined);
-    await Promise.all([this.sf.close(), this.aws.close(), this.ms.close()]);
+    await Promise.all([this.sf.close(), this.hs.close(), this.aws.close(), this.ms.close()]);
     await this.db.close();
   }
 }

@@ -1,0 +1,107 @@
+/**
+ * A Salesforce ⇄ HubSpot connection on the sandboxes, synced by calling the sync activities
+ * directly (no Temporal): each cycle runs every entity in both directions the way the connection
+ * workflow does, re-reading the lookback window first. With the canonical writer on the same
+ * store and mappings, and a recording co-sell hook.
+ */
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { createConnector } from '../../connectors/registry.js';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import { createCanonicalWriter, type CanonicalWriter } from '../../src/activities/canonical-write.js';
+import { createSyncActivities, type CoSellEvent, type SyncDeps } from '../../src/activities/sync.js';
+import type { SyncActivities } from '../../src/activities/sync-contract.js';
+import { mappingCache } from '../../src/runtime/mappings.js';
+import type { Connection } from '../../src/store/index.js';
+import { ZERO_COUNTERS, addCounters, type SyncCounters } from '../../workflows/sync-types.js';
+import { openTestStore, type StoreKind, type TestStore } from '../store/stores.js';
+import { CRM_OBJECTS, crmCredentials } from '../support/hub.js';
+
+/** Write calls a sandbox received (REST and composite, any object). */
+export const SALESFORCE_WRITES = /^(composite\.(create|update|upsert)|sobject\.(create|update|upsert))$/;
+export const HUBSPOT_WRITES = /\.(batch\.(create|update|upsert)|create|update)$/;
+
+/** One incremental cycle, as the connection workflow runs it: every entity, forward then backward, lookback window first. */
+export async function syncCycle(sync: Pick<SyncActivities, 'syncPage'>, connection: Connection): Promise<SyncCounters> {
+  let total: SyncCounters = { ...ZERO_COUNTERS };
+  for (const { entity } of connection.objects) {
+    for (const direction of connection.mode === 'bidirectional' ? (['forward', 'backward'] as const) : (['forward'] as const)) {
+      let lookback = true;
+      for (;;) {
+        const page = await sync.syncPage({ connectionId: connection.id, runId: 'direct', entity, direction, mode: 'incremental', lookback });
+        lookback = false;
+        total = addCounters(total, page.counters);
+        if (!page.more) break;
+      }
+    }
+  }
+  return total;
+}
+
+export class CrmRig {
+  /** Every call of the co-sell hook, in order. */
+  readonly hookCalls: CoSellEvent[][] = [];
+  /** Set to make the hook throw. */
+  hookError?: Error;
+  readonly sync: ReturnType<typeof createSyncActivities>;
+  readonly writer: CanonicalWriter;
+
+  private constructor(readonly db: TestStore, readonly sf: SalesforceSandbox, readonly hs: HubSpotSandbox, readonly connection: Connection, deps: Partial<SyncDeps>) {
+    const mappings = mappingCache();
+    const log = pino({ level: 'silent' });
+    this.sync = createSyncActivities({
+      store: db.store,
+      connectorFor: createConnector,
+      mappingFor: (file) => mappings.get(file),
+      log,
+      coSellEvents: async (events) => {
+        this.hookCalls.push(events);
+        if (this.hookError) throw this.hookError;
+      },
+      ...deps,
+    });
+    this.writer = createCanonicalWriter({ store: db.store, connectorFor: createConnector, mappingFor: (file) => mappings.get(file), log });
+  }
+
+  static async start(options: { store?: StoreKind; deps?: Partial<SyncDeps> } = {}): Promise<CrmRig> {
+    const [db, sf, hs] = await Promise.all([
+      openTestStore(options.store ?? 'pglite'),
+      startSalesforceSandbox({ accounts: 0 }),
+      startHubSpotSandbox({ companies: 0 }),
+    ]);
+    const connection = await db.store.connections.create({
+      name: `rig-${randomUUID().slice(0, 8)}`, sourceSystem: 'salesforce', targetSystem: 'hubspot', mode: 'bidirectional',
+      objects: CRM_OBJECTS, deletePolicy: 'propagate', credentials: crmCredentials(sf, hs),
+    });
+    return new CrmRig(db, sf, hs, connection, options.deps ?? {});
+  }
+
+  get store() {
+    return this.db.store;
+  }
+
+  /** One incremental cycle of the connection. */
+  syncOnce(): Promise<SyncCounters> {
+    return syncCycle(this.sync, this.connection);
+  }
+
+  /** Live Salesforce records of an object as the sandbox holds them. */
+  sfRecords(object: string): Array<Record<string, unknown>> {
+    return this.sf.state.org.table(object).changeIndex().filter((v) => !v.fields.IsDeleted).map((v) => v.fields as Record<string, unknown>);
+  }
+
+  /** Write calls both sandboxes received so far. */
+  writes(): number {
+    return this.sf.counters.sum(SALESFORCE_WRITES) + this.hs.counters.sum(HUBSPOT_WRITES);
+  }
+
+  events(): CoSellEvent[] {
+    return this.hookCalls.flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.sf.close(), this.hs.close()]);
+    await this.db.close();
+  }
+}
