@@ -89,7 +89,10 @@ const PAST = { approve: 'approved', reject: 'rejected', 'request-changes': 'chan
 async function listCommand(api: ApiClient, opts: { cloud?: string; status?: string; approver?: string; mine?: boolean; json?: boolean }): Promise<void> {
   const { cosells } = await api.get<{ cosells: CoSellListItem[] }>('/cosells', { cloud: opts.cloud, status: opts.status, approver: opts.approver, mine: opts.mine ? 'true' : undefined });
   if (opts.json) return printJson(cosells);
-  if (cosells.length === 0) return print(opts.approver || opts.mine ? 'nothing waits for a decision' : 'no co-sells yet: submit one with `ecosync cosell submit <opportunity> --cloud aws`');
+  if (cosells.length === 0) {
+    if (opts.approver || opts.mine) return print('nothing waits for a decision');
+    return print(opts.cloud || opts.status ? 'no co-sells match' : 'no co-sells yet: submit one with `ecosync cosell submit <opportunity> --cloud aws`');
+  }
   print(formatTable(
     ['ID', 'KIND', 'STATUS', 'WAITING FOR', 'OPPORTUNITY', 'AMOUNT', 'STARTED'],
     cosells.map((c) => [

@@ -58,7 +58,7 @@ async function runHub(parts: StackParts): Promise<void> {
       `  Microsoft     ${stack.demo.microsoftUrl}   (Partner Center sandbox: Entra ID + referrals; CA ${stack.demo.microsoftCaPath})`,
       `  Demo          connection ${DEMO_CONNECTION}: Salesforce ⇄ HubSpot with mappings/*.yaml, every ${config.demo.scheduleSeconds} s`,
       `                runs in the UI: ${stack.uiUrl ?? 'Temporal UI'}/namespaces/${config.temporal.namespace}/workflows?query=EcosyncConnection%3D%22${DEMO_CONNECTION}%22`,
-      `  Co-sell       ecosync cosell submit salesforce:<opportunity id> --cloud aws; approvers ${Object.keys(config.cosell.policy.users).join(', ')}`,
+      `  Co-sell       ecosync cosell submit salesforce:<opportunity id> --cloud aws; policy people: ${Object.entries(config.cosell.policy.users).map(([user, roles]) => `${user} (${roles.join(', ')})`).join(', ')}`,
     ] : []),
     '',
     'Press Ctrl-C to stop.',
