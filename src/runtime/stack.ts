@@ -85,7 +85,7 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
         address,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        activities: createActivities({ store, client, taskQueue: config.temporal.taskQueue, log }),
+        activities: createActivities({ store, client, taskQueue: config.temporal.taskQueue, log, cosell: config.cosell }),
         log,
       });
       stops.push(() => worker!.shutdown());
