@@ -64,6 +64,15 @@ describe('status transitions', () => {
       .toEqual([expect.objectContaining({ code: 'InvalidStateTransition' })]);
   });
 
+  it('lets the partner answer a referral Microsoft shared even when Microsoft left a field out, but checks what the partner changes', () => {
+    const { requirements: _requirements, ...details } = sampleReferralInput().details;
+    const before = { ...sampleReferralInput(), details, id: 'r1', engagementId: 'e1', direction: 'Incoming', status: 'New', substatus: 'Received', createdDateTime: '2025-01-01T00:00:00.000Z', updatedDateTime: '2025-01-01T00:00:00.000Z' } as Referral;
+    expect(validateReferralUpdate(before, { ...before, status: 'Active', substatus: 'Accepted' }, 'partner')).toEqual([]);
+    expect(fields(validateReferralUpdate(before, { ...before, details: { ...details, currency: 'nope' } }, 'partner'))).toEqual(['details.currency']);
+    // Our own referrals stay whole.
+    expect(fields(validateReferralUpdate({ ...before, direction: 'Outgoing' }, { ...before, direction: 'Outgoing', status: 'Active', substatus: 'Accepted' }, 'partner'))).toContain('details.requirements');
+  });
+
   it('refuses changes to read-only fields', () => {
     const before = { ...sampleReferralInput(), id: 'r1', engagementId: 'e1', direction: 'Outgoing', status: 'Active', substatus: 'Accepted', createdDateTime: '2025-01-01T00:00:00.000Z', updatedDateTime: '2025-01-01T00:00:00.000Z' } as Referral;
     const after = { ...before, type: 'Independent' as const, id: 'r2' };

@@ -133,7 +133,11 @@ export function validateReferralUpdate(before: Referral, after: Referral, actor:
     }
   }
   // Status of a Shared referral is no longer New/Pending after creation: check the rest of the rules only.
-  errors.push(...applyRules(REFERRAL_RULES, after as unknown as Payload, after as unknown as Payload, ''));
+  const content = applyRules(REFERRAL_RULES, after as unknown as Payload, after as unknown as Payload, '');
+  // A referral Microsoft shared with us is Microsoft's content: answering it (a status move) is
+  // not refused for a field Microsoft left out; only the fields the partner changes are checked.
+  const changed = (field: string) => JSON.stringify(getPath(before as unknown as Payload, field)) !== JSON.stringify(getPath(after as unknown as Payload, field));
+  errors.push(...(before.direction === 'Incoming' ? content.filter((e) => changed(e.field.replace(/\[\d+\]/g, '')) || e.field === '') : content));
   errors.push(...validateTransition(before, after, actor));
   return errors;
 }
