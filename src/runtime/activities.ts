@@ -4,6 +4,7 @@ import { createConnector } from '../../connectors/registry.js';
 import type { Connector } from '../../connectors/protocol.js';
 import { createCanonicalWriter } from '../activities/canonical-write.js';
 import { createCoSellActivities } from '../activities/cosell.js';
+import { createInboundActivities } from '../activities/cosell-inbound.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createSyncActivities } from '../activities/sync.js';
 import { handleCoSellEvents } from '../service/cosell-control.js';
@@ -42,5 +43,6 @@ export function createActivities(deps: ActivityDeps) {
       coSellEvents: (events) => handleCoSellEvents(coSell, events),
     }),
     ...createCoSellActivities({ store: deps.store, writer, log: deps.log }),
+    ...createInboundActivities({ store: deps.store, writer, client: deps.client, log: deps.log }),
   };
 }
