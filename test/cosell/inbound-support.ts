@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { startPartnerCentralSandbox, SANDBOX_CREDENTIALS, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import type { ApprovalPolicy } from '../../src/cosell/approval.js';
+import type { CoSellCloud } from '../../src/model/cosell.js';
+import { createActivities } from '../../src/runtime/activities.js';
+import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
+import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
+import { ensureCoSellInbox } from '../../src/service/cosell-inbox.js';
+import type { Connection } from '../../src/store/index.js';
+import { stateQuery } from '../../workflows/cosell-inbound.js';
+import { invitationWorkflowId, type InvitationView } from '../../workflows/cosell-inbound-types.js';
+import { openTestStore, type TestStore } from '../store/stores.js';
+import { eventually } from '../support/temporal.js';
+
+export const DEAL_DESK = 'dana@example.com';
+export const ALLIANCE_LEAD = 'lee@example.com';
+export const ALLIANCE_MANAGER = 'alex@example.com';
+export const SELLER = 'sam@example.com';
+export const ESCALATION = 'boss@example.com';
+
+/** Deal desk, then the alliance lead; invitations are decided by alliance managers. */
+/** `null`: no inbound section, so the last stage decides invitations. */
+export function inboundPolicy(inbound: ApprovalPolicy['inbound'] | null = { roles: ['alliance_manager'], slaSeconds: 3600, escalateTo: ESCALATION }): ApprovalPolicy {
+  return {
+    currency: 'USD',
+    stages: [
+      { name: 'deal_desk', roles: ['deal_desk'], slaSeconds: 3600 },
+      { name: 'alliance_lead', roles: ['alliance_lead'], minAmount: '100000', slaSeconds: 3600 },
+    ],
+    users: { [DEAL_DESK]: ['deal_desk'], [ALLIANCE_LEAD]: ['alliance_lead'], [SELLER]: ['sales'], [ALLIANCE_MANAGER]: ['alliance_manager'] },
+    ...(inbound ? { inbound } : {}),
+  };
+}
+
+/**
+ * The inbound co-sell world of a test file: a store, the Salesforce and HubSpot sandboxes joined
+ * by a connection with the shipped mappings, the AWS and Microsoft sandboxes reached through the
+ * same connection, and a worker with every activity ecosync registers.
+ */
+export class InboundHub {
+  worker?: RunningWorker;
+  connection!: Connection;
+
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly db: TestStore,
+    readonly sf: SalesforceSandbox,
+    readonly hs: HubSpotSandbox,
+    readonly aws: PartnerCentralSandbox,
+    readonly ms: MicrosoftSandbox,
+    readonly taskQueue: string,
+  ) {}
+
+  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>): Promise<InboundHub> {
+    const [db, sf, hs, aws, ms] = await Promise.all([
+      openTestStore('postgres'),
+      startSalesforceSandbox({ accounts: 0 }),
+      startHubSpotSandbox({ companies: 0 }),
+      // No seeded invitations: each test shares its own. No rate limits: the figures count calls.
+      startPartnerCentralSandbox({ invitations: 0, writeRatePerSec: 0, readRatePerSec: 0 }),
+      startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(tmpdir(), 'ecosync-ms-')), decisionDelayMs: 0, incoming: 0 }),
+    ]);
+    const hub = new InboundHub(env, db, sf, hs, aws, ms, `inbound-${randomUUID()}`);
+    hub.connection = await db.store.connections.create({
+      name: `inbound-${randomUUID().slice(0, 8)}`,
+      sourceSystem: 'salesforce',
+      targetSystem: 'hubspot',
+      mode: 'bidirectional',
+      objects: SALESFORCE_HUBSPOT_OBJECTS,
+      deletePolicy: 'propagate',
+      credentials: {
+        ...sandboxCredentials(sf, hs),
+        'aws-partner-central': { region: 'us-east-1', catalog: 'Sandbox', endpoint: aws.url, ...SANDBOX_CREDENTIALS, writesPerSecond: 0, readsPerSecond: 0 },
+        'microsoft-partner-center': { tenantId: ms.tenantId, clientId: ms.clientId, clientSecret: ms.clientSecret, authorityHost: ms.url, apiBaseUrl: ms.url, caPem: ms.caPem },
+      },
+    });
+    hub.worker = await startWorker({
+      address: env.address, namespace: env.namespace ?? 'default', taskQueue: hub.taskQueue, workflowBundle: bundle,
+      activities: createActivities({ store: db.store, client: env.client, taskQueue: hub.taskQueue, log: pino({ level: 'silent' }) }),
+    });
+    return hub;
+  }
+
+  get store() {
+    return this.db.store;
+  }
+
+  /** Starts (or finds) the inbox of this connection and cloud, polling fast. */
+  inbox(cloud: CoSellCloud, policy: ApprovalPolicy = inboundPolicy()): Promise<WorkflowHandle> {
+    return ensureCoSellInbox(this.env.client, this.taskQueue, this.connection, cloud, { policy, pollIntervalMs: 200, invitation: { expiryRecheckMs: 200, crmRetryMs: 500 } });
+  }
+
+  /** The invitation's workflow once the inbox has started it, when its state passes `check`. */
+  async invitation(cloud: CoSellCloud, invitationId: string, check: (v: InvitationView) => boolean, what: string, timeoutMs = 20_000): Promise<{ handle: WorkflowHandle; view: InvitationView }> {
+    const handle = this.env.client.workflow.getHandle(invitationWorkflowId(cloud, invitationId));
+    let last: InvitationView | undefined;
+    try {
+      const view = await eventually(async () => {
+        last = await handle.query(stateQuery);
+        return check(last) ? last : undefined;
+      }, timeoutMs, what);
+      return { handle, view };
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; last state: ${JSON.stringify(last)}`);
+    }
+  }
+
+  /** Live Salesforce records of an object, each once as it is now. */
+  sfRecords(object: string): Array<Record<string, unknown>> {
+    const latest = new Map<string, Record<string, unknown>>();
+    for (const v of this.sf.state.org.table(object).changeIndex()) latest.set(String(v.fields.Id), v.fields as Record<string, unknown>);
+    return [...latest.values()].filter((r) => !r.IsDeleted);
+  }
+
+  /** The Salesforce id of a canonical record, from its link. */
+  async sfId(entity: string, canonicalId: string): Promise<string | undefined> {
+    const [link] = await this.store.links.findByCanonicalIds(entity, [canonicalId], 'salesforce');
+    return link?.externalId;
+  }
+
+  /** Calls a sandbox received, by operation (without errors). */
+  awsCalls(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.aws.counters.snapshot()).filter(([k]) => !k.includes('.')));
+  }
+
+  msCalls(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.ms.counters.snapshot()).filter(([k]) => /^referrals\./.test(k)));
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.shutdown().catch(() => undefined);
+    await Promise.all([this.sf.close(), this.hs.close(), this.aws.close(), this.ms.close()]);
+    await this.db.close();
+  }
+}
+
+export { callsBetween } from './support.js';
