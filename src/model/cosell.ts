@@ -4,24 +4,10 @@ import { CanonicalId, Email, IsoDateTime } from './common.js';
 import { Contact } from './contact.js';
 import { Opportunity } from './opportunity.js';
 
-/** The clouds ecosync co-sells with: AWS Partner Central and Microsoft Partner Center. */
-export const CoSellCloud = z.enum(['aws', 'azure']);
-export type CoSellCloud = z.infer<typeof CoSellCloud>;
-
-/**
- * Where a co-sell stands, the same words for every cloud. The first four are ecosync's own
- * (internal approval); the rest follow the cloud's review (AWS ReviewStatus, Microsoft
- * status/substatus), whose own values are kept beside it in cloudStatus/cloudSubstatus.
- */
-export const COSELL_STATUSES = [
-  'draft', 'pending_approval', 'changes_requested', 'rejected_internal',
-  'submitted', 'in_review', 'approved', 'rejected', 'action_required', 'closed',
-] as const;
-export const CoSellStatus = z.enum(COSELL_STATUSES);
-export type CoSellStatus = z.infer<typeof CoSellStatus>;
-
-/** Statuses after which nothing more happens to the referral. */
-export const FINAL_COSELL_STATUSES: readonly CoSellStatus[] = ['rejected_internal', 'approved', 'rejected', 'closed'];
+// The cloud and status words live in cosell-status.ts: the Opportunity uses them too, and the
+// types here embed the Opportunity.
+import { CoSellCloud, CoSellStatus } from './cosell-status.js';
+export { CoSellCloud, COSELL_STATUSES, CoSellStatus, FINAL_COSELL_STATUSES } from './cosell-status.js';
 
 /** Co-sell asks the cloud's sellers to work the deal with us; visibility-only just tells them. */
 export const CoSellInvolvement = z.enum(['co_sell', 'for_visibility_only']);

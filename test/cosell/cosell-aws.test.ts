@@ -45,7 +45,8 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
       for await (const w of env.client.workflow.list({ query: `EcosyncApprovers = "${DEAL_DESK}" AND EcosyncCloud = "aws" AND EcosyncStatus = "pending_approval"` })) found.push(w.workflowId);
       return found.includes(handle.workflowId);
     }, 15_000, 'the co-sell listed under its pending approver');
-    await eventually(async () => String(hub.sfCoSell(crmId).message).includes(`waiting for ${DEAL_DESK}`), 10_000, 'the pending status in Salesforce');
+    // One write reaches both CRMs (Salesforce first, then HubSpot).
+    await eventually(async () => [hub.sfCoSell(crmId), hub.hsCoSell(hubspotId)].every((c) => String(c.message).includes(`waiting for ${DEAL_DESK}`)), 10_000, 'the pending status in both CRMs');
     expect(hub.sfCoSell(crmId)).toMatchObject({ cloud: 'AWS', status: 'Pending Approval' });
     expect(hub.hsCoSell(hubspotId)).toMatchObject({ cloud: 'aws', status: 'pending_approval' });
 
@@ -155,7 +156,7 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     ]);
     expect(refused.lastError?.fields.find((f) => f.field === 'Project.CustomerBusinessProblem')?.message).toContain('from Opportunity.description');
     expect(hub.aws.counters.sum(/.*/) - before).toBe(0);
-    await eventually(async () => String(hub.sfCoSell(crmId).message).includes('Customer.Account.WebsiteUrl'), 10_000, 'the reasons in Salesforce');
+    await eventually(async () => [hub.sfCoSell(crmId), hub.hsCoSell(hubspotId)].every((c) => String(c.message).includes('Customer.Account.WebsiteUrl')), 10_000, 'the reasons in both CRMs');
     expect(hub.sfCoSell(crmId).status).toBe('Changes Requested');
     expect(hub.hsCoSell(hubspotId)).toMatchObject({ status: 'changes_requested', message: hub.sfCoSell(crmId).message });
 
