@@ -8,12 +8,14 @@
  *   ./ecosync bench cosell [--count 50] [--concurrency 10] [--cloud aws|azure|both]
  *        [--pacing both|on|off] [--store postgres|pglite] [--max-minutes 15]
  *
- * Per cloud, N co-sells, C at a time, each as a person would drive it: the alliance manager
- * submits, the deal desk approves, the alliance lead approves as well when the amount is
- * 100,000 USD or more (the shipped policy; half the co-sells are), and the cloud's review
- * approves at once. AWS runs twice: without write pacing (client and sandbox unlimited) and
- * with AWS's real rates (the client's default pacing of 1 write and 10 reads a second, the
- * sandbox throttling above them).
+ * Per scenario (a fresh Temporal server, store and sandboxes), N customers are put in Salesforce
+ * and synced to HubSpot, then co-sold C at a time as people would: the alliance manager submits
+ * through the API's submit call (the snapshot read from the store), the deal desk approves, the
+ * alliance lead approves as well when the amount is 100,000 USD or more (the shipped settings'
+ * policy; half the co-sells are), and the cloud's review approves at once. The status reaches
+ * Salesforce and HubSpot through the sync layer. AWS runs twice: without write pacing (client
+ * and sandbox unlimited) and with AWS's real rates (the client's default pacing of 1 write and
+ * 10 reads a second, the sandbox throttling above them).
  *
  * Measured: calls to the cloud by operation (sandbox counters) against the minimum, CRM writes
  * per co-sell, latency from the last approval to done and from submit to done, co-sells per
@@ -31,18 +33,20 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
-import { SANDBOX_CREDENTIALS, isWriteOperation, startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
+import { isWriteOperation, startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
-import type { Account, CoSellCloud, Contact, Opportunity } from '../../src/model/index.js';
-import { DEMO_APPROVAL_POLICY, DEMO_COSELL_USERS } from '../../src/runtime/config.js';
-import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
+import type { CoSellCloud } from '../../src/model/index.js';
+import { defaultCoSellSettings } from '../../src/runtime/config.js';
+import { SALESFORCE_HUBSPOT_OBJECTS, cloudSandboxCredentials, sandboxCredentials } from '../../src/runtime/demo.js';
 import { findTemporalCli, startDevServer, type DevServer } from '../../src/runtime/temporal.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import type { Connection as StoreConnection } from '../../src/store/index.js';
-import { approveUpdate, coSellWorkflow, stateQuery } from '../../workflows/cosell.js';
-import { coSellWorkflowId, type CoSellInput, type CoSellView } from '../../workflows/cosell-types.js';
+import { newRequest, runSyncAndWait } from '../../src/service/sync-control.js';
+import type { SubmitResult } from '../../src/service/cosell-control.js';
+import { approveUpdate, type coSellWorkflow, stateQuery } from '../../workflows/cosell.js';
+import type { CoSellView } from '../../workflows/cosell-types.js';
 import { benchSchema } from '../sync/hub.js';
 import { HUBSPOT_WRITE, mb, sumMatching } from '../sync/figures.js';
 import { countHistory } from '../sync/history.js';
@@ -72,10 +76,18 @@ if (!['aws', 'azure', 'both'].includes(args.cloud)) throw new Error(`--cloud mus
 if (!['on', 'off', 'both'].includes(args.pacing)) throw new Error(`--pacing must be on, off or both, not ${args.pacing}`);
 if (STORE !== 'postgres' && STORE !== 'pglite') throw new Error(`--store must be postgres or pglite, not ${args.store}`);
 
-const USERS = DEMO_COSELL_USERS;
-const POLICY = DEMO_APPROVAL_POLICY;
-/** The first solution the AWS sandbox seeds in each catalog; any id for Microsoft's sandbox. */
-const SOLUTIONS: Record<CoSellCloud, string[]> = { aws: ['S-0000001'], azure: ['SOL-12345-ECO'] };
+/** What `ecosync up` runs with: the demo's policy and people, the clouds' defaults, review polling. */
+const SETTINGS = defaultCoSellSettings();
+/** The first user the policy gives one of the stage's roles: deal desk, then alliance lead. */
+function approverFor(stage: string): string | undefined {
+  const roles = SETTINGS.policy.stages.find((st) => st.name === stage)?.roles ?? [];
+  return Object.entries(SETTINGS.policy.users).find(([, held]) => held.some((r) => roles.includes(r)))?.[0];
+}
+/** The configured solutions; Microsoft's sandbox takes any id where none is configured. */
+const SOLUTIONS: Record<CoSellCloud, string[]> = {
+  aws: SETTINGS.aws.solutionIds,
+  azure: SETTINGS.azure.solutionIds.length > 0 ? SETTINGS.azure.solutionIds : ['SOL-12345-ECO'],
+};
 /** Every other co-sell is above the alliance lead's threshold (100,000 USD). */
 const AMOUNTS = ['250000.00', '45000.00'];
 /** How often the approver looks whether the co-sell is waiting for them. */
@@ -115,15 +127,32 @@ const watchdog = setTimeout(() => {
 }, Number(args['max-minutes']) * 60_000);
 watchdog.unref();
 
+const loadAtStart = loadavg();
 const t = performance.now();
-const [devServer, bundle] = await Promise.all([
-  (async () => startDevServer({ cli, dataDir: path.join(scratch, 'temporal'), port: await freePort(), uiPort: await freePort(), namespace: 'default', log: silent }))(),
-  bundleWorkflows(),
-]);
-server = devServer;
-console.log(`Temporal dev server ${server.address} and workflow bundle ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-const temporal = await Connection.connect({ address: server.address });
-const client = new Client({ connection: temporal, namespace: 'default' });
+const bundle = await bundleWorkflows();
+console.log(`workflow bundle ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+let temporal: Connection | undefined;
+let client: Client;
+
+/**
+ * A fresh Temporal dev server for each scenario: Salesforce sandboxes number their records from
+ * the same serial, so the same opportunity ids (and co-sell workflow ids) come back every scenario.
+ */
+async function freshTemporal(): Promise<void> {
+  await stopTemporal();
+  const started = performance.now();
+  server = await startDevServer({ cli: cli!, dataDir: mkdtempSync(path.join(scratch, 'temporal-')), port: await freePort(), uiPort: await freePort(), namespace: 'default', log: silent });
+  temporal = await Connection.connect({ address: server.address });
+  client = new Client({ connection: temporal, namespace: 'default' });
+  console.log(`  Temporal dev server ${server.address} ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function stopTemporal(): Promise<void> {
+  await temporal?.close().catch(() => undefined);
+  await server?.stop();
+  temporal = undefined;
+  server = undefined;
+}
 
 // ---- one hub: sandboxes here, the worker in a child process --------------------------------------
 
@@ -167,6 +196,7 @@ class CoSellBenchHub {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const hub = new CoSellBenchHub(sf, hs, aws, ms, child);
+    const clouds = cloudSandboxCredentials(aws, ms);
     const init: WorkerInit = {
       store: STORE === 'postgres' ? { kind: 'postgres', url: DATABASE_URL, schema: benchSchema() } : { kind: 'pglite' },
       address: server!.address,
@@ -182,11 +212,8 @@ class CoSellBenchHub {
         deletePolicy: 'propagate',
         credentials: {
           ...sandboxCredentials(sf, hs),
-          'aws-partner-central': {
-            region: 'us-east-1', catalog: 'Sandbox', endpoint: aws.url, ...SANDBOX_CREDENTIALS,
-            ...(s.paced ? {} : { writesPerSecond: 0, readsPerSecond: 0 }),
-          },
-          'microsoft-partner-center': { tenantId: ms.tenantId, clientId: ms.clientId, clientSecret: ms.clientSecret, authorityHost: ms.url, apiBaseUrl: ms.url, caPem: ms.caPem },
+          ...clouds,
+          'aws-partner-central': { ...clouds['aws-partner-central'], ...(s.paced ? {} : { writesPerSecond: 0, readsPerSecond: 0 }) },
         },
       },
     };
@@ -224,7 +251,6 @@ class CoSellBenchHub {
 
 interface CoSellTiming {
   workflowId: string;
-  amount: string;
   approvals: number;
   status: string;
   cloudStatus?: string;
@@ -239,27 +265,19 @@ interface CoSellTiming {
   historyEvents?: number;
 }
 
-function snapshotFor(index: number): { account: Account; opportunity: Opportunity; contacts: Contact[] } {
-  const account: Account = {
-    id: randomUUID(),
-    name: `Bench Customer ${index}`,
-    domain: `bench-customer-${index}.example.com`,
-    website: `https://www.bench-customer-${index}.example.com`,
-    industry: 'Technology',
-    billingAddress: { street: '410 Terry Ave N', city: 'Seattle', state: 'Washington', postalCode: '98101', country: 'US' },
-  };
-  const opportunity: Opportunity = {
-    id: randomUUID(),
-    name: `Real-time analytics ${index}`,
-    amount: { amount: AMOUNTS[index % AMOUNTS.length], currency: 'USD' },
-    stage: 'qualification',
-    closeDate: new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10),
-    type: 'new_business',
-    accountId: account.id,
-    description: 'Nightly batch reports arrive too late for store managers; they want sales analytics within minutes.',
-  };
-  const contact: Contact = { id: randomUUID(), firstName: 'Ada', lastName: 'Lovelace', email: `ada@bench-customer-${index}.example.com`, phone: '+1 555 200 1000', title: 'CTO', accountId: account.id };
-  return { account, opportunity, contacts: [contact] };
+/** One customer in Salesforce: an account, its contact and the opportunity co-sold. */
+function seedCustomer(sf: SalesforceSandbox, index: number): string {
+  const account = sf.state.insert('Account', {
+    Name: `Bench Customer ${index}`, Website: `https://www.bench-customer-${index}.example.com`, Industry: 'Technology',
+    BillingStreet: '410 Terry Ave N', BillingCity: 'Seattle', BillingState: 'Washington', BillingPostalCode: '98101', BillingCountryCode: 'US',
+  });
+  sf.state.insert('Contact', { FirstName: 'Ada', LastName: `Lovelace ${index}`, Email: `ada@bench-customer-${index}.example.com`, Phone: '+1 555 200 1000', Title: 'CTO', AccountId: account.Id });
+  const opportunity = sf.state.insert('Opportunity', {
+    Name: `Real-time analytics ${index}`, StageName: 'Qualification', Type: 'New Customer', AccountId: account.Id,
+    CloseDate: new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10), Amount: Number(AMOUNTS[index % AMOUNTS.length]),
+    Description: 'Nightly batch reports arrive too late for store managers; they want sales analytics within minutes.',
+  });
+  return String(opportunity.Id);
 }
 
 /** Polls the co-sell's state (as an approver's inbox would) until it holds. */
@@ -273,33 +291,19 @@ async function until(handle: { query: (q: typeof stateQuery) => Promise<CoSellVi
   }
 }
 
-async function runCoSell(hub: CoSellBenchHub, cloud: CoSellCloud, index: number): Promise<CoSellTiming> {
-  const snapshot = snapshotFor(index);
-  const { opportunity } = snapshot;
-  const crm = hub.sf.state.insert('Opportunity', { Name: opportunity.name, StageName: 'Qualification', CloseDate: opportunity.closeDate, Amount: Number(opportunity.amount!.amount) });
-  const crmId = String(crm.Id);
-  const input: CoSellInput = {
-    cloud,
-    connectionId: hub.connection.id,
-    requestedBy: USERS.allianceManager,
-    snapshot,
-    options: { involvementType: 'co_sell', visibility: 'full', solutionIds: SOLUTIONS[cloud] },
-    crm: { system: 'salesforce', id: crmId },
-    policy: POLICY,
-  };
+async function runCoSell(hub: CoSellBenchHub, cloud: CoSellCloud, crmId: string): Promise<CoSellTiming> {
   const submittedAt = Date.now();
-  const handle = await client.workflow.start(coSellWorkflow, {
-    workflowId: coSellWorkflowId(cloud, opportunity.id),
-    taskQueue: hub.taskQueue,
-    args: [input],
-  });
+  const submitted = await hub.call({ method: 'submit', args: {
+    connection: hub.connection.name, opportunity: { system: 'salesforce', object: 'Opportunity', externalId: crmId }, cloud,
+    requestedBy: SETTINGS.requester, options: { solutionIds: SOLUTIONS[cloud] },
+  } }) as SubmitResult;
+  const handle = client.workflow.getHandle<typeof coSellWorkflow>(submitted.workflowId);
   let view = await until(handle, (v) => v.status === 'pending_approval' || v.phase === 'done', 'the first approval stage');
   const awaitingApprovalAt = Date.now();
   let approvals = 0;
   let lastApprovalAt = awaitingApprovalAt;
-  const approverFor: Record<string, string> = { deal_desk: USERS.dealDesk, alliance_lead: USERS.allianceLead };
   while (view.phase === 'approval' && view.currentStage) {
-    const by = approverFor[view.currentStage];
+    const by = approverFor(view.currentStage);
     if (!by) throw new Error(`no approver for stage ${view.currentStage}`);
     lastApprovalAt = Date.now();
     view = await handle.executeUpdate(approveUpdate, { args: [{ by, stage: view.currentStage }] });
@@ -308,7 +312,7 @@ async function runCoSell(hub: CoSellBenchHub, cloud: CoSellCloud, index: number)
   const done = await handle.result();
   const doneAt = Date.now();
   return {
-    workflowId: handle.workflowId, amount: opportunity.amount!.amount, approvals, status: done.status, cloudStatus: done.cloudStatus,
+    workflowId: handle.workflowId, approvals, status: done.status, cloudStatus: done.cloudStatus,
     externalId: done.externalId, crmId, submittedAt, doneAt,
     awaitingApprovalMs: awaitingApprovalAt - submittedAt, lastApprovalMs: lastApprovalAt - submittedAt, doneMs: doneAt - submittedAt,
   };
@@ -331,16 +335,23 @@ async function pool<T>(count: number, concurrency: number, job: (index: number) 
 
 async function runScenario(s: Scenario) {
   console.log(`\n▶ ${s.name}: ${COUNT} co-sells, ${CONCURRENCY} at a time (${STORE})`);
+  await freshTemporal();
   const hub = await CoSellBenchHub.start(s);
   openHubs.add(hub);
   const checks: { what: string; ok: boolean }[] = [];
   const check = (what: string, ok: boolean) => { checks.push({ what, ok }); if (!ok) console.log(`  ✗ ${what}`); };
   try {
+    // The customers reach ecosync as production's do: a sync of the connection, which links each
+    // Salesforce record to a HubSpot one; the co-sell status is then written to both.
+    const crmIds = Array.from({ length: COUNT }, (_, i) => seedCustomer(hub.sf, i));
+    const synced = await runSyncAndWait({ client, taskQueue: hub.taskQueue }, hub.connection, newRequest('manual'));
+    if (synced.status !== 'succeeded') throw new Error(`the first sync failed: ${synced.error}`);
+    console.log(`  ${COUNT} accounts, contacts and opportunities synced from Salesforce to HubSpot`);
     const cloudCounters = () => (s.cloud === 'aws' ? hub.aws.counters.snapshot() : hub.ms.counters.snapshot());
     const before = { cloud: cloudCounters(), sf: hub.sf.counters.snapshot(), hs: hub.hs.counters.snapshot() };
     const workerBefore = await hub.call({ method: 'reset' }) as WorkerStats;
     const started = Date.now();
-    const coSells = await pool(COUNT, CONCURRENCY, (i) => runCoSell(hub, s.cloud, i));
+    const coSells = await pool(COUNT, CONCURRENCY, (i) => runCoSell(hub, s.cloud, crmIds[i]));
     const wallMs = Date.now() - started;
     const worker = await hub.call({ method: 'stats' }) as WorkerStats;
     const cloudAll = callsBetween(before.cloud, cloudCounters());
@@ -360,8 +371,10 @@ async function runScenario(s: Scenario) {
       const inMicrosoft = hub.ms.state.referrals().filter((r) => r.status === 'Active' && r.substatus === 'Accepted').length;
       check(`Microsoft holds one accepted referral per co-sell (${inMicrosoft}/${COUNT})`, inMicrosoft === COUNT);
     }
-    const shown = coSells.filter((c) => String(hub.sf.state.get('Opportunity', c.crmId)?.NextStep ?? '').endsWith(': approved')).length;
+    const shown = coSells.filter((c) => hub.sf.state.get('Opportunity', c.crmId)?.Ecosync_CoSell_Status__c === 'Approved').length;
     check(`Salesforce shows every co-sell approved (${shown}/${COUNT})`, shown === COUNT);
+    const deals = hub.hs.state.live('deals').filter((d) => d.properties.ecosync_cosell_status === 'approved').length;
+    check(`HubSpot shows every co-sell approved (${deals}/${COUNT})`, deals === COUNT);
 
     const minimum = s.cloud === 'aws' ? AWS_MINIMUM : MICROSOFT_MINIMUM;
     const sfWrites = sumMatching(sf, SALESFORCE_WRITE);
@@ -433,8 +446,7 @@ try {
   failure = error instanceof Error ? error.stack ?? error.message : String(error);
   console.error(`stopped early: ${failure}`);
 } finally {
-  await temporal.close().catch(() => undefined);
-  await server.stop();
+  await stopTemporal();
   rmSync(scratch, { recursive: true, force: true });
 }
 
@@ -456,7 +468,11 @@ console.table(results.map((r) => ({
 for (const r of results) {
   const extra = Object.entries(r.cloudCalls.extraPerCoSell);
   console.log(`\n${r.name}: calls per co-sell ${JSON.stringify(r.cloudCalls.perCoSell)}${extra.length > 0 ? '' : ', exactly the minimum'}`);
-  for (const [op, n] of extra) console.log(`  ${n > 0 ? '+' : ''}${n} ${op}: ${WHY_EXTRA[op] ?? 'not explained: look at the client'}`);
+  for (const [op, n] of extra) {
+    const refused = Object.entries(r.cloudCalls.errors).filter(([name]) => name.startsWith(`${op}.`)).map(([name, k]) => `${k} ${name.slice(op.length + 1)}`);
+    const why = [WHY_EXTRA[op], refused.length > 0 ? `refused and retried: ${refused.join(', ')} in the whole run` : undefined].filter(Boolean).join('; ');
+    console.log(`  ${n > 0 ? '+' : ''}${n} ${op}: ${why || 'not explained: look at the client'}`);
+  }
   if (Object.keys(r.cloudCalls.errors).length > 0) console.log(`  refused calls (included above): ${JSON.stringify(r.cloudCalls.errors)}`);
   if (r.writeCeilingPerMinute) console.log(`  at AWS's write rate a co-sell's ${r.writeCeilingPerMinute.writesPerCoSell} writes allow at most ${r.writeCeilingPerMinute.coSells} co-sells/min; the run reached ${Math.round((r.coSellsPerMinute / r.writeCeilingPerMinute.coSells) * 100)} % of that`);
 }
@@ -466,7 +482,7 @@ mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, JSON.stringify({
   benchmark: 'cosell',
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtEnd: loadavg() },
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg() },
   setup: 'Salesforce, HubSpot, AWS Partner Central (review delay 0) and Microsoft Partner Center (decision delay 0) sandboxes and this driver in one process; the worker (store, production activities, Temporal worker) in a child process; Temporal CLI dev server (SQLite file)',
   policy: 'deal desk always, alliance lead from 100,000 USD; amounts alternate 250,000 and 45,000 USD',
   ...(failure ? { failure } : {}),

@@ -2,13 +2,16 @@
  * The ecosync worker of the co-sell benchmark, in its own process so its memory and CPU are its
  * own: a store holding the benchmark's connection, every activity the production worker registers
  * (src/runtime/activities.ts createActivities: the co-sell activities with their cloud clients and
- * CRM write-back), and a Temporal worker. run.ts drives it over IPC.
+ * status written to the CRMs through the sync layer), a Temporal worker, and the submit call the API
+ * and the CLI make. run.ts drives it over IPC.
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../../src/runtime/activities.js';
+import { defaultCoSellSettings } from '../../src/runtime/config.js';
+import { submitCoSell, type CoSellControl, type SubmitRequest } from '../../src/service/cosell-control.js';
 import { startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { makeKeyring, openStore, type ConnectionInput, type Store } from '../../src/store/index.js';
 
@@ -25,6 +28,7 @@ export type WorkerRequest =
   | { method: 'init'; args: WorkerInit }
   | { method: 'reset'; args?: undefined }
   | { method: 'stats'; args?: undefined }
+  | { method: 'submit'; args: SubmitRequest }
   | { method: 'close'; args?: undefined };
 
 export interface WorkerStats {
@@ -41,6 +45,7 @@ let store: Store | undefined;
 let dropSchema: string | undefined;
 let worker: RunningWorker | undefined;
 let client: Connection | undefined;
+let control: CoSellControl | undefined;
 let peakRss = process.memoryUsage().rss;
 let cpuSince = process.cpuUsage();
 
@@ -55,12 +60,10 @@ async function init(args: WorkerInit) {
   if (args.store.kind === 'postgres') dropSchema = args.store.schema;
   const connection = await store.connections.create(args.connection);
   client = await Connection.connect({ address: args.address });
-  const activities = createActivities({
-    store,
-    client: new Client({ connection: client, namespace: args.namespace }),
-    taskQueue: args.taskQueue,
-    log: pino({ level: 'silent' }),
-  });
+  const log = pino({ level: 'silent' });
+  // The API's and the CLI's way in: submits read the opportunity from the store, as synced.
+  control = { client: new Client({ connection: client, namespace: args.namespace }), taskQueue: args.taskQueue, store, settings: defaultCoSellSettings(), log };
+  const activities = createActivities({ store, client: control.client, taskQueue: args.taskQueue, log, cosell: control.settings });
   worker = await startWorker({ address: args.address, namespace: args.namespace, taskQueue: args.taskQueue, activities, workflowBundle: args.bundle });
   return { connection };
 }
@@ -98,6 +101,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'init': return init(request.args);
     case 'reset': return reset();
     case 'stats': return stats();
+    case 'submit': return submitCoSell(control!, request.args);
     case 'close': return close();
   }
 }
