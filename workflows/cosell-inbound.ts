@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -26,6 +25,7 @@ import {
   type InvitationProgress,
   type InvitationView,
 } from './cosell-inbound-types.js';
+import { cloudRefusal } from './cosell.js';
 import { SA } from './search-attributes.js';
 
 /** Accept the invitation (same update name as the outbound co-sell's approval). */
@@ -293,15 +293,6 @@ export async function coSellInboxWorkflow(input: InboxInput): Promise<void> {
     await sleep(input.pollIntervalMs ?? DEFAULT_POLL_MS);
   }
   await continueAsNew<typeof coSellInboxWorkflow>({ ...input, cursor });
-}
-
-/** The cloud's (or the configuration's) refusal carried by an activity failure, if that is what it is. */
-function cloudRefusal(error: unknown): CoSellError | undefined {
-  let e: unknown = error;
-  while (e && !(e instanceof ApplicationFailure)) e = (e as { cause?: unknown }).cause;
-  if (!(e instanceof ApplicationFailure) || (e.type !== 'CloudValidation' && e.type !== 'CloudRefused')) return undefined;
-  const detail = e.details?.[0] as CoSellError | undefined;
-  return detail ?? { code: e.type, message: e.message, fields: [] };
 }
 
 function failureMessage(error: unknown): string {

@@ -361,7 +361,7 @@ function initialProgress(input: CoSellInput): CoSellProgress {
 }
 
 /** The cloud's (or the payload's) refusal carried by an activity failure, if that is what it is. */
-function cloudRefusal(error: unknown): CoSellError | undefined {
+export function cloudRefusal(error: unknown): CoSellError | undefined {
   let e: unknown = error;
   while (e && !(e instanceof ApplicationFailure)) e = (e as { cause?: unknown }).cause;
   if (!(e instanceof ApplicationFailure) || (e.type !== 'CloudValidation' && e.type !== 'CloudRefused')) return undefined;

@@ -3,8 +3,9 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { InboundCoSell } from '../../src/model/cosell-inbound.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
+import { coSellInboxState, ensureCoSellInbox } from '../../src/service/cosell-inbox.js';
 import { approveUpdate, rejectUpdate } from '../../workflows/cosell-inbound.js';
-import { startTestTemporal } from '../support/temporal.js';
+import { eventually, startTestTemporal } from '../support/temporal.js';
 import { ALLIANCE_LEAD, ALLIANCE_MANAGER, InboundHub, callsBetween, inboundPolicy } from './inbound-support.js';
 
 describe('Microsoft referrals shared with us become CRM opportunities after an approval (real Temporal, Partner Center and Salesforce sandboxes)', () => {
@@ -84,5 +85,25 @@ describe('Microsoft referrals shared with us become CRM opportunities after an a
     const done = await handle.result() as InboundCoSell;
     expect(done).toMatchObject({ status: 'expired', cloudStatus: 'Closed/Expired' });
     expect(done.lastError?.message).toMatch(/Closed\/Expired/);
+  });
+
+  it('an inbox continues as new every few polls, carries its cursor and keeps finding invitations', async () => {
+    const policy = inboundPolicy();
+    const inbox = await ensureCoSellInbox(env.client, hub.taskQueue, hub.connection, 'aws', { policy, pollIntervalMs: 100, pollsPerRun: 2 });
+    const firstRun = (await inbox.describe()).runId;
+    await eventually(async () => (await coSellInboxState(env.client, 'aws', hub.connection.id)).polls >= 5, 20_000, 'five polls over three runs');
+    const again = await ensureCoSellInbox(env.client, hub.taskQueue, hub.connection, 'aws', { policy, pollIntervalMs: 100, pollsPerRun: 2 });
+    const current = await env.client.workflow.getHandle(again.workflowId).describe();
+    expect(current.runId).not.toBe(firstRun);
+    expect(current.historyLength).toBeLessThan(40);
+
+    const id = hub.aws.state.addInvitation();
+    const { view } = await hub.invitation('aws', id, (v) => v.phase === 'decision', 'the invitation found after continue-as-new');
+    expect(view.pendingApprovers).toEqual([ALLIANCE_MANAGER]);
+    const state = await eventually(async () => {
+      const s = await coSellInboxState(env.client, 'aws', hub.connection.id);
+      return s.started.includes(id) ? s : undefined;
+    }, 15_000, 'the cursor holding the invitation');
+    expect(state.startedTotal).toBe(1);
   });
 });
