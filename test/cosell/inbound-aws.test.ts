@@ -68,6 +68,7 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
   it('invitation → inbox → refused without the role → accepted: AWS invitation ACCEPTED, account and opportunity in Salesforce, linked in the store', async () => {
     await hub.inbox('aws');
     const before = hub.awsCalls();
+    const crmBefore = { sf: hub.sf.counters.snapshot(), hs: hub.hs.counters.snapshot() };
     const id = hub.aws.state.addInvitation(invitationFor({ company: 'Northwind Traders, Inc.', website: 'https://www.northwind.example' }, 'Retail analytics platform'));
 
     const { handle, view } = await hub.invitation('aws', id, (v) => v.status === 'pending_acceptance' && v.phase === 'decision', 'the invitation waiting for a decision');
@@ -117,7 +118,10 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
     const calls = callsBetween(before, hub.awsCalls());
     const { ListEngagementInvitations: polls, ...perCoSell } = calls;
     expect(perCoSell).toEqual({ GetEngagementInvitation: 1, StartEngagementByAcceptingInvitationTask: 1 });
-    console.info(`inbound AWS co-sell: ${JSON.stringify(perCoSell)} plus ${polls} inbox polls meanwhile`);
+    const history = (await handle.describe()).historyLength;
+    expect(history).toBeLessThan(80);
+    const crm = { salesforce: callsBetween(crmBefore.sf, hub.sf.counters.snapshot()), hubspot: callsBetween(crmBefore.hs, hub.hs.counters.snapshot()) };
+    console.info(`inbound AWS co-sell: ${JSON.stringify(perCoSell)} plus ${polls} inbox polls meanwhile; ${history} history events; CRM calls ${JSON.stringify(crm)}`);
   });
 
   it('a second invitation for a customer already known matches its account instead of creating another', async () => {
