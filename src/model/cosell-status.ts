@@ -10,6 +10,9 @@ import { z } from 'zod';
 export const CoSellCloud = z.enum(['aws', 'azure']);
 export type CoSellCloud = z.infer<typeof CoSellCloud>;
 
+/** The system whose credentials reach each cloud's co-sell programme (keys of a connection's credentials). */
+export const COSELL_SYSTEMS: Record<CoSellCloud, string> = { aws: 'aws-partner-central', azure: 'microsoft-partner-center' };
+
 /**
  * Where a co-sell stands, the same words for every cloud. The first four are ecosync's own
  * (internal approval); the rest follow the cloud's review (AWS ReviewStatus, Microsoft

@@ -45,6 +45,8 @@ const CoSellSettings = z.object({
   azure: CloudDefaults([]),
   /** First wait between polls of the cloud's review (doubling up to an hour). */
   pollSeconds: z.number().int().min(1).default(60),
+  /** Seconds between polls of each cloud for opportunities shared with us (engagement invitations, incoming referrals). */
+  inboxSeconds: z.number().int().min(5).default(300),
 }).strict();
 /** The settings as the service uses them: the policy as the workflow's type. */
 export type CoSellSettings = Omit<z.infer<typeof CoSellSettings>, 'policy'> & { policy: ApprovalPolicy };

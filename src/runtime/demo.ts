@@ -5,6 +5,7 @@ import { SANDBOX_CREDENTIALS, startPartnerCentralSandbox, type PartnerCentralSan
 import { hubspotSandboxConfig, startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import { salesforceSandboxConfig, startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import { ensureCoSellInboxes } from '../service/cosell-inbox.js';
 import { ensureSchedule, newRequest, requestSync } from '../service/sync-control.js';
 import type { ConnectionInput, Store } from '../store/index.js';
 import { DEMO_CONNECTION_NAME, type Config } from './config.js';
@@ -108,6 +109,12 @@ export async function startDemo(config: Config, deps: { store: Store; client: Cl
     const control = { client, taskQueue: config.temporal.taskQueue };
     await ensureSchedule(control, connection);
     await requestSync(control, connection, newRequest('start'));
+    // Opportunities the cloud sandboxes share with us (seeded invitations and referrals) wait for
+    // an alliance manager's decision from the first poll on.
+    await ensureCoSellInboxes(client, config.temporal.taskQueue, connection, Object.keys(input.credentials ?? {}), {
+      policy: config.cosell.policy,
+      pollIntervalMs: config.cosell.inboxSeconds * 1000,
+    });
     return {
       salesforceUrl: sf.url,
       hubspotUrl: hs.url,

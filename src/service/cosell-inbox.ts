@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ApprovalPolicy } from '../cosell/approval.js';
-import type { CoSellCloud } from '../model/cosell.js';
+import { COSELL_SYSTEMS, type CoSellCloud } from '../model/cosell-status.js';
 import type { Connection } from '../store/index.js';
 import { SA } from '../../workflows/search-attributes.js';
 import { inboxWorkflowId, type InboxInput, type InboxView } from '../../workflows/cosell-inbound-types.js';
@@ -46,6 +46,22 @@ export async function ensureCoSellInbox(
       { key: SA.status, value: 'polling' },
     ],
   });
+}
+
+/**
+ * Starts the inbox of every cloud the connection holds credentials for (`systems`: the keys of
+ * its credentials); returns the clouds whose inbox runs.
+ */
+export async function ensureCoSellInboxes(
+  client: Client,
+  taskQueue: string,
+  connection: Pick<Connection, 'id' | 'name'>,
+  systems: readonly string[],
+  options: CoSellInboxOptions,
+): Promise<CoSellCloud[]> {
+  const clouds = (Object.keys(COSELL_SYSTEMS) as CoSellCloud[]).filter((cloud) => systems.includes(COSELL_SYSTEMS[cloud]));
+  for (const cloud of clouds) await ensureCoSellInbox(client, taskQueue, connection, cloud, options);
+  return clouds;
 }
 
 /** The inbox's cursor and pending count. */

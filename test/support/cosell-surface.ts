@@ -13,6 +13,7 @@ export function surfaceSettings(hub: CoSellHub): CoSellSettings {
     aws: { solutionIds: [AWS_SOLUTION], involvementType: 'co_sell', visibility: 'full' },
     azure: { solutionIds: ['SOL-12345-ECO'], involvementType: 'co_sell', visibility: 'full' },
     pollSeconds: 1,
+    inboxSeconds: 300,
   };
 }
 

@@ -1,3 +1,5 @@
+import { COSELL_SYSTEMS } from '../../model/cosell-status.js';
+import { ensureCoSellInboxes } from '../../service/cosell-inbox.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { CheckResult } from '../../../connectors/protocol.js';
@@ -55,8 +57,10 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
     for (const system of [body.source, body.target]) {
       if (!body.credentials[system]) throw new HttpError(400, `body.credentials.${system}: the credentials for ${system} are missing`);
     }
-    const extra = Object.keys(body.credentials).filter((s) => s !== body.source && s !== body.target);
-    if (extra.length) throw new HttpError(400, `body.credentials: ${extra.join(', ')} is not a system of this connection`);
+    // Besides its two systems, a connection may hold the clouds' credentials: its CRM opportunities co-sell with them.
+    const cloudSystems: string[] = Object.values(COSELL_SYSTEMS);
+    const extra = Object.keys(body.credentials).filter((s) => s !== body.source && s !== body.target && !cloudSystems.includes(s));
+    if (extra.length) throw new HttpError(400, `body.credentials: ${extra.join(', ')} is not a system of this connection (nor a co-sell cloud: ${cloudSystems.join(', ')})`);
     const objects = await checkObjects(body.source, body.target, body.objects === 'default' ? await defaultObjects(body.source, body.target) : body.objects);
     if (await deps.store.connections.getByName(body.name)) throw new HttpError(409, `a connection named "${body.name}" already exists`);
 
@@ -79,7 +83,15 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
       await deps.store.connections.delete(connection.id);
       throw new HttpError(502, `could not create the connection's Temporal schedule: ${(error as Error).message}`);
     }
-    request.log.info({ connection: connection.name, by: callerOf(request).name, schedule }, 'connection created');
+    // Opportunities the clouds share with us start arriving; a connection without cloud credentials starts nothing.
+    const inboxes = await ensureCoSellInboxes(deps.client, deps.taskQueue, connection, Object.keys(body.credentials), {
+      policy: deps.cosell.policy,
+      pollIntervalMs: deps.cosell.inboxSeconds * 1000,
+    }).catch((error: Error) => {
+      request.log.warn({ connection: connection.name, error: error.message }, 'co-sell inbox not started');
+      return [];
+    });
+    request.log.info({ connection: connection.name, by: callerOf(request).name, schedule, inboxes }, 'connection created');
     return reply.code(201).send({ connection, schedule });
   });
 
