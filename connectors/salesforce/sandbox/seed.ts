@@ -14,6 +14,8 @@ export interface SeedOptions {
    * data load leaves an org: incremental readers must handle ties larger than a query page.
    */
   batchSize?: number;
+  /** The sandbox's clock: open opportunities close after the day it starts (the seed's own dates are fixed). */
+  now?: () => number;
 }
 
 export const SEED_DEFAULTS = {
@@ -26,6 +28,20 @@ export const SEED_DEFAULTS = {
 } as const;
 
 const PRODUCTS = ['Platform', 'Analytics Add-on', 'Support Plan', 'Enterprise License', 'Data Pipeline', 'Security Suite'];
+/**
+ * What each open opportunity is about, in the customer's words: AWS and Microsoft want the
+ * customer's business problem (AWS: 20 to 2,000 characters) before they take a co-sell.
+ */
+const BUSINESS_PROBLEMS = [
+  'Nightly batch reports reach store managers a day late; they need sales figures within minutes to plan staffing.',
+  'Customer data sits in four regional databases; the team wants one governed view for finance and support.',
+  'A failed compliance audit found no central audit trail; the customer needs continuous monitoring across all accounts.',
+  'Peak-season traffic overloads the on-premises order system; the customer wants to scale checkout without rewriting it.',
+  'Data scientists wait weeks for training data; the customer wants a self-service pipeline with access controls.',
+  'Support tickets take days to route; the customer wants incoming requests classified and assigned automatically.',
+];
+const DAY_MS = 86_400_000;
+
 const PROBABILITY: Record<string, number> = {
   'Prospecting': 10, 'Qualification': 10, 'Needs Analysis': 20, 'Value Proposition': 50, 'Id. Decision Makers': 60,
   'Perception Analysis': 70, 'Proposal/Price Quote': 75, 'Negotiation/Review': 90, 'Closed Won': 100, 'Closed Lost': 0,
@@ -36,6 +52,7 @@ export function seedOrg(org: SalesforceOrg, options: SeedOptions = {}): void {
   const o = { ...SEED_DEFAULTS, ...options };
   const random = seededRandom(o.seed);
   const stampOf = (index: number) => o.loadedAt + Math.floor(index / o.batchSize) * 1000;
+  const today = Math.floor((o.now ?? Date.now)() / DAY_MS) * DAY_MS;
   const accounts: Array<{ id: string; domain: string; name: string }> = [];
   for (let i = 0; i < o.accounts; i++) {
     const c = fakeCompany(random, i + 1);
@@ -69,7 +86,11 @@ export function seedOrg(org: SalesforceOrg, options: SeedOptions = {}): void {
   for (const a of accounts) {
     for (let k = 0; k < o.opportunitiesPerAccount; k++) {
       const stage = pick(random, OPPORTUNITY_STAGE_VALUES);
-      const close = new Date(o.loadedAt + intBetween(random, -90, 270) * 86_400_000).toISOString().slice(0, 10);
+      const closed = stage.startsWith('Closed');
+      // Closed deals closed around the load; open ones close 30 to 390 days after the sandbox starts,
+      // so a co-sell of one passes the clouds' "close date today or later" rule on any day.
+      const offset = intBetween(random, -90, 270);
+      const close = new Date(closed ? o.loadedAt + offset * DAY_MS : today + (offset + 120) * DAY_MS).toISOString().slice(0, 10);
       org.insertRaw('Opportunity', {
         Name: `${a.name} - ${pick(random, PRODUCTS)}`,
         Amount: intBetween(random, 5, 500) * 1000,
@@ -80,7 +101,9 @@ export function seedOrg(org: SalesforceOrg, options: SeedOptions = {}): void {
         Type: pick(random, OPPORTUNITY_TYPE_VALUES),
         AccountId: a.id,
         LeadSource: pick(random, LEAD_SOURCE_VALUES),
-        NextStep: stage.startsWith('Closed') ? null : 'Follow up with the buyer',
+        NextStep: closed ? null : 'Follow up with the buyer',
+        // Drawn without the random stream, so every other seeded value stays as it was.
+        Description: closed ? null : BUSINESS_PROBLEMS[opportunity % BUSINESS_PROBLEMS.length],
       }, stampOf(opportunity));
       opportunity++;
     }
