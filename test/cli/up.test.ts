@@ -4,22 +4,28 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/temporal.js';
 import { freePort, runCli, startCli, type CliRun } from '../support/process.js';
-import { portFree } from '../../src/runtime/doctor.js';
+import { createServer } from 'node:net';
+import { loadConfig } from '../../src/runtime/config.js';
+import { checkPorts, portFree } from '../../src/runtime/doctor.js';
 
 describe('ecosync up (the README start command)', () => {
   let hub: CliRun | undefined;
   afterAll(() => { hub?.child.kill('SIGKILL'); });
 
-  it('brings up Temporal with its UI, the worker, the API and the database; doctor is green; Ctrl-C stops everything', async () => {
-    const [port, uiPort, apiPort, sfPort, hsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  it('brings up Temporal with its UI, the worker, the API, the database and the demo with its co-sell inboxes; doctor is green; Ctrl-C stops everything', async () => {
+    const [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    // Every port is the test's own, the cloud sandboxes' too: a hub on the default ports may be running.
     const env = {
       ECOSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ecosync-up-')),
       TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), ECOSYNC_API_PORT: String(apiPort),
       ECOSYNC_DEMO_SALESFORCE_PORT: String(sfPort), ECOSYNC_DEMO_HUBSPOT_PORT: String(hsPort),
+      ECOSYNC_DEMO_AWS_PORT: String(awsPort), ECOSYNC_DEMO_MICROSOFT_PORT: String(msPort),
     };
     hub = startCli(['up'], env);
     await eventually(async () => hub!.output().includes('Press Ctrl-C to stop.'), 90_000, `the hub to start; output so far:\n${hub.output()}`);
     expect(hub.output()).toContain(`Temporal UI   http://127.0.0.1:${uiPort}`);
+    expect(hub.output()).toContain(`AWS           http://127.0.0.1:${awsPort}`);
+    expect(hub.output()).toMatch(new RegExp(`Microsoft     https?://127\\.0\\.0\\.1:${msPort}`));
 
     const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
     expect(health.status).toBe(200);
@@ -37,6 +43,15 @@ describe('ecosync up (the README start command)', () => {
     }, 90_000, 'the demo sync to fill HubSpot');
     expect(companies).toBe(250);
 
+    // The co-sell inboxes run from the start: the invitations AWS and Microsoft seeded wait for an alliance manager.
+    const invitations = await eventually(async () => {
+      const list = await runCli(['cosell', 'list', '--status', 'pending_acceptance', '--json'], env);
+      if (list.code !== 0) return undefined;
+      const items = JSON.parse(list.output) as Array<{ id: string; kind: string; cloud: string; status: string }>;
+      return ['aws', 'azure'].every((cloud) => items.some((i) => i.cloud === cloud)) ? items : undefined;
+    }, 90_000, 'the seeded invitations of both clouds to wait for acceptance');
+    expect(invitations.every((i) => i.kind === 'inbound' && i.status === 'pending_acceptance' && i.id.startsWith(`cosell-inbound:${i.cloud}:`))).toBe(true);
+
     const doctor = await runCli(['doctor'], env);
     expect(doctor.output).toContain('✓ Workflow round trip');
     expect(doctor.output).not.toContain('✗');
@@ -44,7 +59,7 @@ describe('ecosync up (the README start command)', () => {
 
     hub.child.kill('SIGINT');
     expect(await hub.exited).toBe(0);
-    for (const p of [port, uiPort, apiPort, sfPort, hsPort]) expect(await portFree(p)).toBe(true);
+    for (const p of [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort]) expect(await portFree(p)).toBe(true);
   }, 240_000);
 });
 
@@ -66,4 +81,33 @@ describe('ecosync up killed with SIGKILL', () => {
       hub.child.kill('SIGKILL');
     }
   }, 180_000);
+});
+
+describe('doctor before ecosync up', () => {
+  it('names a demo sandbox port another process holds, and how to choose another', async () => {
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const awsPort = (held.address() as { port: number }).port;
+    try {
+      const ports = async (env: Record<string, string>) => {
+        const [port, uiPort, apiPort, sfPort, hsPort, msPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+        const { config } = loadConfig({ env: {
+          TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), ECOSYNC_API_PORT: String(apiPort),
+          ECOSYNC_DEMO_SALESFORCE_PORT: String(sfPort), ECOSYNC_DEMO_HUBSPOT_PORT: String(hsPort),
+          ECOSYNC_DEMO_AWS_PORT: String(awsPort), ECOSYNC_DEMO_MICROSOFT_PORT: String(msPort), ...env,
+        } });
+        return { check: await checkPorts(config, false), msPort };
+      };
+      const { check, msPort } = await ports({});
+      expect(check).toMatchObject({ ok: false, detail: `taken by another process: AWS sandbox ${awsPort}` });
+      expect(check.fix).toContain('ECOSYNC_DEMO_AWS_PORT');
+      expect(check.fix).toContain('ECOSYNC_DEMO_MICROSOFT_PORT');
+      // The Microsoft sandbox's port is checked as well, and found free.
+      const free = await ports({ ECOSYNC_DEMO_AWS_PORT: String(await freePort()) });
+      expect(free.check.ok).toBe(true);
+      expect(free.check.detail).toContain(`Microsoft sandbox ${free.msPort}`);
+    } finally {
+      await new Promise((resolve) => held.close(resolve));
+    }
+  });
 });
