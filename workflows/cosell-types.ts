@@ -8,7 +8,7 @@ import type { CoSellCloud, CoSellError, CoSellReferral, CoSellStatus } from '../
 
 export type { ApprovalPolicy, CoSellOptions, CoSellSnapshot, DecisionRequest };
 
-/** The CRM record a co-sell came from: its status is written back there. */
+/** The CRM record a co-sell came from: its id is the cloud's partner opportunity id. */
 export interface CrmRecordRef {
   system: string;
   /** The system's object (Opportunity, deals); the system's usual one when absent. */
@@ -24,6 +24,7 @@ export interface CoSellInput {
   requestedBy: string;
   snapshot: CoSellSnapshot;
   options: CoSellOptions;
+  /** The CRM record it came from, when linked; the status is written back by canonical id either way. */
   crm?: CrmRecordRef;
   policy: ApprovalPolicy;
   /** First wait between polls of the cloud's review, doubled after each poll up to the max. Defaults 1 min and 1 h. */
@@ -112,7 +113,11 @@ export interface CoSellActivities {
   getCloudReview(input: CloudCall & { externalId: string }): Promise<CloudReview>;
   /** Sends the payload's editable fields; `locked` when the cloud is reviewing and refused. */
   updateCloudOpportunity(input: CloudCall & { externalId: string; payload: Record<string, unknown> }): Promise<{ sent: boolean; locked: boolean }>;
-  writeCoSellToCrm(input: { connectionId: string; crm: CrmRecordRef; referral: CoSellReferral }): Promise<void>;
+  /**
+   * Writes the status to the canonical opportunity (`referral.opportunityId`) and every CRM record
+   * linked to it; `crm`, when known, only names the record in logs.
+   */
+  writeCoSellToCrm(input: { connectionId: string; crm?: CrmRecordRef; referral: CoSellReferral }): Promise<void>;
   remindApprovers(input: { referral: CoSellReferral; stage: string; approvers: string[]; escalatedTo?: string }): Promise<void>;
 }
 

@@ -89,15 +89,20 @@ export async function coSellWorkflow(input: CoSellInput): Promise<CoSellView> {
     s.snapshotVersion++;
   }
 
-  /** Writes the status to the CRM record when it changed since the last write. */
+  /**
+   * Writes the status to the CRMs (by the opportunity's canonical id) when it changed since the
+   * last write, again if a decision changed it while the write was under way.
+   */
   async function writeBack(): Promise<void> {
-    // A draft is ecosync's own business until it has been checked; an approved co-sell about to be
-    // sent shows its next status (submitted) a moment later.
-    if (!input.crm || s.referral.status === 'draft' || s.phase === 'cloud') return;
-    const key = `${s.referral.status}|${s.referral.externalId ?? ''}|${JSON.stringify(s.referral.lastError ?? null)}|${s.referral.pendingApprovers.join(',')}`;
-    if (key === written) return;
-    written = key;
-    await activities.writeCoSellToCrm({ connectionId: input.connectionId, crm: input.crm, referral: s.referral });
+    for (;;) {
+      // A draft is ecosync's own business until it has been checked; an approved co-sell about to be
+      // sent shows its next status (submitted) a moment later.
+      if (s.referral.status === 'draft' || s.phase === 'cloud') return;
+      const key = `${s.referral.status}|${s.referral.externalId ?? ''}|${JSON.stringify(s.referral.lastError ?? null)}|${s.referral.pendingApprovers.join(',')}`;
+      if (key === written) return;
+      written = key;
+      await activities.writeCoSellToCrm({ connectionId: input.connectionId, ...(input.crm ? { crm: input.crm } : {}), referral: s.referral });
+    }
   }
 
   /** Builds the payload from the current snapshot and checks it; the error when the cloud would refuse it. */

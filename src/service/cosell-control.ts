@@ -5,9 +5,10 @@ import {
 import type { Logger } from 'pino';
 import { SA } from '../../workflows/search-attributes.js';
 import { coSellWorkflowId, type CoSellInput, type CoSellOptions, type CoSellSnapshot, type CoSellView, type CrmRecordRef } from '../../workflows/cosell-types.js';
-import { CRM_COSELL_FIELDS } from '../cosell/crm.js';
+import { updateFailure } from '../api/routes/workflow.js';
+import { CRM_COSELL_FIELDS, type CoSellEvent } from '../cosell/crm.js';
 import type { Account, CoSellCloud, Contact, Opportunity } from '../model/index.js';
-import { COSELL_STATUSES } from '../model/cosell.js';
+import { COSELL_STATUSES, FINAL_COSELL_STATUSES } from '../model/cosell.js';
 import { INBOUND_COSELL_STATUSES } from '../model/cosell-inbound.js';
 import type { CoSellSettings } from '../runtime/config.js';
 import type { Connection, Store } from '../store/index.js';
@@ -163,12 +164,11 @@ export async function submitCoSell(control: CoSellControl, request: SubmitReques
 
 async function startCoSell(
   control: CoSellControl, connection: Connection, opportunityId: string, cloud: CoSellCloud, requestedBy: string,
-  options: Partial<CoSellOptions> = {}, current?: Record<string, unknown>, crmSystem?: string,
+  options: Partial<CoSellOptions> = {}, current?: Record<string, unknown>,
 ): Promise<SubmitResult> {
-  const [snapshot, linked] = await Promise.all([loadSnapshot(control.store, opportunityId, current), crmRefOf(control.store, opportunityId)]);
-  // An opportunity created in the CRM with its cloud already picked is announced before its link
-  // is saved (with the same page, a moment later); the write-back goes by canonical id anyway.
-  const crm = linked ?? (crmSystem && CRM_COSELL_FIELDS[crmSystem] ? { system: crmSystem, object: CRM_COSELL_FIELDS[crmSystem].object, id: opportunityId } : undefined);
+  // The status is written back by canonical id, so an opportunity announced before its link is
+  // saved (created in the CRM with its cloud picked) needs no CRM reference.
+  const [snapshot, crm] = await Promise.all([loadSnapshot(control.store, opportunityId, current), crmRefOf(control.store, opportunityId)]);
   const defaults = control.settings[cloud];
   const input: CoSellInput = {
     cloud,
@@ -176,12 +176,15 @@ async function startCoSell(
     requestedBy,
     snapshot,
     options: { involvementType: defaults.involvementType, visibility: defaults.visibility, solutionIds: defaults.solutionIds, ...definedOnly(options) },
-    crm,
+    ...(crm ? { crm } : {}),
     policy: control.settings.policy,
     pollIntervalMs: control.settings.pollSeconds * 1000,
   };
   const workflowId = coSellWorkflowId(cloud, opportunityId);
+  const ended = (status: unknown) => new CoSellRefusal('conflict', `the ${cloud} co-sell of opportunity ${opportunityId} already ended${status ? ` (${String(status)})` : ''}: see ecosync cosell status ${cloud}:${opportunityId}`);
   const before = await describe(control.client, workflowId);
+  // A co-sell whose decision is final may still be running its last write-back: it has ended.
+  if (before?.status.name === 'RUNNING' && isFinal(before.typedSearchAttributes.get(SA.status))) throw ended(before.typedSearchAttributes.get(SA.status));
   let handle: WorkflowHandle;
   try {
     handle = await control.client.workflow.start(WORKFLOW_TYPE, {
@@ -200,16 +203,20 @@ async function startCoSell(
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      const ended = await describe(control.client, workflowId);
-      const status = ended?.typedSearchAttributes.get(SA.status);
-      throw new CoSellRefusal('conflict', `the ${cloud} co-sell of opportunity ${opportunityId} already ended${status ? ` (${String(status)})` : ''}: see ecosync cosell status ${cloud}:${opportunityId}`);
+      const closed = await describe(control.client, workflowId);
+      throw ended(closed?.typedSearchAttributes.get(SA.status));
     }
     throw error;
   }
   const started = before?.status.name !== 'RUNNING';
+  const state = await stateOf(handle);
+  // Found running: its decision may have become final since it was described.
+  if (!started && isFinal(state?.status)) throw ended(state!.status);
   control.log?.info({ workflowId, cloud, opportunityId, requestedBy, started }, started ? 'co-sell submitted' : 'co-sell already running');
-  return { workflowId, started, state: await stateOf(handle) };
+  return { workflowId, started, state };
 }
+
+const isFinal = (status: unknown): boolean => (FINAL_COSELL_STATUSES as readonly unknown[]).includes(status);
 
 // --- read ------------------------------------------------------------------------------------
 
@@ -307,16 +314,10 @@ export async function decideCoSell(control: CoSellControl, id: string, kind: Dec
     control.log?.info({ workflowId, decision: kind, by: decision.by }, 'co-sell decision');
     return { id: workflowId, kind: coSellKind, state };
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw new CoSellRefusal('conflict', innermost(error));
+    if (error instanceof WorkflowUpdateFailedError) throw new CoSellRefusal('conflict', updateFailure(error));
     if (error instanceof WorkflowNotFoundError) throw new CoSellRefusal('conflict', `co-sell ${workflowId} has ended: nothing to decide`);
     throw error;
   }
-}
-
-function innermost(error: unknown): string {
-  let inner: unknown = error;
-  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
-  return inner instanceof Error ? inner.message : String(inner);
 }
 
 // --- list ------------------------------------------------------------------------------------
@@ -391,22 +392,16 @@ function itemOf(info: WorkflowExecutionInfo): CoSellListItem {
 
 // --- CRM events ------------------------------------------------------------------------------
 
-/** What the sync layer reports when a CRM user marks an opportunity for co-sell or edits one. */
-export interface CoSellEvent {
-  connectionId: string;
-  opportunityId: string;
-  cloud: CoSellCloud;
-  kind: 'requested' | 'edited';
-  /** The opportunity's canonical values after the change, when the sync has not saved them yet. */
-  opportunity?: Record<string, unknown>;
-}
-
 /**
- * The sync layer's hook: a co-sell marked in the CRM is submitted (requester and defaults from
- * the configuration; through the configured co-sell connection when it exists, else the event's);
- * an edit reaches a running co-sell as a fresh snapshot. Each event is handled on its own: an
- * opportunity whose co-sell already ended or that the store does not hold is logged and
- * skipped, and only errors worth retrying (Temporal unavailable) fail the call, after the rest.
+ * The sync layer's hook (SyncDeps.coSellEvents): a co-sell marked in the CRM is submitted
+ * (requester and defaults from the configuration; through the configured co-sell connection when
+ * it exists, else the event's); an edit reaches a running co-sell as a fresh snapshot. Both are
+ * built from `event.opportunity`, the values after the change: the store is saved after the hook.
+ * Each event is handled on its own. What retrying cannot change (a co-sell that already ended, an
+ * unknown connection) is logged and skipped; a transient failure (Temporal or the store
+ * unreachable) fails the call with `retryable: true`, after the other events, so the sync
+ * announces the page again (starting by workflow id is idempotent). Anything else fails the call
+ * without `retryable`: the sync logs it and goes on.
  */
 export async function handleCoSellEvents(control: CoSellControl, events: readonly CoSellEvent[]): Promise<void> {
   const failures: Error[] = [];
@@ -415,30 +410,48 @@ export async function handleCoSellEvents(control: CoSellControl, events: readonl
     try {
       if (event.kind === 'requested') {
         configured ??= await control.store.connections.getByName(control.settings.connection);
-        const origin = await control.store.connections.get(event.connectionId);
-        const connection = configured ?? origin;
+        const connection = configured ?? await control.store.connections.get(event.connectionId);
         if (!connection) throw new CoSellRefusal('not-found', `no connection ${event.connectionId}`);
-        const crmSystem = [origin?.sourceSystem, origin?.targetSystem].find((system) => system !== undefined && system in CRM_COSELL_FIELDS);
-        await startCoSell(control, connection, event.opportunityId, event.cloud, control.settings.requester, {}, event.opportunity, crmSystem);
+        await startCoSell(control, connection, event.opportunityId, event.cloud, control.settings.requester, {}, event.opportunity);
       } else {
         await sendCrmEdit(control, event);
       }
     } catch (error) {
       if (error instanceof CoSellRefusal) {
-        control.log?.warn({ event, reason: error.message }, 'co-sell event skipped');
+        control.log?.warn({ event: { opportunityId: event.opportunityId, cloud: event.cloud, kind: event.kind }, reason: error.message }, 'co-sell event skipped');
         continue;
       }
       failures.push(error as Error);
     }
   }
-  // Retryable for the sync layer: the page is announced again, and starting by workflow id is idempotent.
-  if (failures.length > 0) throw Object.assign(new Error(`${failures.length} co-sell event(s) failed: ${failures.map((e) => e.message).join('; ')}`), { retryable: true });
+  if (failures.length === 0) return;
+  const message = `${failures.length} co-sell event(s) failed: ${failures.map((e) => e.message).join('; ')}`;
+  throw Object.assign(new Error(message, { cause: failures[0] }), { retryable: failures.some(isTransient) });
 }
 
+/**
+ * A failure that goes away by itself: Temporal unreachable or overloaded (gRPC UNAVAILABLE,
+ * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED), or a network error reaching it or the store.
+ */
+export function isTransient(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number' && TRANSIENT_GRPC.has(code)) return true;
+    if (typeof code === 'string' && (TRANSIENT_NET.has(code) || /^(08|53|57P)/.test(code))) return true;
+  }
+  return false;
+}
+
+/** gRPC codes: 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, 10 ABORTED, 14 UNAVAILABLE. */
+const TRANSIENT_GRPC = new Set([4, 8, 10, 14]);
+/** Node's network error codes. PostgreSQL's SQLSTATE classes 08 (connection), 53 (resources) and 57P (shutdown) are matched above. */
+const TRANSIENT_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
 async function sendCrmEdit(control: CoSellControl, event: CoSellEvent): Promise<void> {
-  const snapshot = await loadSnapshot(control.store, event.opportunityId, event.opportunity);
+  const handle = control.client.workflow.getHandle(coSellWorkflowId(event.cloud, event.opportunityId));
   try {
-    await control.client.workflow.getHandle(coSellWorkflowId(event.cloud, event.opportunityId)).signal('crmEdit', { snapshot });
+    const snapshot = await loadSnapshot(control.store, event.opportunityId, event.opportunity);
+    await handle.signal('crmEdit', { snapshot });
   } catch (error) {
     // No co-sell running for this opportunity and cloud (never submitted, or ended): nothing to tell.
     if (error instanceof WorkflowNotFoundError) return;

@@ -104,12 +104,25 @@ describe('co-sell API on the real Temporal server, store and cloud sandboxes', (
     const submitted = await call('POST', '/cosells', ADMIN, { opportunity: opportunity.id, cloud: 'aws', requestedBy: ALLIANCE_MANAGER });
     expect(submitted.statusCode, submitted.body).toBe(201);
     await waitingFor(DEAL_DESK, `cosell:aws:${opportunity.id}`);
-    const rejected = await call('POST', `/cosells/aws:${opportunity.id}/reject`, DANA, { comment: 'no AWS marketplace listing for this product' });
-    expect(rejected.statusCode, rejected.body).toBe(200);
-    expect(rejected.json().state).toMatchObject({ status: 'rejected_internal', pendingApprovers: [] });
+    // A slow CRM holds the last write-back: the workflow still runs after its decision is final.
+    let release!: () => void;
+    hub.faults.holdWriteBack = { opportunityId: opportunity.id, status: 'rejected_internal', release: new Promise<void>((resolve) => { release = resolve; }) };
+    try {
+      const rejected = await call('POST', `/cosells/aws:${opportunity.id}/reject`, DANA, { comment: 'no AWS marketplace listing for this product' });
+      expect(rejected.statusCode, rejected.body).toBe(200);
+      expect(rejected.json().state).toMatchObject({ status: 'rejected_internal', pendingApprovers: [] });
+      expect((await call('GET', `/cosells/aws:${opportunity.id}`, VIEWER)).json()).toMatchObject({ execution: 'RUNNING', state: { status: 'rejected_internal' } });
 
-    const late = await call('POST', `/cosells/aws:${opportunity.id}/approve`, DANA, {});
-    expect(late.statusCode).toBe(409);
+      const late = await call('POST', `/cosells/aws:${opportunity.id}/approve`, DANA, {});
+      expect(late.statusCode).toBe(409);
+      const whileWriting = await call('POST', '/cosells', ALEX, { opportunity: opportunity.id, cloud: 'aws' });
+      expect(whileWriting.statusCode, whileWriting.body).toBe(409);
+      expect(whileWriting.json().message).toMatch(/already ended \(rejected_internal\)/);
+    } finally {
+      release();
+      hub.faults.holdWriteBack = undefined;
+    }
+    await eventually(async () => (await call('GET', `/cosells/aws:${opportunity.id}`, VIEWER)).json().execution === 'COMPLETED', 20_000, 'the co-sell completed');
     const resubmitted = await call('POST', '/cosells', ALEX, { opportunity: opportunity.id, cloud: 'aws' });
     expect(resubmitted.statusCode).toBe(409);
     expect(resubmitted.json().message).toMatch(/already ended \(rejected_internal\)/);

@@ -142,6 +142,46 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     expect(awsOpportunities(opportunity.id)).toHaveLength(1);
   });
 
+  it('writes every status back by the opportunity\'s canonical id when the co-sell carries no CRM reference', async () => {
+    hub.aws.state.reviewOutcome = () => 'Approved';
+    const account = sampleAccount();
+    const opportunity = sampleOpportunityFor(account, { amount: { amount: '5000.00', currency: 'USD' } });
+    const { salesforceId, hubspotId } = await hub.createOpportunity({ opportunity, account, contacts: [sampleContact(account)] });
+    const input = hub.input('aws', { opportunity, account, contacts: [sampleContact(account)] });
+    expect(input.crm).toBeUndefined();
+    const handle = await hub.submit(input);
+    await eventually(async () => hub.sfCoSell(salesforceId).status === 'Pending Approval' && hub.hsCoSell(hubspotId).status === 'pending_approval', 15_000, 'the pending status in both CRMs');
+    await hub.until(handle, (v) => v.status === 'pending_approval', 'the deal desk stage');
+    await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
+    const done = await handle.result();
+    expect(done.status).toBe('approved');
+    // The cloud's partner id falls back to the canonical id.
+    expect(awsOpportunities(opportunity.id)).toHaveLength(1);
+    const message = `AWS co-sell ${done.externalId}: approved`;
+    expect(hub.sfCoSell(salesforceId)).toEqual({ cloud: 'AWS', status: 'Approved', cloudId: done.externalId, message });
+    expect(hub.hsCoSell(hubspotId)).toEqual({ cloud: 'aws', status: 'approved', cloudId: done.externalId, message });
+  });
+
+  it('a decision taken while a status is being written is written too, before the co-sell ends', async () => {
+    const account = sampleAccount();
+    const opportunity = sampleOpportunityFor(account, { amount: { amount: '5000.00', currency: 'USD' } });
+    const { salesforceId, hubspotId } = await hub.createOpportunity({ opportunity, account });
+    let release!: () => void;
+    hub.faults.holdWriteBack = { opportunityId: opportunity.id, status: 'pending_approval', release: new Promise<void>((resolve) => { release = resolve; }) };
+    try {
+      const handle = await hub.submit(hub.input('aws', { opportunity, account, crmId: salesforceId }));
+      await hub.until(handle, (v) => v.status === 'pending_approval', 'the deal desk stage');
+      await handle.executeUpdate(rejectUpdate, { args: [{ by: DEAL_DESK, comment: 'not this quarter' }] });
+      release();
+      expect((await handle.result()).status).toBe('rejected_internal');
+    } finally {
+      release();
+      hub.faults.holdWriteBack = undefined;
+    }
+    expect(hub.sfCoSell(salesforceId)).toMatchObject({ status: 'Rejected Internally', message: 'AWS co-sell: rejected internal' });
+    expect(hub.hsCoSell(hubspotId)).toMatchObject({ status: 'rejected_internal' });
+  });
+
   it('a payload AWS would reject fails pre-validation with every field named and no call to AWS; the fix goes through', async () => {
     const account = sampleAccount({ website: undefined, domain: undefined, billingAddress: { country: 'US', city: 'Seattle' } });
     const opportunity = sampleOpportunityFor(account, { description: undefined, amount: { amount: '5000.00', currency: 'USD' } });

@@ -81,6 +81,8 @@ export function sampleContact(account: Account): Contact {
 export interface ActivityFaults {
   /** The first createCloudOpportunity attempt fails after the cloud created it (a crash before the id was saved). */
   failAfterCreate?: boolean;
+  /** Holds the write-back of this opportunity's status until `release` resolves (a slow CRM). */
+  holdWriteBack?: { opportunityId: string; status: string; release: Promise<void> };
 }
 
 /** What a CRM opportunity shows of its co-sell. */
@@ -163,6 +165,11 @@ export class CoSellHub {
           throw new Error('worker lost before the cloud id was saved');
         }
         return created;
+      },
+      writeCoSellToCrm: async (input) => {
+        const hold = this.faults.holdWriteBack;
+        if (hold && hold.opportunityId === input.referral.opportunityId && hold.status === input.referral.status) await hold.release;
+        return real.writeCoSellToCrm(input);
       },
     };
     this.worker = await startWorker({ address: this.env.address, namespace: this.env.namespace ?? 'default', taskQueue: this.taskQueue, workflowBundle: bundle, activities });

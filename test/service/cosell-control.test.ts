@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
+import { Client, Connection } from '@temporalio/client';
 import {
-  candidateWorkflowIds, coSellStatus, CoSellRefusal, handleCoSellEvents, listQuery, parseOpportunityRef, type CoSellControl,
+  candidateWorkflowIds, coSellStatus, CoSellRefusal, handleCoSellEvents, isTransient, listQuery, parseOpportunityRef, submitCoSell, type CoSellControl,
 } from '../../src/service/cosell-control.js';
 import { ALLIANCE_MANAGER, CoSellHub, DEAL_DESK } from '../cosell/support.js';
 import { storedOpportunity, surfaceSettings } from '../support/cosell-surface.js';
@@ -48,7 +49,7 @@ describe('co-sell events from the sync layer', () => {
 
   it('submits a co-sell marked in the CRM as the configured requester, once however often it is reported', async () => {
     const { opportunity } = await storedOpportunity(hub);
-    const event = { connectionId: hub.connection.id, opportunityId: opportunity.id, cloud: 'aws' as const, kind: 'requested' as const };
+    const event = { connectionId: hub.connection.id, opportunityId: opportunity.id, cloud: 'aws' as const, kind: 'requested' as const, opportunity: { ...opportunity } };
     await handleCoSellEvents(control, [event, event]);
     await handleCoSellEvents(control, [event]);
     const status = await eventually(async () => {
@@ -66,7 +67,7 @@ describe('co-sell events from the sync layer', () => {
 
   it('passes a CRM edit on to the running co-sell, and ignores edits of opportunities with none', async () => {
     const { opportunity } = await storedOpportunity(hub);
-    await handleCoSellEvents(control, [{ connectionId: hub.connection.id, opportunityId: opportunity.id, cloud: 'aws', kind: 'requested' }]);
+    await handleCoSellEvents(control, [{ connectionId: hub.connection.id, opportunityId: opportunity.id, cloud: 'aws', kind: 'requested', opportunity: { ...opportunity } }]);
     const renamed = { ...opportunity, name: `${opportunity.name} (renamed in the CRM)` };
     await handleCoSellEvents(control, [
       { connectionId: hub.connection.id, opportunityId: opportunity.id, cloud: 'aws', kind: 'edited', opportunity: renamed },
@@ -80,7 +81,65 @@ describe('co-sell events from the sync layer', () => {
     }, 20_000, 'the crmEdit signal');
   }, 60_000);
 
-  it('skips an opportunity the store does not hold instead of failing the sync', async () => {
-    await expect(handleCoSellEvents(control, [{ connectionId: hub.connection.id, opportunityId: randomUUID(), cloud: 'aws', kind: 'requested' }])).resolves.toBeUndefined();
-  });
+  it('submits an opportunity the sync has not saved yet from the values the event carries', async () => {
+    // Created in Salesforce with its cloud picked, under a known account: the hook runs before the sync saves it.
+    const { opportunity: sibling } = await storedOpportunity(hub);
+    const opportunity = { ...sibling, id: randomUUID(), name: `New in the CRM ${randomUUID().slice(0, 6)}` };
+    await handleCoSellEvents(control, [{ connectionId: hub.connection.id, opportunityId: opportunity.id, cloud: 'aws', kind: 'requested', opportunity: { ...opportunity, coSell: { cloud: 'aws' } } }]);
+    const status = await eventually(async () => {
+      const s = await coSellStatus(control, `aws:${opportunity.id}`);
+      return s.state?.status === 'pending_approval' ? s : undefined;
+    }, 20_000, 'the co-sell waiting for approval');
+    expect(status.state).toMatchObject({ opportunityId: opportunity.id, requestedBy: ALLIANCE_MANAGER });
+    const [run] = await eventually(async () => {
+      const found = [];
+      for await (const r of env.client.workflow.list({ query: `WorkflowId = "cosell:aws:${opportunity.id}"` })) found.push(r);
+      return found.length > 0 ? found : undefined;
+    }, 20_000, 'the co-sell in visibility');
+    expect(run.memo).toMatchObject({ opportunity: opportunity.name });
+  }, 60_000);
+
+  it('skips what retrying cannot change: a co-sell that already ended (even while its last write-back runs), an unknown connection', async () => {
+    const { opportunity } = await storedOpportunity(hub, { amount: { amount: '5000.00', currency: 'USD' } });
+    const requested = { connectionId: hub.connection.id, opportunityId: opportunity.id, cloud: 'aws' as const, kind: 'requested' as const, opportunity: { ...opportunity } };
+    await handleCoSellEvents(control, [requested]);
+    const handle = env.client.workflow.getHandle(`cosell:aws:${opportunity.id}`);
+    await eventually(async () => (await handle.query<{ status: string }>('state')).status === 'pending_approval', 20_000, 'the co-sell waiting for approval');
+    let release!: () => void;
+    hub.faults.holdWriteBack = { opportunityId: opportunity.id, status: 'rejected_internal', release: new Promise<void>((resolve) => { release = resolve; }) };
+    try {
+      await handle.executeUpdate('reject', { args: [{ by: DEAL_DESK, comment: 'not this quarter' }] });
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      // Picked again in the CRM while the rejection is being written: skipped, not returned as running.
+      await expect(handleCoSellEvents(control, [requested])).resolves.toBeUndefined();
+      await expect(submitCoSell(control, { opportunity: opportunity.id, cloud: 'aws', requestedBy: ALLIANCE_MANAGER })).rejects.toThrow(/already ended \(rejected_internal\)/);
+    } finally {
+      release();
+      hub.faults.holdWriteBack = undefined;
+    }
+    await handle.result();
+    await expect(handleCoSellEvents(control, [requested])).resolves.toBeUndefined();
+    const other = { ...control, settings: { ...control.settings, connection: 'no-such-connection' } };
+    await expect(handleCoSellEvents(other, [{ ...requested, connectionId: randomUUID() }])).resolves.toBeUndefined();
+  }, 60_000);
+
+  it('fails with retryable: true when Temporal is unreachable, and without it for other errors', async () => {
+    const { opportunity } = await storedOpportunity(hub);
+    const event = { connectionId: hub.connection.id, opportunityId: opportunity.id, cloud: 'aws' as const, kind: 'requested' as const, opportunity: { ...opportunity } };
+    // Nothing listens on port 1: every call fails as it does when the Temporal server is down (no client-side retries here).
+    const down = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 1000, interceptors: [] }) });
+    try {
+      const error = await handleCoSellEvents({ ...control, client: down }, [event]).then(() => undefined, (e: unknown) => e);
+      expect(error).toMatchObject({ retryable: true, message: expect.stringMatching(/1 co-sell event\(s\) failed/) });
+    } finally {
+      await down.connection.close();
+    }
+    const broken = { ...control, client: { workflow: { getHandle: () => { throw new TypeError('not a client'); } } } as unknown as Client };
+    const error = await handleCoSellEvents(broken, [event]).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as { retryable?: boolean }).retryable).toBe(false);
+    expect(isTransient(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(isTransient(new Error('boom', { cause: Object.assign(new Error('14 UNAVAILABLE'), { code: 14 }) }))).toBe(true);
+    expect(isTransient(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+  }, 60_000);
 });
