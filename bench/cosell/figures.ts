@@ -17,9 +17,6 @@ export const WHY_EXTRA: Record<string, string> = {
   'entra.keys': 'MSAL reads the authority\'s keys once per client: per run, not per co-sell',
 };
 
-/** Salesforce calls that write records, by the sandbox's counter names. */
-export const SALESFORCE_WRITE = /^(composite|sobject)\.(create|update|upsert)$/;
-
 /** AWS sandbox counters: operations served or refused (`CreateOpportunity`), without the per-error counts (`Op.ThrottlingException`). */
 export function awsCalls(counters: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counters).filter(([name]) => !name.includes('.')));
@@ -38,13 +35,6 @@ export function microsoftCalls(counters: Record<string, number>): Record<string,
 /** Microsoft sandbox answers that were not 2xx, by status and endpoint. */
 export function microsoftErrors(counters: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counters).filter(([name]) => /^[3-5]\d\d /.test(name)));
-}
-
-/** Differences of two counter snapshots (what happened in between). */
-export function callsBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
-  return out;
 }
 
 /** Calls per co-sell, by operation, to two decimals. */

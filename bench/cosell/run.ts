@@ -23,37 +23,38 @@
  *
  * Prints a table and writes bench/results/cosell.json. Stops by itself (--max-minutes).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
+import type { Client } from '@temporalio/client';
 import { isWriteOperation, startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import type { CoSellCloud } from '../../src/model/index.js';
 import { defaultCoSellSettings } from '../../src/runtime/config.js';
-import { SALESFORCE_HUBSPOT_OBJECTS, cloudSandboxCredentials, sandboxCredentials } from '../../src/runtime/demo.js';
-import { findTemporalCli, startDevServer, type DevServer } from '../../src/runtime/temporal.js';
+import { cloudSandboxCredentials, sandboxCredentials } from '../../src/runtime/demo.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import type { Connection as StoreConnection } from '../../src/store/index.js';
 import { newRequest, runSyncAndWait } from '../../src/service/sync-control.js';
 import type { SubmitResult } from '../../src/service/cosell-control.js';
 import { approveUpdate, type coSellWorkflow, stateQuery } from '../../workflows/cosell.js';
 import type { CoSellView } from '../../workflows/cosell-types.js';
-import { benchSchema } from '../sync/hub.js';
-import { HUBSPOT_WRITE, mb, sumMatching } from '../sync/figures.js';
-import { countHistory } from '../sync/history.js';
+import { callsBetween } from '../../test/cosell/support.js';
+import { sandboxConnection } from '../support/connection.js';
+import { HUBSPOT_WRITE, mb, SALESFORCE_WRITE, sumMatching } from '../support/figures.js';
+import { countHistory } from '../support/history.js';
+import { machine, writeResults } from '../support/results.js';
+import { startBenchTemporal, type BenchTemporal } from '../support/temporal.js';
+import { startWatchdog } from '../support/watchdog.js';
+import { closeOnFailure, freshStore, WorkerProcess } from '../support/worker-process.js';
 import {
-  AWS_MINIMUM, MICROSOFT_MINIMUM, SALESFORCE_WRITE, WHY_EXTRA, awsCalls, awsErrors, callsBetween, extraCalls, microsoftCalls, microsoftErrors, perCoSell, summarize, type Summary,
+  AWS_MINIMUM, MICROSOFT_MINIMUM, WHY_EXTRA, awsCalls, awsErrors, extraCalls, microsoftCalls, microsoftErrors, perCoSell, summarize, type Summary,
 } from './figures.js';
-import type { WorkerInit, WorkerRequest, WorkerStats } from './worker-process.js';
+import type { WorkerRequest, WorkerStats } from './worker-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -70,7 +71,6 @@ const { values: args } = parseArgs({
 const COUNT = Number(args.count);
 const CONCURRENCY = Math.max(1, Number(args.concurrency));
 const STORE = args.store as 'postgres' | 'pglite';
-const DATABASE_URL = process.env.ECOSYNC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 if (!Number.isInteger(COUNT) || COUNT < 1) throw new Error(`--count must be a positive integer, not ${args.count}`);
 if (!['aws', 'azure', 'both'].includes(args.cloud)) throw new Error(`--cloud must be aws, azure or both, not ${args.cloud}`);
 if (!['on', 'off', 'both'].includes(args.pacing)) throw new Error(`--pacing must be on, off or both, not ${args.pacing}`);
@@ -102,36 +102,16 @@ interface Scenario {
 
 // ---- shared infrastructure -----------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const silent = pino({ level: 'silent' });
-const cli = findTemporalCli();
-if (!cli) throw new Error('Temporal CLI not found (.tools/bin/temporal, TEMPORAL_CLI or PATH): run through ./ecosync bench cosell');
 const scratch = mkdtempSync(path.join(tmpdir(), 'ecosync-bench-cosell-'));
-let server: DevServer | undefined;
-const openHubs = new Set<CoSellBenchHub>();
+let temporal: BenchTemporal | undefined;
 
-// The benchmark stops by itself: past the time limit everything it started is ended.
-const watchdog = setTimeout(() => {
-  console.error(`stopped: the benchmark passed --max-minutes ${args['max-minutes']}`);
-  for (const hub of openHubs) hub.child.kill('SIGTERM');
-  server?.process.kill('SIGKILL');
-  setTimeout(() => process.exit(2), 3_000);
-}, Number(args['max-minutes']) * 60_000);
-watchdog.unref();
+const watchdog = startWatchdog(Number(args['max-minutes']) * 60_000, `stopped: the benchmark passed --max-minutes ${args['max-minutes']}`);
 
 const loadAtStart = loadavg();
 const t = performance.now();
 const bundle = await bundleWorkflows();
 console.log(`workflow bundle ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-let temporal: Connection | undefined;
 let client: Client;
 
 /**
@@ -141,24 +121,19 @@ let client: Client;
 async function freshTemporal(): Promise<void> {
   await stopTemporal();
   const started = performance.now();
-  server = await startDevServer({ cli: cli!, dataDir: mkdtempSync(path.join(scratch, 'temporal-')), port: await freePort(), uiPort: await freePort(), namespace: 'default', log: silent });
-  temporal = await Connection.connect({ address: server.address });
-  client = new Client({ connection: temporal, namespace: 'default' });
-  console.log(`  Temporal dev server ${server.address} ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  temporal = await startBenchTemporal(mkdtempSync(path.join(scratch, 'temporal-')));
+  client = temporal.client;
+  console.log(`  Temporal dev server ${temporal.server.address} ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 async function stopTemporal(): Promise<void> {
-  await temporal?.close().catch(() => undefined);
-  await server?.stop();
+  await temporal?.stop();
   temporal = undefined;
-  server = undefined;
 }
 
 // ---- one hub: sandboxes here, the worker in a child process --------------------------------------
 
 class CoSellBenchHub {
-  private serial = 0;
-  private waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   connection!: StoreConnection;
   readonly taskQueue = `bench-cosell-${randomUUID()}`;
 
@@ -167,19 +142,8 @@ class CoSellBenchHub {
     readonly hs: HubSpotSandbox,
     readonly aws: PartnerCentralSandbox,
     readonly ms: MicrosoftSandbox,
-    readonly child: ChildProcess,
-  ) {
-    child.on('message', (m: { id: number; result?: unknown; error?: string }) => {
-      const w = this.waiting.get(m.id);
-      this.waiting.delete(m.id);
-      if (m.error !== undefined) w?.reject(new Error(`worker: ${m.error}`));
-      else w?.resolve(m.result);
-    });
-    child.once('exit', (code) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`the worker process exited (${code})`));
-      this.waiting.clear();
-    });
-  }
+    readonly worker: WorkerProcess<WorkerRequest>,
+  ) {}
 
   static async start(s: Scenario): Promise<CoSellBenchHub> {
     // AWS's real rates are the sandbox's and the client's defaults; 0 turns both off.
@@ -190,59 +154,28 @@ class CoSellBenchHub {
       startPartnerCentralSandbox({ reviewDelayMs: 0, ...awsRates }),
       startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(scratch, 'ms-')), decisionDelayMs: 0, incoming: 0 }),
     ]);
-    const child = fork(fileURLToPath(new URL('./worker-process.ts', import.meta.url)), [], {
-      execArgv: ['--import', 'tsx'],
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const hub = new CoSellBenchHub(sf, hs, aws, ms, child);
+    const hub = new CoSellBenchHub(sf, hs, aws, ms, new WorkerProcess<WorkerRequest>(new URL('./worker-process.ts', import.meta.url)));
     const clouds = cloudSandboxCredentials(aws, ms);
-    const init: WorkerInit = {
-      store: STORE === 'postgres' ? { kind: 'postgres', url: DATABASE_URL, schema: benchSchema() } : { kind: 'pglite' },
-      address: server!.address,
-      namespace: 'default',
-      taskQueue: hub.taskQueue,
-      bundle,
-      connection: {
-        name: `bench-cosell-${randomUUID().slice(0, 8)}`,
-        sourceSystem: 'salesforce',
-        targetSystem: 'hubspot',
-        mode: 'bidirectional',
-        objects: SALESFORCE_HUBSPOT_OBJECTS,
-        deletePolicy: 'propagate',
-        credentials: {
-          ...sandboxCredentials(sf, hs),
-          ...clouds,
-          'aws-partner-central': { ...clouds['aws-partner-central'], ...(s.paced ? {} : { writesPerSecond: 0, readsPerSecond: 0 }) },
-        },
+    const connection = sandboxConnection({
+      name: `bench-cosell-${randomUUID().slice(0, 8)}`,
+      mode: 'bidirectional',
+      credentials: {
+        ...sandboxCredentials(sf, hs),
+        ...clouds,
+        'aws-partner-central': { ...clouds['aws-partner-central'], ...(s.paced ? {} : { writesPerSecond: 0, readsPerSecond: 0 }) },
       },
-    };
-    try {
-      hub.connection = (await hub.call({ method: 'init', args: init }) as { connection: StoreConnection }).connection;
-    } catch (error) {
-      await hub.close();
-      throw error;
-    }
+    });
+    const init = { store: freshStore(STORE), address: temporal!.server.address, namespace: 'default', taskQueue: hub.taskQueue, bundle, connection };
+    hub.connection = await closeOnFailure(hub, () => hub.worker.init(init));
     return hub;
   }
 
   call(request: WorkerRequest): Promise<unknown> {
-    const id = ++this.serial;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.child.send({ id, ...request });
-    });
+    return this.worker.call(request);
   }
 
   async close(): Promise<void> {
-    if (this.child.connected) {
-      await Promise.race([this.call({ method: 'close' }), sleep(30_000)]).catch(() => undefined);
-    }
-    if (this.child.exitCode === null) {
-      const exited = new Promise((r) => this.child.once('exit', r));
-      setTimeout(() => this.child.kill('SIGKILL'), 5_000).unref();
-      await exited;
-    }
+    await this.worker.close();
     await Promise.all([this.sf.close(), this.hs.close(), this.aws.close(), this.ms.close()]);
   }
 }
@@ -337,7 +270,6 @@ async function runScenario(s: Scenario) {
   console.log(`\n▶ ${s.name}: ${COUNT} co-sells, ${CONCURRENCY} at a time (${STORE})`);
   await freshTemporal();
   const hub = await CoSellBenchHub.start(s);
-  openHubs.add(hub);
   const checks: { what: string; ok: boolean }[] = [];
   const check = (what: string, ok: boolean) => { checks.push({ what, ok }); if (!ok) console.log(`  ✗ ${what}`); };
   try {
@@ -422,7 +354,6 @@ async function runScenario(s: Scenario) {
     return result;
   } finally {
     await hub.close();
-    openHubs.delete(hub);
   }
 }
 
@@ -478,16 +409,15 @@ for (const r of results) {
 }
 
 const out = path.resolve(ROOT, args.out);
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({
+writeResults(out, {
   benchmark: 'cosell',
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg() },
+  machine: { ...machine(), loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg() },
   setup: 'Salesforce, HubSpot, AWS Partner Central (review delay 0) and Microsoft Partner Center (decision delay 0) sandboxes and this driver in one process; the worker (store, production activities, Temporal worker) in a child process; Temporal CLI dev server (SQLite file)',
   policy: 'deal desk always, alliance lead from 100,000 USD; amounts alternate 250,000 and 45,000 USD',
   ...(failure ? { failure } : {}),
   runs: results,
-}, null, 2) + '\n');
+});
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 clearTimeout(watchdog);
 const failed = failure !== undefined || results.some((r) => r.checks.some((c) => !c.ok));

@@ -35,7 +35,7 @@ import { findTemporalCli, startDevServer, type DevServer } from '../../src/runti
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { connectionWorkflowId } from '../../workflows/sync-types.js';
 import { HUBSPOT_RECORD_WRITE, HUBSPOT_WRITE, mb, processCpuMs, rate, SALESFORCE_READ, steadyRateFraction, sumMatching } from './figures.js';
-import { countHistory } from './history.js';
+import { countHistory } from '../support/history.js';
 import { PostgresCpu } from './pg-cpu.js';
 import { BenchHub, CRM_OBJECTS } from './hub.js';
 import { summariseProfile } from './profile.js';
