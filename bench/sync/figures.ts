@@ -1,17 +1,4 @@
-/** Small pure helpers that turn what the benchmark recorded into its figures. */
-
-/** HubSpot calls that write records (the ⌈N/100⌉ budget), by the sandbox's counter names. */
-export const HUBSPOT_RECORD_WRITE = /^(companies|contacts|deals)\.(create|update|archive|batch\.(create|update|upsert|archive))$/;
-/** Every HubSpot call that changes data: record writes and deal→company associations. */
-export const HUBSPOT_WRITE = /\.(create|update|upsert|archive)$|^associations\.(put|batch\.associate)$/;
-/** Salesforce calls that read records (SOQL query, queryAll and their continuation pages). */
-export const SALESFORCE_READ = /^(query|queryAll|queryMore)$/;
-
-export function sumMatching(counts: Record<string, number>, match: RegExp): number {
-  let n = 0;
-  for (const [name, v] of Object.entries(counts)) if (match.test(name)) n += v;
-  return n;
-}
+/** Small pure helpers that turn what the sync benchmark recorded into its figures; bench/support/figures.ts holds those every benchmark reads. */
 
 /**
  * The share of a rolling-window limit a client used in steady state: calls admitted in the whole
@@ -44,4 +31,3 @@ export async function processCpuMs(pid: number | undefined): Promise<number | un
 }
 
 export const rate = (records: number, ms: number) => Math.round(records / (ms / 1000));
-export const mb = (bytes: number) => Math.round(bytes / 1e6);

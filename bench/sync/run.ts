@@ -22,20 +22,21 @@
  *
  * Prints a table and writes bench/results/sync.json. Stops by itself (--max-minutes).
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
 import { startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
-import { findTemporalCli, startDevServer, type DevServer } from '../../src/runtime/temporal.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { connectionWorkflowId } from '../../workflows/sync-types.js';
-import { HUBSPOT_RECORD_WRITE, HUBSPOT_WRITE, mb, processCpuMs, rate, SALESFORCE_READ, steadyRateFraction, sumMatching } from './figures.js';
+import { HUBSPOT_RECORD_WRITE, HUBSPOT_WRITE, mb, SALESFORCE_READ, sumMatching } from '../support/figures.js';
 import { countHistory } from '../support/history.js';
+import { machine, writeResults } from '../support/results.js';
+import { startBenchTemporal } from '../support/temporal.js';
+import { startWatchdog } from '../support/watchdog.js';
+import { DATABASE_URL } from '../support/worker-process.js';
+import { processCpuMs, rate, steadyRateFraction } from './figures.js';
 import { PostgresCpu } from './pg-cpu.js';
 import { BenchHub, CRM_OBJECTS } from './hub.js';
 import { summariseProfile } from './profile.js';
@@ -67,7 +68,6 @@ const PAGE_BUDGET_MS = args['page-budget-ms'] ? Number(args['page-budget-ms']) :
 const PIPELINE_WRITE_CONCURRENCY = WRITE_CONCURRENCY ?? 4;
 const HUBSPOT_BATCH = 100;
 const SALESFORCE_QUERY_BATCH = 2000;
-const DATABASE_URL = process.env.ECOSYNC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 for (const s of STORES) if (s !== 'postgres' && s !== 'pglite') throw new Error(`--store must be postgres, pglite or both, not ${s}`);
 
 interface Scenario {
@@ -85,40 +85,15 @@ interface Scenario {
 
 // ---- shared infrastructure -----------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const log = pino({ level: 'silent' });
-const cli = findTemporalCli();
-if (!cli) throw new Error('Temporal CLI not found (.tools/bin/temporal, TEMPORAL_CLI or PATH)');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'ecosync-bench-temporal-'));
 const profileDir = path.join(ROOT, 'bench/results/profiles');
-let server: DevServer | undefined;
-const openHubs = new Set<BenchHub>();
 
-// The benchmark stops by itself: past the time limit everything it started is ended.
-const watchdog = setTimeout(() => {
-  console.error(`stopped: the benchmark passed --max-minutes ${args['max-minutes']}`);
-  for (const hub of openHubs) hub.child.kill('SIGTERM');
-  server?.process.kill('SIGKILL');
-  setTimeout(() => process.exit(2), 3_000);
-}, Number(args['max-minutes']) * 60_000);
-watchdog.unref();
+const watchdog = startWatchdog(Number(args['max-minutes']) * 60_000, `stopped: the benchmark passed --max-minutes ${args['max-minutes']}`);
 
 const t = performance.now();
-const [devServer, bundle] = await Promise.all([
-  (async () => startDevServer({ cli, dataDir, port: await freePort(), uiPort: await freePort(), namespace: 'default', log }))(),
-  bundleWorkflows(),
-]);
-server = devServer;
+const [temporal, bundle] = await Promise.all([startBenchTemporal(dataDir), bundleWorkflows()]);
+const { server, client } = temporal;
 console.log(`Temporal dev server ${server.address} and workflow bundle ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-const connection = await Connection.connect({ address: server.address });
-const client = new Client({ connection, namespace: 'default' });
 
 // ---- one scenario --------------------------------------------------------------------------------
 
@@ -151,12 +126,12 @@ async function measureCycle(hub: BenchHub, pgCpu: PostgresCpu | undefined, full:
   const before = await hub.reset();
   pgCpu?.start();
   const parentCpu = process.cpuUsage();
-  const temporal0 = await processCpuMs(server!.process.pid);
+  const temporal0 = await processCpuMs(server.process.pid);
   const started = performance.now();
   const summary = await hub.sync({ full });
   const ms = performance.now() - started;
   const sandbox = process.cpuUsage(parentCpu);
-  const temporal1 = await processCpuMs(server!.process.pid);
+  const temporal1 = await processCpuMs(server.process.pid);
   const postgresCpuMs = await pgCpu?.stop();
   const after = await hub.stats();
   const cpuMs = {
@@ -172,14 +147,13 @@ async function runScenario(s: Scenario) {
   console.log(`\n▶ ${s.name} (${s.store}): ${s.records.toLocaleString('en-US')} records`);
   const seeded = performance.now();
   const hub = await BenchHub.start({
-    client, address: server!.address, namespace: 'default', bundle, store: s.store, databaseUrl: DATABASE_URL,
+    client, address: server.address, namespace: 'default', bundle, store: s.store, databaseUrl: DATABASE_URL,
     objects: s.objects, sf: s.sf,
     hs: s.rateLimit ? { tenSecondLimit: s.rateLimit.calls, rateWindowMs: s.rateLimit.windowMs } : undefined,
     workerFlags: s.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
     pageBudgetMs: PAGE_BUDGET_MS,
     writeConcurrency: WRITE_CONCURRENCY,
   });
-  openHubs.add(hub);
   const pgCpu = s.store === 'postgres' ? await PostgresCpu.open(DATABASE_URL, hub.applicationName) : undefined;
   const checks: { what: string; ok: boolean }[] = [];
   const check = (what: string, ok: boolean) => { checks.push({ what, ok }); if (!ok) console.log(`  ✗ ${what}`); };
@@ -310,7 +284,6 @@ async function runScenario(s: Scenario) {
   } finally {
     await pgCpu?.close();
     await hub.close();
-    openHubs.delete(hub);
   }
 }
 
@@ -362,8 +335,7 @@ try {
     if ((r.checks as { ok: boolean }[]).some((c) => !c.ok)) failed = true;
   }
 } finally {
-  await connection.close().catch(() => undefined);
-  await server.stop();
+  await temporal.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
 
@@ -405,14 +377,13 @@ console.log('\nworker time by phase (ms): syncPage activities = read + map + sto
 console.table((results as Row[]).map((r) => ({ run: `${r.name} (${r.store})`, cycle: r.first.ms, ...r.first.worker.phasesMs })));
 
 const out = path.resolve(ROOT, args.out);
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({
+writeResults(out, {
   benchmark: 'sync',
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtEnd: loadavg() },
+  machine: { ...machine(), loadavgAtEnd: loadavg() },
   setup: 'Salesforce and HubSpot sandboxes and this driver in one process; the worker (store, activities, Temporal worker) in a child process; Temporal CLI dev server (SQLite file); PostgreSQL server or PGlite in the worker',
   runs: results,
-}, null, 2) + '\n');
+});
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 clearTimeout(watchdog);
 process.exit(failed ? 1 : 0);

@@ -4,25 +4,17 @@
  * and mappings timed by phase) and a Temporal worker. The benchmark drives it over IPC; see
  * WorkerRequest for what it answers.
  */
-import { randomBytes } from 'node:crypto';
 import { Client } from '@hubspot/api-client';
 import pLimit from 'p-limit';
 import pino from 'pino';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createConnector } from '../../connectors/registry.js';
 import { createSyncActivities } from '../../src/activities/sync.js';
 import { mappingCache } from '../../src/runtime/mappings.js';
 import { startWorker, type RunningWorker } from '../../src/runtime/worker.js';
-import { makeKeyring, openStore, type ConnectionInput, type Store } from '../../src/store/index.js';
+import { answerDriver, openBenchStore, ProcessUsage, quietTemporalLogs, type BenchWorkerInit, type ProcessStats } from '../support/worker.js';
 import { PhaseClock, timedConnector, timedMapping, timedStore } from './phases.js';
 
-export interface WorkerInit {
-  store: { kind: 'pglite' } | { kind: 'postgres'; url: string; schema: string };
-  address: string;
-  namespace: string;
-  taskQueue: string;
-  bundle: { code: string; sourceMap: string };
-  connection: ConnectionInput;
+export interface WorkerInit extends BenchWorkerInit {
   /** Overrides for experiments; the shipped defaults when absent. */
   pageBudgetMs?: number;
   writeConcurrency?: number;
@@ -42,39 +34,24 @@ export type WorkerRequest =
   | { method: 'baseline'; args: { basePath: string; accessToken: string; object: 'companies'; inputs: UpsertInput[]; batchSize: number; concurrency: number } }
   | { method: 'close'; args?: undefined };
 
-export interface WorkerStats {
-  rss: number;
-  peakRss: number;
-  heapUsed: number;
-  cpuMs: number;
+export interface WorkerStats extends ProcessStats {
   /** Monotonic clock in µs (the clock of --cpu-prof samples), to cut a profile to a run. */
   monoUs: number;
   phases: ReturnType<PhaseClock['snapshot']>;
   details: ReturnType<PhaseClock['detailSnapshot']>;
 }
 
-// The SDK's own worker logs (state changes) would drown the benchmark's output: warnings only.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+quietTemporalLogs();
 
 const clock = new PhaseClock();
-let store: Store | undefined;
-let rawStore: Store | undefined;
-let dropSchema: string | undefined;
+const usage = new ProcessUsage();
+let opened: Awaited<ReturnType<typeof openBenchStore>> | undefined;
 let worker: RunningWorker | undefined;
-let peakRss = process.memoryUsage().rss;
-let cpuSince = process.cpuUsage();
-
-// Peak RSS, sampled every 100 ms (and on every stats request).
-setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100).unref();
 
 async function init(args: WorkerInit) {
-  const keys = makeKeyring(randomBytes(32).toString('base64'));
-  rawStore = args.store.kind === 'postgres'
-    ? await openStore({ kind: 'postgres', url: args.store.url, schema: args.store.schema, keys })
-    : await openStore({ kind: 'pglite', keys });
-  if (args.store.kind === 'postgres') dropSchema = args.store.schema;
-  store = timedStore(rawStore, clock);
-  const connection = await rawStore.connections.create(args.connection);
+  opened = await openBenchStore(args.store);
+  const store = timedStore(opened.store, clock);
+  const connection = await opened.store.connections.create(args.connection);
   const mappings = mappingCache();
   const timedMappings = new Map<string, ReturnType<typeof timedMapping>>();
   const activities = createSyncActivities({
@@ -97,16 +74,12 @@ async function init(args: WorkerInit) {
 }
 
 function stats(): WorkerStats {
-  const { rss, heapUsed } = process.memoryUsage();
-  peakRss = Math.max(peakRss, rss);
-  const cpu = process.cpuUsage(cpuSince);
-  return { rss, peakRss, heapUsed, cpuMs: Math.round((cpu.user + cpu.system) / 1000), monoUs: Number(process.hrtime.bigint() / 1000n), phases: clock.snapshot(), details: clock.detailSnapshot() };
+  return { ...usage.stats(), monoUs: Number(process.hrtime.bigint() / 1000n), phases: clock.snapshot(), details: clock.detailSnapshot() };
 }
 
 function reset(): WorkerStats {
   clock.reset();
-  cpuSince = process.cpuUsage();
-  peakRss = process.memoryUsage().rss;
+  usage.reset();
   return stats();
 }
 
@@ -127,38 +100,7 @@ async function baseline(args: Extract<WorkerRequest, { method: 'baseline' }>['ar
   return { ms, calls: batches.length, written: written.reduce((a, b) => a + b, 0), cpuMs: Math.round((used.user + used.system) / 1000) };
 }
 
-let closing: Promise<{ closed: true }> | undefined;
-function close() {
-  closing ??= (async () => {
-    await worker?.shutdown().catch(() => undefined);
-    try {
-      if (dropSchema) await rawStore?.db.exec(`DROP SCHEMA IF EXISTS ${dropSchema} CASCADE`);
-    } finally {
-      await rawStore?.close();
-    }
-    return { closed: true as const };
-  })();
-  return closing;
-}
-
-async function handle(request: WorkerRequest): Promise<unknown> {
-  switch (request.method) {
-    case 'init': return init(request.args);
-    case 'reset': return reset();
-    case 'stats': return stats();
-    case 'baseline': return baseline(request.args);
-    case 'close': return close();
-  }
-}
-
-process.on('message', (message: { id: number } & WorkerRequest) => {
-  handle(message).then(
-    (result) => {
-      process.send!({ id: message.id, result });
-      if (message.method === 'close') setTimeout(() => process.exit(0), 50);
-    },
-    (error: unknown) => process.send!({ id: message.id, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
-  );
+answerDriver<WorkerRequest>({ init, reset, stats, baseline }, async () => {
+  await worker?.shutdown().catch(() => undefined);
+  await opened?.close();
 });
-// The benchmark went away (killed, crashed): do not linger holding a schema and a task queue.
-process.on('disconnect', () => { void close().finally(() => process.exit(1)); });
