@@ -16,24 +16,25 @@
  * bench/results/latency.json, and stops by itself (a hard deadline keeps it under 2 minutes).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { hubspotSandboxConfig, startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { salesforceSandboxConfig, startSalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import { buildApi } from '../../src/api/server.js';
 import { webhooksPlugin, type WebhookReceipt } from '../../src/api/webhooks/index.js';
 import { createActivities } from '../../src/runtime/activities.js';
-import { SALESFORCE_HUBSPOT_OBJECTS } from '../../src/runtime/demo.js';
 import { bundleWorkflows, startWorker } from '../../src/runtime/worker.js';
 import { newRequest, runSyncAndWait } from '../../src/service/sync-control.js';
-import { makeKeyring, openStore, type Store } from '../../src/store/index.js';
 import { canonicalIdFor } from '../../src/sync/ids.js';
 import { startTestTemporal } from '../../test/support/temporal.js';
+import { sandboxConnection } from '../support/connection.js';
+import { writeResults } from '../support/results.js';
+import { startWatchdog } from '../support/watchdog.js';
+import { openBenchStore, quietTemporalLogs } from '../support/worker.js';
+import { freshStore } from '../support/worker-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -79,18 +80,11 @@ function summarize(values: number[]): Summary {
 
 // ---- the hub -----------------------------------------------------------------------------------
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+quietTemporalLogs();
 log(`starting: Temporal dev server, ${STORE} store, sandboxes, worker, API`);
 const [env, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
-const keys = makeKeyring(randomBytes(32).toString('base64'));
-let schema: string | undefined;
-let store: Store;
-if (STORE === 'postgres') {
-  schema = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  store = await openStore({ kind: 'postgres', url: process.env.ECOSYNC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema, keys });
-} else {
-  store = await openStore({ kind: 'pglite', keys });
-}
+const opened = await openBenchStore(freshStore(STORE));
+const store = opened.store;
 const [sf, hs] = await Promise.all([
   startSalesforceSandbox({ accounts: 2 * RECORDS, contactsPerAccount: 0, opportunitiesPerAccount: 0 }),
   startHubSpotSandbox({ companies: 0 }),
@@ -105,13 +99,13 @@ const sync = { client: env.client, taskQueue };
 
 const hubspotSecret = randomBytes(24).toString('hex');
 const salesforceSecret = randomBytes(24).toString('hex');
-const connection = await store.connections.create({
-  name: 'latency-bench', sourceSystem: 'salesforce', targetSystem: 'hubspot', mode: 'bidirectional', objects: SALESFORCE_HUBSPOT_OBJECTS, deletePolicy: 'propagate',
+const connection = await store.connections.create(sandboxConnection({
+  name: 'latency-bench', mode: 'bidirectional',
   credentials: {
     salesforce: { ...salesforceSandboxConfig(sf), webhookSecret: salesforceSecret },
     hubspot: { ...hubspotSandboxConfig(hs), clientSecret: hubspotSecret },
   },
-});
+}));
 
 const receipts: WebhookReceipt[] = [];
 const handlingMs: number[] = [];
@@ -129,16 +123,11 @@ async function shutdown(): Promise<void> {
   await api.close().catch(() => undefined);
   await worker.shutdown().catch(() => undefined);
   await Promise.all([sf.close(), hs.close()]);
-  if (schema) await store.db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-  await store.close().catch(() => undefined);
+  await opened.close().catch(() => undefined);
   await env.teardown().catch(() => undefined);
 }
 
-const hardStop = setTimeout(() => {
-  console.error(`deadline of ${DEADLINE_MS / 1000} s reached: stopping`);
-  process.exit(2);
-}, DEADLINE_MS + 5_000);
-hardStop.unref();
+startWatchdog(DEADLINE_MS + 5_000, `deadline of ${DEADLINE_MS / 1000} s reached: stopping`);
 
 // ---- measurement ---------------------------------------------------------------------------------
 
@@ -277,8 +266,7 @@ const met = results.length === 2 && results.every((r) => r.lost === 0 && r.recei
 console.log(`target p50 ≤ ${TARGET.p50} ms, p99 ≤ ${TARGET.p99} ms, nothing lost: ${met ? 'met' : 'NOT met'}`);
 
 const out = join(here, '..', 'results', 'latency.json');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({
+writeResults(out, {
   benchmark: 'webhook received → record written in the other system',
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -288,6 +276,6 @@ writeFileSync(out, `${JSON.stringify({
   ...(failure ? { failure } : {}),
   webhookHandlingMs: handling,
   directions: results,
-}, null, 2)}\n`);
+});
 console.log(`wrote ${out}`);
 process.exit(failure || !met ? 1 : 0);

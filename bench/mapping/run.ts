@@ -10,13 +10,13 @@
  *
  * Prints a table and writes bench/results/mapping.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import jsonata from 'jsonata';
 import { canonicalJson, formatDiagnostic, loadMappingFile, type MapContext } from '../../src/mapping/index.js';
+import { writeResults } from '../support/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -200,8 +200,7 @@ async function main() {
   console.log(`ratio ${result.ratio}× (target ≥ ${result.target}×): ${pass ? 'pass' : 'FAIL'}`);
 
   const out = join(here, '..', 'results', 'mapping.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ ...result, pass }, null, 2) + '\n');
+  writeResults(out, { ...result, pass });
   console.log(`wrote ${out.replace(process.cwd() + '/', '')}`);
   if (!pass) process.exitCode = 1;
 }
