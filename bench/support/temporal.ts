@@ -12,8 +12,8 @@ export interface BenchTemporal {
 
 /**
  * A Temporal dev server run as `ecosync up` runs it (the CLI binary, a SQLite file in `dataDir`)
- * on free ports, and a client of its default namespace. Its process is the server's own, so the
- * benchmark can read its CPU.
+ * on free ports, and a client of its default namespace. The watchdog ends it if the benchmark
+ * overruns.
  */
 export async function startBenchTemporal(dataDir: string): Promise<BenchTemporal> {
   const cli = findTemporalCli();
