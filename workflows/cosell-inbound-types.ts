@@ -94,7 +94,8 @@ export interface InboundActivities {
   declineInvitation(input: CloudCall & { invitationId: string; reason: string }): Promise<{ cloudStatus: string }>;
   /**
    * Writes the accepted co-sell to the CRMs through the canonical writer: patches the matched
-   * opportunity, or creates the account (unless matched) and the opportunity with `ids`.
+   * opportunity, or creates the account (unless matched) and the opportunity with `ids`. `match`
+   * is the workflow's latest (made right before); without one the activity matches itself.
    */
   writeInboundToCrm(input: {
     connectionId: string;

@@ -179,9 +179,13 @@ export async function coSellInvitationWorkflow(input: InvitationInput): Promise<
             break;
           }
         }
+        // Matched again right before the write: the CRM's accounts may have been synced since the
+        // invitation was read (the demo's first sync runs while the inbox polls).
+        const match = await activities.matchInvitation({ invitation: s.invitation! });
+        publish({ match });
         try {
           const written = await activities.writeInboundToCrm({
-            ...call, invitation: s.invitation!, cloudOpportunityId: s.inbound.cloudOpportunityId, match: s.inbound.match, ids: s.ids,
+            ...call, invitation: s.invitation!, cloudOpportunityId: s.inbound.cloudOpportunityId, match, ids: s.ids,
           });
           s.phase = 'done';
           publish({ status: 'accepted', accountId: written.accountId, opportunityId: written.opportunityId, match: written.match, lastError: undefined });

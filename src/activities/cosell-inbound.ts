@@ -92,7 +92,7 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
       return cloudCall(() => cloudFor(connectionId, cloud).then((c) => c.decline(invitationId, reason)));
     },
 
-    async writeInboundToCrm({ connectionId, cloud, invitation, cloudOpportunityId, match: first, ids }) {
+    async writeInboundToCrm({ connectionId, cloud, invitation, cloudOpportunityId, match: given, ids }) {
       const coSell = {
         cloud, status: 'approved', cloudOpportunityId: cloudOpportunityId ?? invitation.invitationId,
         message: inboundSummary(cloud, cloudOpportunityId, invitation.invitationId),
@@ -100,9 +100,7 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
       // Records an earlier attempt of this very write made are found by their fixed ids.
       const [ownAccount] = await deps.store.records.getMany('Account', [ids.account]);
       const [ownOpportunity] = await deps.store.records.getMany('Opportunity', [ids.opportunity]);
-      // Matched again unless the first match found the opportunity: another invitation may have
-      // brought the same customer in since this one was read.
-      const found = ownOpportunity ? undefined : first?.opportunityId ? first : await match(invitation);
+      const found = ownOpportunity ? undefined : given ?? await match(invitation);
       const matched = ownOpportunity ? undefined : found?.opportunityId;
       if (matched) {
         await deps.writer.patch({
@@ -111,7 +109,8 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
         });
         return { accountId: found!.accountId!, opportunityId: matched, match: found!, created: { account: false, opportunity: false } };
       }
-      const accountId = ownAccount?.canonicalId ?? found?.accountId ?? ids.account;
+      // An opportunity an earlier attempt created keeps the account it was created under.
+      const accountId = ownAccount?.canonicalId ?? (ownOpportunity?.data as { accountId?: string } | undefined)?.accountId ?? found?.accountId ?? ids.account;
       const createAccount = accountId === ids.account;
       if (createAccount) {
         await deps.writer.create({ connectionId, entity: 'Account', canonicalId: ids.account, values: inboundAccountValues(invitation.customer) });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InboundCoSell } from '../../src/model/cosell-inbound.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
@@ -156,6 +156,33 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
     expect(hub.sfRecords('Opportunity').filter((r) => r.AccountId === sfAccountId)).toHaveLength(2);
     const patched = hub.sf.state.get('Opportunity', (await hub.sfId('Opportunity', firstDone.opportunityId!))!)!;
     expect(patched.Ecosync_Cloud_Opportunity_Id__c).toBe(thirdDone.cloudOpportunityId);
+  });
+
+  it('an account synced after the invitation arrived is matched when it is accepted; the next sync starts no outbound co-sell for it', async () => {
+    await hub.inbox('aws');
+    const id = hub.aws.state.addInvitation(invitationFor({ company: 'Litware', website: 'https://litware.example' }, 'Point of sale analytics'));
+    const { handle, view } = await hub.invitation('aws', id, (v) => v.phase === 'decision', 'the invitation');
+    expect(view.match).toMatchObject({ reason: 'none' });
+
+    // The CRM's account reaches ecosync only now (the demo's first sync runs while the inbox polls).
+    const sfAccount = hub.sf.state.insert('Account', { Name: 'Litware Inc.', Website: 'https://litware.example' });
+    await hub.syncOnce();
+    const [accountLink] = await hub.store.links.findByExternalIds('salesforce', 'Account', [String(sfAccount.Id)]);
+    expect(accountLink).toBeDefined();
+
+    await handle.executeUpdate(approveUpdate, { args: [{ by: ALLIANCE_MANAGER }] });
+    const done = await handle.result() as InboundCoSell;
+    expect(done).toMatchObject({ status: 'accepted', accountId: accountLink.canonicalId, match: { accountId: accountLink.canonicalId } });
+    expect(hub.sfRecords('Account').filter((r) => String(r.Name).startsWith('Litware'))).toHaveLength(1);
+    const sfOpportunityId = await hub.sfId('Opportunity', done.opportunityId!);
+    expect(hub.sf.state.get('Opportunity', sfOpportunityId!)).toMatchObject({ AccountId: sfAccount.Id, Ecosync_CoSell_Cloud__c: 'AWS' });
+
+    // The accepted co-sell's cloud and status in the CRM are ecosync's own write: the sync reads
+    // them back and asks for no co-sell of this opportunity with AWS.
+    await hub.syncOnce();
+    for (const cloud of ['aws', 'azure']) {
+      await expect(env.client.workflow.getHandle(`cosell:${cloud}:${done.opportunityId}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    }
   });
 
   it('a rejection needs a reason, and the reason reaches AWS', async () => {

@@ -18,7 +18,9 @@ import { ensureCoSellInbox } from '../../src/service/cosell-inbox.js';
 import type { Connection } from '../../src/store/index.js';
 import { stateQuery } from '../../workflows/cosell-inbound.js';
 import { invitationWorkflowId, type InvitationView } from '../../workflows/cosell-inbound-types.js';
+import type { SyncCounters } from '../../workflows/sync-types.js';
 import { openTestStore, type TestStore } from '../store/stores.js';
+import { syncCycle } from '../sync/crm-rig.js';
 import { eventually } from '../support/temporal.js';
 
 export const DEAL_DESK = 'dana@example.com';
@@ -49,6 +51,8 @@ export function inboundPolicy(inbound: ApprovalPolicy['inbound'] | null = { role
 export class InboundHub {
   worker?: RunningWorker;
   connection!: Connection;
+  /** What the worker runs: the sync (with its co-sell hook), the co-sell and the inbound activities. */
+  activities!: ReturnType<typeof createActivities>;
 
   private constructor(
     readonly env: TestWorkflowEnvironment,
@@ -83,9 +87,9 @@ export class InboundHub {
         'microsoft-partner-center': { tenantId: ms.tenantId, clientId: ms.clientId, clientSecret: ms.clientSecret, authorityHost: ms.url, apiBaseUrl: ms.url, caPem: ms.caPem },
       },
     });
+    hub.activities = createActivities({ store: db.store, client: env.client, taskQueue: hub.taskQueue, log: pino({ level: 'silent' }) });
     hub.worker = await startWorker({
-      address: env.address, namespace: env.namespace ?? 'default', taskQueue: hub.taskQueue, workflowBundle: bundle,
-      activities: createActivities({ store: db.store, client: env.client, taskQueue: hub.taskQueue, log: pino({ level: 'silent' }) }),
+      address: env.address, namespace: env.namespace ?? 'default', taskQueue: hub.taskQueue, workflowBundle: bundle, activities: hub.activities,
     });
     return hub;
   }
@@ -112,6 +116,11 @@ export class InboundHub {
     } catch (error) {
       throw new Error(`${(error as Error).message}; last state: ${JSON.stringify(last)}`);
     }
+  }
+
+  /** One incremental sync cycle of the connection, its co-sell hook included (as the worker runs it). */
+  syncOnce(): Promise<SyncCounters> {
+    return syncCycle(this.activities, this.connection);
   }
 
   /** Live Salesforce records of an object, each once as it is now. */
