@@ -110,9 +110,6 @@ export interface InboundActivities {
   pollInbox(input: CloudCall & { started: string[]; taskQueue: string; policy: ApprovalPolicy; connectionName?: string; invitation?: InboxInput['invitation'] }): Promise<{ pending: string[]; newlyStarted: string[] }>;
 }
 
-/** Failures of these types are the cloud or the configuration saying no: retrying cannot help. */
-export const INBOUND_NON_RETRYABLE = ['CloudValidation', 'CloudRefused', 'ConfigurationError', 'AuthError'];
-
 /** One workflow per invitation and cloud. */
 export const invitationWorkflowId = (cloud: CoSellCloud, invitationId: string) => `cosell-inbound:${cloud}:${invitationId}`;
 /** One inbox per connection and cloud. */

@@ -16,7 +16,6 @@ import { INBOUND_STAGE, currentStage, inboundPolicy, pendingApprovers, refusal, 
 import type { ApprovalEntry, CoSellError } from '../src/model/cosell.js';
 import type { InboundCoSell } from '../src/model/cosell-inbound.js';
 import {
-  INBOUND_NON_RETRYABLE,
   type InboundActivities,
   type InboxCursor,
   type InboxInput,
@@ -25,7 +24,7 @@ import {
   type InvitationProgress,
   type InvitationView,
 } from './cosell-inbound-types.js';
-import { cloudRefusal } from './cosell.js';
+import { COSELL_ACTIVITY_OPTIONS, MAX_HISTORY_EVENTS, cloudRefusal } from './cosell.js';
 import { SA } from './search-attributes.js';
 
 /** Accept the invitation (same update name as the outbound co-sell's approval). */
@@ -35,12 +34,7 @@ export const rejectUpdate = defineUpdate<InvitationView, [DecisionRequest]>('rej
 export const stateQuery = defineQuery<InvitationView>('state');
 export const inboxStateQuery = defineQuery<InboxView>('state');
 
-const activities = proxyActivities<InboundActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: INBOUND_NON_RETRYABLE },
-});
-
-const MAX_HISTORY_EVENTS = 2000;
+const activities = proxyActivities<InboundActivities>(COSELL_ACTIVITY_OPTIONS);
 
 /**
  * One opportunity a cloud shared with us (id `cosell-inbound:<cloud>:<invitationId>`): read and

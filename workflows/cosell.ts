@@ -1,4 +1,5 @@
 import {
+  type ActivityOptions,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -40,12 +41,16 @@ export const resubmitUpdate = defineUpdate<CoSellView, [ResubmitRequest]>('resub
 export const crmEditSignal = defineSignal<[CrmEdit]>('crmEdit');
 export const stateQuery = defineQuery<CoSellView>('state');
 
-const activities = proxyActivities<CoSellActivities>({
+/** How the co-sell workflows (outbound and inbound) call their activities: the clouds' refusals are not retried. */
+export const COSELL_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: COSELL_NON_RETRYABLE },
-});
+};
 
-const MAX_HISTORY_EVENTS = 2000;
+const activities = proxyActivities<CoSellActivities>(COSELL_ACTIVITY_OPTIONS);
+
+/** A co-sell workflow continues as new once its history passes this many events. */
+export const MAX_HISTORY_EVENTS = 2000;
 
 /**
  * One co-sell of one opportunity with one cloud (id `cosell:<cloud>:<opportunityId>`): the

@@ -24,7 +24,7 @@ import {
   invitationWorkflowId, type InboundActivities, type InvitationInput,
 } from '../../workflows/cosell-inbound-types.js';
 import type { CanonicalWriter } from './canonical-write.js';
-import { awsClientConfig, cloudCall, connectionWithCredentials, COSELL_SYSTEMS, credentialsFor, type AwsCoSellCredentials } from './cosell.js';
+import { awsClientConfig, cloudCall, cloudClients, type AwsCoSellCredentials } from './cosell.js';
 
 export interface InboundDeps {
   store: Store;
@@ -46,20 +46,8 @@ interface InboundCloud {
 }
 
 export function createInboundActivities(deps: InboundDeps): InboundActivities {
-  const clouds = new Map<string, { version: string; value: InboundCloud; close(): void }>();
-
-  /** The cloud's client, kept while the connection is unchanged (tokens and pacing survive). */
-  async function cloudFor(connectionId: string, cloud: CoSellCloud): Promise<InboundCloud> {
-    const { connection, credentials } = await connectionWithCredentials(deps.store, connectionId);
-    const key = `${connectionId}/${cloud}`;
-    const cached = clouds.get(key);
-    if (cached?.version === connection.updatedAt) return cached.value;
-    cached?.close();
-    const config = credentialsFor(credentials, COSELL_SYSTEMS[cloud], connection);
-    const built = cloud === 'aws' ? awsInbound(config as unknown as AwsCoSellCredentials) : microsoftInbound(config as unknown as MicrosoftPartnerCenterConfig);
-    clouds.set(key, { version: connection.updatedAt, ...built });
-    return built.value;
-  }
+  const cloudFor = cloudClients(deps.store, (cloud, config) =>
+    cloud === 'aws' ? awsInbound(config as unknown as AwsCoSellCredentials) : microsoftInbound(config as unknown as MicrosoftPartnerCenterConfig));
 
   async function match(invitation: Pick<InboundInvitation, 'customer' | 'project'>): Promise<InboundMatch> {
     const { customer } = invitation;

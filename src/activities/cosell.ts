@@ -22,13 +22,12 @@ import {
   awsOpportunityPatch, awsOpportunityPayload, awsReviewStatus, awsSubmission, coSellValues, microsoftReferralPatch,
   microsoftReferralPayload, microsoftReferralStatus, sourceOf, type CoSellOptions, type CoSellSnapshot,
 } from '../cosell/index.js';
-import type { CoSellCloud, CoSellError } from '../model/index.js';
+import { COSELL_SYSTEMS, type CoSellCloud } from '../model/cosell-status.js';
+import type { CoSellError } from '../model/index.js';
 import type { Connection, Store } from '../store/index.js';
 import type { CloudReview, CoSellActivities } from '../../workflows/cosell-types.js';
 import { CanonicalRecordNotFound, type CanonicalWriter } from './canonical-write.js';
 
-/** The systems whose credentials a connection holds for each cloud. */
-export const COSELL_SYSTEMS: Record<CoSellCloud, string> = { aws: 'aws-partner-central', azure: 'microsoft-partner-center' };
 
 /** AWS Partner Central credentials as a connection stores them. */
 export interface AwsCoSellCredentials extends Omit<AwsPartnerCentralConfig, 'credentials'> {
@@ -76,23 +75,27 @@ export function awsClientConfig(config: AwsCoSellCredentials): AwsPartnerCentral
   return { ...rest, credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined };
 }
 
-export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
-  const adapters = new Map<string, { version: string; value: CloudAdapter; close(): void }>();
-
-  const connection = (connectionId: string) => connectionWithCredentials(deps.store, connectionId);
-
-  /** The cloud's adapter, kept while the connection is unchanged (clients keep tokens and pacing). */
-  async function adapter(connectionId: string, cloud: CoSellCloud): Promise<CloudAdapter> {
-    const { connection: conn, credentials } = await connection(connectionId);
-    const cacheKey = `${connectionId}/${cloud}`;
-    const cached = adapters.get(cacheKey);
-    if (cached?.version === conn.updatedAt) return cached.value;
+/**
+ * Per connection and cloud, the cloud's client built from the connection's credentials, kept
+ * while the connection is unchanged (clients keep tokens and pacing) and closed when it changes.
+ */
+export function cloudClients<T>(store: Store, build: (cloud: CoSellCloud, config: Record<string, unknown>) => { value: T; close(): void }) {
+  const cache = new Map<string, { version: string; value: T; close(): void }>();
+  return async (connectionId: string, cloud: CoSellCloud): Promise<T> => {
+    const { connection, credentials } = await connectionWithCredentials(store, connectionId);
+    const key = `${connectionId}/${cloud}`;
+    const cached = cache.get(key);
+    if (cached?.version === connection.updatedAt) return cached.value;
     cached?.close();
-    const config = credentialsFor(credentials, COSELL_SYSTEMS[cloud], conn);
-    const built = cloud === 'aws' ? awsAdapter(config as unknown as AwsCoSellCredentials) : microsoftAdapter(config as unknown as MicrosoftPartnerCenterConfig);
-    adapters.set(cacheKey, { version: conn.updatedAt, ...built });
+    const built = build(cloud, credentialsFor(credentials, COSELL_SYSTEMS[cloud], connection));
+    cache.set(key, { version: connection.updatedAt, ...built });
     return built.value;
-  }
+  };
+}
+
+export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
+  const adapter = cloudClients(deps.store, (cloud, config) =>
+    cloud === 'aws' ? awsAdapter(config as unknown as AwsCoSellCredentials) : microsoftAdapter(config as unknown as MicrosoftPartnerCenterConfig));
 
   return {
     async prepareCoSell({ cloud, snapshot, options, partnerOpportunityId }) {
