@@ -3,7 +3,8 @@
  * server and saves each workflow's history as JSON under test/workflows/histories/.
  * Run it when a workflow change is meant to be incompatible (then bump a workflow version);
  * otherwise the committed histories must keep replaying:
- *   node --import tsx test/workflows/record-histories.ts
+ *   node --import tsx test/workflows/record-histories.ts            (every scenario)
+ *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, cosell, inbound)
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,13 @@ import { execFileSync } from 'node:child_process';
 import { findTemporalCli } from '../../src/runtime/temporal.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { ROOT } from '../../src/runtime/paths.js';
+import { coSellInboxState, ensureCoSellInbox } from '../../src/service/cosell-inbox.js';
+import { approveUpdate, requestChangesUpdate, resubmitUpdate } from '../../workflows/cosell.js';
+import { approveUpdate as inboundApproveUpdate } from '../../workflows/cosell-inbound.js';
+import { ALLIANCE_MANAGER as INBOUND_MANAGER, InboundHub, inboundPolicy } from '../cosell/inbound-support.js';
+import { ALLIANCE_LEAD, ALLIANCE_MANAGER, CoSellHub, DEAL_DESK, sampleAccount, sampleContact, sampleOpportunityFor, testPolicy } from '../cosell/support.js';
 import { CRM_OBJECTS, startTestTemporal, TestHub } from '../support/hub.js';
+import { eventually } from '../support/temporal.js';
 
 /** The history in Temporal's standard JSON form, as the CLI exports it. */
 function save(workflowId: string, name: string): void {
@@ -21,24 +28,102 @@ function save(workflowId: string, name: string): void {
   console.log(`saved ${(JSON.parse(json.toString()) as { events: unknown[] }).events.length} events to ${path.relative(ROOT, file)}`);
 }
 
+const groups = process.argv.slice(2);
+const wanted = (group: string) => groups.length === 0 || groups.includes(group);
+
 const env = await startTestTemporal();
 const bundle = await bundleWorkflows();
-const hub = await TestHub.start(env, bundle, { store: 'postgres', sf: { accounts: 3, contactsPerAccount: 1, opportunitiesPerAccount: 1 } });
 try {
-  // A connection's life: first sync, a user edit, a dead letter and its replay, a conflict resolved.
-  const connection = await hub.connect({ objects: CRM_OBJECTS });
-  await hub.sync(connection);
-  const [account] = hub.sfRecords('Account');
-  hub.sf.state.update('Account', String(account.Id), { BillingCity: 'Lisbon' });
-  await hub.sync(connection, { full: true });
-  const handle = env.client.workflow.getHandle(`sync:${connection.id}`);
-  await handle.executeUpdate('replayDeadLetters', { args: [{}] });
-  await handle.signal('requestSync', { id: 'recorded-signal', reason: 'webhook', entities: ['Account'] });
-  await hub.sync(connection);
-  save(`sync:${connection.id}`, 'connection-sync.json');
-  await env.client.workflow.execute('healthCheckWorkflow', { taskQueue: hub.taskQueue, workflowId: 'recorded-health', args: [] });
-  save('recorded-health', 'health-check.json');
+  if (wanted('sync')) await recordSync();
+  if (wanted('cosell')) await recordCoSell();
+  if (wanted('inbound')) await recordInbound();
 } finally {
-  await hub.close();
   await env.teardown();
+}
+
+async function recordSync(): Promise<void> {
+  const hub = await TestHub.start(env, bundle, { store: 'postgres', sf: { accounts: 3, contactsPerAccount: 1, opportunitiesPerAccount: 1 } });
+  try {
+    // A connection's life: first sync, a user edit, a dead letter and its replay, a conflict resolved.
+    const connection = await hub.connect({ objects: CRM_OBJECTS });
+    await hub.sync(connection);
+    const [account] = hub.sfRecords('Account');
+    hub.sf.state.update('Account', String(account.Id), { BillingCity: 'Lisbon' });
+    await hub.sync(connection, { full: true });
+    const handle = env.client.workflow.getHandle(`sync:${connection.id}`);
+    await handle.executeUpdate('replayDeadLetters', { args: [{}] });
+    await handle.signal('requestSync', { id: 'recorded-signal', reason: 'webhook', entities: ['Account'] });
+    await hub.sync(connection);
+    save(`sync:${connection.id}`, 'connection-sync.json');
+    await env.client.workflow.execute('healthCheckWorkflow', { taskQueue: hub.taskQueue, workflowId: 'recorded-health', args: [] });
+    save('recorded-health', 'health-check.json');
+  } finally {
+    await hub.close();
+  }
+}
+
+/** Outbound co-sells with AWS: the whole approval path, and a round of changes requested. */
+async function recordCoSell(): Promise<void> {
+  const hub = await CoSellHub.start(env, bundle);
+  try {
+    hub.aws.state.reviewOutcome = () => 'Approved';
+    // Two approval stages (250,000 USD); the deal desk's 1 s SLA lapses once: a reminder and an escalation.
+    const account = sampleAccount();
+    const opportunity = sampleOpportunityFor(account);
+    const contacts = [sampleContact(account)];
+    const { salesforceId } = await hub.createOpportunity({ opportunity, account, contacts });
+    const approved = await hub.submit(hub.input('aws', { opportunity, account, contacts, crmId: salesforceId, policy: testPolicy(1) }));
+    await hub.until(approved, (v) => v.approvals.some((a) => a.decision === 'escalated'), 'the escalation');
+    await approved.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK, comment: 'margins fine' }] });
+    await approved.executeUpdate(approveUpdate, { args: [{ by: ALLIANCE_LEAD }] });
+    await approved.result();
+    save(approved.workflowId, 'cosell-aws-approved.json');
+
+    // One stage (5,000 USD): the deal desk asks for changes, the alliance manager resubmits, approved.
+    const other = sampleAccount({ name: 'Northwind Traders' });
+    const small = sampleOpportunityFor(other, { amount: { amount: '5000.00', currency: 'USD' } });
+    const resubmitted = await hub.submit(hub.input('aws', { opportunity: small, account: other, contacts: [sampleContact(other)] }));
+    await hub.until(resubmitted, (v) => v.status === 'pending_approval', 'the deal desk stage');
+    await resubmitted.executeUpdate(requestChangesUpdate, { args: [{ by: DEAL_DESK, comment: 'add the customer use case' }] });
+    await resubmitted.executeUpdate(resubmitUpdate, { args: [{ by: ALLIANCE_MANAGER, comment: 'use case added', snapshot: { opportunity: { ...small, description: `${small.description} Use case: store dashboards.` } } }] });
+    await resubmitted.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
+    await resubmitted.result();
+    save(resubmitted.workflowId, 'cosell-changes-resubmitted.json');
+  } finally {
+    await hub.close();
+  }
+}
+
+/** Inbound co-sell: the inbox hands an AWS invitation to its workflow, which is accepted. */
+async function recordInbound(): Promise<void> {
+  const hub = await InboundHub.start(env, bundle);
+  try {
+    // Polls a second apart: the inbox's history stays a few polls long.
+    const inbox = await ensureCoSellInbox(env.client, hub.taskQueue, hub.connection, 'aws', { policy: inboundPolicy(), pollIntervalMs: 1000 });
+    const id = hub.aws.state.addInvitation({
+      Payload: {
+        OpportunityInvitation: {
+          ReceiverResponsibilities: ['Software Partner'],
+          SenderContacts: [{ Email: 'pat@amazon.com', FirstName: 'Pat', LastName: 'Partner', BusinessTitle: 'Partner Development Manager' }],
+          Customer: { Industry: 'Retail', CompanyName: 'Northwind Traders', WebsiteUrl: 'https://www.northwind.example', CountryCode: 'US' },
+          Project: {
+            Title: 'Retail analytics platform',
+            BusinessProblem: 'Store managers get yesterday\'s figures; they want sales analytics within minutes.',
+            TargetCompletionDate: '2031-06-30',
+            ExpectedCustomerSpend: [{ Amount: '12500.00', CurrencyCode: 'USD', Frequency: 'Monthly', TargetCompany: 'AWS' }],
+          },
+        },
+      },
+    });
+    const { handle } = await hub.invitation('aws', id, (v) => v.phase === 'decision', 'the invitation waiting for a decision');
+    await handle.executeUpdate(inboundApproveUpdate, { args: [{ by: INBOUND_MANAGER, comment: 'good fit' }] });
+    await handle.result();
+    save(handle.workflowId, 'cosell-invitation-accepted.json');
+    // A second poll: the cursor carried from one poll to the next (the invitation no longer pending).
+    await eventually(async () => (await coSellInboxState(env.client, 'aws', hub.connection.id)).polls >= 2, 15_000, 'a second poll of the inbox');
+    await inbox.terminate('recorded');
+    save(inbox.workflowId, 'cosell-inbox.json');
+  } finally {
+    await hub.close();
+  }
 }

@@ -18,7 +18,12 @@ describe('recorded workflow histories replay deterministically', () => {
   beforeAll(async () => { bundle = await bundleWorkflows(); });
 
   it('has recorded histories to replay', () => {
-    expect(files).toEqual(expect.arrayContaining(['connection-sync.json', 'health-check.json']));
+    expect(files).toEqual(expect.arrayContaining([
+      'connection-sync.json', 'health-check.json',
+      // Co-sell: AWS through two approvals (an SLA reminder and escalation) to AWS's approval;
+      // changes requested and resubmitted; an AWS invitation accepted; the inbox that started it.
+      'cosell-aws-approved.json', 'cosell-changes-resubmitted.json', 'cosell-invitation-accepted.json', 'cosell-inbox.json',
+    ]));
   });
 
   it.each(files)('%s', async (file) => {
