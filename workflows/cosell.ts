@@ -139,9 +139,11 @@ export async function coSellWorkflow(input: CoSellInput): Promise<CoSellView> {
   }, { validator: decisionValidator('approve') });
 
   setHandler(rejectUpdate, (request) => {
-    trail(currentStage(s.approval)!, request.by, 'rejected', request.comment);
+    const stage = currentStage(s.approval)!;
+    trail(stage, request.by, 'rejected', request.comment);
     s.phase = 'done';
-    publish({ status: 'rejected_internal' });
+    // The reason goes with the status, so the alliance manager reads it in the CRM.
+    publish({ status: 'rejected_internal', lastError: { code: 'RejectedInternally', message: `${stage} (${request.by}): ${request.comment ?? ''}`, fields: [] } });
     return view();
   }, { validator: decisionValidator('reject') });
 

@@ -123,6 +123,8 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
 
     const rejected = await handle.executeUpdate(rejectUpdate, { args: [{ by: ALLIANCE_LEAD, comment: 'not a co-sell fit this quarter' }] });
     expect(rejected.status).toBe('rejected_internal');
+    // The reason travels with the status: it is what the CRM's co-sell message shows.
+    expect(rejected.lastError).toEqual({ code: 'RejectedInternally', message: `alliance_lead (${ALLIANCE_LEAD}): not a co-sell fit this quarter`, fields: [] });
     expect(await handle.result()).toMatchObject({ status: 'rejected_internal', phase: 'done' });
     await expect(handle.executeUpdate(approveUpdate, { args: [{ by: ALLIANCE_LEAD }] })).rejects.toThrow();
     expect(awsOpportunities(opportunity.id)).toHaveLength(0);
@@ -178,7 +180,7 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
       release();
       hub.faults.holdWriteBack = undefined;
     }
-    expect(hub.sfCoSell(salesforceId)).toMatchObject({ status: 'Rejected Internally', message: 'AWS co-sell: rejected internal' });
+    expect(hub.sfCoSell(salesforceId)).toMatchObject({ status: 'Rejected Internally', message: `AWS co-sell: rejected internal — deal_desk (${DEAL_DESK}): not this quarter` });
     expect(hub.hsCoSell(hubspotId)).toMatchObject({ status: 'rejected_internal' });
   });
 
