@@ -11,6 +11,15 @@ export interface SeedOptions {
 
 /** Seeded records start here and spread over about a year. */
 const EPOCH = Date.parse('2024-01-01T00:00:00.000Z');
+const DAY_MS = 86_400_000;
+
+/** What each open deal is about: AWS and Microsoft want the customer's business problem for a co-sell. */
+const BUSINESS_PROBLEMS = [
+  'Clinics lose appointment requests sent by email; the customer wants a self-service patient portal.',
+  'Month-end close takes two weeks of spreadsheet work; finance wants ledgers reconciled every night.',
+  'Field technicians cannot see parts inventory offline; the customer wants stock levels on every device.',
+  'Marketing cannot tell which campaigns bring revenue; the customer wants attribution across every channel.',
+];
 
 /**
  * Fills the state with the same portal for the same options. Modified instants are drawn from a
@@ -19,6 +28,7 @@ const EPOCH = Date.parse('2024-01-01T00:00:00.000Z');
  */
 export function seedPortal(state: HubSpotState, options: SeedOptions): void {
   const random = seededRandom(options.seed);
+  const today = Math.floor(state.now() / DAY_MS) * DAY_MS;
   const total = options.companies * (1 + options.contactsPerCompany + options.dealsPerCompany);
   const slots = Math.max(1, Math.floor(total / 3));
   const instant = () => {
@@ -55,14 +65,24 @@ export function seedPortal(state: HubSpotState, options: SeedOptions): void {
       links.push(['contacts', contact.id, 'companies', company.id]);
     }
     for (let j = 0; j < options.dealsPerCompany; j++) {
+      // Drawn in the same order as ever, so every seeded value but the open deals' dates stays put.
+      const dealname = `${c.name} – ${pick(random, ['Expansion', 'Renewal', 'Pilot', 'Platform'])} ${j + 1}`;
+      const amount = String(intBetween(random, 5, 500) * 1_000);
+      const currency = pick(random, CURRENCY_OPTIONS.slice(0, 6));
+      const dealstage = pick(random, DEAL_STAGE_OPTIONS);
+      const offset = intBetween(random, 0, 540);
+      const open = dealstage !== 'closedwon' && dealstage !== 'closedlost';
       const deal = record('deals', {
-        dealname: `${c.name} – ${pick(random, ['Expansion', 'Renewal', 'Pilot', 'Platform'])} ${j + 1}`,
-        amount: String(intBetween(random, 5, 500) * 1_000),
-        deal_currency_code: pick(random, CURRENCY_OPTIONS.slice(0, 6)),
-        dealstage: pick(random, DEAL_STAGE_OPTIONS),
-        closedate: new Date(EPOCH + intBetween(random, 0, 540) * 86_400_000).toISOString(),
+        dealname,
+        amount,
+        deal_currency_code: currency,
+        dealstage,
+        // Open deals close 30 to 570 days after the portal starts: a co-sell of one passes the
+        // clouds' "close date today or later" rule on any day.
+        closedate: new Date(open ? today + (offset + 30) * DAY_MS : EPOCH + offset * DAY_MS).toISOString(),
         dealtype: pick(random, DEAL_TYPE_OPTIONS),
         pipeline: 'default',
+        ...(open ? { description: BUSINESS_PROBLEMS[deals.length % BUSINESS_PROBLEMS.length] } : {}),
       });
       deals.push(deal);
       links.push(['deals', deal.id, 'companies', company.id]);
