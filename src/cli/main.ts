@@ -3,6 +3,12 @@ import { CommanderError } from 'commander';
 import { EXIT } from './exit.js';
 import { buildProgram } from './program.js';
 
+// A reader that stops early (`ecosync cosell list | head`) closes the pipe: the output was taken, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  throw error;
+});
+
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (error) {

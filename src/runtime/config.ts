@@ -41,8 +41,9 @@ const CoSellSettings = z.object({
   requester: Email.default(DEMO_COSELL_USERS.allianceManager),
   /** The connection whose credentials reach the CRM and the clouds. */
   connection: z.string().min(1).default(DEMO_CONNECTION_NAME),
+  // The demo sandboxes' solutions: production sets its own published solution ids.
   aws: CloudDefaults(['S-0000001']),
-  azure: CloudDefaults([]),
+  azure: CloudDefaults(['SOL-12345-ECO']),
   /** First wait between polls of the cloud's review (doubling up to an hour). */
   pollSeconds: z.number().int().min(1).default(60),
   /** Seconds between polls of each cloud for opportunities shared with us (engagement invitations, incoming referrals). */

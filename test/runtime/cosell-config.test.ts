@@ -26,7 +26,7 @@ describe('co-sell configuration', () => {
     const { cosell, demo } = loadConfig({ env: {}, cwd }).config;
     expect(cosell.policy.stages.map((s) => [s.name, s.minAmount])).toEqual([['deal_desk', undefined], ['alliance_lead', '100000']]);
     expect(cosell.policy.users).toEqual(DEMO_APPROVAL_POLICY.users);
-    expect(cosell).toMatchObject({ requester: 'alex@example.com', connection: DEMO_CONNECTION_NAME, pollSeconds: 60, aws: { solutionIds: ['S-0000001'], involvementType: 'co_sell', visibility: 'full' } });
+    expect(cosell).toMatchObject({ requester: 'alex@example.com', connection: DEMO_CONNECTION_NAME, pollSeconds: 60, aws: { solutionIds: ['S-0000001'], involvementType: 'co_sell', visibility: 'full' }, azure: { solutionIds: ['SOL-12345-ECO'] } });
     expect(demo).toMatchObject({ awsPort: 8703, microsoftPort: 8704 });
   });
 
