@@ -159,8 +159,22 @@ export async function submitCoSell(control: CoSellControl, request: SubmitReques
   const connection = await control.store.connections.getByName(name);
   if (!connection) throw new CoSellRefusal('not-found', `no connection named "${name}" (the co-sell connection holds the CRM's and the clouds' credentials)`);
   const opportunityId = await resolveOpportunity(control.store, request.opportunity);
-  return startCoSell(control, connection, opportunityId, request.cloud, request.requestedBy, request.options);
+  const result = await startCoSell(control, connection, opportunityId, request.cloud, request.requestedBy, request.options);
+  if (!result.started || result.state?.status !== 'draft') return result;
+  // Whoever asked wants the first answer (waiting for the deal desk, or what the cloud would
+  // refuse), not "draft": the check takes well under a second; after the bound, draft it is.
+  const handle = control.client.workflow.getHandle(result.workflowId);
+  const deadline = Date.now() + SUBMIT_ANSWER_MS;
+  let state = result.state;
+  while (state?.status === 'draft' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    state = (await stateOf(handle, 0)) ?? state;
+  }
+  return { ...result, state };
 }
+
+/** How long a submit waits for the co-sell's first answer before returning it as a draft. */
+const SUBMIT_ANSWER_MS = 5_000;
 
 async function startCoSell(
   control: CoSellControl, connection: Connection, opportunityId: string, cloud: CoSellCloud, requestedBy: string,

@@ -58,7 +58,8 @@ describe('co-sell API on the real Temporal server, store and cloud sandboxes', (
     const submitted = await call('POST', '/cosells', ALEX, { opportunity: `salesforce:${salesforceId}`, cloud: 'aws' });
     expect(submitted.statusCode, submitted.body).toBe(201);
     const id = `cosell:aws:${opportunity.id}`;
-    expect(submitted.json()).toMatchObject({ workflowId: id, started: true });
+    // The answer is the co-sell's first decision, not its draft: checked, and waiting for the deal desk.
+    expect(submitted.json()).toMatchObject({ workflowId: id, started: true, state: { status: 'pending_approval', pendingApprovers: [DEAL_DESK] } });
 
     const listed = await waitingFor(DEAL_DESK, id);
     expect(listed).toMatchObject({ kind: 'outbound', cloud: 'aws', status: 'pending_approval', approvers: [DEAL_DESK], opportunity: opportunity.name, amount: { amount: '250000.00', currency: 'USD' }, requestedBy: ALLIANCE_MANAGER });
