@@ -87,6 +87,16 @@ describe('ecosync cosell against a running hub\'s API', () => {
     expect(readable.output).toMatch(/deal_desk\s+dana@example\.com\s+approved\s+fine/);
   }, 240_000);
 
+  it('says what AWS would refuse, traced to the CRM field, and who must fix it', async () => {
+    const { opportunity } = await storedOpportunity(hub, { description: undefined, amount: { amount: '5000.00', currency: 'USD' } });
+    const submit = await runCli(['cosell', 'submit', opportunity.id, '--cloud', 'aws', '--by', ALLIANCE_MANAGER], cliEnv);
+    expect(submit.code, submit.output).toBe(0);
+    const status = await runCli(['cosell', 'status', `aws:${opportunity.id}`], cliEnv);
+    expect(status.output).toContain('status   changes_requested');
+    expect(status.output).toMatch(/Project\.CustomerBusinessProblem: .*\(from Opportunity\.description\)/);
+    expect(status.output).toContain(`waiting  ${ALLIANCE_MANAGER} to fix and resubmit`);
+  }, 120_000);
+
   it('says what is wrong with an unknown opportunity and a bad cloud', async () => {
     const unknown = await runCli(['cosell', 'submit', 'salesforce:006000000000000AAA', '--cloud', 'aws'], cliEnv);
     expect(unknown.output).toContain('ecosync: salesforce Opportunity 006000000000000AAA is unknown to ecosync');

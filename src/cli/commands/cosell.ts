@@ -113,11 +113,14 @@ function printView(view: Record<string, unknown>, withTrail = false): void {
     status?: string; cloud?: string; externalId?: string; currentStage?: string; pendingApprovers?: string[];
     lastError?: { code: string; message: string; fields: { field: string; message: string }[] };
     approvals?: { stage: string; by: string; decision: string; at: string; comment?: string }[];
-    cloudStatus?: string; cloudSubstatus?: string;
+    cloudStatus?: string; cloudSubstatus?: string; phase?: string; requestedBy?: string;
   };
   print(`  status   ${v.status ?? '-'}${v.cloudStatus ? ` (${v.cloud ?? 'cloud'}: ${v.cloudStatus}${v.cloudSubstatus ? `, ${v.cloudSubstatus}` : ''})` : ''}`);
   if (v.externalId) print(`  cloud id ${v.externalId}`);
   if (v.currentStage) print(`  waiting  ${v.currentStage}: ${(v.pendingApprovers ?? []).join(', ') || 'nobody holds the role'}`);
+  // Between the last approval and the cloud's answer the status is still the internal one.
+  if (v.phase === 'cloud') print(`  next     approved internally; being sent to ${v.cloud === 'azure' ? 'Microsoft' : 'AWS'}`);
+  if ((v.phase === 'changes' || v.phase === 'fix') && v.requestedBy) print(`  waiting  ${v.requestedBy} to fix and resubmit`);
   if (v.lastError) {
     print(`  problem  ${v.lastError.message || v.lastError.code}`);
     for (const f of v.lastError.fields ?? []) print(`           ${f.field}: ${f.message}`);
