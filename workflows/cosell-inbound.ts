@@ -4,10 +4,12 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
+  upsertMemo,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -126,6 +128,11 @@ export async function coSellInvitationWorkflow(input: InvitationInput): Promise<
           ...(invitation.expiresAt ? { expiresAt: invitation.expiresAt } : {}),
         };
         s.inbound = { ...s.inbound, ...fromCloud };
+        // What `ecosync cosell list` shows beside the id (outbound co-sells get it at start).
+        // Guarded: invitations that read their invitation before this existed replay unchanged.
+        if (patched('inbound-list-memo')) {
+          upsertMemo({ opportunity: `${invitation.project.title} (${invitation.customer.company})`, amount: invitation.project.amount ?? null });
+        }
         if (invitation.status !== 'pending_acceptance') {
           // Answered or expired before ecosync saw it: nothing to decide.
           settle(invitation);

@@ -86,6 +86,10 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
       }
       return false;
     }, 15_000, 'the invitation listed under its approver');
+    // …with what it is about, as the list shows beside outbound co-sells.
+    expect((await handle.describe()).memo).toEqual({
+      opportunity: 'Retail analytics platform (Northwind Traders, Inc.)', amount: { amount: '150000.00', currency: 'USD' },
+    });
 
     expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ by: SELLER }] }))).toMatch(/needs the role alliance_manager/);
     expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] }))).toMatch(/needs the role alliance_manager/);
