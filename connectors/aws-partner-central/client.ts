@@ -150,18 +150,23 @@ export class AwsPartnerCentralClient {
   /**
    * Submits the opportunity to AWS (StartEngagementFromOpportunityTask) and waits for the task.
    * The submission rules are checked on the current record first, so an incomplete opportunity
-   * fails here with its fields, without a write. A FAILED task throws with AWS's ReasonCode.
+   * fails here with its fields, without a write; a caller that checked the very payload it
+   * created the opportunity from says `checked` and saves that read. The ClientToken makes a
+   * retry return the first attempt's task. A FAILED task throws with AWS's ReasonCode.
    */
   async startEngagement(
     id: string,
     submission: { involvementType: SalesInvolvementType; visibility?: Visibility },
     clientToken: string,
+    options: { checked?: boolean } = {},
   ): Promise<EngagementTask> {
     const awsSubmission = { InvolvementType: submission.involvementType, Visibility: submission.visibility };
-    const current = await this.getOpportunity(id);
-    const issues = validateSubmission(current as unknown as Record<string, unknown>, awsSubmission);
-    if (issues.length > 0) {
-      throw localValidationError(issues, validationExceptionFor(issues)?.Reason, `Submitting ${id}`);
+    if (!options.checked) {
+      const current = await this.getOpportunity(id);
+      const issues = validateSubmission(current as unknown as Record<string, unknown>, awsSubmission);
+      if (issues.length > 0) {
+        throw localValidationError(issues, validationExceptionFor(issues)?.Reason, `Submitting ${id}`);
+      }
     }
     const started = await this.call('write', new StartEngagementFromOpportunityTaskCommand({
       Catalog: this.catalog, Identifier: id, AwsSubmission: awsSubmission, ClientToken: clientToken,

@@ -162,7 +162,12 @@ export class MicrosoftPartnerCenterClient {
    * create per key at a time (a workflow per opportunity does), since two concurrent first
    * creates could both miss the lookup.
    */
-  async createReferral(payload: ReferralInput, idempotencyKey: string): Promise<ReferralWithETag & { created: boolean }> {
+  async createReferral(
+    payload: ReferralInput,
+    idempotencyKey: string,
+    /** The caller's first try with this key (nothing can exist yet): the first lookup is skipped. */
+    options: { firstAttempt?: boolean } = {},
+  ): Promise<ReferralWithETag & { created: boolean }> {
     if (!idempotencyKey) throw new PartnerCenterError('InvalidInput', 'an idempotency key is required', ['externalReferenceId']);
     if (payload.externalReferenceId !== undefined && payload.externalReferenceId !== idempotencyKey) {
       throw new PartnerCenterError('InvalidInput', 'externalReferenceId carries the idempotency key: leave it empty or equal to the key', ['externalReferenceId']);
@@ -172,7 +177,7 @@ export class MicrosoftPartnerCenterClient {
     if (errors.length > 0) throw invalidInput(errors);
 
     for (let attempt = 0; ; attempt++) {
-      const existing = await this.findByExternalReference(idempotencyKey);
+      const existing = attempt === 0 && options.firstAttempt ? undefined : await this.findByExternalReference(idempotencyKey);
       if (existing) {
         const { referral, etag } = await this.getReferral(existing.id);
         return { referral, etag, created: false };

@@ -8,6 +8,7 @@
  * externalReferenceId), so a retry after a crash finds what the first attempt made; associating
  * a solution twice and submitting an opportunity already submitted are not errors.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import {
@@ -199,13 +200,9 @@ function awsAdapter(config: AwsCoSellCredentials): { value: CloudAdapter; close(
     },
     async engage(externalId, options, token) {
       const submission = awsSubmission(options);
-      try {
-        await client.startEngagement(externalId, { involvementType: submission.InvolvementType as never, visibility: submission.Visibility as never }, token);
-      } catch (error) {
-        // Submitted by an earlier attempt whose answer was lost: the review is already running.
-        if (error instanceof PartnerCentralError && error.local && error.fields.some((f) => f.field === 'LifeCycle.ReviewStatus' && f.code === 'INVALID_RESOURCE_STATE')) return;
-        throw error;
-      }
+      // prepareCoSell checked this payload against the submission rules before the opportunity was
+      // created from it, so the client skips its own read; the token makes a retry find the first task.
+      await client.startEngagement(externalId, { involvementType: submission.InvolvementType as never, visibility: submission.Visibility as never }, token, { checked: true });
     },
     async review(externalId) {
       const o = await client.getOpportunity(externalId);
@@ -242,7 +239,8 @@ function microsoftAdapter(config: MicrosoftPartnerCenterConfig): { value: CloudA
   const client = new MicrosoftPartnerCenterClient(config);
   const value: CloudAdapter = {
     async create(payload, token) {
-      const { referral } = await client.createReferral(payload as unknown as ReferralInput, token);
+      // No earlier attempt of this activity can have created it: the idempotency lookup is saved.
+      const { referral } = await client.createReferral(payload as unknown as ReferralInput, token, { firstAttempt: isFirstAttempt() });
       return { externalId: referral.id, cloudStatus: referral.status, cloudSubstatus: referral.substatus };
     },
     // A Shared referral names its solutions and reaches Microsoft's sellers when it is created.
@@ -265,6 +263,15 @@ function microsoftAdapter(config: MicrosoftPartnerCenterConfig): { value: CloudA
     },
   };
   return { value, close: () => client.close() };
+}
+
+/** Whether this is the first attempt of the running activity (false outside an activity: be safe). */
+function isFirstAttempt(): boolean {
+  try {
+    return Context.current().info.attempt === 1;
+  } catch {
+    return false;
+  }
 }
 
 // --- errors ----------------------------------------------------------------------------------
