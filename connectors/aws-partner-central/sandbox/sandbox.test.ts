@@ -210,7 +210,10 @@ describe('AWS Partner Central sandbox with the unmodified SDK', () => {
   });
 
   it('pages ListOpportunities with MaxResults and NextToken, filtered and sorted', async () => {
-    const { sandbox, sdk } = await connect();
+    // A clock that moves a second per reading: the edit below is strictly the latest change,
+    // however fast this machine creates the opportunities.
+    let clock = Date.parse('2026-01-05T09:00:00Z');
+    const { sandbox, sdk } = await connect({ now: () => (clock += 1000) });
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((await sdk.send(new CreateOpportunityCommand(create({ PartnerOpportunityIdentifier: `crm-${i}` })))).Id!);
     sandbox.state.awsEdit(ids[2], { Stage: 'Technical Validation' });
