@@ -4,6 +4,7 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
+  log,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -26,7 +27,7 @@ import {
   type InvitationProgress,
   type InvitationView,
 } from './cosell-inbound-types.js';
-import { COSELL_ACTIVITY_OPTIONS, MAX_HISTORY_EVENTS, cloudRefusal } from './cosell.js';
+import { COSELL_ACTIVITY_OPTIONS, MAX_HISTORY_EVENTS, cloudRefusal, failureMessage } from './cosell.js';
 import { SA } from './search-attributes.js';
 
 /** Accept the invitation (same update name as the outbound co-sell's approval). */
@@ -165,7 +166,13 @@ export async function coSellInvitationWorkflow(input: InvitationInput): Promise<
           trail('ecosync', 'escalated', `no decision within ${config.slaSeconds} s; ${config.escalateTo} may decide`);
         }
         publish();
-        await activities.remindInboundApprovers({ inbound: s.inbound, approvers: s.inbound.pendingApprovers, escalatedTo: escalate ? config.escalateTo : undefined });
+        // A reminder that cannot be delivered (webhook refused or down past its retries) does not stop
+        // the co-sell: it waits on, and the next lapse reminds again.
+        try {
+          await activities.remindInboundApprovers({ inbound: s.inbound, approvers: s.inbound.pendingApprovers, escalatedTo: escalate ? config.escalateTo : undefined });
+        } catch (error) {
+          log.warn('co-sell: approval reminder not delivered', { error: failureMessage(error) });
+        }
         break;
       }
 
@@ -298,12 +305,6 @@ export async function coSellInboxWorkflow(input: InboxInput): Promise<void> {
     await sleep(input.pollIntervalMs ?? DEFAULT_POLL_MS);
   }
   await continueAsNew<typeof coSellInboxWorkflow>({ ...input, cursor });
-}
-
-function failureMessage(error: unknown): string {
-  let e: unknown = error;
-  while ((e as { cause?: unknown })?.cause) e = (e as { cause?: unknown }).cause;
-  return e instanceof Error ? e.message : String(error);
 }
 
 function now(): string {

@@ -7,6 +7,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -247,7 +248,13 @@ export async function coSellWorkflow(input: CoSellInput): Promise<CoSellView> {
           trail(stage, 'ecosync', 'escalated', `no decision within ${config.slaSeconds} s; ${config.escalateTo} may decide`);
         }
         publish();
-        await activities.remindApprovers({ referral: s.referral, stage, approvers: s.referral.pendingApprovers, escalatedTo: escalate ? config.escalateTo : undefined });
+        // A reminder that cannot be delivered (webhook refused or down past its retries) does not stop
+        // the co-sell: it waits on, and the next lapse reminds again.
+        try {
+          await activities.remindApprovers({ referral: s.referral, stage, approvers: s.referral.pendingApprovers, escalatedTo: escalate ? config.escalateTo : undefined });
+        } catch (error) {
+          log.warn('co-sell: approval reminder not delivered', { error: failureMessage(error) });
+        }
         break;
       }
 
@@ -370,6 +377,13 @@ function initialProgress(input: CoSellInput): CoSellProgress {
     sentEdits: 0,
     pollAttempt: 0,
   };
+}
+
+/** The innermost message of a failure (an activity's own error, not Temporal's wrapper). */
+export function failureMessage(error: unknown): string {
+  let e: unknown = error;
+  while ((e as { cause?: unknown })?.cause) e = (e as { cause?: unknown }).cause;
+  return e instanceof Error ? e.message : String(error);
 }
 
 /** The cloud's (or the payload's) refusal carried by an activity failure, if that is what it is. */
