@@ -12,6 +12,7 @@ import { newRequest, requestSync } from '../service/sync-control.js';
 import type { Store } from '../store/index.js';
 import { defaultCoSellSettings, type CoSellSettings } from './config.js';
 import { mappingCache } from './mappings.js';
+import { webhookNotifier } from './notify.js';
 
 export interface ActivityDeps {
   store: Store;
@@ -21,7 +22,7 @@ export interface ActivityDeps {
   /** Tests point connectors at sandboxes with their own options; the registry by default. */
   connectorFor?: (system: string, credentials: Record<string, unknown>) => Connector;
   pageBudgetMs?: number;
-  /** Co-sell settings for opportunities marked in the CRM; the embedded demo's when absent. */
+  /** Co-sell settings for opportunities marked in the CRM and where reminders go; the embedded demo's when absent. */
   cosell?: CoSellSettings;
 }
 
@@ -30,6 +31,8 @@ export function createActivities(deps: ActivityDeps) {
   const mappings = mappingCache();
   const coSell = { client: deps.client, taskQueue: deps.taskQueue, store: deps.store, settings: deps.cosell ?? defaultCoSellSettings(), log: deps.log };
   const connectorFor = deps.connectorFor ?? createConnector;
+  // Approval reminders, outbound and inbound, go to the webhook when one is configured.
+  const notify = webhookNotifier(coSell.settings.notify, { log: deps.log });
   const writer = createCanonicalWriter({ store: deps.store, connectorFor, mappingFor: (file) => mappings.get(file), log: deps.log });
   return {
     ...createHealthActivities({ pingStore: async () => { await deps.store.db.query('select 1'); return deps.store.kind; } }),
@@ -42,7 +45,7 @@ export function createActivities(deps: ActivityDeps) {
       pageBudgetMs: deps.pageBudgetMs,
       coSellEvents: (events) => handleCoSellEvents(coSell, events),
     }),
-    ...createCoSellActivities({ store: deps.store, writer, log: deps.log }),
-    ...createInboundActivities({ store: deps.store, writer, client: deps.client, log: deps.log }),
+    ...createCoSellActivities({ store: deps.store, writer, log: deps.log, notify }),
+    ...createInboundActivities({ store: deps.store, writer, client: deps.client, log: deps.log, notify }),
   };
 }

@@ -26,6 +26,13 @@ export const DEMO_APPROVAL_POLICY: ApprovalPolicy = {
   },
 };
 
+/** https:// anywhere; plain http:// only to this machine (a local relay, tests). */
+function isWebhookUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+}
+
 /** What a co-sell to one cloud carries unless the alliance manager says otherwise. */
 const CloudDefaults = (solutionIds: string[]) => z.object({
   /** Partner solutions co-sold: AWS solution ids (S-0000001…), Microsoft solution ids. */
@@ -48,9 +55,18 @@ const CoSellSettings = z.object({
   pollSeconds: z.number().int().min(1).default(60),
   /** Seconds between polls of each cloud for opportunities shared with us (engagement invitations, incoming referrals). */
   inboxSeconds: z.number().int().min(5).default(300),
+  /** Where approval reminders and escalations go; without a webhook they are only logged. */
+  notify: z.object({
+    webhookUrl: z.string().refine(isWebhookUrl, 'an https:// URL (http:// only to localhost)').optional(),
+    /** `json`: { to, subject, text, sentAt }; `slack`: a Slack incoming webhook's { text }. */
+    format: z.enum(['json', 'slack']).default('json'),
+    /** Signs each body (X-Ecosync-Signature: sha256=<HMAC-SHA256 hex>) so the receiver can check its origin. */
+    secret: z.string().min(1).optional(),
+  }).strict().default({ format: 'json' }),
 }).strict();
-/** The settings as the service uses them: the policy as the workflow's type. */
-export type CoSellSettings = Omit<z.infer<typeof CoSellSettings>, 'policy'> & { policy: ApprovalPolicy };
+/** The settings as the service uses them: the policy as the workflow's type; no notify section: reminders are logged. */
+export type CoSellSettings = Omit<z.infer<typeof CoSellSettings>, 'policy' | 'notify'> & { policy: ApprovalPolicy; notify?: NotifySettings };
+export type NotifySettings = z.infer<typeof CoSellSettings>['notify'];
 
 /**
  * Configuration: an optional YAML file (ecosync.yaml, or ECOSYNC_CONFIG) overlaid by environment
@@ -132,6 +148,7 @@ const ENV_PATHS: Array<[name: string, path: string[], kind: 'string' | 'number']
   ['ECOSYNC_DEMO_MICROSOFT_PORT', ['demo', 'microsoftPort'], 'number'],
   ['ECOSYNC_COSELL_CONNECTION', ['cosell', 'connection'], 'string'],
   ['ECOSYNC_COSELL_REQUESTER', ['cosell', 'requester'], 'string'],
+  ['ECOSYNC_COSELL_NOTIFY_URL', ['cosell', 'notify', 'webhookUrl'], 'string'],
 ];
 
 export interface LoadedConfig {

@@ -103,6 +103,8 @@ export class CoSellHub {
   worker?: RunningWorker;
   readonly faults: ActivityFaults = {};
   readonly reminders: { to: string[]; subject: string; text: string }[] = [];
+  /** Also delivers each reminder (a webhook notifier), when set before the worker starts. */
+  notify?: (reminder: { to: string[]; subject: string; text: string }) => Promise<void>;
   connection!: Connection;
   private readonly mappings = mappingCache();
   readonly writer: CanonicalWriter;
@@ -122,7 +124,7 @@ export class CoSellHub {
     this.sync = createSyncActivities(deps);
   }
 
-  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>): Promise<CoSellHub> {
+  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { notify?: CoSellHub['notify'] } = {}): Promise<CoSellHub> {
     const [db, sf, hs, aws, ms] = await Promise.all([
       openTestStore('postgres'),
       startSalesforceSandbox({ accounts: 0 }),
@@ -132,6 +134,7 @@ export class CoSellHub {
       startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(tmpdir(), 'ecosync-ms-')), decisionDelayMs: 0, incoming: 0 }),
     ]);
     const hub = new CoSellHub(env, db, sf, hs, aws, ms, `cosell-${randomUUID()}`);
+    hub.notify = options.notify;
     hub.connection = await db.store.connections.create({
       name: `cosell-${randomUUID().slice(0, 8)}`,
       sourceSystem: 'salesforce',
@@ -154,7 +157,10 @@ export class CoSellHub {
       store: this.db.store,
       writer: this.writer,
       log: pino({ level: 'silent' }),
-      notify: async (reminder) => { this.reminders.push(reminder); },
+      notify: async (reminder) => {
+        this.reminders.push(reminder);
+        await this.notify?.(reminder);
+      },
     });
     const activities: CoSellActivities = {
       ...real,

@@ -90,4 +90,40 @@ describe('co-sell configuration', () => {
     const problems = problemsOf(() => loadConfig({ env: {}, cwd }));
     expect(problems).toEqual([`${file}:5:35: cosell.policy.stages.0.roles: nobody holds deal_desk: stage deal_desk could never be approved`]);
   });
+
+  it('reads where reminders go from ecosync.yaml, the webhook URL also from ECOSYNC_COSELL_NOTIFY_URL', () => {
+    const none = loadConfig({ env: {}, cwd: mkdtempSync(path.join(tmpdir(), 'ecosync-cosell-config-')) }).config.cosell;
+    expect(none.notify).toEqual({ format: 'json' });
+
+    const { cwd } = dirWith([
+      'cosell:',
+      '  notify:',
+      '    webhookUrl: https://hooks.slack.com/services/T000/B000/abc',
+      '    format: slack',
+      '    secret: signing-key',
+      '',
+    ].join('\n'));
+    expect(loadConfig({ env: {}, cwd }).config.cosell.notify).toEqual({ webhookUrl: 'https://hooks.slack.com/services/T000/B000/abc', format: 'slack', secret: 'signing-key' });
+    const fromEnv = loadConfig({ env: { ECOSYNC_COSELL_NOTIFY_URL: 'http://localhost:9000/reminders' }, cwd }).config.cosell.notify;
+    expect(fromEnv).toEqual({ webhookUrl: 'http://localhost:9000/reminders', format: 'slack', secret: 'signing-key' });
+  });
+
+  it('refuses a plain-http webhook beyond this machine and an unknown format, at file:line:col or the variable', () => {
+    const { cwd, file } = dirWith([
+      'cosell:',
+      '  notify:',
+      '    webhookUrl: http://hooks.example.com/cosell',
+      '    format: teams',
+      '    secret: ""',
+      '',
+    ].join('\n'));
+    const problems = problemsOf(() => loadConfig({ env: {}, cwd }));
+    expect(problems).toContain(`${file}:3:17: cosell.notify.webhookUrl: an https:// URL (http:// only to localhost)`);
+    expect(problems.some((p) => p.startsWith(`${file}:4:13: cosell.notify.format: `) && p.includes('"slack"'))).toBe(true);
+    expect(problems.some((p) => p.startsWith(`${file}:5:13: cosell.notify.secret: `))).toBe(true);
+
+    const bare = mkdtempSync(path.join(tmpdir(), 'ecosync-cosell-config-'));
+    expect(problemsOf(() => loadConfig({ env: { ECOSYNC_COSELL_NOTIFY_URL: 'hooks.example.com' }, cwd: bare })))
+      .toEqual(['environment ECOSYNC_COSELL_NOTIFY_URL: cosell.notify.webhookUrl: an https:// URL (http:// only to localhost)']);
+  });
 });
