@@ -421,7 +421,7 @@ describe('PostgreSQL: concurrent workers', () => {
   beforeAll(async () => { t = await openTestStore('postgres'); });
   afterAll(async () => { await t?.close(); });
 
-  async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await condition())) {
       if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -435,11 +435,15 @@ describe('PostgreSQL: concurrent workers', () => {
     const first = randomUUID();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => { release = resolve; });
+    let inserted!: () => void;
+    const aHoldsRow = new Promise<void>((resolve) => { inserted = resolve; });
     const a = t.store.transaction(async (tx) => {
       await tx.links.upsertMany([link(first)]);
+      inserted();
       await gate;
     });
-    // B's statement starts while A holds the new row, so its snapshot cannot see it.
+    // B's statement starts only once A holds the new row (uncommitted), so its snapshot cannot see it.
+    await aHoldsRow;
     const b = t.store.links.upsertMany([link(randomUUID())]);
     await until(async () => {
       const [row] = await t.store.db.query<{ n: number }>(
