@@ -15,9 +15,12 @@ export const NOTIFY_TIMEOUT_MS = 10_000;
 /** Answers worth another attempt: the receiver timed out or asked us to slow down. */
 const RETRYABLE_4XX = new Set([408, 429]);
 
-/** The X-Ecosync-Signature value: HMAC-SHA256 of the raw body, hex. */
-export function reminderSignature(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/**
+ * The X-Ecosync-Signature value: HMAC-SHA256, hex, of `<X-Ecosync-Timestamp>.<raw body>`. The
+ * timestamp is signed too, so a receiver can refuse an old message replayed to it.
+ */
+export function reminderSignature(timestamp: string, body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
 export interface NotifierOptions {
@@ -42,8 +45,9 @@ export function webhookNotifier(settings: NotifySettings | undefined, options: N
     const body = reminderBody(reminder, settings.format, sentAt);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (settings.secret) {
-      headers['x-ecosync-timestamp'] = String(Math.floor(sentAt.getTime() / 1000));
-      headers['x-ecosync-signature'] = reminderSignature(body, settings.secret);
+      const timestamp = String(Math.floor(sentAt.getTime() / 1000));
+      headers['x-ecosync-timestamp'] = timestamp;
+      headers['x-ecosync-signature'] = reminderSignature(timestamp, body, settings.secret);
     }
     let response: Response;
     try {

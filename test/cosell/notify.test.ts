@@ -50,8 +50,9 @@ async function startReceiver(answer: (body: string) => number | 'hang' = () => 2
   };
 }
 
-function signatureOf(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/** What a receiver computes: the HMAC of "<timestamp header>.<raw body>". */
+function signatureOf(request: { headers: Record<string, unknown>; body: string }, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${String(request.headers['x-ecosync-timestamp'])}.${request.body}`).digest('hex')}`;
 }
 
 async function failureOf(run: () => Promise<unknown>): Promise<ApplicationFailure> {
@@ -80,7 +81,7 @@ describe('approval reminders to a webhook', () => {
       expect(request).toMatchObject({ method: 'POST', path: '/hooks/cosell' });
       expect(request.headers['content-type']).toBe('application/json');
       expect(JSON.parse(request.body)).toEqual({ ...REMINDER, sentAt: '2025-03-04T05:06:07.000Z' });
-      expect(request.headers['x-ecosync-signature']).toBe(signatureOf(request.body, SECRET));
+      expect(request.headers['x-ecosync-signature']).toBe(signatureOf(request, SECRET));
       expect(request.headers['x-ecosync-timestamp']).toBe(String(SENT_AT.getTime() / 1000));
     } finally {
       await receiver.close();
@@ -95,8 +96,10 @@ describe('approval reminders to a webhook', () => {
       expect(JSON.parse(request.body)).toEqual({
         text: '*Co-sell waiting for deal_desk approval*\nAcme &lt;EMEA&gt; &amp; partners waits.\nto: dana@example.com, boss@example.com',
       });
-      expect(request.headers['x-ecosync-signature']).toBe(signatureOf(request.body, SECRET));
-      expect(signatureOf(request.body, 'another-key')).not.toBe(request.headers['x-ecosync-signature']);
+      expect(request.headers['x-ecosync-signature']).toBe(signatureOf(request, SECRET));
+      expect(signatureOf(request, 'another-key')).not.toBe(request.headers['x-ecosync-signature']);
+      // The timestamp is signed: the same body replayed under a new timestamp does not verify.
+      expect(signatureOf({ ...request, headers: { ...request.headers, 'x-ecosync-timestamp': '1' } }, SECRET)).not.toBe(request.headers['x-ecosync-signature']);
     } finally {
       await receiver.close();
     }
@@ -178,7 +181,7 @@ describe('co-sell reminders reach the webhook', () => {
     const request = await eventually(async () => receiver.received.find((r) => r.body.includes(opportunity.id) && r.body.includes(`Escalated to ${ESCALATION}`)), 20_000, 'the escalation at the webhook');
     const posted = JSON.parse(request.body) as { to: string[]; subject: string };
     expect(posted).toMatchObject({ to: [ESCALATION, DEAL_DESK], subject: 'Co-sell waiting for deal_desk approval' });
-    expect(request.headers['x-ecosync-signature']).toBe(signatureOf(request.body, SECRET));
+    expect(request.headers['x-ecosync-signature']).toBe(signatureOf(request, SECRET));
 
     await handle.executeUpdate(approveUpdate, { args: [{ by: ESCALATION }] });
     expect((await handle.result()).status).toBe('approved');
