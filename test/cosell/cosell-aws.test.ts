@@ -108,6 +108,11 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     policy.users[DEAL_DESK] = ['deal_desk', 'alliance_lead'];
     const handle = await hub.submit(hub.input('aws', { opportunity, account, policy }));
     await hub.until(handle, (v) => v.status === 'pending_approval', 'the deal desk stage');
+    // Let the status write-back finish: from then on only a decision can add to the history.
+    await eventually(async () => {
+      const { raw } = await handle.describe();
+      return (raw.pendingActivities?.length ?? 0) === 0 && !raw.pendingWorkflowTask;
+    }, 15_000, 'the workflow idle, waiting for the deal desk');
     const events = async () => (await handle.fetchHistory()).events?.length ?? 0;
     const historyBefore = await events();
 

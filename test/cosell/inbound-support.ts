@@ -5,14 +5,13 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
-import { startPartnerCentralSandbox, SANDBOX_CREDENTIALS, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
+import { startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import type { ApprovalPolicy } from '../../src/cosell/approval.js';
 import type { CoSellCloud } from '../../src/model/cosell.js';
 import { createActivities } from '../../src/runtime/activities.js';
-import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { ensureCoSellInbox } from '../../src/service/cosell-inbox.js';
 import type { Connection } from '../../src/store/index.js';
@@ -21,6 +20,7 @@ import { invitationWorkflowId, type InvitationView } from '../../workflows/cosel
 import type { SyncCounters } from '../../workflows/sync-types.js';
 import { openTestStore, type TestStore } from '../store/stores.js';
 import { syncCycle } from '../sync/crm-rig.js';
+import { coSellConnection } from './support.js';
 import { eventually } from '../support/temporal.js';
 
 export const DEAL_DESK = 'dana@example.com';
@@ -74,19 +74,7 @@ export class InboundHub {
       startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(tmpdir(), 'ecosync-ms-')), decisionDelayMs: 0, incoming: 0 }),
     ]);
     const hub = new InboundHub(env, db, sf, hs, aws, ms, `inbound-${randomUUID()}`);
-    hub.connection = await db.store.connections.create({
-      name: `inbound-${randomUUID().slice(0, 8)}`,
-      sourceSystem: 'salesforce',
-      targetSystem: 'hubspot',
-      mode: 'bidirectional',
-      objects: SALESFORCE_HUBSPOT_OBJECTS,
-      deletePolicy: 'propagate',
-      credentials: {
-        ...sandboxCredentials(sf, hs),
-        'aws-partner-central': { region: 'us-east-1', catalog: 'Sandbox', endpoint: aws.url, ...SANDBOX_CREDENTIALS, writesPerSecond: 0, readsPerSecond: 0 },
-        'microsoft-partner-center': { tenantId: ms.tenantId, clientId: ms.clientId, clientSecret: ms.clientSecret, authorityHost: ms.url, apiBaseUrl: ms.url, caPem: ms.caPem },
-      },
-    });
+    hub.connection = await coSellConnection(db.store, 'inbound', { sf, hs, aws, ms });
     hub.activities = createActivities({ store: db.store, client: env.client, taskQueue: hub.taskQueue, log: pino({ level: 'silent' }) });
     hub.worker = await startWorker({
       address: env.address, namespace: env.namespace ?? 'default', taskQueue: hub.taskQueue, workflowBundle: bundle, activities: hub.activities,

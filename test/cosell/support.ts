@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import pino from 'pino';
-import { startPartnerCentralSandbox, SANDBOX_CREDENTIALS, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
+import { startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import { createConnector } from '../../connectors/registry.js';
@@ -15,10 +15,10 @@ import { createCoSellActivities } from '../../src/activities/cosell.js';
 import { createSyncActivities } from '../../src/activities/sync.js';
 import type { ApprovalPolicy } from '../../src/cosell/index.js';
 import type { Account, CoSellCloud, Contact, Opportunity } from '../../src/model/index.js';
-import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
+import { cloudSandboxCredentials, SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
 import { mappingCache } from '../../src/runtime/mappings.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
-import type { Connection } from '../../src/store/index.js';
+import type { Connection, Store } from '../../src/store/index.js';
 import { coSellWorkflow, stateQuery } from '../../workflows/cosell.js';
 import { coSellWorkflowId, type CoSellActivities, type CoSellInput, type CoSellOptions, type CoSellView } from '../../workflows/cosell-types.js';
 import type { SyncCounters } from '../../workflows/sync-types.js';
@@ -135,19 +135,7 @@ export class CoSellHub {
     ]);
     const hub = new CoSellHub(env, db, sf, hs, aws, ms, `cosell-${randomUUID()}`);
     hub.notify = options.notify;
-    hub.connection = await db.store.connections.create({
-      name: `cosell-${randomUUID().slice(0, 8)}`,
-      sourceSystem: 'salesforce',
-      targetSystem: 'hubspot',
-      mode: 'bidirectional',
-      objects: SALESFORCE_HUBSPOT_OBJECTS,
-      deletePolicy: 'propagate',
-      credentials: {
-        ...sandboxCredentials(sf, hs),
-        'aws-partner-central': { region: 'us-east-1', catalog: 'Sandbox', endpoint: aws.url, ...SANDBOX_CREDENTIALS, writesPerSecond: 0, readsPerSecond: 0 },
-        'microsoft-partner-center': { tenantId: ms.tenantId, clientId: ms.clientId, clientSecret: ms.clientSecret, authorityHost: ms.url, apiBaseUrl: ms.url, caPem: ms.caPem },
-      },
-    });
+    hub.connection = await coSellConnection(db.store, 'cosell', { sf, hs, aws, ms });
     await hub.startWorker(bundle);
     return hub;
   }
@@ -278,4 +266,30 @@ export function callsBetween(before: Record<string, number>, after: Record<strin
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
   return out;
+}
+
+/**
+ * A Salesforce ⇄ HubSpot connection with the shipped mappings that also holds the clouds'
+ * credentials, as co-sell runs in production; AWS's client paces nothing (the sandbox's rate
+ * limits are off), so tests count calls, not seconds.
+ */
+export function coSellConnection(
+  store: Store, prefix: string,
+  sandboxes: { sf: SalesforceSandbox; hs: HubSpotSandbox; aws: PartnerCentralSandbox; ms: MicrosoftSandbox },
+): Promise<Connection> {
+  const { sf, hs, aws, ms } = sandboxes;
+  const clouds = cloudSandboxCredentials(aws, ms);
+  return store.connections.create({
+    name: `${prefix}-${randomUUID().slice(0, 8)}`,
+    sourceSystem: 'salesforce',
+    targetSystem: 'hubspot',
+    mode: 'bidirectional',
+    objects: SALESFORCE_HUBSPOT_OBJECTS,
+    deletePolicy: 'propagate',
+    credentials: {
+      ...sandboxCredentials(sf, hs),
+      ...clouds,
+      'aws-partner-central': { ...clouds['aws-partner-central'], writesPerSecond: 0, readsPerSecond: 0 },
+    },
+  });
 }
