@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parseFaultPlan } from '../../src/sandbox/index.js';
+import { faultPlanOption } from '../../src/sandbox/cli.js';
+import type { FaultPlan } from '../../src/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from './sandbox/server.js';
 
 /**
@@ -22,17 +23,19 @@ export function registerMicrosoftSandboxCommand(sandboxCommand: Command, hooks: 
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--seed <n>', 'seed for generated ids and referrals', '1')
     .option('--data-dir <dir>', 'where the generated CA and server certificate are kept', path.join('.ecosync', 'sandbox', 'microsoft'))
-    .option('--faults <plan>', 'fault plan, e.g. "rateLimitRate=0.1,serverErrorRate=0.05,latencyMs=20"')
+    .option('--faults <plan>', 'fault plan, e.g. "rateLimitRate=0.1,serverErrorRate=0.05,latencyMs=20"', faultPlanOption)
     .option('--decision-delay-ms <ms>', 'time until Microsoft accepts or declines a Shared referral', '3000')
     .option('--token-lifetime-sec <s>', 'lifetime of issued access tokens', '3600')
     .option('--incoming <n>', 'referrals Microsoft shares with us at start', '5')
-    .action(async (opts: Record<string, string | undefined>) => {
+    .action(async (opts: {
+      port?: string; host?: string; seed?: string; dataDir?: string; faults?: FaultPlan; decisionDelayMs?: string; tokenLifetimeSec?: string; incoming?: string;
+    }) => {
       const sandbox = await startMicrosoftSandbox({
         port: wholeNumber(opts.port, '--port'),
         host: opts.host,
         seed: wholeNumber(opts.seed, '--seed'),
         dataDir: path.resolve(opts.dataDir ?? '.'),
-        faults: opts.faults ? parseFaultPlan(opts.faults) : undefined,
+        faults: opts.faults,
         decisionDelayMs: wholeNumber(opts.decisionDelayMs, '--decision-delay-ms'),
         tokenLifetimeSec: wholeNumber(opts.tokenLifetimeSec, '--token-lifetime-sec'),
         incoming: wholeNumber(opts.incoming, '--incoming'),

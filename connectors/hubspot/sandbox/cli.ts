@@ -1,53 +1,42 @@
 import type { Command } from 'commander';
-import { parseFaultPlan } from '../../../src/sandbox/index.js';
+import type { FaultPlan } from '../../../src/sandbox/index.js';
+import { faultPlanOption, nonNegativeInteger, serveUntilStopped } from '../../../src/sandbox/cli.js';
 import { startHubSpotSandbox } from './server.js';
-
-const int = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} needs a non-negative integer, got "${value}"`);
-  return n;
-};
 
 /** Adds `ecosync sandbox hubspot` to the sandbox command group. */
 export function registerHubSpotSandboxCommand(sandboxCommand: Command): void {
   sandboxCommand
     .command('hubspot')
     .description('Run a local HubSpot (CRM v3 objects, search, properties, associations v4) that @hubspot/api-client talks to')
-    .option('--port <port>', 'port to listen on', int('port'), 8702)
+    .option('--port <port>', 'port to listen on', nonNegativeInteger, 8702)
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--seed <seed>', 'seed for the generated portal', int('seed'), 42)
-    .option('--companies <n>', 'companies to generate', int('companies'), 1000)
-    .option('--contacts-per-company <n>', 'contacts per company', int('contacts-per-company'), 2)
-    .option('--deals-per-company <n>', 'deals per company', int('deals-per-company'), 1)
-    .option('--ten-second-limit <n>', 'calls per rolling 10 s (unlimited when absent)', int('ten-second-limit'))
-    .option('--daily-limit <n>', 'calls per day (unlimited when absent)', int('daily-limit'))
-    .option('--search-lag-ms <ms>', 'how far search results lag writes', int('search-lag-ms'), 0)
+    .option('--seed <seed>', 'seed for the generated portal', nonNegativeInteger, 42)
+    .option('--companies <n>', 'companies to generate', nonNegativeInteger, 1000)
+    .option('--contacts-per-company <n>', 'contacts per company', nonNegativeInteger, 2)
+    .option('--deals-per-company <n>', 'deals per company', nonNegativeInteger, 1)
+    .option('--ten-second-limit <n>', 'calls per rolling 10 s (unlimited when absent)', nonNegativeInteger)
+    .option('--daily-limit <n>', 'calls per day (unlimited when absent)', nonNegativeInteger)
+    .option('--search-lag-ms <ms>', 'how far search results lag writes', nonNegativeInteger, 0)
     .option('--all-or-nothing-batches', 'refuse a whole batch write when one input is invalid (instead of a 207)')
     .option('--token <token>', 'access token to accept (generated when absent)')
-    .option('--faults <plan>', 'fault plan, e.g. "rateLimitRate=0.05,serverErrorRate=0.02,latencyMs=20"')
+    .option('--faults <plan>', 'fault plan, e.g. "rateLimitRate=0.05,serverErrorRate=0.02,latencyMs=20"', faultPlanOption)
     .action(async (opts: {
       port: number; host: string; seed: number; companies: number; contactsPerCompany: number; dealsPerCompany: number;
-      tenSecondLimit?: number; dailyLimit?: number; searchLagMs: number; token?: string; faults?: string; allOrNothingBatches?: boolean;
+      tenSecondLimit?: number; dailyLimit?: number; searchLagMs: number; token?: string; faults?: FaultPlan; allOrNothingBatches?: boolean;
     }) => {
       const sandbox = await startHubSpotSandbox({
         port: opts.port, host: opts.host, seed: opts.seed, companies: opts.companies,
         contactsPerCompany: opts.contactsPerCompany, dealsPerCompany: opts.dealsPerCompany,
         tenSecondLimit: opts.tenSecondLimit, dailyLimit: opts.dailyLimit, searchLagMs: opts.searchLagMs,
-        accessToken: opts.token, allOrNothingBatches: opts.allOrNothingBatches, faults: opts.faults ? parseFaultPlan(opts.faults) : undefined,
+        accessToken: opts.token, allOrNothingBatches: opts.allOrNothingBatches, faults: opts.faults,
       });
       const s = sandbox.state;
       // The token is printed on purpose: it is the sandbox's own, and the user needs it to connect.
-      process.stdout.write(
-        `HubSpot sandbox listening on ${sandbox.url}\n` +
-        `  access token: ${sandbox.accessToken}\n` +
-        `  companies ${s.count('companies')}, contacts ${s.count('contacts')}, deals ${s.count('deals')}\n` +
-        '  Ctrl-C to stop\n',
-      );
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await sandbox.close();
+      await serveUntilStopped(sandbox, [
+        `HubSpot sandbox listening on ${sandbox.url}`,
+        `  access token: ${sandbox.accessToken}`,
+        `  companies ${s.count('companies')}, contacts ${s.count('contacts')}, deals ${s.count('deals')}`,
+        '  Ctrl-C to stop',
+      ]);
     });
 }
