@@ -1,28 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/runtime/config.js';
-
-function dirWith(file: string, text: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ecosync-config-'));
-  writeFileSync(path.join(dir, file), text);
-  return dir;
-}
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { loadConfig } from '../../src/runtime/config.js';
+import { dirWith, emptyDir, problemsOf } from './config-files.js';
 
 describe('configuration', () => {
   it('uses embedded defaults when there is no file and no environment', () => {
-    const cwd = mkdtempSync(path.join(tmpdir(), 'ecosync-config-'));
+    const cwd = emptyDir();
     const { config, file } = loadConfig({ env: {}, cwd });
     expect(file).toBeUndefined();
     expect(config.dataDir).toBe(path.join(cwd, '.ecosync'));
@@ -31,7 +14,7 @@ describe('configuration', () => {
   });
 
   it('reads ecosync.yaml and lets the environment override it', () => {
-    const cwd = dirWith('ecosync.yaml', 'temporal:\n  taskQueue: from-file\napi:\n  port: 9000\n');
+    const { cwd } = dirWith('temporal:\n  taskQueue: from-file\napi:\n  port: 9000\n');
     const { config } = loadConfig({ env: { ECOSYNC_API_PORT: '9100', DATABASE_URL: 'postgres://u@h/db' }, cwd });
     expect(config.temporal.taskQueue).toBe('from-file');
     expect(config.api.port).toBe(9100);
@@ -39,9 +22,8 @@ describe('configuration', () => {
   });
 
   it('names file, line and column of an invalid value, and every problem at once', () => {
-    const cwd = dirWith('ecosync.yaml', 'api:\n  port: "eighty"\ntemporal:\n  address: no-port\n  bogus: 1\n');
+    const { cwd, file } = dirWith('api:\n  port: "eighty"\ntemporal:\n  address: no-port\n  bogus: 1\n');
     const problems = problemsOf(() => loadConfig({ env: {}, cwd }));
-    const file = path.join(cwd, 'ecosync.yaml');
     expect(problems).toContain(`${file}:2:9: api.port: Invalid input: expected number, received string`);
     expect(problems).toContain(`${file}:4:12: temporal.address: host:port`);
     expect(problems).toContain(`${file}:5:3: temporal.bogus: unknown key (known: address, namespace, taskQueue, port, uiPort, cli)`);
@@ -49,13 +31,13 @@ describe('configuration', () => {
   });
 
   it('blames the environment variable when the bad value came from it', () => {
-    const cwd = mkdtempSync(path.join(tmpdir(), 'ecosync-config-'));
+    const cwd = emptyDir();
     const problems = problemsOf(() => loadConfig({ env: { DATABASE_URL: 'mysql://x' }, cwd }));
     expect(problems).toEqual(['environment DATABASE_URL: database.url: a postgres:// URL']);
   });
 
   it('reports YAML syntax errors with their position', () => {
-    const cwd = dirWith('ecosync.yaml', 'api:\n  port: [1,\n');
+    const { cwd } = dirWith('api:\n  port: [1,\n');
     const problems = problemsOf(() => loadConfig({ env: {}, cwd }));
     expect(problems[0]).toMatch(new RegExp(`^${path.join(cwd, 'ecosync.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `));
   });

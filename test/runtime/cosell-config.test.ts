@@ -1,28 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEMO_APPROVAL_POLICY, DEMO_CONNECTION_NAME, loadConfig } from '../../src/runtime/config.js';
-
-function dirWith(text: string): { cwd: string; file: string } {
-  const cwd = mkdtempSync(path.join(tmpdir(), 'ecosync-cosell-config-'));
-  writeFileSync(path.join(cwd, 'ecosync.yaml'), text);
-  return { cwd, file: path.join(cwd, 'ecosync.yaml') };
-}
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { DEMO_APPROVAL_POLICY, DEMO_CONNECTION_NAME, loadConfig } from '../../src/runtime/config.js';
+import { dirWith, emptyDir, problemsOf } from './config-files.js';
 
 describe('co-sell configuration', () => {
   it('works with no file: the demo policy, requester, connection and AWS solution', () => {
-    const cwd = mkdtempSync(path.join(tmpdir(), 'ecosync-cosell-config-'));
+    const cwd = emptyDir();
     const { cosell, demo } = loadConfig({ env: {}, cwd }).config;
     expect(cosell.policy.stages.map((s) => [s.name, s.minAmount])).toEqual([['deal_desk', undefined], ['alliance_lead', '100000']]);
     expect(cosell.policy.users).toEqual(DEMO_APPROVAL_POLICY.users);
@@ -92,7 +74,7 @@ describe('co-sell configuration', () => {
   });
 
   it('reads where reminders go from ecosync.yaml, the webhook URL also from ECOSYNC_COSELL_NOTIFY_URL', () => {
-    const none = loadConfig({ env: {}, cwd: mkdtempSync(path.join(tmpdir(), 'ecosync-cosell-config-')) }).config.cosell;
+    const none = loadConfig({ env: {}, cwd: emptyDir() }).config.cosell;
     expect(none.notify).toEqual({ format: 'json' });
 
     const { cwd } = dirWith([
@@ -122,7 +104,7 @@ describe('co-sell configuration', () => {
     expect(problems.some((p) => p.startsWith(`${file}:4:13: cosell.notify.format: `) && p.includes('"slack"'))).toBe(true);
     expect(problems.some((p) => p.startsWith(`${file}:5:13: cosell.notify.secret: `))).toBe(true);
 
-    const bare = mkdtempSync(path.join(tmpdir(), 'ecosync-cosell-config-'));
+    const bare = emptyDir();
     expect(problemsOf(() => loadConfig({ env: { ECOSYNC_COSELL_NOTIFY_URL: 'hooks.example.com' }, cwd: bare })))
       .toEqual(['environment ECOSYNC_COSELL_NOTIFY_URL: cosell.notify.webhookUrl: an https:// URL (http:// only to localhost)']);
   });
