@@ -48,35 +48,30 @@ interface Opportunity {
   review?: { submittedAt: number; inReviewAt: number; decideAt: number };
 }
 
-/** A StartEngagementByAcceptingInvitationTask: accepts the invitation and creates the opportunity. */
-interface AcceptTask {
+/** What both kinds of engagement task have, and what their List operations filter and sort on. */
+interface TaskCommon {
   catalog: Catalog;
   TaskId: string;
   TaskArn: string;
   startedAt: number;
   completeAt: number;
   TaskStatus: 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
-  EngagementInvitationId: string;
-  OpportunityId?: string;
   ResourceSnapshotJobId?: string;
   Message?: string;
   ReasonCode?: string;
 }
 
-interface Task {
-  catalog: Catalog;
-  TaskId: string;
-  TaskArn: string;
-  startedAt: number;
-  completeAt: number;
-  TaskStatus: 'IN_PROGRESS' | 'COMPLETE' | 'FAILED';
+/** A StartEngagementByAcceptingInvitationTask: accepts the invitation and creates the opportunity. */
+interface AcceptTask extends TaskCommon {
+  EngagementInvitationId: string;
+  OpportunityId?: string;
+}
+
+interface Task extends TaskCommon {
   OpportunityId: string;
   outcome: { status: 'COMPLETE' } | { status: 'FAILED'; ReasonCode: string; Message: string };
   EngagementId?: string;
   EngagementInvitationId?: string;
-  ResourceSnapshotJobId?: string;
-  Message?: string;
-  ReasonCode?: string;
 }
 
 /** Fields of a record the partner sends on create and update (Update replaces them all). */
@@ -267,14 +262,9 @@ export class PartnerCentralStore {
     ListEngagementFromOpportunityTasks: (input, _now, catalogs) => {
       checkCatalog(input, catalogs, checkRules(LIST_RULES, input));
       const f = input;
-      const found = [...this.tasks.values()].filter((t) => t.catalog === f.Catalog
-        && (!f.TaskStatus?.length || f.TaskStatus.includes(t.TaskStatus))
-        && (!f.TaskIdentifier?.length || f.TaskIdentifier.includes(t.TaskId) || f.TaskIdentifier.includes(t.TaskArn))
-        && (!f.OpportunityIdentifier?.length || f.OpportunityIdentifier.includes(t.OpportunityId))
+      return listTasks(this.tasks.values(), f, (t) => this.taskView(t), (t) =>
+        (!f.OpportunityIdentifier?.length || f.OpportunityIdentifier.includes(t.OpportunityId))
         && (!f.EngagementIdentifier?.length || (t.EngagementId !== undefined && f.EngagementIdentifier.includes(t.EngagementId))));
-      sortItems(found, (t) => t.startedAt, f.Sort?.SortOrder ?? 'DESCENDING', (t) => t.TaskId);
-      const { items, NextToken } = paginate(found, f);
-      return { TaskSummaries: items.map((t) => this.taskView(t)), NextToken };
     },
 
     ListSolutions: (input, _now, catalogs) => {
@@ -342,14 +332,9 @@ export class PartnerCentralStore {
     ListEngagementByAcceptingInvitationTasks: (input, _now, catalogs) => {
       checkCatalog(input, catalogs, checkRules(LIST_RULES, input));
       const f = input;
-      const found = [...this.acceptTasks.values()].filter((t) => t.catalog === f.Catalog
-        && (!f.TaskStatus?.length || f.TaskStatus.includes(t.TaskStatus))
-        && (!f.TaskIdentifier?.length || f.TaskIdentifier.includes(t.TaskId) || f.TaskIdentifier.includes(t.TaskArn))
-        && (!f.EngagementInvitationIdentifier?.length || f.EngagementInvitationIdentifier.includes(t.EngagementInvitationId))
+      return listTasks(this.acceptTasks.values(), f, acceptTaskView, (t) =>
+        (!f.EngagementInvitationIdentifier?.length || f.EngagementInvitationIdentifier.includes(t.EngagementInvitationId))
         && (!f.OpportunityIdentifier?.length || (t.OpportunityId !== undefined && f.OpportunityIdentifier.includes(t.OpportunityId))));
-      sortItems(found, (t) => t.startedAt, f.Sort?.SortOrder ?? 'DESCENDING', (t) => t.TaskId);
-      const { items, NextToken } = paginate(found, f);
-      return { TaskSummaries: items.map((t) => acceptTaskView(t)), NextToken };
     },
 
     RejectEngagementInvitation: (input, now, catalogs) => {
@@ -682,6 +667,19 @@ function paginate<T>(items: T[], input: { MaxResults?: number; NextToken?: strin
     items: items.slice(offset, end),
     NextToken: end < items.length ? Buffer.from(JSON.stringify({ offset: end })).toString('base64url') : undefined,
   };
+}
+
+/** A List*Tasks answer: the catalog's tasks by status, id and `matches`, newest first unless asked otherwise, one page. */
+function listTasks<T extends TaskCommon>(
+  tasks: Iterable<T>, f: Record<string, any>, view: (t: T) => Record<string, unknown>, matches: (t: T) => boolean,
+): { TaskSummaries: Record<string, unknown>[]; NextToken?: string } {
+  const found = [...tasks].filter((t) => t.catalog === f.Catalog
+    && (!f.TaskStatus?.length || f.TaskStatus.includes(t.TaskStatus))
+    && (!f.TaskIdentifier?.length || f.TaskIdentifier.includes(t.TaskId) || f.TaskIdentifier.includes(t.TaskArn))
+    && matches(t));
+  sortItems(found, (t) => t.startedAt, f.Sort?.SortOrder ?? 'DESCENDING', (t) => t.TaskId);
+  const { items, NextToken } = paginate(found, f);
+  return { TaskSummaries: items.map((t) => view(t)), NextToken };
 }
 
 function acceptTaskView(t: AcceptTask): Record<string, unknown> {
