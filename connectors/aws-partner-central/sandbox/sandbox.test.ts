@@ -1,8 +1,8 @@
 import {
   AcceptEngagementInvitationCommand, ConflictException, CreateOpportunityCommand, GetEngagementInvitationCommand, GetOpportunityCommand,
-  ListEngagementInvitationsCommand, ListOpportunitiesCommand, PartnerCentralSellingClient, RejectEngagementInvitationCommand,
+  ListEngagementByAcceptingInvitationTasksCommand, ListEngagementInvitationsCommand, ListOpportunitiesCommand, PartnerCentralSellingClient, RejectEngagementInvitationCommand,
   AssociateOpportunityCommand, ResourceNotFoundException, SubmitOpportunityCommand, ThrottlingException, UpdateOpportunityCommand, ValidationException,
-  type CreateOpportunityRequest,
+  StartEngagementByAcceptingInvitationTaskCommand, type CreateOpportunityRequest,
 } from '@aws-sdk/client-partnercentral-selling';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleOpportunity } from '../sample.js';
@@ -268,6 +268,22 @@ describe('AWS Partner Central sandbox with the unmodified SDK', () => {
     const expired = await rejection(sdk.send(new AcceptEngagementInvitationCommand({ Catalog: 'Sandbox', Identifier: invitations[3].Id })));
     expect(expired).toBeInstanceOf(ValidationException);
     expect(expired.ErrorList[0]).toMatchObject({ Code: 'INVALID_RESOURCE_STATE' });
+  });
+
+  it('lists invitation-accepting tasks by catalog and invitation, a page at a time', async () => {
+    const { sdk } = await connect({ invitations: 4 });
+    const list = await sdk.send(new ListEngagementInvitationsCommand({ Catalog: 'Sandbox', ParticipantType: 'RECEIVER', Status: ['PENDING'] }));
+    const ids = list.EngagementInvitationSummaries!.map((i) => i.Id!);
+    for (const id of ids) {
+      await sdk.send(new StartEngagementByAcceptingInvitationTaskCommand({ Catalog: 'Sandbox', Identifier: id, ClientToken: `accept-${id}` }));
+    }
+    const page = await sdk.send(new ListEngagementByAcceptingInvitationTasksCommand({ Catalog: 'Sandbox', MaxResults: 2 }));
+    expect(page.TaskSummaries).toHaveLength(2);
+    const rest = await sdk.send(new ListEngagementByAcceptingInvitationTasksCommand({ Catalog: 'Sandbox', MaxResults: 2, NextToken: page.NextToken }));
+    expect([...page.TaskSummaries!, ...rest.TaskSummaries!].map((t) => t.EngagementInvitationId).sort()).toEqual([...ids].sort());
+    const one = await sdk.send(new ListEngagementByAcceptingInvitationTasksCommand({ Catalog: 'Sandbox', EngagementInvitationIdentifier: [ids[1]] }));
+    expect(one.TaskSummaries!.map((t) => t.EngagementInvitationId)).toEqual([ids[1]]);
+    expect((await sdk.send(new ListEngagementByAcceptingInvitationTasksCommand({ Catalog: 'AWS' }))).TaskSummaries).toEqual([]);
   });
 
   it('generates the same data for the same seed', async () => {
