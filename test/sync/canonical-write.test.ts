@@ -4,18 +4,13 @@
  * (nothing written back, no conflict), while edits the CRMs made meanwhile still travel.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CanonicalRecordNotFound } from '../../src/activities/canonical-write.js';
 import type { Account, Opportunity } from '../../src/model/index.js';
-import { CrmRig } from './crm-rig.js';
+import { CrmRig, hsCoSellOf, sfCoSellOf, useCrmRig } from './crm-rig.js';
 
 let rig: CrmRig;
-beforeAll(async () => {
-  rig = await CrmRig.start();
-}, 60_000);
-afterAll(async () => {
-  await rig?.close();
-});
+useCrmRig((started) => (rig = started));
 
 function account(): Account {
   return { id: randomUUID(), name: `Initech ${randomUUID().slice(0, 6)}`, website: 'https://initech.example.com', industry: 'Technology', billingAddress: { city: 'Austin', country: 'US' } };
@@ -29,14 +24,8 @@ function opportunity(accountId: string, overrides: Partial<Opportunity> = {}): O
 }
 
 const values = ({ id: _id, ...rest }: { id: string }) => rest;
-const sfCoSell = (id: string) => {
-  const r = rig.sf.state.get('Opportunity', id)!;
-  return { cloud: r.Ecosync_CoSell_Cloud__c, status: r.Ecosync_CoSell_Status__c, cloudId: r.Ecosync_Cloud_Opportunity_Id__c, message: r.Ecosync_CoSell_Message__c };
-};
-const hsCoSell = (id: string) => {
-  const p = rig.hs.state.get('deals', id)!.properties;
-  return { cloud: p.ecosync_cosell_cloud, status: p.ecosync_cosell_status, cloudId: p.ecosync_cloud_opportunity_id, message: p.ecosync_cosell_message };
-};
+const sfCoSell = (id: string) => sfCoSellOf(rig.sf, id);
+const hsCoSell = (id: string) => hsCoSellOf(rig.hs, id);
 const idIn = (result: { written: { system: string; externalId: string }[] }, system: string) => result.written.find((w) => w.system === system)!.externalId;
 
 /**

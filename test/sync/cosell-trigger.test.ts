@@ -4,9 +4,9 @@
  * changes (`edited`); ecosync's own writes tell it nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { coSellEventOf } from '../../src/cosell/crm.js';
-import { CrmRig } from './crm-rig.js';
+import { CrmRig, useCrmRig } from './crm-rig.js';
 
 describe('what an opportunity change means for co-sell', () => {
   const opp = { name: 'Data lake', amount: { amount: '100.00', currency: 'USD' }, stage: 'qualification', closeDate: '2031-01-31' };
@@ -36,12 +36,7 @@ describe('what an opportunity change means for co-sell', () => {
 
 describe('the sync calls the co-sell hook', () => {
   let rig: CrmRig;
-  beforeAll(async () => {
-    rig = await CrmRig.start();
-  }, 60_000);
-  afterAll(async () => {
-    await rig?.close();
-  });
+  useCrmRig((started) => (rig = started));
   beforeEach(() => {
     rig.hookCalls.length = 0;
     rig.hookError = undefined;

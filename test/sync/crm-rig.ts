@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { createConnector } from '../../connectors/registry.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
@@ -21,6 +22,26 @@ import { CRM_OBJECTS, crmCredentials } from '../support/hub.js';
 /** Write calls a sandbox received (REST and composite, any object). */
 export const SALESFORCE_WRITES = /^(composite\.(create|update|upsert)|sobject\.(create|update|upsert))$/;
 export const HUBSPOT_WRITES = /\.(batch\.(create|update|upsert)|create|update)$/;
+
+/** What a CRM opportunity shows of its co-sell. */
+export interface CrmCoSell {
+  cloud: unknown;
+  status: unknown;
+  cloudId: unknown;
+  message: unknown;
+}
+
+/** The co-sell fields of a Salesforce opportunity. */
+export function sfCoSellOf(sf: SalesforceSandbox, id: string): CrmCoSell {
+  const r = sf.state.get('Opportunity', id);
+  return { cloud: r?.Ecosync_CoSell_Cloud__c, status: r?.Ecosync_CoSell_Status__c, cloudId: r?.Ecosync_Cloud_Opportunity_Id__c, message: r?.Ecosync_CoSell_Message__c };
+}
+
+/** The co-sell properties of a HubSpot deal. */
+export function hsCoSellOf(hs: HubSpotSandbox, id: string): CrmCoSell {
+  const p = hs.state.get('deals', id)?.properties ?? {};
+  return { cloud: p.ecosync_cosell_cloud, status: p.ecosync_cosell_status, cloudId: p.ecosync_cloud_opportunity_id, message: p.ecosync_cosell_message };
+}
 
 /** One incremental cycle, as the connection workflow runs it: every entity, forward then backward, lookback window first. */
 export async function syncCycle(sync: Pick<SyncActivities, 'syncPage'>, connection: Connection): Promise<SyncCounters> {
@@ -104,4 +125,16 @@ export class CrmRig {
     await Promise.all([this.sf.close(), this.hs.close()]);
     await this.db.close();
   }
+}
+
+/** Starts a CrmRig before the tests of the enclosing suite (handing it to `ready`) and closes it after them. */
+export function useCrmRig(ready: (rig: CrmRig) => unknown): void {
+  let rig: CrmRig | undefined;
+  beforeAll(async () => {
+    rig = await CrmRig.start();
+    await ready(rig);
+  }, 60_000);
+  afterAll(async () => {
+    await rig?.close();
+  });
 }
