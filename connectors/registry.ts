@@ -12,11 +12,6 @@ import { createSalesforceConnector, type SalesforceConfig } from './salesforce/c
 import { SALESFORCE_OBJECTS } from './salesforce/descriptor.js';
 
 export const CRM_SYSTEMS = ['salesforce', 'hubspot'] as const;
-export type CrmSystem = (typeof CRM_SYSTEMS)[number];
-
-export function isCrmSystem(name: string): name is CrmSystem {
-  return (CRM_SYSTEMS as readonly string[]).includes(name);
-}
 
 export function createConnector(system: string, credentials: Record<string, unknown>): Connector {
   switch (system) {

@@ -50,7 +50,6 @@ export function verifySignature(input: { secret: string; header?: string; body: 
 
 /** Change types as Change Data Capture names them. */
 export const CHANGE_TYPES = ['CREATE', 'UPDATE', 'DELETE', 'UNDELETE'] as const;
-export type ChangeType = (typeof CHANGE_TYPES)[number];
 
 export const changeEventSchema = z.looseObject({
   sobject: z.string().regex(/^\w+$/),
