@@ -171,16 +171,8 @@ export class AwsPartnerCentralClient {
     const started = await this.call('write', new StartEngagementFromOpportunityTaskCommand({
       Catalog: this.catalog, Identifier: id, AwsSubmission: awsSubmission, ClientToken: clientToken,
     }));
-    let task: ListEngagementFromOpportunityTaskSummary = started;
-    const deadline = Date.now() + this.taskTimeoutMs;
-    while (task.TaskStatus === 'IN_PROGRESS') {
-      if (Date.now() > deadline) {
-        throw new PartnerCentralError({ code: 'TaskTimeout', message: `Engagement task ${task.TaskId} still IN_PROGRESS after ${this.taskTimeoutMs} ms.`, fields: [] }, { retryable: true });
-      }
-      await sleep(this.taskPollMs);
-      const page = await this.call('read', new ListEngagementFromOpportunityTasksCommand({ Catalog: this.catalog, TaskIdentifier: [started.TaskId!] }));
-      task = page.TaskSummaries?.[0] ?? task;
-    }
+    const task = await this.finished<ListEngagementFromOpportunityTaskSummary>(started, 'Engagement task', async (taskId) =>
+      (await this.call('read', new ListEngagementFromOpportunityTasksCommand({ Catalog: this.catalog, TaskIdentifier: [taskId] }))).TaskSummaries?.[0]);
     if (task.TaskStatus === 'FAILED') {
       throw new PartnerCentralError({ code: task.ReasonCode ?? 'EngagementTaskFailed', message: task.Message ?? `Engagement task ${task.TaskId} failed.`, fields: [] });
     }
@@ -221,6 +213,21 @@ export class AwsPartnerCentralClient {
     } while (NextToken);
   }
 
+  /** Polls a task until it leaves IN_PROGRESS; one still running after taskTimeoutMs is a retryable TaskTimeout. */
+  private async finished<T extends { TaskId?: string; TaskStatus?: string }>(
+    task: T, what: string, poll: (taskId: string) => Promise<T | undefined>,
+  ): Promise<T> {
+    const deadline = Date.now() + this.taskTimeoutMs;
+    while (task.TaskStatus === 'IN_PROGRESS') {
+      if (Date.now() > deadline) {
+        throw new PartnerCentralError({ code: 'TaskTimeout', message: `${what} ${task.TaskId} still IN_PROGRESS after ${this.taskTimeoutMs} ms.`, fields: [] }, { retryable: true });
+      }
+      await sleep(this.taskPollMs);
+      task = (await poll(task.TaskId!)) ?? task;
+    }
+    return task;
+  }
+
   async getInvitation(id: string): Promise<GetEngagementInvitationResponse> {
     return this.call('read', new GetEngagementInvitationCommand({ Catalog: this.catalog, Identifier: id }));
   }
@@ -242,15 +249,8 @@ export class AwsPartnerCentralClient {
       if (current.Status !== 'ACCEPTED') throw error;
       return { opportunityId: await this.acceptedOpportunityId(id), alreadyAccepted: true };
     }
-    const deadline = Date.now() + this.taskTimeoutMs;
-    while (task.TaskStatus === 'IN_PROGRESS') {
-      if (Date.now() > deadline) {
-        throw new PartnerCentralError({ code: 'TaskTimeout', message: `Accepting task ${task.TaskId} still IN_PROGRESS after ${this.taskTimeoutMs} ms.`, fields: [] }, { retryable: true });
-      }
-      await sleep(this.taskPollMs);
-      const page = await this.call('read', new ListEngagementByAcceptingInvitationTasksCommand({ Catalog: this.catalog, TaskIdentifier: [task.TaskId!] }));
-      task = page.TaskSummaries?.[0] ?? task;
-    }
+    task = await this.finished(task, 'Accepting task', async (taskId) =>
+      (await this.call('read', new ListEngagementByAcceptingInvitationTasksCommand({ Catalog: this.catalog, TaskIdentifier: [taskId] }))).TaskSummaries?.[0]);
     if (task.TaskStatus === 'FAILED') {
       throw new PartnerCentralError({ code: task.ReasonCode ?? 'EngagementTaskFailed', message: task.Message ?? `Accepting invitation ${id} failed.`, fields: [] });
     }

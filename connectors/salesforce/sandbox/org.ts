@@ -227,24 +227,22 @@ export class SalesforceOrg {
 
   /** Deleted records whose deletion time falls in [start, end]. */
   deletedBetween(object: string, start: number, end: number): Version[] {
-    const t = this.table(object);
-    const order = t.changeIndex();
-    const out: Version[] = [];
-    for (let i = Table.firstAtOrAfter(order, start); i < order.length && modstamp(order[i]) <= end; i++) {
-      const v = order[i];
-      if (v.fields.IsDeleted && t.current(v)) out.push(v);
-    }
-    return out;
+    return this.changedBetween(object, start, end, true);
   }
 
   /** Live records changed in [start, end]. */
   updatedBetween(object: string, start: number, end: number): Version[] {
+    return this.changedBetween(object, start, end, false);
+  }
+
+  /** Current versions last changed in [start, end] that are (or are not) deletions. */
+  private changedBetween(object: string, start: number, end: number, deleted: boolean): Version[] {
     const t = this.table(object);
     const order = t.changeIndex();
     const out: Version[] = [];
     for (let i = Table.firstAtOrAfter(order, start); i < order.length && modstamp(order[i]) <= end; i++) {
       const v = order[i];
-      if (!v.fields.IsDeleted && t.current(v)) out.push(v);
+      if (Boolean(v.fields.IsDeleted) === deleted && t.current(v)) out.push(v);
     }
     return out;
   }
