@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CoSellReferral } from '../../src/model/index.js';
-import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { approveUpdate, crmEditSignal, rejectUpdate, requestChangesUpdate, resubmitUpdate, stateQuery } from '../../workflows/cosell.js';
-import { eventually, startTestTemporal } from '../support/temporal.js';
+import { eventually } from '../support/temporal.js';
 import {
   ALLIANCE_LEAD, ALLIANCE_MANAGER, AWS_SOLUTION, CoSellHub, DEAL_DESK, ESCALATION, SELLER,
-  callsBetween, sampleAccount, sampleContact, sampleOpportunityFor, testPolicy,
+  callsBetween, sampleAccount, sampleContact, sampleOpportunityFor, testPolicy, useCoSellHub,
 } from './support.js';
 
 describe('AWS co-sell on the real Temporal server and the Partner Central sandbox', () => {
-  let env: TestWorkflowEnvironment;
   let hub: CoSellHub;
-  beforeAll(async () => {
-    const [started, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
-    env = started;
-    hub = await CoSellHub.start(env, bundle);
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await env?.teardown();
-  });
+  useCoSellHub((started) => (hub = started));
 
   const awsOpportunities = (partnerId: string) => hub.aws.state.list('Sandbox').filter((o) => o.PartnerOpportunityIdentifier === partnerId);
 
@@ -42,7 +31,7 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     // An alliance manager's pending approvals are one visibility query away.
     await eventually(async () => {
       const found: string[] = [];
-      for await (const w of env.client.workflow.list({ query: `EcosyncApprovers = "${DEAL_DESK}" AND EcosyncCloud = "aws" AND EcosyncStatus = "pending_approval"` })) found.push(w.workflowId);
+      for await (const w of hub.env.client.workflow.list({ query: `EcosyncApprovers = "${DEAL_DESK}" AND EcosyncCloud = "aws" AND EcosyncStatus = "pending_approval"` })) found.push(w.workflowId);
       return found.includes(handle.workflowId);
     }, 15_000, 'the co-sell listed under its pending approver');
     // One write reaches both CRMs (Salesforce first, then HubSpot).
@@ -293,7 +282,7 @@ describe('AWS co-sell on the real Temporal server and the Partner Central sandbo
     expect(escalated.approvals.at(-1)).toMatchObject({ stage: 'deal_desk', by: 'ecosync', decision: 'escalated' });
     await eventually(async () => hub.reminders.some((r) => r.text.includes(opportunity.id) && r.text.includes(`Escalated to ${ESCALATION}`)), 10_000, 'the reminder');
     await eventually(async () => {
-      for await (const w of env.client.workflow.list({ query: `EcosyncApprovers = "${ESCALATION}"` })) if (w.workflowId === handle.workflowId) return true;
+      for await (const w of hub.env.client.workflow.list({ query: `EcosyncApprovers = "${ESCALATION}"` })) if (w.workflowId === handle.workflowId) return true;
       return false;
     }, 15_000, 'the co-sell listed under the escalation approver');
 

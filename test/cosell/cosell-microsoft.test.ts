@@ -1,33 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflows } from '../../src/runtime/worker.js';
+import { describe, expect, it } from 'vitest';
 import { approveUpdate } from '../../workflows/cosell.js';
-import { startTestTemporal } from '../support/temporal.js';
-import { CoSellHub, DEAL_DESK, callsBetween, sampleAccount, sampleContact, sampleOpportunityFor } from './support.js';
+import { CoSellHub, DEAL_DESK, callsBetween, sampleAccount, sampleContact, sampleOpportunityFor, useCoSellHub } from './support.js';
 
 describe('Microsoft co-sell referral on the real Temporal server and the Partner Center sandbox', () => {
-  let env: TestWorkflowEnvironment;
   let hub: CoSellHub;
-  beforeAll(async () => {
-    const [started, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
-    env = started;
-    hub = await CoSellHub.start(env, bundle);
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await env?.teardown();
-  });
+  useCoSellHub((started) => (hub = started));
 
   const referralsOf = (workflowId: string) => hub.ms.state.referrals().filter((r) => r.externalReferenceId === workflowId);
   const msCalls = () => Object.fromEntries(Object.entries(hub.ms.counters.snapshot()).filter(([k]) => !/^\d/.test(k)));
 
-  it('creates a Shared referral after approval; Microsoft accepts it and Salesforce and HubSpot show it', async () => {
+  /** An opportunity of this amount with a contact, in both CRMs, its Microsoft co-sell waiting for approval. */
+  async function pendingReferral(amount: string) {
     const account = sampleAccount();
-    const opportunity = sampleOpportunityFor(account, { amount: { amount: '45000.00', currency: 'USD' } });
+    const opportunity = sampleOpportunityFor(account, { amount: { amount, currency: 'USD' } });
     const contacts = [sampleContact(account)];
     const { salesforceId: crmId, hubspotId } = await hub.createOpportunity({ opportunity, account, contacts });
     const handle = await hub.submit(hub.input('azure', { opportunity, account, contacts, crmId }));
     await hub.until(handle, (v) => v.status === 'pending_approval', 'approval');
+    return { opportunity, crmId, hubspotId, handle };
+  }
+
+  it('creates a Shared referral after approval; Microsoft accepts it and Salesforce and HubSpot show it', async () => {
+    const { opportunity, crmId, hubspotId, handle } = await pendingReferral('45000.00');
     const before = msCalls();
     const approvedAt = Date.now();
     await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
@@ -59,12 +53,7 @@ describe('Microsoft co-sell referral on the real Temporal server and the Partner
   });
 
   it('Microsoft declines: the co-sell ends rejected with Microsoft\'s reason, written back to Salesforce', async () => {
-    const account = sampleAccount();
-    const opportunity = sampleOpportunityFor(account, { amount: { amount: '500.00', currency: 'USD' } });
-    const contacts = [sampleContact(account)];
-    const { salesforceId: crmId, hubspotId } = await hub.createOpportunity({ opportunity, account, contacts });
-    const handle = await hub.submit(hub.input('azure', { opportunity, account, contacts, crmId }));
-    await hub.until(handle, (v) => v.status === 'pending_approval', 'approval');
+    const { crmId, hubspotId, handle } = await pendingReferral('500.00');
     await handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] });
     const done = await handle.result();
     expect(done).toMatchObject({

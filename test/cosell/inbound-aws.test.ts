@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { InboundCoSell } from '../../src/model/cosell-inbound.js';
-import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { coSellInboxState } from '../../src/service/cosell-inbox.js';
 import { approveUpdate, rejectUpdate } from '../../workflows/cosell-inbound.js';
-import { eventually, startTestTemporal } from '../support/temporal.js';
-import { ALLIANCE_MANAGER, DEAL_DESK, ESCALATION, InboundHub, SELLER, callsBetween, inboundPolicy } from './inbound-support.js';
+import { eventually } from '../support/temporal.js';
+import { ALLIANCE_MANAGER, DEAL_DESK, ESCALATION, InboundHub, SELLER, callsBetween, inboundPolicy, useInboundHub } from './inbound-support.js';
 
 const DAY = 86_400_000;
 
@@ -36,17 +34,8 @@ const refusalOf = async (promise: Promise<unknown>): Promise<string> => {
 };
 
 describe('AWS engagement invitations become CRM opportunities after an approval (real Temporal, Partner Central and Salesforce sandboxes)', () => {
-  let env: TestWorkflowEnvironment;
   let hub: InboundHub;
-  beforeAll(async () => {
-    const [started, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
-    env = started;
-    hub = await InboundHub.start(env, bundle);
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await env?.teardown();
-  });
+  useInboundHub((started) => (hub = started));
 
   it('an invitation nobody decides is reminded, escalated, and ends as expired on AWS\'s date', async () => {
     const quick = hub.aws.state.addInvitation({
@@ -54,7 +43,7 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
       ExpirationDate: Date.now() + 6_000,
     });
     // A one-second SLA for this one, started by hand before the inbox runs (the inbox would start it with the usual policy).
-    await env.client.workflow.start('coSellInvitationWorkflow', {
+    await hub.env.client.workflow.start('coSellInvitationWorkflow', {
       workflowId: `cosell-inbound:aws:${quick}`, taskQueue: hub.taskQueue, workflowIdConflictPolicy: 'USE_EXISTING',
       args: [{ cloud: 'aws', connectionId: hub.connection.id, invitationId: quick, policy: inboundPolicy({ roles: ['alliance_manager'], slaSeconds: 1, escalateTo: ESCALATION }), expiryRecheckMs: 200 }],
     });
@@ -81,7 +70,7 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
     });
     // The operator surface finds it as it finds outbound co-sells waiting for someone.
     await eventually(async () => {
-      for await (const w of env.client.workflow.list({ query: `EcosyncApprovers = "${ALLIANCE_MANAGER}" AND EcosyncCloud = "aws" AND EcosyncStatus = "pending_acceptance"` })) {
+      for await (const w of hub.env.client.workflow.list({ query: `EcosyncApprovers = "${ALLIANCE_MANAGER}" AND EcosyncCloud = "aws" AND EcosyncStatus = "pending_acceptance"` })) {
         if (w.workflowId === handle.workflowId) return true;
       }
       return false;
@@ -185,7 +174,7 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
     // them back and asks for no co-sell of this opportunity with AWS.
     await hub.syncOnce();
     for (const cloud of ['aws', 'azure']) {
-      await expect(env.client.workflow.getHandle(`cosell:${cloud}:${done.opportunityId}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+      await expect(hub.env.client.workflow.getHandle(`cosell:${cloud}:${done.opportunityId}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     }
   });
 
@@ -212,7 +201,7 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
     const pendingInSandbox = () => ((hub.aws.state.handle('ListEngagementInvitations', { Catalog: 'Sandbox', ParticipantType: 'RECEIVER', Status: ['PENDING'], MaxResults: 100 }) as
       { EngagementInvitationSummaries: { Id: string }[] }).EngagementInvitationSummaries).map((i) => i.Id).sort();
     const state = await eventually(async () => {
-      const s = await coSellInboxState(env.client, 'aws', hub.connection.id);
+      const s = await coSellInboxState(hub.env.client, 'aws', hub.connection.id);
       return s.started.includes(pending) && JSON.stringify([...s.started].sort()) === JSON.stringify(pendingInSandbox()) ? s : undefined;
     }, 15_000, 'a cursor holding the pending invitations only');
     expect(state.pending).toBe(state.started.length);

@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { InboundCoSell } from '../../src/model/cosell-inbound.js';
-import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { coSellInboxState, ensureCoSellInbox } from '../../src/service/cosell-inbox.js';
 import { approveUpdate, rejectUpdate } from '../../workflows/cosell-inbound.js';
-import { eventually, startTestTemporal } from '../support/temporal.js';
-import { ALLIANCE_LEAD, ALLIANCE_MANAGER, InboundHub, callsBetween, inboundPolicy } from './inbound-support.js';
+import { eventually } from '../support/temporal.js';
+import { ALLIANCE_LEAD, ALLIANCE_MANAGER, InboundHub, callsBetween, inboundPolicy, useInboundHub } from './inbound-support.js';
 
 describe('Microsoft referrals shared with us become CRM opportunities after an approval (real Temporal, Partner Center and Salesforce sandboxes)', () => {
-  let env: TestWorkflowEnvironment;
   let hub: InboundHub;
-  beforeAll(async () => {
-    const [started, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
-    env = started;
-    hub = await InboundHub.start(env, bundle);
+  useInboundHub(async (started) => {
+    hub = started;
     // No inbound section: the policy's last stage (alliance lead) decides invitations.
     await hub.inbox('azure', inboundPolicy(null));
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await env?.teardown();
   });
 
   const customerProfile = (name: string, domain: string) => ({
@@ -89,11 +80,11 @@ describe('Microsoft referrals shared with us become CRM opportunities after an a
 
   it('an inbox continues as new every few polls, carries its cursor and keeps finding invitations', async () => {
     const policy = inboundPolicy();
-    const inbox = await ensureCoSellInbox(env.client, hub.taskQueue, hub.connection, 'aws', { policy, pollIntervalMs: 100, pollsPerRun: 2 });
+    const inbox = await ensureCoSellInbox(hub.env.client, hub.taskQueue, hub.connection, 'aws', { policy, pollIntervalMs: 100, pollsPerRun: 2 });
     const firstRun = (await inbox.describe()).runId;
-    await eventually(async () => (await coSellInboxState(env.client, 'aws', hub.connection.id)).polls >= 5, 20_000, 'five polls over three runs');
-    const again = await ensureCoSellInbox(env.client, hub.taskQueue, hub.connection, 'aws', { policy, pollIntervalMs: 100, pollsPerRun: 2 });
-    const current = await env.client.workflow.getHandle(again.workflowId).describe();
+    await eventually(async () => (await coSellInboxState(hub.env.client, 'aws', hub.connection.id)).polls >= 5, 20_000, 'five polls over three runs');
+    const again = await ensureCoSellInbox(hub.env.client, hub.taskQueue, hub.connection, 'aws', { policy, pollIntervalMs: 100, pollsPerRun: 2 });
+    const current = await hub.env.client.workflow.getHandle(again.workflowId).describe();
     expect(current.runId).not.toBe(firstRun);
     expect(current.historyLength).toBeLessThan(40);
 
@@ -101,7 +92,7 @@ describe('Microsoft referrals shared with us become CRM opportunities after an a
     const { view } = await hub.invitation('aws', id, (v) => v.phase === 'decision', 'the invitation found after continue-as-new');
     expect(view.pendingApprovers).toEqual([ALLIANCE_MANAGER]);
     const state = await eventually(async () => {
-      const s = await coSellInboxState(env.client, 'aws', hub.connection.id);
+      const s = await coSellInboxState(hub.env.client, 'aws', hub.connection.id);
       return s.started.includes(id) ? s : undefined;
     }, 15_000, 'the cursor holding the invitation');
     expect(state.startedTotal).toBe(1);

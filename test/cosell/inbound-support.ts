@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
-import { startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
-import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
-import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import type { PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
+import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import type { MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
+import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import type { ApprovalPolicy } from '../../src/cosell/approval.js';
 import type { CoSellCloud } from '../../src/model/cosell.js';
 import { createActivities } from '../../src/runtime/activities.js';
@@ -18,16 +15,15 @@ import type { Connection } from '../../src/store/index.js';
 import { stateQuery } from '../../workflows/cosell-inbound.js';
 import { invitationWorkflowId, type InvitationView } from '../../workflows/cosell-inbound-types.js';
 import type { SyncCounters } from '../../workflows/sync-types.js';
-import { openTestStore, type TestStore } from '../store/stores.js';
+import type { TestStore } from '../store/stores.js';
 import { syncCycle } from '../sync/crm-rig.js';
-import { coSellConnection } from './support.js';
+import {
+  ALLIANCE_LEAD, ALLIANCE_MANAGER, DEAL_DESK, ESCALATION, SELLER,
+  awsCallsOf, closeCoSellSandboxes, coSellConnection, startCoSellSandboxes, useHub,
+} from './support.js';
 import { eventually } from '../support/temporal.js';
 
-export const DEAL_DESK = 'dana@example.com';
-export const ALLIANCE_LEAD = 'lee@example.com';
-export const ALLIANCE_MANAGER = 'alex@example.com';
-export const SELLER = 'sam@example.com';
-export const ESCALATION = 'boss@example.com';
+export { ALLIANCE_LEAD, ALLIANCE_MANAGER, DEAL_DESK, ESCALATION, SELLER } from './support.js';
 
 /** Deal desk, then the alliance lead; invitations are decided by alliance managers. */
 /** `null`: no inbound section, so the last stage decides invitations. */
@@ -65,14 +61,8 @@ export class InboundHub {
   ) {}
 
   static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>): Promise<InboundHub> {
-    const [db, sf, hs, aws, ms] = await Promise.all([
-      openTestStore('postgres'),
-      startSalesforceSandbox({ accounts: 0 }),
-      startHubSpotSandbox({ companies: 0 }),
-      // No seeded invitations: each test shares its own. No rate limits: the figures count calls.
-      startPartnerCentralSandbox({ invitations: 0, writeRatePerSec: 0, readRatePerSec: 0 }),
-      startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(tmpdir(), 'ecosync-ms-')), decisionDelayMs: 0, incoming: 0 }),
-    ]);
+    // No seeded invitations: each test shares its own.
+    const { db, sf, hs, aws, ms } = await startCoSellSandboxes({ invitations: 0 });
     const hub = new InboundHub(env, db, sf, hs, aws, ms, `inbound-${randomUUID()}`);
     hub.connection = await coSellConnection(db.store, 'inbound', { sf, hs, aws, ms });
     hub.activities = createActivities({ store: db.store, client: env.client, taskQueue: hub.taskQueue, log: pino({ level: 'silent' }) });
@@ -126,7 +116,7 @@ export class InboundHub {
 
   /** Calls a sandbox received, by operation (without errors). */
   awsCalls(): Record<string, number> {
-    return Object.fromEntries(Object.entries(this.aws.counters.snapshot()).filter(([k]) => !k.includes('.')));
+    return awsCallsOf(this.aws);
   }
 
   msCalls(): Record<string, number> {
@@ -135,9 +125,13 @@ export class InboundHub {
 
   async close(): Promise<void> {
     await this.worker?.shutdown().catch(() => undefined);
-    await Promise.all([this.sf.close(), this.hs.close(), this.aws.close(), this.ms.close()]);
-    await this.db.close();
+    await closeCoSellSandboxes(this);
   }
+}
+
+/** An InboundHub on its own Temporal server for the file's tests. */
+export function useInboundHub(ready: (hub: InboundHub) => unknown): void {
+  useHub((env, bundle) => InboundHub.start(env, bundle), ready);
 }
 
 export { callsBetween } from './support.js';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
@@ -23,8 +24,8 @@ import { coSellWorkflow, stateQuery } from '../../workflows/cosell.js';
 import { coSellWorkflowId, type CoSellActivities, type CoSellInput, type CoSellOptions, type CoSellView } from '../../workflows/cosell-types.js';
 import type { SyncCounters } from '../../workflows/sync-types.js';
 import { openTestStore, type TestStore } from '../store/stores.js';
-import { eventually } from '../support/temporal.js';
-import { HUBSPOT_WRITES, SALESFORCE_WRITES, syncCycle } from '../sync/crm-rig.js';
+import { eventually, startTestTemporal } from '../support/temporal.js';
+import { HUBSPOT_WRITES, SALESFORCE_WRITES, hsCoSellOf, sfCoSellOf, syncCycle, type CrmCoSell } from '../sync/crm-rig.js';
 
 export const ALLIANCE_MANAGER = 'alex@example.com';
 export const DEAL_DESK = 'dana@example.com';
@@ -85,14 +86,6 @@ export interface ActivityFaults {
   holdWriteBack?: { opportunityId: string; status: string; release: Promise<void> };
 }
 
-/** What a CRM opportunity shows of its co-sell. */
-export interface CrmCoSell {
-  cloud: unknown;
-  status: unknown;
-  cloudId: unknown;
-  message: unknown;
-}
-
 /**
  * The co-sell world of a test file: a store, the Salesforce, HubSpot, AWS and Microsoft
  * sandboxes, a Salesforce ⇄ HubSpot connection with the shipped mappings that also holds the
@@ -125,14 +118,8 @@ export class CoSellHub {
   }
 
   static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { notify?: CoSellHub['notify'] } = {}): Promise<CoSellHub> {
-    const [db, sf, hs, aws, ms] = await Promise.all([
-      openTestStore('postgres'),
-      startSalesforceSandbox({ accounts: 0 }),
-      startHubSpotSandbox({ companies: 0 }),
-      // No rate limits: the figures measure calls and the workflow, not AWS's 1 write a second.
-      startPartnerCentralSandbox({ reviewDelayMs: 0, writeRatePerSec: 0, readRatePerSec: 0 }),
-      startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(tmpdir(), 'ecosync-ms-')), decisionDelayMs: 0, incoming: 0 }),
-    ]);
+    // AWS reviews at once; the figures measure calls and the workflow.
+    const { db, sf, hs, aws, ms } = await startCoSellSandboxes({ reviewDelayMs: 0 });
     const hub = new CoSellHub(env, db, sf, hs, aws, ms, `cosell-${randomUUID()}`);
     hub.notify = options.notify;
     hub.connection = await coSellConnection(db.store, 'cosell', { sf, hs, aws, ms });
@@ -191,14 +178,12 @@ export class CoSellHub {
 
   /** The co-sell fields of a Salesforce opportunity. */
   sfCoSell(id: string): CrmCoSell {
-    const r = this.sf.state.get('Opportunity', id);
-    return { cloud: r?.Ecosync_CoSell_Cloud__c, status: r?.Ecosync_CoSell_Status__c, cloudId: r?.Ecosync_Cloud_Opportunity_Id__c, message: r?.Ecosync_CoSell_Message__c };
+    return sfCoSellOf(this.sf, id);
   }
 
   /** The co-sell properties of a HubSpot deal. */
   hsCoSell(id: string): CrmCoSell {
-    const p = this.hs.state.get('deals', id)?.properties ?? {};
-    return { cloud: p.ecosync_cosell_cloud, status: p.ecosync_cosell_status, cloudId: p.ecosync_cloud_opportunity_id, message: p.ecosync_cosell_message };
+    return hsCoSellOf(this.hs, id);
   }
 
   /** Write calls the CRM sandboxes received so far. */
@@ -251,14 +236,74 @@ export class CoSellHub {
 
   /** Calls the AWS sandbox received, by operation (without errors). */
   awsCalls(): Record<string, number> {
-    return Object.fromEntries(Object.entries(this.aws.counters.snapshot()).filter(([k]) => !k.includes('.')));
+    return awsCallsOf(this.aws);
   }
 
   async close(): Promise<void> {
     await this.worker?.shutdown().catch(() => undefined);
-    await Promise.all([this.sf.close(), this.hs.close(), this.aws.close(), this.ms.close()]);
-    await this.db.close();
+    await closeCoSellSandboxes(this);
   }
+}
+
+/** The store and the four sandboxes a co-sell test file runs against. */
+export interface CoSellSandboxes {
+  db: TestStore;
+  sf: SalesforceSandbox;
+  hs: HubSpotSandbox;
+  aws: PartnerCentralSandbox;
+  ms: MicrosoftSandbox;
+}
+
+/**
+ * A Postgres store and empty CRM and cloud sandboxes. AWS's rate limits are off (the figures
+ * count calls, not AWS's 1 write a second); Microsoft decides at once and shares nothing.
+ */
+export async function startCoSellSandboxes(aws: Parameters<typeof startPartnerCentralSandbox>[0]): Promise<CoSellSandboxes> {
+  const [db, sf, hs, awsSandbox, ms] = await Promise.all([
+    openTestStore('postgres'),
+    startSalesforceSandbox({ accounts: 0 }),
+    startHubSpotSandbox({ companies: 0 }),
+    startPartnerCentralSandbox({ ...aws, writeRatePerSec: 0, readRatePerSec: 0 }),
+    startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(tmpdir(), 'ecosync-ms-')), decisionDelayMs: 0, incoming: 0 }),
+  ]);
+  return { db, sf, hs, aws: awsSandbox, ms };
+}
+
+export async function closeCoSellSandboxes({ db, sf, hs, aws, ms }: CoSellSandboxes): Promise<void> {
+  await Promise.all([sf.close(), hs.close(), aws.close(), ms.close()]);
+  await db.close();
+}
+
+/**
+ * Starts Temporal and a hub before the file's tests (handing the hub to `ready`) and stops both
+ * after them; the hub's `env` is the Temporal server.
+ */
+export function useHub<H extends { close(): Promise<void> }>(
+  start: (env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>) => Promise<H>,
+  ready: (hub: H) => unknown,
+): void {
+  let env: TestWorkflowEnvironment | undefined;
+  let hub: H | undefined;
+  beforeAll(async () => {
+    const [started, bundle] = await Promise.all([startTestTemporal(), bundleWorkflows()]);
+    env = started;
+    hub = await start(env, bundle);
+    await ready(hub);
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await env?.teardown();
+  });
+}
+
+/** A CoSellHub on its own Temporal server for the file's tests. */
+export function useCoSellHub(ready: (hub: CoSellHub) => unknown): void {
+  useHub((env, bundle) => CoSellHub.start(env, bundle), ready);
+}
+
+/** Calls the AWS sandbox received, by operation (errors, counted as `<operation>.<error>`, left out). */
+export function awsCallsOf(aws: PartnerCentralSandbox): Record<string, number> {
+  return Object.fromEntries(Object.entries(aws.counters.snapshot()).filter(([k]) => !k.includes('.')));
 }
 
 /** Differences of two call-counter snapshots (what happened in between). */
