@@ -2,6 +2,7 @@
  * Types shared by the sync workflows, their activities and the code that drives them (CLI,
  * API). Plain data only: workflow code imports this file.
  */
+import type { SyncCounts } from '../src/sync/types.js';
 
 export type SyncDirection = 'forward' | 'backward';
 export type SyncMode = 'incremental' | 'full';
@@ -17,14 +18,8 @@ export interface SyncRequest {
   entities?: string[];
 }
 
-export interface SyncCounters {
-  read: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  failed: number;
-  conflicts: number;
+/** The planner's counts, plus the calls made to the systems. */
+export interface SyncCounters extends SyncCounts {
   writeCalls: number;
   readCalls: number;
 }

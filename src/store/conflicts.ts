@@ -23,14 +23,8 @@ export interface ConflictInput {
 /** Either one side's value wins, or a person types the value. */
 export type ConflictResolution = { kind: 'side'; system: string } | { kind: 'manual'; value: unknown };
 
-export interface Conflict {
+export interface Conflict extends ConflictInput {
   id: string;
-  connectionId: string;
-  entity: string;
-  canonicalId: string;
-  field: string;
-  baseValue: unknown;
-  sides: Record<string, ConflictSide>;
   status: ConflictStatus;
   resolution: ConflictResolution | null;
   /** The value that won. */

@@ -6,7 +6,7 @@ export type DeadLetterStatus = 'open' | 'replayed' | 'discarded';
 
 export interface DeadLetterInput {
   connectionId: string;
-  /** 'read': the source record could not be mapped or validated; 'write': the target rejected it. */
+  /** 'read': the source record could not be mapped, validated or planned; 'write': a system rejected our write. */
   direction: DeadLetterDirection;
   /** The system and object the record failed in. */
   system: string;
@@ -21,18 +21,8 @@ export interface DeadLetterInput {
   failingFields?: string[];
 }
 
-export interface DeadLetter {
+export interface DeadLetter extends Required<DeadLetterInput> {
   id: string;
-  connectionId: string;
-  direction: DeadLetterDirection;
-  system: string;
-  object: string;
-  externalId: string | null;
-  canonicalId: string | null;
-  payload: unknown;
-  reason: string;
-  errorCode: string | null;
-  failingFields: string[];
   attempts: number;
   firstFailedAt: string;
   lastFailedAt: string;

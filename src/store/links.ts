@@ -1,32 +1,24 @@
 import type { Db } from './db.js';
 import { iso, isoOrNull, json, lastPerKey, uniqueUuids } from './rows.js';
 
-/** A canonical record's counterpart in one system object. */
-export interface Link {
-  entity: string;
-  canonicalId: string;
-  system: string;
-  object: string;
-  externalId: string;
-  /** Content hash of this side as last synced (echo suppression). */
-  lastHash: string | null;
-  /** The side's modified-at as last seen. */
-  lastModifiedAt: string | null;
-  /** Bumped when lastHash or lastModifiedAt changes. */
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
 export interface LinkUpsert {
   entity: string;
   canonicalId: string;
   system: string;
   object: string;
   externalId: string;
-  /** Absent or null keeps the stored value. */
+  /** Content hash of this side as last synced (echo suppression). Absent or null keeps the stored value. */
   lastHash?: string | null;
+  /** The side's modified-at as last seen. Absent or null keeps the stored value. */
   lastModifiedAt?: string | null;
+}
+
+/** A canonical record's counterpart in one system object. */
+export interface Link extends Required<LinkUpsert> {
+  /** Bumped when lastHash or lastModifiedAt changes. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
 }
 
 interface LinkRow {
@@ -60,6 +52,32 @@ function toLink(r: LinkRow): Link {
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
   };
+}
+
+/** upsertMany and saveMany's input: the links as one jsonb recordset ($1). */
+const INPUT = `jsonb_to_recordset($1::jsonb) AS x(entity text, canonical_id uuid, system text, object text,
+  external_id text, last_hash text, last_modified_at timestamptz)`;
+
+/** The columns an upsert writes. */
+const UPSERT_COLUMNS = 'entity, canonical_id, system, object, external_id, last_hash, last_modified_at';
+
+/**
+ * An external id that is already linked keeps its canonical id and takes the new hash and
+ * modified-at (null keeps the stored one); unchanged rows are not rewritten.
+ */
+const ON_CONFLICT = `ON CONFLICT (system, object, external_id) DO UPDATE SET
+  last_hash = coalesce(excluded.last_hash, links.last_hash),
+  last_modified_at = coalesce(excluded.last_modified_at, links.last_modified_at),
+  version = links.version + 1,
+  updated_at = now()
+WHERE (coalesce(excluded.last_hash, links.last_hash), coalesce(excluded.last_modified_at, links.last_modified_at))
+  IS DISTINCT FROM (links.last_hash, links.last_modified_at)`;
+
+function inputJson(links: readonly LinkUpsert[]): string {
+  return json(links.map((l) => ({
+    entity: l.entity, canonical_id: l.canonicalId, system: l.system, object: l.object, external_id: l.externalId,
+    last_hash: l.lastHash ?? null, last_modified_at: l.lastModifiedAt ?? null,
+  })));
 }
 
 const externalKey = (l: { system: string; object: string; externalId: string }) => `${l.system}\u0000${l.object}\u0000${l.externalId}`;
@@ -107,20 +125,10 @@ export function linksRepo(db: Db) {
     // Unchanged links are not rewritten (a reconcile re-upserts every link): `written` holds
     // the inserted and changed rows, and the second SELECT the untouched ones as they were.
     const rows = await db.query<LinkRow>(
-      `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(entity text, canonical_id uuid, system text, object text,
-           external_id text, last_hash text, last_modified_at timestamptz)
-       ),
+      `WITH input AS (SELECT * FROM ${INPUT}),
        written AS (
-         INSERT INTO links (entity, canonical_id, system, object, external_id, last_hash, last_modified_at)
-         SELECT entity, canonical_id, system, object, external_id, last_hash, last_modified_at FROM input
-         ON CONFLICT (system, object, external_id) DO UPDATE SET
-           last_hash = coalesce(excluded.last_hash, links.last_hash),
-           last_modified_at = coalesce(excluded.last_modified_at, links.last_modified_at),
-           version = links.version + 1,
-           updated_at = now()
-         WHERE (coalesce(excluded.last_hash, links.last_hash), coalesce(excluded.last_modified_at, links.last_modified_at))
-           IS DISTINCT FROM (links.last_hash, links.last_modified_at)
+         INSERT INTO links (${UPSERT_COLUMNS}) SELECT ${UPSERT_COLUMNS} FROM input
+         ${ON_CONFLICT}
          RETURNING ${COLUMNS}
        )
        SELECT ${COLUMNS} FROM written
@@ -130,10 +138,7 @@ export function linksRepo(db: Db) {
        WHERE NOT EXISTS (
          SELECT 1 FROM written w WHERE w.system = i.system AND w.object = i.object AND w.external_id = i.external_id
        )`,
-      [json(unique.map((l) => ({
-        entity: l.entity, canonical_id: l.canonicalId, system: l.system, object: l.object, external_id: l.externalId,
-        last_hash: l.lastHash ?? null, last_modified_at: l.lastModifiedAt ?? null,
-      })))],
+      [inputJson(unique)],
     );
     const byKey = new Map(rows.map((r) => { const link = toLink(r); return [externalKey(link), link]; }));
     // A link another transaction committed while this statement ran is not in its snapshot: read it.
@@ -157,21 +162,9 @@ export function linksRepo(db: Db) {
     if (links.length === 0) return;
     const unique = lastPerKey(links, externalKey);
     await db.query(
-      `INSERT INTO links (entity, canonical_id, system, object, external_id, last_hash, last_modified_at)
-       SELECT entity, canonical_id, system, object, external_id, last_hash, last_modified_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(entity text, canonical_id uuid, system text, object text,
-         external_id text, last_hash text, last_modified_at timestamptz)
-       ON CONFLICT (system, object, external_id) DO UPDATE SET
-         last_hash = coalesce(excluded.last_hash, links.last_hash),
-         last_modified_at = coalesce(excluded.last_modified_at, links.last_modified_at),
-         version = links.version + 1,
-         updated_at = now()
-       WHERE (coalesce(excluded.last_hash, links.last_hash), coalesce(excluded.last_modified_at, links.last_modified_at))
-         IS DISTINCT FROM (links.last_hash, links.last_modified_at)`,
-      [json(unique.map((l) => ({
-        entity: l.entity, canonical_id: l.canonicalId, system: l.system, object: l.object, external_id: l.externalId,
-        last_hash: l.lastHash ?? null, last_modified_at: l.lastModifiedAt ?? null,
-      })))],
+      `INSERT INTO links (${UPSERT_COLUMNS}) SELECT ${UPSERT_COLUMNS} FROM ${INPUT}
+       ${ON_CONFLICT}`,
+      [inputJson(unique)],
     );
   }
 

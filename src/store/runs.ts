@@ -8,6 +8,7 @@ export interface RunCounters {
   read: number;
   created: number;
   updated: number;
+  /** Includes echoes of our own writes and lookback re-reads. */
   unchanged: number;
   deleted: number;
   failed: number;

@@ -1,10 +1,16 @@
 /**
- * The planner's inputs and outputs. Shapes follow the connector protocol (WriteOp, DeleteOp,
- * WriteResult) and the store (links, records, dead letters, conflicts) field for field, so the
- * glue passes rows through without translating them; they are declared here because src/sync
- * imports only src/model.
+ * The planner's inputs and outputs. Wire and row shapes come from the connector protocol
+ * (WriteOp, DeleteOp, WriteResult) and the store (links, records, dead letters, conflicts, run
+ * counters), so the glue passes rows through without translating them. Those imports are
+ * type-only: at runtime src/sync still depends on src/model alone.
  */
+import type { DeleteOp, WriteOp, WriteResult } from '../../connectors/protocol.js';
 import type { EntityName } from '../model/index.js';
+import type { ConflictInput as StoreConflictInput } from '../store/conflicts.js';
+import type { DeadLetterInput as StoreDeadLetterInput } from '../store/dead-letters.js';
+import type { LinkUpsert as StoreLinkUpsert } from '../store/links.js';
+import type { CanonicalRecord, RecordUpsert as StoreRecordUpsert } from '../store/records.js';
+import type { RunCounters } from '../store/runs.js';
 import type { Cursor } from './cursor.js';
 import type { FieldPolicy } from './merge.js';
 import type { CanonicalValues } from './values.js';
@@ -92,24 +98,13 @@ export interface CurrentRecord {
 }
 
 /** A `records` row: the last agreed canonical state. */
-export interface StoredRecord {
-  canonicalId: string;
-  data: Record<string, unknown>;
-  hash: string;
-  version: number;
-  deleted: boolean;
-}
+export type StoredRecord = Pick<CanonicalRecord, 'canonicalId' | 'data' | 'hash' | 'version' | 'deleted'>;
 
-/** A `links` row: a canonical record's counterpart in one system object. */
-export interface StoredLink {
-  canonicalId: string;
-  system: string;
-  object: string;
-  externalId: string;
-  /** Content hash of that side as last synced; TOMBSTONE_HASH once the side is deleted. */
-  lastHash: string | null;
-  lastModifiedAt: string | null;
-}
+/**
+ * A `links` row: a canonical record's counterpart in one system object. lastHash is
+ * TOMBSTONE_HASH once the side is deleted.
+ */
+export type StoredLink = Omit<LinkUpsert, 'entity'>;
 
 export interface PlanInput {
   pair: SyncPair;
@@ -131,88 +126,28 @@ export interface PlanInput {
   replay?: boolean;
 }
 
-/** Connector protocol shapes. */
-export interface WriteOp {
-  /** The canonical id. */
-  key: string;
-  /** Known system id: update it. Absent: upsert by the object's ecosync id field (= key). */
-  externalId?: string;
-  fields: Record<string, unknown>;
-}
+export type { WriteOp, DeleteOp, WriteError, WriteResult } from '../../connectors/protocol.js';
 
-export interface DeleteOp {
-  key: string;
-  externalId: string;
-}
+/** The store's upsert with lastHash and lastModifiedAt always given (null keeps the stored value). */
+export type LinkUpsert = Required<StoreLinkUpsert>;
 
-export interface WriteError {
-  code: string;
-  message: string;
-  fields?: string[];
-}
-
-export type WriteResult =
-  | { key: string; ok: true; externalId: string; created: boolean; modifiedAt?: string }
-  | { key: string; ok: false; error: WriteError; retryable: boolean };
-
-/** Store shapes (structurally the store's LinkUpsert, RecordUpsert, DeadLetterInput). */
-export interface LinkUpsert {
-  entity: string;
-  canonicalId: string;
-  system: string;
-  object: string;
-  externalId: string;
-  lastHash: string | null;
-  lastModifiedAt: string | null;
-}
-
-export interface RecordUpsert {
-  entity: string;
-  canonicalId: string;
-  data: Record<string, unknown>;
-  hash: string;
+/** The store's upsert with `deleted` always given; expectedVersion is absent for a new record. */
+export interface RecordUpsert extends StoreRecordUpsert {
   deleted: boolean;
-  /** The version the plan was made from; absent for a new record. */
-  expectedVersion?: number;
 }
 
-export interface DeadLetterInput {
-  connectionId: string;
-  /** 'read': the source record could not be planned; 'write': a system rejected our write. */
-  direction: 'read' | 'write';
-  system: string;
-  object: string;
-  externalId: string | null;
-  canonicalId: string | null;
-  payload: unknown;
-  reason: string;
-  errorCode: string | null;
-  failingFields: string[];
+/** The store's dead letter with every field given, plus whether to replay it. */
+export interface DeadLetterInput extends Required<StoreDeadLetterInput> {
   /** Worth replaying as is (unresolved reference, retries exhausted). */
   retryable: boolean;
 }
 
-export interface ConflictInput {
-  connectionId: string;
-  entity: string;
-  canonicalId: string;
-  field: string;
+export interface ConflictInput extends StoreConflictInput {
   policy: FieldPolicy;
-  baseValue: unknown;
-  /** Each side's value: { "<system>": { value, modifiedAt } }. */
-  sides: Record<string, { value: unknown; modifiedAt: string | null }>;
 }
 
-export interface SyncCounts {
-  read: number;
-  created: number;
-  updated: number;
-  /** Includes echoes of our own writes and lookback re-reads. */
-  unchanged: number;
-  deleted: number;
-  failed: number;
-  conflicts: number;
-}
+/** The counters a sync run keeps. */
+export type SyncCounts = RunCounters;
 
 export type ItemOutcome = 'created' | 'updated' | 'unchanged' | 'deleted';
 
