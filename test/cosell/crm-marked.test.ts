@@ -122,6 +122,25 @@ describe('a co-sell marked in the CRM, through sync, approvals and the cloud rev
     }
   }
 
+  /** Waits for both CRMs to show the co-sell approved, then checks the cloud and its id there. */
+  async function expectApprovedInBothCrms(at: { sfId: string; hsId: string; sfCloud: string; hsCloud: string; cloudId: string }, what: string) {
+    await eventually(async () => {
+      const sfNow = sf.state.get('Opportunity', at.sfId)!;
+      const hsNow = hs.state.get('deals', at.hsId)!.properties;
+      return sfNow.Ecosync_CoSell_Status__c === 'Approved' && hsNow.ecosync_cosell_status === 'approved';
+    }, 30_000, what);
+    expect(sf.state.get('Opportunity', at.sfId)).toMatchObject({ Ecosync_CoSell_Cloud__c: at.sfCloud, Ecosync_Cloud_Opportunity_Id__c: at.cloudId });
+    expect(hs.state.get('deals', at.hsId)!.properties).toMatchObject({ ecosync_cosell_cloud: at.hsCloud, ecosync_cloud_opportunity_id: at.cloudId });
+  }
+
+  /** The next sync changes nothing and writes nothing: ecosync's own write-backs are not edits. */
+  async function expectQuietSync() {
+    const before = crmWrites();
+    const quiet = await sync();
+    expect(quiet.counters).toMatchObject({ created: 0, updated: 0, failed: 0 });
+    expect(crmWrites() - before).toBe(0);
+  }
+
   /** A customer as an account executive enters it in Salesforce: account, contact, open opportunity. */
   function salesforceCustomer(amount: number): string {
     const tag = randomUUID().slice(0, 6);
@@ -166,18 +185,8 @@ describe('a co-sell marked in the CRM, through sync, approvals and the cloud rev
     const inAws = aws.state.list('Sandbox').find((o) => o.Id === awsId)!;
     expect(inAws).toMatchObject({ PartnerOpportunityIdentifier: sfId, LifeCycle: { ReviewStatus: 'Approved' }, Project: { ExpectedCustomerSpend: [{ Amount: '20833.33', CurrencyCode: 'USD' }] } });
 
-    await eventually(async () => {
-      const sfNow = sf.state.get('Opportunity', sfId)!;
-      const hsNow = hs.state.get('deals', hsId)!.properties;
-      return sfNow.Ecosync_CoSell_Status__c === 'Approved' && hsNow.ecosync_cosell_status === 'approved';
-    }, 30_000, 'both CRMs to show the approval');
-    expect(sf.state.get('Opportunity', sfId)).toMatchObject({ Ecosync_CoSell_Cloud__c: 'AWS', Ecosync_Cloud_Opportunity_Id__c: awsId });
-    expect(hs.state.get('deals', hsId)!.properties).toMatchObject({ ecosync_cosell_cloud: 'aws', ecosync_cloud_opportunity_id: awsId });
-
-    const before = crmWrites();
-    const quiet = await sync();
-    expect(quiet.counters).toMatchObject({ created: 0, updated: 0, failed: 0 });
-    expect(crmWrites() - before).toBe(0);
+    await expectApprovedInBothCrms({ sfId, hsId, sfCloud: 'AWS', hsCloud: 'aws', cloudId: awsId }, 'both CRMs to show the approval');
+    await expectQuietSync();
   }, 240_000);
 
   it('B: Microsoft picked in HubSpot → sync → deal desk approves → Microsoft accepts → both CRMs show the referral', async () => {
@@ -210,18 +219,8 @@ describe('a co-sell marked in the CRM, through sync, approvals and the cloud rev
     const referralId = approved.externalId!;
     expect(ms.state.referral(referralId).referral).toMatchObject({ status: 'Active', details: { dealValue: 80000, requirements: { solutions: [{ id: MICROSOFT_SOLUTION }] } } });
 
-    await eventually(async () => {
-      const sfNow = sf.state.get('Opportunity', sfId)!;
-      const hsNow = hs.state.get('deals', deal.id)!.properties;
-      return sfNow.Ecosync_CoSell_Status__c === 'Approved' && hsNow.ecosync_cosell_status === 'approved';
-    }, 30_000, 'both CRMs to show the acceptance');
-    expect(sf.state.get('Opportunity', sfId)).toMatchObject({ Ecosync_CoSell_Cloud__c: 'Microsoft', Ecosync_Cloud_Opportunity_Id__c: referralId });
-    expect(hs.state.get('deals', deal.id)!.properties).toMatchObject({ ecosync_cosell_cloud: 'microsoft', ecosync_cloud_opportunity_id: referralId });
-
-    const before = crmWrites();
-    const quiet = await sync();
-    expect(quiet.counters).toMatchObject({ created: 0, updated: 0, failed: 0 });
-    expect(crmWrites() - before).toBe(0);
+    await expectApprovedInBothCrms({ sfId, hsId: deal.id, sfCloud: 'Microsoft', hsCloud: 'microsoft', cloudId: referralId }, 'both CRMs to show the acceptance');
+    await expectQuietSync();
   }, 240_000);
 
   it('C: an amount edited in Salesforce while AWS reviews waits in the co-sell and reaches AWS when the review ends', async () => {
