@@ -12,7 +12,7 @@ import { CanonicalId, ENTITIES, type EntityName } from '../model/index.js';
 import type { Connection, Link, LinkUpsert, Store } from '../store/index.js';
 import { contentHash, createFields, readPath, toFields, toNested, TOMBSTONE_HASH, type SideName, type SyncSide } from '../sync/index.js';
 import {
-  agreedWhereUnchanged, connectorsOf, nonRetryable, refExternal, refResolver, setPath, syncPairsOf, toSystemFields, type PreparedPair,
+  agreedWhereUnchanged, connectorsOf, nonRetryable, perConnection, refExternal, refResolver, setPath, syncPairsOf, toSystemFields, type PreparedPair,
 } from './sync-glue.js';
 
 export interface CanonicalWriter {
@@ -63,22 +63,14 @@ interface Target {
 }
 
 export function createCanonicalWriter(deps: CanonicalWriterDeps): CanonicalWriter {
-  const connectors = new Map<string, { version: string; value: Promise<Record<SideName, Connector>> }>();
+  const connectorsFor = perConnection(deps.store, (connection, credentials) => connectorsOf(connection, credentials, deps.connectorFor));
 
   /** The connection's pair for the entity and its connectors (kept while the connection is unchanged). */
   async function target(connectionId: string, entity: EntityName): Promise<Target> {
-    const connection = await deps.store.connections.get(connectionId);
-    if (!connection) throw nonRetryable('ConfigurationError', `connection ${connectionId} does not exist`);
-    let cached = connectors.get(connectionId);
-    if (!cached || cached.version !== connection.updatedAt) {
-      const value = deps.store.connections.getCredentials(connectionId).then((c) => connectorsOf(connection, c ?? {}, deps.connectorFor));
-      cached = { version: connection.updatedAt, value };
-      connectors.set(connectionId, cached);
-      value.catch(() => connectors.delete(connectionId));
-    }
+    const { connection, value: connectors } = await connectorsFor(connectionId);
     const found = (await syncPairsOf(connection, deps.mappingFor)).get(entity);
     if (!found) throw nonRetryable('ConfigurationError', `connection ${connection.name} does not sync ${entity}`);
-    return { connection, connectors: await cached.value, found };
+    return { connection, connectors, found };
   }
 
   /** Links of the records the values refer to (an opportunity's account), by canonical id. */

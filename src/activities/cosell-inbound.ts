@@ -10,7 +10,6 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Logger } from 'pino';
 import { AwsPartnerCentralClient } from '../../connectors/aws-partner-central/index.js';
 import { MicrosoftPartnerCenterClient, type MicrosoftPartnerCenterConfig, type Referral } from '../../connectors/microsoft-partner-center/index.js';
 import {
@@ -19,22 +18,16 @@ import {
 } from '../cosell/inbound.js';
 import type { CoSellCloud } from '../model/cosell.js';
 import type { InboundMatch } from '../model/cosell-inbound.js';
-import type { CanonicalRecord, Store } from '../store/index.js';
+import type { CanonicalRecord } from '../store/index.js';
 import {
   invitationWorkflowId, type InboundActivities, type InvitationInput,
 } from '../../workflows/cosell-inbound-types.js';
-import type { CanonicalWriter } from './canonical-write.js';
-import { awsClientConfig, cloudCall, cloudClients, type AwsCoSellCredentials } from './cosell.js';
+import { awsClientConfig, cloudCall, cloudClients, sendReminder, type AwsCoSellCredentials, type CoSellDeps } from './cosell.js';
 
-export interface InboundDeps {
-  store: Store;
-  /** CRM writes go through the sync layer: canonical record, mapped to every linked CRM, links saved. */
-  writer: CanonicalWriter;
+/** The outbound activities' dependencies (the writer creates and patches the CRM records), and a Temporal client. */
+export interface InboundDeps extends CoSellDeps {
   /** Starts the invitation workflows the inbox finds. */
   client: Client;
-  log: Logger;
-  /** Delivers an approval reminder; logged by default. */
-  notify?(reminder: { to: string[]; subject: string; text: string }): Promise<void>;
 }
 
 /** What one cloud needs to do for inbound co-sell. */
@@ -117,8 +110,7 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
         subject: `Co-sell invitation from ${inbound.sender.company ?? inbound.cloud} waiting for a decision`,
         text: `${inbound.cloud} shared "${inbound.project.title}" for ${inbound.customer.company} (${inbound.invitationId}); accept or reject it${inbound.expiresAt ? ` before ${inbound.expiresAt}` : ''}.${escalatedTo ? ` Escalated to ${escalatedTo}.` : ''}`,
       };
-      if (deps.notify) await deps.notify(reminder);
-      else deps.log.info({ invitation: inbound.invitationId, to: approvers, escalatedTo }, 'inbound co-sell: approval reminder');
+      await sendReminder(deps, reminder, { invitation: inbound.invitationId, to: approvers, escalatedTo }, 'inbound co-sell: approval reminder');
     },
 
     async pollInbox({ connectionId, cloud, started, taskQueue, policy, connectionName, invitation }) {

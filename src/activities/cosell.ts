@@ -23,12 +23,13 @@ import {
   awsOpportunityPatch, awsOpportunityPayload, awsReviewStatus, awsSubmission, coSellValues, microsoftReferralPatch,
   microsoftReferralPayload, microsoftReferralStatus, sourceOf, type CoSellOptions, type CoSellSnapshot,
 } from '../cosell/index.js';
+import type { Reminder } from '../cosell/notify.js';
 import { COSELL_SYSTEMS, type CoSellCloud } from '../model/cosell-status.js';
 import type { CoSellError } from '../model/index.js';
-import type { Connection, Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import type { CloudReview, CoSellActivities } from '../../workflows/cosell-types.js';
 import { CanonicalRecordNotFound, type CanonicalWriter } from './canonical-write.js';
-
+import { credentialsOf, perConnection } from './sync-glue.js';
 
 /** AWS Partner Central credentials as a connection stores them. */
 export interface AwsCoSellCredentials extends Omit<AwsPartnerCentralConfig, 'credentials'> {
@@ -42,7 +43,13 @@ export interface CoSellDeps {
   writer: CanonicalWriter;
   log: Logger;
   /** Delivers an approval reminder; logged by default (mail or chat integrations plug in here). */
-  notify?(reminder: { to: string[]; subject: string; text: string }): Promise<void>;
+  notify?(reminder: Reminder): Promise<void>;
+}
+
+/** A reminder goes to the notifier when one is configured; else it is logged with `fields`. */
+export async function sendReminder(deps: Pick<CoSellDeps, 'notify' | 'log'>, reminder: Reminder, fields: Record<string, unknown>, logMessage: string): Promise<void> {
+  if (deps.notify) await deps.notify(reminder);
+  else deps.log.info(fields, logMessage);
 }
 
 /** What one cloud needs to do for a co-sell. */
@@ -56,20 +63,6 @@ interface CloudAdapter {
 
 const LOCKED_AWS_STATUSES = new Set(['Submitted', 'In review', 'Rejected']);
 
-/** The connection and its decrypted credentials; a missing connection is a configuration error. */
-export async function connectionWithCredentials(store: Store, connectionId: string): Promise<{ connection: Connection; credentials: Record<string, unknown> }> {
-  const found = await store.connections.get(connectionId);
-  if (!found) throw nonRetryable('ConfigurationError', `connection ${connectionId} does not exist`);
-  return { connection: found, credentials: (await store.connections.getCredentials(connectionId)) ?? {} };
-}
-
-/** One system's credentials out of a connection's. */
-export function credentialsFor(all: Record<string, unknown>, system: string, connection: Connection): Record<string, unknown> {
-  const c = all[system];
-  if (!c || typeof c !== 'object') throw nonRetryable('ConfigurationError', `connection ${connection.name} has no credentials for ${system}`);
-  return c as Record<string, unknown>;
-}
-
 /** The AWS client's configuration from the credentials a connection stores. */
 export function awsClientConfig(config: AwsCoSellCredentials): AwsPartnerCentralConfig {
   const { accessKeyId, secretAccessKey, ...rest } = config;
@@ -81,17 +74,13 @@ export function awsClientConfig(config: AwsCoSellCredentials): AwsPartnerCentral
  * while the connection is unchanged (clients keep tokens and pacing) and closed when it changes.
  */
 export function cloudClients<T>(store: Store, build: (cloud: CoSellCloud, config: Record<string, unknown>) => { value: T; close(): void }) {
-  const cache = new Map<string, { version: string; value: T; close(): void }>();
-  return async (connectionId: string, cloud: CoSellCloud): Promise<T> => {
-    const { connection, credentials } = await connectionWithCredentials(store, connectionId);
-    const key = `${connectionId}/${cloud}`;
-    const cached = cache.get(key);
-    if (cached?.version === connection.updatedAt) return cached.value;
-    cached?.close();
-    const built = build(cloud, credentialsFor(credentials, COSELL_SYSTEMS[cloud], connection));
-    cache.set(key, { version: connection.updatedAt, ...built });
-    return built.value;
-  };
+  const clientsOf = (cloud: CoSellCloud) => perConnection(
+    store,
+    (connection, credentials) => build(cloud, credentialsOf(connection, credentials, COSELL_SYSTEMS[cloud])),
+    (built) => built.close(),
+  );
+  const clouds = { aws: clientsOf('aws'), azure: clientsOf('azure') };
+  return async (connectionId: string, cloud: CoSellCloud): Promise<T> => (await clouds[cloud](connectionId)).value.value;
 }
 
 export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
@@ -144,8 +133,7 @@ export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
         subject: `Co-sell waiting for ${stage} approval`,
         text: `${referral.cloud} co-sell of opportunity ${referral.opportunityId}, asked by ${referral.requestedBy}, waits for stage ${stage}.${escalatedTo ? ` Escalated to ${escalatedTo}.` : ''}`,
       };
-      if (deps.notify) await deps.notify(reminder);
-      else deps.log.info({ referral: referral.id, stage, to: approvers, escalatedTo }, 'co-sell: approval reminder');
+      await sendReminder(deps, reminder, { referral: referral.id, stage, to: approvers, escalatedTo }, 'co-sell: approval reminder');
     },
   };
 }
@@ -301,6 +289,3 @@ export async function cloudCall<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-export function nonRetryable(type: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
-}

@@ -8,7 +8,7 @@ import { objectSpecOf } from '../../connectors/registry.js';
 import type { Connector, SourceRecord } from '../../connectors/protocol.js';
 import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
-import type { Connection } from '../store/index.js';
+import type { Connection, Store } from '../store/index.js';
 import { readPath, valuesEqual, type SideName, type StoredLink, type SyncPair, type SyncSide } from '../sync/index.js';
 
 export const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -24,14 +24,43 @@ export function connectorsOf(
   connection: Connection, credentials: Record<string, unknown>,
   connectorFor: (system: string, credentials: Record<string, unknown>) => Connector,
 ): Record<SideName, Connector> {
-  const credentialsOf = (system: string) => {
-    const c = credentials[system];
-    if (!c || typeof c !== 'object') throw nonRetryable('ConfigurationError', `connection ${connection.name} has no credentials for ${system}`);
-    return c as Record<string, unknown>;
-  };
   return {
-    a: connectorFor(connection.sourceSystem, credentialsOf(connection.sourceSystem)),
-    b: connectorFor(connection.targetSystem, credentialsOf(connection.targetSystem)),
+    a: connectorFor(connection.sourceSystem, credentialsOf(connection, credentials, connection.sourceSystem)),
+    b: connectorFor(connection.targetSystem, credentialsOf(connection, credentials, connection.targetSystem)),
+  };
+}
+
+/** One system's part of a connection's credentials; a missing part is a configuration error. */
+export function credentialsOf(connection: Connection, credentials: Record<string, unknown>, system: string): Record<string, unknown> {
+  const c = credentials[system];
+  if (!c || typeof c !== 'object') throw nonRetryable('ConfigurationError', `connection ${connection.name} has no credentials for ${system}`);
+  return c as Record<string, unknown>;
+}
+
+/**
+ * Per connection, a value built from the connection and its credentials (connectors, cloud
+ * clients), kept while the connection is unchanged. Each call reads the connection to see
+ * whether it changed (credentials rotated, systems edited); the credentials are read and
+ * decrypted only to build again. A build that fails is not kept; a replaced value is closed.
+ */
+export function perConnection<T>(
+  store: Store,
+  build: (connection: Connection, credentials: Record<string, unknown>) => T,
+  close?: (value: T) => void,
+): (connectionId: string) => Promise<{ connection: Connection; value: T }> {
+  const cache = new Map<string, { version: string; value: Promise<T> }>();
+  return async (connectionId) => {
+    const connection = await store.connections.get(connectionId);
+    if (!connection) throw nonRetryable('ConfigurationError', `connection ${connectionId} does not exist`);
+    let cached = cache.get(connectionId);
+    if (cached?.version !== connection.updatedAt) {
+      if (cached && close) cached.value.then(close, () => undefined);
+      const entry = { version: connection.updatedAt, value: store.connections.getCredentials(connectionId).then((c) => build(connection, c ?? {})) };
+      entry.value.catch(() => { if (cache.get(connectionId) === entry) cache.delete(connectionId); });
+      cache.set(connectionId, entry);
+      cached = entry;
+    }
+    return { connection, value: await cached.value };
   };
 }
 
