@@ -5,13 +5,13 @@ import {
 import type { Logger } from 'pino';
 import { SA } from '../../workflows/search-attributes.js';
 import { coSellWorkflowId, type CoSellInput, type CoSellOptions, type CoSellSnapshot, type CoSellView, type CrmRecordRef } from '../../workflows/cosell-types.js';
-import { updateFailure } from '../api/routes/workflow.js';
 import { CRM_COSELL_FIELDS, type CoSellEvent } from '../cosell/crm.js';
 import type { Account, CoSellCloud, Contact, Opportunity } from '../model/index.js';
 import { COSELL_STATUSES, FINAL_COSELL_STATUSES } from '../model/cosell.js';
 import { INBOUND_COSELL_STATUSES } from '../model/cosell-inbound.js';
 import type { CoSellSettings } from '../runtime/config.js';
 import type { Connection, Store } from '../store/index.js';
+import { updateFailure } from './failures.js';
 
 /**
  * How the API, the CLI and the sync layer drive co-sells: submit an opportunity the store knows
@@ -287,7 +287,6 @@ async function stateOf(handle: WorkflowHandle, waitMs = 10_000): Promise<CoSellV
 // --- decide ----------------------------------------------------------------------------------
 
 export type DecisionKind = 'approve' | 'reject' | 'requestChanges' | 'resubmit';
-export const DECISIONS: readonly DecisionKind[] = ['approve', 'reject', 'requestChanges', 'resubmit'];
 /** What an inbound co-sell (an invitation a cloud shared with us) can be told. */
 const INBOUND_DECISIONS: readonly DecisionKind[] = ['approve', 'reject'];
 
@@ -419,11 +418,12 @@ function itemOf(info: WorkflowExecutionInfo): CoSellListItem {
  */
 export async function handleCoSellEvents(control: CoSellControl, events: readonly CoSellEvent[]): Promise<void> {
   const failures: Error[] = [];
+  // The configured co-sell connection, read once per call (null: there is none).
   let configured: Connection | null | undefined;
   for (const event of dedupe(events)) {
     try {
       if (event.kind === 'requested') {
-        configured ??= await control.store.connections.getByName(control.settings.connection);
+        if (configured === undefined) configured = await control.store.connections.getByName(control.settings.connection);
         const connection = configured ?? await control.store.connections.get(event.connectionId);
         if (!connection) throw new CoSellRefusal('not-found', `no connection ${event.connectionId}`);
         await startCoSell(control, connection, event.opportunityId, event.cloud, control.settings.requester, {}, event.opportunity);

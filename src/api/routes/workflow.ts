@@ -6,12 +6,5 @@ export function isMissingUpdate(error: unknown, update: string): boolean {
   return (error.cause?.message ?? '').includes(`No registered handler for update: ${update}`);
 }
 
-/**
- * The message a failed update carries: the innermost cause (an activity's own error), not the
- * wrappers around it ("Workflow Update failed", "Activity task failed").
- */
-export function updateFailure(error: unknown): string {
-  let inner: unknown = error;
-  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
-  return inner instanceof Error ? inner.message : String(inner);
-}
+/** Kept here for the routes that read it with isMissingUpdate; it lives in the service layer. */
+export { updateFailure } from '../../service/failures.js';
