@@ -1,4 +1,4 @@
-import { FINAL_COSELL_STATUSES, type CoSellCloud, type CoSellStatus } from '../model/cosell-status.js';
+import { COSELL_CLOUD_NAMES, FINAL_COSELL_STATUSES, type CoSellCloud, type CoSellStatus } from '../model/cosell-status.js';
 import type { CoSellReferral } from '../model/index.js';
 
 /**
@@ -16,11 +16,9 @@ export const CRM_COSELL_FIELDS: Record<string, { object: string }> = {
 /** The message fits a Salesforce long text area (and HubSpot's text property) with room to spare. */
 const MAX_MESSAGE = 32_000;
 
-const CLOUD_NAMES = { aws: 'AWS', azure: 'Microsoft' } as const;
-
 /** One line an alliance manager reads in the CRM: "AWS co-sell O1234567: rejected — <AWS's reason>". */
 export function coSellSummary(referral: Pick<CoSellReferral, 'cloud' | 'externalId' | 'status' | 'lastError' | 'cloudSubstatus' | 'pendingApprovers'>): string {
-  const head = `${CLOUD_NAMES[referral.cloud]} co-sell${referral.externalId ? ` ${referral.externalId}` : ''}: ${referral.status.replaceAll('_', ' ')}`;
+  const head = `${COSELL_CLOUD_NAMES[referral.cloud]} co-sell${referral.externalId ? ` ${referral.externalId}` : ''}: ${referral.status.replaceAll('_', ' ')}`;
   const reasons = referral.lastError
     ? [referral.lastError.message, ...referral.lastError.fields.map((f) => `${f.field}: ${f.message}`)].filter(Boolean).join('; ')
     : referral.status === 'pending_approval' && referral.pendingApprovers.length > 0 ? `waiting for ${referral.pendingApprovers.join(', ')}` : '';

@@ -1,4 +1,5 @@
 import { CURRENCY_MINOR_DIGITS, type CurrencyCode } from '../model/common.js';
+import { COSELL_CLOUD_NAMES } from '../model/cosell-status.js';
 import type { InboundCoSellStatus, InboundCustomer, InboundMatch, InboundProject, InboundSender } from '../model/cosell-inbound.js';
 
 /**
@@ -260,8 +261,6 @@ function isClosed(stage: string | undefined): boolean {
 
 // --- the CRM records an accepted invitation becomes ---------------------------------------------
 
-const CLOUD_LABEL = { aws: 'AWS', azure: 'Microsoft' } as const;
-
 /** Canonical Account values for a customer no CRM knew. */
 export function inboundAccountValues(customer: InboundCustomer): Record<string, unknown> {
   return clean({
@@ -291,14 +290,14 @@ export function inboundOpportunityValues(
     accountId,
     leadSource: 'Partner Referral',
     description: project.description,
-    nextStep: `${CLOUD_LABEL[cloud]} co-sell accepted`,
+    nextStep: `${COSELL_CLOUD_NAMES[cloud]} co-sell accepted`,
     partnerInvolvement: [{ role: 'sourced', cloud }],
   });
 }
 
 /** The line the CRM opportunity shows of the co-sell it came from. */
 export function inboundSummary(cloud: 'aws' | 'azure', cloudOpportunityId: string | undefined, invitationId: string): string {
-  return `${CLOUD_LABEL[cloud]} co-sell ${cloudOpportunityId ?? invitationId}: accepted`;
+  return `${COSELL_CLOUD_NAMES[cloud]} co-sell ${cloudOpportunityId ?? invitationId}: accepted`;
 }
 
 // --- small helpers -------------------------------------------------------------------------------

@@ -28,8 +28,3 @@ export function microsoftReferralStatus(status: string | undefined, substatus: s
   // New/Pending: Microsoft's sellers are deciding.
   return status === 'New' && substatus === 'Pending' ? 'in_review' : 'submitted';
 }
-
-/** Whether the cloud has finished reviewing: it will not change the status on its own any more. */
-export function reviewEnded(status: CoSellStatus): boolean {
-  return status === 'approved' || status === 'rejected' || status === 'action_required' || status === 'closed';
-}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CanonicalId, CountryCode, Domain, IsoDate, IsoDateTime, Money } from './common.js';
-import { ApprovalEntry, CoSellCloud, CoSellError } from './cosell.js';
+import { APPROVAL_STATE, CoSellCloud } from './cosell.js';
 
 /**
  * An opportunity a cloud shared with us: an AWS engagement invitation or a Microsoft referral
@@ -88,11 +88,6 @@ export const InboundCoSell = z.object({
   /** Canonical ids of the CRM account and opportunity it is linked to once accepted. */
   accountId: CanonicalId.optional(),
   opportunityId: CanonicalId.optional(),
-  currentStage: z.string().optional(),
-  pendingApprovers: z.array(z.string()),
-  approvals: z.array(ApprovalEntry),
-  lastError: CoSellError.optional(),
-  createdAt: IsoDateTime,
-  updatedAt: IsoDateTime,
+  ...APPROVAL_STATE,
 }).strict();
 export type InboundCoSell = z.infer<typeof InboundCoSell>;

@@ -13,6 +13,9 @@ export type CoSellCloud = z.infer<typeof CoSellCloud>;
 /** The system whose credentials reach each cloud's co-sell programme (keys of a connection's credentials). */
 export const COSELL_SYSTEMS: Record<CoSellCloud, string> = { aws: 'aws-partner-central', azure: 'microsoft-partner-center' };
 
+/** Each cloud as an alliance manager names it (in CRM messages and the CLI). */
+export const COSELL_CLOUD_NAMES: Record<CoSellCloud, string> = { aws: 'AWS', azure: 'Microsoft' };
+
 /**
  * Where a co-sell stands, the same words for every cloud. The first four are ecosync's own
  * (internal approval); the rest follow the cloud's review (AWS ReviewStatus, Microsoft

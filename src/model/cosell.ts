@@ -39,6 +39,19 @@ export const CoSellError = z.object({
 }).strict();
 export type CoSellError = z.infer<typeof CoSellError>;
 
+/**
+ * What both kinds of co-sell (ours to a cloud, a cloud's to us) carry of their internal
+ * approval: the stage waiting for a decision and who may decide it, the trail, the last error.
+ */
+export const APPROVAL_STATE = {
+  currentStage: z.string().optional(),
+  pendingApprovers: z.array(z.string()),
+  approvals: z.array(ApprovalEntry),
+  lastError: CoSellError.optional(),
+  createdAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+};
+
 /** An opportunity shared with a cloud's co-sell programme: an AWS opportunity or a Microsoft referral. */
 export const CoSellReferral = z.object({
   id: CanonicalId,
@@ -54,13 +67,7 @@ export const CoSellReferral = z.object({
   involvementType: CoSellInvolvement,
   visibility: CoSellVisibility,
   requestedBy: Email,
-  /** The approval stage waiting for a decision, and who may decide it. */
-  currentStage: z.string().optional(),
-  pendingApprovers: z.array(z.string()),
-  approvals: z.array(ApprovalEntry),
-  lastError: CoSellError.optional(),
-  createdAt: IsoDateTime,
-  updatedAt: IsoDateTime,
+  ...APPROVAL_STATE,
 }).strict();
 export type CoSellReferral = z.infer<typeof CoSellReferral>;
 

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { COSELL_CLOUD_NAMES } from '../../model/cosell-status.js';
 import { COSELL_LIST_STATUSES, type CoSellListItem, type CoSellStatusAnswer, type DecisionResult, type SubmitResult } from '../../service/cosell-control.js';
 import { cell, formatTable, print, printJson, runWithApi, withApiOptions, type ApiClient, type ApiFlags } from '../client.js';
 import { EXIT } from '../exit.js';
@@ -119,7 +120,7 @@ function printView(view: Record<string, unknown>, withTrail = false): void {
   if (v.externalId) print(`  cloud id ${v.externalId}`);
   if (v.currentStage) print(`  waiting  ${v.currentStage}: ${(v.pendingApprovers ?? []).join(', ') || 'nobody holds the role'}`);
   // Between the last approval and the cloud's answer the status is still the internal one.
-  if (v.phase === 'cloud') print(`  next     approved internally; being sent to ${v.cloud === 'azure' ? 'Microsoft' : 'AWS'}`);
+  if (v.phase === 'cloud') print(`  next     approved internally; being sent to ${COSELL_CLOUD_NAMES[v.cloud === 'azure' ? 'azure' : 'aws']}`);
   if ((v.phase === 'changes' || v.phase === 'fix') && v.requestedBy) print(`  waiting  ${v.requestedBy} to fix and resubmit`);
   if (v.lastError) {
     print(`  problem  ${v.lastError.message || v.lastError.code}`);
