@@ -4,7 +4,6 @@ import {
   continueAsNew,
   defineQuery,
   defineUpdate,
-  log,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -15,7 +14,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { INBOUND_STAGE, currentStage, inboundPolicy, pendingApprovers, refusal, stageNamed, type DecisionRequest } from '../src/cosell/approval.js';
+import { INBOUND_STAGE, currentStage, escalation, inboundPolicy, pendingApprovers, refusal, stageNamed, type DecisionRequest } from '../src/cosell/approval.js';
 import type { ApprovalEntry, CoSellError } from '../src/model/cosell.js';
 import type { InboundCoSell } from '../src/model/cosell-inbound.js';
 import {
@@ -27,7 +26,7 @@ import {
   type InvitationProgress,
   type InvitationView,
 } from './cosell-inbound-types.js';
-import { COSELL_ACTIVITY_OPTIONS, MAX_HISTORY_EVENTS, cloudRefusal, failureMessage } from './cosell.js';
+import { COSELL_ACTIVITY_OPTIONS, MAX_HISTORY_EVENTS, cloudRefusal, failureMessage, remindQuietly } from './cosell.js';
 import { SA } from './search-attributes.js';
 
 /** Accept the invitation (same update name as the outbound co-sell's approval). */
@@ -160,19 +159,13 @@ export async function coSellInvitationWorkflow(input: InvitationInput): Promise<
           await condition(() => s.phase !== 'decision', input.expiryRecheckMs ?? 60_000);
           break;
         }
-        const escalate = config.escalateTo !== undefined && !s.approval.escalated.includes(INBOUND_STAGE);
-        if (escalate) {
-          s.approval = { ...s.approval, escalated: [...s.approval.escalated, INBOUND_STAGE] };
-          trail('ecosync', 'escalated', `no decision within ${config.slaSeconds} s; ${config.escalateTo} may decide`);
+        const escalated = escalation(config, s.approval);
+        if (escalated) {
+          s.approval = escalated.progress;
+          trail('ecosync', 'escalated', escalated.note);
         }
         publish();
-        // A reminder that cannot be delivered (webhook refused or down past its retries) does not stop
-        // the co-sell: it waits on, and the next lapse reminds again.
-        try {
-          await activities.remindInboundApprovers({ inbound: s.inbound, approvers: s.inbound.pendingApprovers, escalatedTo: escalate ? config.escalateTo : undefined });
-        } catch (error) {
-          log.warn('co-sell: approval reminder not delivered', { error: failureMessage(error) });
-        }
+        await remindQuietly(() => activities.remindInboundApprovers({ inbound: s.inbound, approvers: s.inbound.pendingApprovers, escalatedTo: escalated?.escalateTo }));
         break;
       }
 

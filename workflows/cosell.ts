@@ -16,7 +16,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { currentStage, pendingApprovers, refusal, stageNamed, stagesFor, type DecisionRequest } from '../src/cosell/approval.js';
+import { currentStage, escalation, pendingApprovers, refusal, stageNamed, stagesFor, type DecisionRequest } from '../src/cosell/approval.js';
 import type { CoSellSnapshot } from '../src/cosell/payload.js';
 import type { CoSellError, CoSellReferral } from '../src/model/cosell.js';
 import {
@@ -242,19 +242,13 @@ export async function coSellWorkflow(input: CoSellInput): Promise<CoSellView> {
         const decided = await condition(() => s.phase !== 'approval' || s.approval.index !== index, config.slaSeconds * 1000);
         if (decided) break;
         // The SLA lapsed: remind whoever may decide, and bring in the escalation approver once.
-        const escalate = config.escalateTo !== undefined && !s.approval.escalated.includes(stage);
-        if (escalate) {
-          s.approval = { ...s.approval, escalated: [...s.approval.escalated, stage] };
-          trail(stage, 'ecosync', 'escalated', `no decision within ${config.slaSeconds} s; ${config.escalateTo} may decide`);
+        const escalated = escalation(config, s.approval);
+        if (escalated) {
+          s.approval = escalated.progress;
+          trail(stage, 'ecosync', 'escalated', escalated.note);
         }
         publish();
-        // A reminder that cannot be delivered (webhook refused or down past its retries) does not stop
-        // the co-sell: it waits on, and the next lapse reminds again.
-        try {
-          await activities.remindApprovers({ referral: s.referral, stage, approvers: s.referral.pendingApprovers, escalatedTo: escalate ? config.escalateTo : undefined });
-        } catch (error) {
-          log.warn('co-sell: approval reminder not delivered', { error: failureMessage(error) });
-        }
+        await remindQuietly(() => activities.remindApprovers({ referral: s.referral, stage, approvers: s.referral.pendingApprovers, escalatedTo: escalated?.escalateTo }));
         break;
       }
 
@@ -377,6 +371,18 @@ function initialProgress(input: CoSellInput): CoSellProgress {
     sentEdits: 0,
     pollAttempt: 0,
   };
+}
+
+/**
+ * Sends an SLA reminder. One that cannot be delivered (webhook refused or down past its retries)
+ * does not stop the co-sell: it waits on, and the next lapse reminds again.
+ */
+export async function remindQuietly(send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    log.warn('co-sell: approval reminder not delivered', { error: failureMessage(error) });
+  }
 }
 
 /** The innermost message of a failure (an activity's own error, not Temporal's wrapper). */

@@ -119,6 +119,19 @@ export function pendingApprovers(policy: ApprovalPolicy, progress: ApprovalProgr
 }
 
 /**
+ * A stage whose SLA lapsed brings in its escalation approver, once: the progress with the stage
+ * escalated and the note for the trail; undefined when it has none or was escalated before.
+ */
+export function escalation(stage: ApprovalStage, progress: ApprovalProgress): { progress: ApprovalProgress; escalateTo: string; note: string } | undefined {
+  if (stage.escalateTo === undefined || progress.escalated.includes(stage.name)) return undefined;
+  return {
+    progress: { ...progress, escalated: [...progress.escalated, stage.name] },
+    escalateTo: stage.escalateTo,
+    note: `no decision within ${stage.slaSeconds} s; ${stage.escalateTo} may decide`,
+  };
+}
+
+/**
  * Why this decision may not be made, or undefined when it may. `decidedBy` lists who already
  * approved earlier stages of this round (one person does not approve twice).
  */
