@@ -9,7 +9,7 @@ import type { Connector, SourceRecord } from '../../connectors/protocol.js';
 import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
 import type { Connection, Store } from '../store/index.js';
-import { readPath, valuesEqual, type SideName, type StoredLink, type SyncPair, type SyncSide } from '../sync/index.js';
+import { readPath, TOMBSTONE_HASH, valuesEqual, type SideName, type StoredLink, type SyncPair, type SyncSide } from '../sync/index.js';
 
 export const nonRetryable = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
@@ -195,7 +195,7 @@ export function refResolver(side: SyncSide, links: readonly StoredLink[]) {
 export function refExternal(side: SyncSide, links: readonly StoredLink[]) {
   const objectOf = new Map(Object.values(side.references ?? {}).map((r) => [r.entity as string, r.object]));
   const byCanonical = new Map<string, string>();
-  for (const l of links) if (l.system === side.system && l.lastHash !== 'deleted') byCanonical.set(`${l.object}\u0000${l.canonicalId.toLowerCase()}`, l.externalId);
+  for (const l of links) if (l.system === side.system && l.lastHash !== TOMBSTONE_HASH) byCanonical.set(`${l.object}\u0000${l.canonicalId.toLowerCase()}`, l.externalId);
   return (entity: EntityName, canonicalId: string) => {
     const object = objectOf.get(entity);
     return object === undefined ? undefined : byCanonical.get(`${object}\u0000${canonicalId.toLowerCase()}`);

@@ -17,8 +17,6 @@ export const INBOUND_COSELL_STATUSES = ['pending_acceptance', 'accepted', 'decli
 export const InboundCoSellStatus = z.enum(INBOUND_COSELL_STATUSES);
 export type InboundCoSellStatus = z.infer<typeof InboundCoSellStatus>;
 
-export const FINAL_INBOUND_STATUSES: readonly InboundCoSellStatus[] = ['accepted', 'declined', 'expired', 'withdrawn'];
-
 /** Who in the cloud shared it. */
 export const InboundSender = z.object({
   company: z.string().optional(),

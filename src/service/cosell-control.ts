@@ -160,12 +160,12 @@ export async function submitCoSell(control: CoSellControl, request: SubmitReques
   if (!connection) throw new CoSellRefusal('not-found', `no connection named "${name}" (the co-sell connection holds the CRM's and the clouds' credentials)`);
   const opportunityId = await resolveOpportunity(control.store, request.opportunity);
   const result = await startCoSell(control, connection, opportunityId, request.cloud, request.requestedBy, request.options);
-  if (!result.started || result.state?.status !== 'draft') return result;
+  if (!result.started) return result;
   // Whoever asked wants the first answer (waiting for the deal desk, or what the cloud would
   // refuse), not "draft": the check takes well under a second; after the bound, draft it is.
   const handle = control.client.workflow.getHandle(result.workflowId);
   const deadline = Date.now() + SUBMIT_ANSWER_MS;
-  let state = result.state;
+  let state = await stateOf(handle);
   while (state?.status === 'draft' && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     state = (await stateOf(handle, 0)) ?? state;
@@ -223,9 +223,10 @@ async function startCoSell(
     throw error;
   }
   const started = before?.status.name !== 'RUNNING';
-  const state = await stateOf(handle);
-  // Found running: its decision may have become final since it was described.
-  if (!started && isFinal(state?.status)) throw ended(state!.status);
+  // Found running: its decision may have become final since it was described. A co-sell just
+  // started has nothing to check, and the sync's CRM hook must not wait on its first answer.
+  const state = started ? undefined : await stateOf(handle);
+  if (state && isFinal(state.status)) throw ended(state.status);
   control.log?.info({ workflowId, cloud, opportunityId, requestedBy, started }, started ? 'co-sell submitted' : 'co-sell already running');
   return { workflowId, started, state };
 }
