@@ -3,7 +3,7 @@
  * credentials, and each system's static object descriptors (used to validate mappings offline).
  * The one place that knows every connector; connectors themselves never import each other.
  */
-import type { Connector, ObjectSpec } from './protocol.js';
+import type { Connector, ObjectSpec } from '../src/sync/protocol.js';
 import { AWS_PARTNER_CENTRAL_OBJECTS } from './aws-partner-central/descriptor.js';
 import { createHubSpotConnector, type HubSpotConfig } from './hubspot/connector.js';
 import { HUBSPOT_OBJECTS } from './hubspot/descriptor.js';

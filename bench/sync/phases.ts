@@ -5,7 +5,7 @@
  * of one page add up to the page's time minus what the pipeline did in between (planning,
  * hashing, glue).
  */
-import type { Connector, Page } from '../../connectors/protocol.js';
+import type { Connector, Page } from '../../src/sync/protocol.js';
 import type { CompiledMapping } from '../../src/mapping/index.js';
 import type { Store } from '../../src/store/index.js';
 

@@ -2,7 +2,7 @@ import {
   ClosedLostReason, CompetitorName, CountryCode, CurrencyCode, DeliveryModel, Industry, MarketingSource,
   NationalSecurity, OpportunityOrigin, OpportunityType, PaymentFrequency, PrimaryNeedFromAws, ReviewStatus, SalesActivity, Stage,
 } from '@aws-sdk/client-partnercentral-selling';
-import type { FieldSpec, FieldType, ObjectSpec } from '../protocol.js';
+import type { FieldSpec, FieldType, ObjectSpec } from '../../src/sync/protocol.js';
 
 /**
  * The Partner Central opportunity as a field schema, for checking the co-sell payload mapping

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuthError, RateLimitError } from '../protocol.js';
+import { AuthError, RateLimitError } from '../../src/sync/protocol.js';
 
 /**
  * How a failed HubSpot call is handled. The SDK's own retry (numberOfApiCallRetries) is left off:

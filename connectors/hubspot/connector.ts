@@ -1,7 +1,7 @@
 import { Client } from '@hubspot/api-client';
 import type {
   CheckResult, Connector, Cursor, DeleteOp, FieldSpec, FieldType, ObjectSpec, Page, ReadOptions, SourceRecord, WriteOp, WriteResult,
-} from '../protocol.js';
+} from '../../src/sync/protocol.js';
 import { callWithRetries, DEFAULT_RETRY_POLICY, HubSpotRequestError, RatePacer, sharedPacer, type RetryPolicy, type Sleep } from './calls.js';
 import { DEAL_COMPANY_FIELD, HUBSPOT_OBJECTS, hubspotObject } from './descriptor.js';
 import { filterGroupsFrom, mustRepartition, SEARCH_PAGE_LIMIT, startFromCursor, toIsoInstant, type SearchStart } from './search-plan.js';

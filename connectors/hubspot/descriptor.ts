@@ -1,4 +1,4 @@
-import type { FieldSpec, ObjectSpec } from '../protocol.js';
+import type { FieldSpec, ObjectSpec } from '../../src/sync/protocol.js';
 
 /**
  * The HubSpot CRM objects ecosync syncs, with the properties the shipped mappings use. Every

@@ -1,4 +1,4 @@
-import type { Cursor, ObjectSpec } from '../protocol.js';
+import type { Cursor, ObjectSpec } from '../../src/sync/protocol.js';
 
 /**
  * Incremental reads go through CRM search sorted by the modified field (HubSpot allows one sort;

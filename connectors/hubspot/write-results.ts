@@ -1,4 +1,4 @@
-import type { WriteError, WriteResult } from '../protocol.js';
+import type { WriteError, WriteResult } from '../../src/sync/protocol.js';
 
 /**
  * Matching a batch response back to its inputs. HubSpot returns results in no guaranteed order and

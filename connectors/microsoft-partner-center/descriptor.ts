@@ -1,4 +1,4 @@
-import type { FieldSpec, FieldType, ObjectSpec } from '../protocol.js';
+import type { FieldSpec, FieldType, ObjectSpec } from '../../src/sync/protocol.js';
 import { REFERRAL_QUALIFICATIONS, REFERRAL_STATUSES, REFERRAL_SUBSTATUSES, REFERRAL_TYPES } from './referral.js';
 
 /**

@@ -4,7 +4,7 @@ import { log } from '../../src/runtime/log.js';
 import {
   AuthError, type CheckResult, type Connector, type Cursor, type DeleteOp, type FieldSpec, type FieldType,
   type ObjectSpec, type Page, RateLimitError, type ReadOptions, type SourceRecord, type WriteOp, type WriteResult,
-} from '../protocol.js';
+} from '../../src/sync/protocol.js';
 import { ECOSYNC_ID_FIELD, SALESFORCE_OBJECTS } from './descriptor.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { FieldSpec, FieldType, ObjectSpec } from '../protocol.js';
+import type { FieldSpec, FieldType, ObjectSpec } from '../../src/sync/protocol.js';
 
 /**
  * The Salesforce objects and fields ecosync syncs, as the org describes them. The sandbox serves

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Connector, SourceRecord } from '../../connectors/protocol.js';
+import type { Connector, SourceRecord } from '../sync/protocol.js';
 import type { CompiledMapping } from '../mapping/index.js';
 import { CanonicalId, ENTITIES, type EntityName } from '../model/index.js';
 import type { Connection, Link, LinkUpsert, Store } from '../store/index.js';

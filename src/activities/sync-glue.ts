@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { objectSpecOf } from '../../connectors/registry.js';
-import type { Connector, SourceRecord } from '../../connectors/protocol.js';
+import type { Connector, SourceRecord } from '../sync/protocol.js';
 import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
 import type { Connection, Store } from '../store/index.js';

@@ -11,7 +11,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { AuthError, RateLimitError, type Connector, type Page, type SourceRecord, type WriteOp, type WriteResult } from '../../connectors/protocol.js';
+import { AuthError, RateLimitError, type Connector, type Page, type SourceRecord, type WriteOp, type WriteResult } from '../sync/protocol.js';
 import type { CompiledMapping } from '../mapping/index.js';
 import type { EntityName } from '../model/index.js';
 import type { Store, Connection, Link } from '../store/index.js';

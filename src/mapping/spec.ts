@@ -1,12 +1,12 @@
 /** A mapping file after parsing and checking: plain data, ready to compile. */
 import type { Node as YamlNode } from 'yaml';
 import type { CurrencyCode, EntityName } from '../model/index.js';
-import type { FieldType, ObjectSpec } from '../../connectors/protocol.js';
+import type { FieldType, ObjectSpec } from '../sync/protocol.js';
 import type { CanonicalField } from './canonical.js';
 import type { CompiledExpr } from './expr.js';
 
 export type { FieldType, ObjectSpec };
-export type { FieldSpec as SystemFieldSpec } from '../../connectors/protocol.js';
+export type { FieldSpec as SystemFieldSpec } from '../sync/protocol.js';
 
 /** How a value is converted between the system and the canonical model. */
 export const COERCIONS = ['string', 'integer', 'number', 'boolean', 'date', 'datetime', 'money', 'decimal'] as const;

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createConnector } from '../../connectors/registry.js';
-import type { Connector } from '../../connectors/protocol.js';
+import type { Connector } from '../sync/protocol.js';
 import { createCanonicalWriter } from '../activities/canonical-write.js';
 import { createCoSellActivities } from '../activities/cosell.js';
 import { createInboundActivities } from '../activities/cosell-inbound.js';

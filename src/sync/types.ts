@@ -4,7 +4,7 @@
  * counters), so the glue passes rows through without translating them. Those imports are
  * type-only: at runtime src/sync still depends on src/model alone.
  */
-import type { DeleteOp, WriteOp, WriteResult } from '../../connectors/protocol.js';
+import type { DeleteOp, WriteOp, WriteResult } from './protocol.js';
 import type { EntityName } from '../model/index.js';
 import type { ConflictInput as StoreConflictInput } from '../store/conflicts.js';
 import type { DeadLetterInput as StoreDeadLetterInput } from '../store/dead-letters.js';
@@ -126,7 +126,7 @@ export interface PlanInput {
   replay?: boolean;
 }
 
-export type { WriteOp, DeleteOp, WriteError, WriteResult } from '../../connectors/protocol.js';
+export type { WriteOp, DeleteOp, WriteError, WriteResult } from './protocol.js';
 
 /** The store's upsert with lastHash and lastModifiedAt always given (null keeps the stored value). */
 export type LinkUpsert = Required<StoreLinkUpsert>;

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { AuthError, type Connector, type Page } from '../../connectors/protocol.js';
+import { AuthError, type Connector, type Page } from '../../src/sync/protocol.js';
 import { createConnector } from '../../connectors/registry.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';

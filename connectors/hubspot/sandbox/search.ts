@@ -1,4 +1,4 @@
-import type { FieldSpec, ObjectSpec } from '../../protocol.js';
+import type { FieldSpec, ObjectSpec } from '../../../src/sync/protocol.js';
 import type { StoredRecord } from './store.js';
 import { knownProperty } from './validate.js';
 

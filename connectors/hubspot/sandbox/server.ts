@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallCounters, FaultInjector, type FaultPlan } from '../../../src/sandbox/index.js';
-import type { FieldSpec, ObjectSpec } from '../../protocol.js';
+import type { FieldSpec, ObjectSpec } from '../../../src/sync/protocol.js';
 import { hubspotObject, propertyFields } from '../descriptor.js';
 import { seedPortal } from './data.js';
 import { RateLimits } from './rate-limits.js';

@@ -1,4 +1,4 @@
-import type { ObjectSpec } from '../../protocol.js';
+import type { ObjectSpec } from '../../../src/sync/protocol.js';
 import { HUBSPOT_OBJECTS } from '../descriptor.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { FieldSpec, ObjectSpec } from '../../protocol.js';
+import type { FieldSpec, ObjectSpec } from '../../../src/sync/protocol.js';
 import { propertyFields } from '../descriptor.js';
 
 /**

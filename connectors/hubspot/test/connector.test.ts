@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthError, RateLimitError, type Page, type ReadOptions, type SourceRecord, type WriteOp } from '../../protocol.js';
+import { AuthError, RateLimitError, type Page, type ReadOptions, type SourceRecord, type WriteOp } from '../../../src/sync/protocol.js';
 import { createHubSpotConnector, type HubSpotConnectorOptions } from '../connector.js';
 import { DEAL_COMPANY_FIELD, HUBSPOT_OBJECTS } from '../descriptor.js';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../sandbox/index.js';

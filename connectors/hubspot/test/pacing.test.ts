@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RateLimitError, type WriteOp } from '../../protocol.js';
+import { RateLimitError, type WriteOp } from '../../../src/sync/protocol.js';
 import { callWithRetries, DEFAULT_RETRY_POLICY, RatePacer, type PacerClock } from '../calls.js';
 import { createHubSpotConnector } from '../connector.js';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../sandbox/index.js';

@@ -1,4 +1,4 @@
-import type { FieldSpec, FieldType, ObjectSpec } from '../../protocol.js';
+import type { FieldSpec, FieldType, ObjectSpec } from '../../../src/sync/protocol.js';
 import { KEY_PREFIXES } from '../descriptor.js';
 
 /** The REST describe of an object, built from its ObjectSpec, as jsforce's DescribeSObjectResult. */

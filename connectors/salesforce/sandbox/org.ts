@@ -1,4 +1,4 @@
-import type { ObjectSpec } from '../../protocol.js';
+import type { ObjectSpec } from '../../../src/sync/protocol.js';
 import { KEY_PREFIXES } from '../descriptor.js';
 import { idChecksum, isWellFormedId, makeId } from './ids.js';
 import { type BoundQuery, type Fields, formatSfDateTime } from './soql.js';

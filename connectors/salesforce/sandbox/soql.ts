@@ -1,4 +1,4 @@
-import type { FieldSpec, ObjectSpec } from '../../protocol.js';
+import type { FieldSpec, ObjectSpec } from '../../../src/sync/protocol.js';
 
 /**
  * The subset of SOQL the sandbox answers: SELECT fields | COUNT() FROM T [WHERE …] [ORDER BY …]

@@ -1,4 +1,4 @@
-import type { FieldSpec, ObjectSpec } from '../../protocol.js';
+import type { FieldSpec, ObjectSpec } from '../../../src/sync/protocol.js';
 import { KEY_PREFIXES } from '../descriptor.js';
 import { idChecksum, isWellFormedId } from './ids.js';
 import { parseSfDateTime } from './soql.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/runtime/log.js';
-import { AuthError, type Page, RateLimitError, type SourceRecord } from '../../protocol.js';
+import { AuthError, type Page, RateLimitError, type SourceRecord } from '../../../src/sync/protocol.js';
 import { createSalesforceConnector, SalesforceApiError, type SalesforceConfig, type SalesforceConnectorOptions } from '../connector.js';
 import { SALESFORCE_API_VERSION, SALESFORCE_OBJECTS } from '../descriptor.js';
 import { type SalesforceSandbox, startSalesforceSandbox } from '../sandbox/index.js';

@@ -2,7 +2,7 @@ import { COSELL_SYSTEMS } from '../../model/cosell-status.js';
 import { ensureCoSellInboxes } from '../../service/cosell-inbox.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { CheckResult } from '../../../connectors/protocol.js';
+import type { CheckResult } from '../../sync/protocol.js';
 import { ensureSchedule, terminateConnectionWorkflow } from '../../service/sync-control.js';
 import { ADMINS, ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { connectionNamed, HttpError, parseInput } from './http.js';

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { createConnector } from '../../../connectors/registry.js';
-import type { Connector } from '../../../connectors/protocol.js';
+import type { Connector } from '../../sync/protocol.js';
 import { defaultCoSellSettings, type CoSellSettings } from '../../runtime/config.js';
 import type { Store } from '../../store/index.js';
 import { guardRoutes, type ApiAuth } from '../auth.js';

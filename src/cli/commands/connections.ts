@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { CheckResult } from '../../../connectors/protocol.js';
+import type { CheckResult } from '../../sync/protocol.js';
 import type { Connection } from '../../store/index.js';
 import { formatTable, print, printJson, runWithApi, withApiOptions, type ApiFlags } from '../client.js';
 import { EXIT } from '../exit.js';

@@ -1,7 +1,8 @@
 /**
  * The connector protocol: the one small interface every external system implements, close to
- * Airbyte's spec/check/discover/read plus a batched write. Everything system-specific stays in
- * connectors/<system>/; the sync layer sees only these types.
+ * Airbyte's spec/check/discover/read plus a batched write. It is the sync engine's connector
+ * port: src/sync owns it, connectors/<system>/ implement it, and everything system-specific
+ * stays there.
  */
 
 export type FieldType =
@@ -45,6 +46,12 @@ export interface ObjectSpec {
 export interface Cursor {
   modifiedAt: string;
   id: string;
+  /**
+   * Where a read that cannot be resumed from (modifiedAt, id) alone goes on: the connector's own
+   * opaque token (a Salesforce Bulk API 2.0 job and its result locator). While it is set,
+   * (modifiedAt, id) is the greatest pair read so far; the read's last page leaves it out.
+   */
+  resume?: string;
 }
 
 export interface SourceRecord {
@@ -98,6 +105,17 @@ export type WriteResult =
   | { key: string; ok: true; externalId: string; created: boolean; modifiedAt?: string }
   | { key: string; ok: false; error: WriteError; /** Worth retrying as is (throttled, 5xx). */ retryable: boolean };
 
+/** The system instance a connector talks to, in the system's own words. */
+export interface SystemIdentity {
+  /**
+   * Stable id of the instance, prefixed with the system: `salesforce:00D5g000004XyzEAC` (org id),
+   * `hubspot:4455667` (portal id). Two connectors with the same instance share one set of records.
+   */
+  instance: string;
+  /** For people: the org's or portal's name. */
+  label?: string;
+}
+
 export interface CheckResult {
   ok: boolean;
   message: string;
@@ -124,6 +142,8 @@ export class AuthError extends Error {
 export interface Connector {
   readonly system: string;
   check(): Promise<CheckResult>;
+  /** Which org, portal or account the credentials reach (one call; the caller keeps the answer). */
+  identify(): Promise<SystemIdentity>;
   discover(): Promise<ObjectSpec[]>;
   read(object: string, options: ReadOptions): AsyncIterable<Page>;
   /**
