@@ -8,12 +8,12 @@ import { operatorRoutes } from '../api/routes/index.js';
 import { buildApi } from '../api/server.js';
 import { webhooksPlugin } from '../api/webhooks/index.js';
 import { openStore, type Store } from '../store/index.js';
-import type { Config } from './config.js';
-import { createActivities } from './activities.js';
-import { startDemo, type Demo } from './demo.js';
-import { ensureSecretKey } from './secret-key.js';
-import { bridgeTemporalLogs, findTemporalCli, startDevServer, type DevServer } from './temporal.js';
-import { startWorker, type RunningWorker } from './worker.js';
+import type { Config } from '../runtime/config.js';
+import { createActivities } from '../runtime/activities.js';
+import { startDemo, type Demo } from '../runtime/demo.js';
+import { ensureSecretKey } from '../runtime/secret-key.js';
+import { bridgeTemporalLogs, findTemporalCli, startDevServer, type DevServer } from '../runtime/temporal.js';
+import { startWorker, type RunningWorker } from '../runtime/worker.js';
 
 export interface Stack {
   temporalAddress: string;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { checkDataDir, checkNode, checkPorts, checkTemporal, formatChecks, type Check } from '../../runtime/doctor.js';
-import { storeOptions } from '../../runtime/stack.js';
+import { storeOptions } from '../stack.js';
 import { openStore } from '../../store/index.js';
 import { EXIT } from '../exit.js';
 

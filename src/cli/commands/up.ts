@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../runtime/config.js';
 import { createLogger, setLogger } from '../../runtime/log.js';
 import { DEMO_CONNECTION } from '../../runtime/demo.js';
-import { startStack, type StackParts } from '../../runtime/stack.js';
+import { startStack, type StackParts } from '../stack.js';
 
 /**
  * `ecosync up`: the whole hub on embedded defaults, in the foreground; Ctrl-C stops it all.
