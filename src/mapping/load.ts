@@ -1,15 +1,16 @@
-/** Reading mapping files: parse, check against the model and the system's schema, compile. */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+/**
+ * Loading mapping files from their text: parse, check against the model and the system's schema,
+ * compile. Pure: reading the files from disk is the runtime's (src/runtime/mappings.ts).
+ */
 import { compile, type CompiledMapping } from './compile.js';
 import { hasErrors, type Diagnostic, type Reporter } from './diagnostics.js';
 import { parseSpec } from './parse.js';
 import { checkAgainstSchema } from './schema-check.js';
-import type { MappingSpec, ObjectSpec } from './spec.js';
+import type { MappingSpec, SystemSchema } from './spec.js';
 
 export interface LoadOptions {
   /** The system's field schema (a connector's discover result), to check fields, types and picklists. */
-  schemaFor?: (system: string, object: string) => ObjectSpec | undefined;
+  schemaFor?: (system: string, object: string) => SystemSchema | undefined;
 }
 
 export interface LoadResult {
@@ -46,21 +47,18 @@ export function parseMapping(text: string, file: string, options: LoadOptions = 
   return finish(check(text, file, options));
 }
 
-export async function loadMappingFile(path: string, options: LoadOptions = {}): Promise<LoadResult> {
-  return parseMapping(await readFile(path, 'utf8'), path, options);
+/** One mapping file's text; `file` names it in diagnostics. */
+export interface MappingText {
+  file: string;
+  text: string;
 }
 
 /**
- * Loads every *.yaml / *.yml file of a directory (in name order) and checks the files together:
- * one file per system object, and files mapping the same entity agree on who owns each field.
+ * Parses, checks and compiles the files of one directory together (give them in name order): one
+ * file per system object, and files mapping the same entity agree on who owns each field.
  */
-export async function loadMappingDir(dir: string, options: LoadOptions = {}): Promise<DirResult> {
-  const names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
-  const checked: Checked[] = [];
-  for (const name of names) {
-    const path = join(dir, name);
-    checked.push(check(await readFile(path, 'utf8'), path, options));
-  }
+export function parseMappings(files: readonly MappingText[], options: LoadOptions = {}): DirResult {
+  const checked = files.map(({ file, text }) => check(text, file, options));
   checkAcrossFiles(checked);
   const mappings: CompiledMapping[] = [];
   const diagnostics: Diagnostic[] = [];

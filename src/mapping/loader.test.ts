@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic, loadMappingDir, parseMapping } from './index.js';
+import { loadMappingDir } from '../runtime/mappings.js';
+import { formatDiagnostic, parseMapping } from './index.js';
 import { schemaFor } from './test-schemas.js';
 
 /** Errors in a mapping text, formatted as the CLI prints them. */

@@ -5,7 +5,7 @@
 import type { Node as YamlNode } from 'yaml';
 import { suggest, type Reporter } from './diagnostics.js';
 import { READS } from './parse.js';
-import type { FieldMapping, MappingSpec, ObjectSpec, SystemFieldSpec } from './spec.js';
+import type { FieldMapping, MappingSpec, SystemField, SystemSchema } from './spec.js';
 
 const where = (spec: MappingSpec) => `${spec.system} ${spec.object}`;
 
@@ -13,7 +13,7 @@ const where = (spec: MappingSpec) => `${spec.system} ${spec.object}`;
  * A path names a field when the schema has it literally (HubSpot's `associations.companies`), or
  * when its first segment is a field or a relationship (Salesforce `Owner.Email` via `OwnerId`).
  */
-function lookup(schema: ObjectSpec, path: string): { field?: SystemFieldSpec; relationship: boolean } | undefined {
+function lookup(schema: SystemSchema, path: string): { field?: SystemField; relationship: boolean } | undefined {
   const literal = schema.fields.find((f) => f.name === path);
   if (literal) return { field: literal, relationship: false };
   const dot = path.indexOf('.');
@@ -29,21 +29,21 @@ function lookup(schema: ObjectSpec, path: string): { field?: SystemFieldSpec; re
  * (`Project.ExpectedCustomerSpend[0].Amount` → `Project.ExpectedCustomerSpend[].Amount`), or is
  * a list whose elements' fields the schema lists (`Customer.Contacts`).
  */
-function documentLookup(schema: ObjectSpec, path: string): Found | undefined {
+function documentLookup(schema: SystemSchema, path: string): Found | undefined {
   const bare = path.replace(/\[\d+\]/g, '[]');
   const field = schema.fields.find((f) => f.name === bare);
   if (field) return { field, relationship: false };
   return schema.fields.some((f) => f.name.startsWith(`${bare}[].`)) ? { relationship: false, list: true } : undefined;
 }
 
-type Found = { field?: SystemFieldSpec; relationship: boolean; list?: boolean };
+type Found = { field?: SystemField; relationship: boolean; list?: boolean };
 type Lookup = (path: string) => Found | undefined;
 
-export function checkAgainstSchema(spec: MappingSpec, schema: ObjectSpec, r: Reporter): void {
+export function checkAgainstSchema(spec: MappingSpec, schema: SystemSchema, r: Reporter): void {
   const names = schema.fields.map((f) => f.name);
   const missing = (path: string, at: YamlNode | undefined) =>
     r.error(at, `${where(spec)} has no field \`${path}\`${suggest(path.replace(/\[\d+\]/g, '[]'), names)}`);
-  const writable = (f: SystemFieldSpec) => f.createable || f.updateable;
+  const writable = (f: SystemField) => f.createable || f.updateable;
   const find: Lookup = spec.shape === 'document' ? (p) => documentLookup(schema, p) : (p) => lookup(schema, p);
 
   for (const m of spec.fields) {
@@ -84,7 +84,7 @@ export function checkAgainstSchema(spec: MappingSpec, schema: ObjectSpec, r: Rep
 /** A list field: the system list exists, each item field exists and fits, defaults are real values. */
 function checkList(
   spec: MappingSpec, m: FieldMapping, find: Lookup, r: Reporter,
-  missing: (path: string, at: YamlNode | undefined) => void, writable: (f: SystemFieldSpec) => boolean,
+  missing: (path: string, at: YamlNode | undefined) => void, writable: (f: SystemField) => boolean,
 ): void {
   const list = m.list!;
   const at = m.nodes.from;
@@ -107,7 +107,7 @@ function checkList(
 
 function checkSource(
   spec: MappingSpec, find: Lookup, m: FieldMapping, r: Reporter,
-  missing: (path: string, at: YamlNode | undefined) => void, writable: (f: SystemFieldSpec) => boolean,
+  missing: (path: string, at: YamlNode | undefined) => void, writable: (f: SystemField) => boolean,
 ): void {
   const from = m.from!;
   const at = m.nodes.from;

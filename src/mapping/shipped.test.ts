@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CURRENCY_MINOR_DIGITS } from '../model/index.js';
+import { loadMappingDir, loadMappingFile } from '../runtime/mappings.js';
 import { fixDecimal } from './values.js';
-import { formatDiagnostic, loadMappingDir, loadMappingFile, type CompiledMapping, type FieldInfo, type MapContext } from './index.js';
+import { formatDiagnostic, type CompiledMapping, type FieldInfo, type MapContext } from './index.js';
 import { schemaFor } from './test-schemas.js';
 
 const DIR = 'mappings';

@@ -1,12 +1,36 @@
 /** A mapping file after parsing and checking: plain data, ready to compile. */
 import type { Node as YamlNode } from 'yaml';
 import type { CurrencyCode, EntityName } from '../model/index.js';
-import type { FieldType, ObjectSpec } from '../sync/protocol.js';
 import type { CanonicalField } from './canonical.js';
 import type { CompiledExpr } from './expr.js';
 
-export type { FieldType, ObjectSpec };
-export type { FieldSpec as SystemFieldSpec } from '../sync/protocol.js';
+/**
+ * How a system stores a field: the words connectors use in their field schemas (the connector
+ * protocol's FieldType, src/sync/protocol.ts). A mapping names one in `systemType`.
+ */
+export type FieldType =
+  | 'id' | 'string' | 'text' | 'email' | 'phone' | 'url'
+  | 'number' | 'integer' | 'boolean'
+  | 'date' | 'datetime' | 'currency' | 'percent'
+  | 'picklist' | 'multipicklist' | 'reference';
+
+/**
+ * What a mapping is checked against of one system field: the part of a connector's field
+ * description (`discover`) the checks read. Declared here, not imported, so the mapping engine
+ * depends on the canonical model only; a connector's FieldSpec has this shape.
+ */
+export interface SystemField {
+  name: string;
+  type: FieldType;
+  createable: boolean;
+  updateable: boolean;
+  picklistValues?: readonly string[];
+}
+
+/** A system object's field schema as far as mappings need it; a connector's ObjectSpec has this shape. */
+export interface SystemSchema {
+  fields: readonly SystemField[];
+}
 
 /** How a value is converted between the system and the canonical model. */
 export const COERCIONS = ['string', 'integer', 'number', 'boolean', 'date', 'datetime', 'money', 'decimal'] as const;

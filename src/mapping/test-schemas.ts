@@ -4,7 +4,7 @@
  */
 import { cloudObjectSpecsOf } from '../../connectors/registry.js';
 import { CURRENCY_MINOR_DIGITS } from '../model/index.js';
-import type { FieldType, ObjectSpec, SystemFieldSpec } from './spec.js';
+import type { FieldSpec as SystemFieldSpec, FieldType, ObjectSpec } from '../sync/protocol.js';
 
 type Extra = Partial<Omit<SystemFieldSpec, 'name' | 'type'>>;
 const field = (name: string, type: FieldType, extra: Extra = {}): SystemFieldSpec =>

@@ -1,8 +1,33 @@
-import { stat } from 'node:fs/promises';
+/**
+ * Mapping files read from disk. src/mapping only parses, checks and compiles text; reading the
+ * files, and knowing the connectors whose schemas they are checked against, happens here.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { objectSpecOf } from '../../connectors/registry.js';
-import { formatDiagnostic, loadMappingFile, type CompiledMapping } from '../mapping/index.js';
+import {
+  formatDiagnostic, parseMapping, parseMappings, type CompiledMapping, type DirResult, type LoadOptions, type LoadResult,
+} from '../mapping/index.js';
 import { ROOT } from './paths.js';
+
+/** One mapping file read from disk, parsed, checked and compiled (src/mapping does all but the reading). */
+export async function loadMappingFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+  return parseMapping(await readFile(file, 'utf8'), file, options);
+}
+
+/**
+ * Loads every *.yaml / *.yml file of a directory (in name order) and checks the files together:
+ * one file per system object, and files mapping the same entity agree on who owns each field.
+ */
+export async function loadMappingDir(dir: string, options: LoadOptions = {}): Promise<DirResult> {
+  const names = (await readdir(dir)).filter((n) => /\.ya?ml$/i.test(n)).sort();
+  const files = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    files.push({ file, text: await readFile(file, 'utf8') });
+  }
+  return parseMappings(files, options);
+}
 
 /**
  * Loads compiled mappings by file, checked against the systems' descriptors. Relative paths are

@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
-  formatDiagnostic, hasErrors, loadMappingDir, loadMappingFile,
-  type CompiledMapping, type Diagnostic, type LoadOptions, type MapOutcome,
+  formatDiagnostic, hasErrors, type CompiledMapping, type Diagnostic, type LoadOptions, type MapOutcome,
 } from '../../mapping/index.js';
+import { loadMappingDir, loadMappingFile } from '../../runtime/mappings.js';
 import { EXIT } from '../exit.js';
 
 export interface MappingCommandOptions {
