@@ -4,24 +4,30 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallCounters, FaultInjector, type FaultPlan } from '../../../src/sandbox/index.js';
 import type { FieldSpec, ObjectSpec } from '../../../src/sync/protocol.js';
-import { hubspotObject, propertyFields } from '../descriptor.js';
+import { CURRENCY_OPTIONS, hubspotObject, propertyFields } from '../descriptor.js';
 import { seedPortal } from './data.js';
 import { RateLimits } from './rate-limits.js';
 import { checkSearchRequest, compileSearch, runSearch, SEARCH_RESULT_CAP, type SearchRequest } from './search.js';
 import { defaultAssociationTypeId, HubSpotState, singular, type StoredRecord } from './store.js';
 import { knownProperty, validateProperties, validationMessage, type PropertyIssue } from './validate.js';
-import { startHubSpotWebhooks, type HubSpotWebhookOptions, type HubSpotWebhooks } from './webhooks.js';
+import { SANDBOX_PORTAL_ID, startHubSpotWebhooks, type HubSpotWebhookOptions, type HubSpotWebhooks } from './webhooks.js';
 
 /**
  * A local HubSpot that the unmodified @hubspot/api-client talks to: CRM v3 objects (list, get,
- * update, archive, batch read/create/update/upsert/archive, search), the properties API and
- * associations v4, with bearer auth, HubSpot's rate limits and error bodies, seeded data,
- * call counters and fault injection.
+ * update, archive, batch read/create/update/upsert/archive, search), the properties API,
+ * associations v4 and the account details (account-info v3), with bearer auth, HubSpot's rate
+ * limits and error bodies, seeded data, call counters and fault injection.
  */
 export interface HubSpotSandboxOptions {
   port?: number;
   host?: string;
   seed?: number;
+  /**
+   * The portal (Hub) id: what the account details API answers and webhook events carry. The same
+   * for every sandbox unless set (SANDBOX_PORTAL_ID); give sandboxes that stand for different
+   * portals different ids.
+   */
+  portalId?: number;
   /** Seeded companies (default 0: an empty portal). */
   companies?: number;
   contactsPerCompany?: number;
@@ -50,6 +56,8 @@ export interface HubSpotSandboxOptions {
 export interface HubSpotSandbox {
   url: string;
   accessToken: string;
+  /** The portal id this sandbox answers as (account details, webhook events). */
+  portalId: number;
   counters: CallCounters;
   faults: FaultInjector;
   limits: RateLimits;
@@ -100,7 +108,27 @@ function fail(status: number, category: string, message: string, extra: Record<s
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** GET /account-info/v3/details as HubSpot answers it, for a portal in UTC on the US data centre. */
+function accountDetails(portalId: number): Record<string, unknown> {
+  return {
+    portalId,
+    accountType: 'STANDARD',
+    timeZone: 'UTC',
+    companyCurrency: 'USD',
+    // The other currencies seeded deals are in.
+    additionalCurrencies: CURRENCY_OPTIONS.slice(0, 6).filter((c) => c !== 'USD'),
+    utcOffset: '+00:00',
+    utcOffsetMilliseconds: 0,
+    uiDomain: 'app.hubspot.com',
+    dataHostingLocation: 'na1',
+  };
+}
+
 export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): Promise<HubSpotSandbox> {
+  const portalId = options.portalId ?? SANDBOX_PORTAL_ID;
+  if (!Number.isSafeInteger(portalId) || portalId < 1 || portalId > 2 ** 31 - 1) {
+    throw new Error(`portalId must be a positive 32-bit integer, like HubSpot's; got ${portalId}`);
+  }
   const accessToken = options.accessToken ?? `pat-na1-sandbox-${randomUUID()}`;
   const state = new HubSpotState(options.searchLagMs ?? 0);
   seedPortal(state, {
@@ -112,9 +140,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   const counters = new CallCounters();
   const faults = new FaultInjector(options.faults ?? {});
   const limits = new RateLimits({ tenSecondLimit: options.tenSecondLimit, dailyLimit: options.dailyLimit, windowMs: options.rateWindowMs ?? 10_000 });
-  const api = new SandboxApi(state, faults, { allOrNothingBatches: options.allOrNothingBatches ?? false });
+  const api = new SandboxApi(state, faults, { allOrNothingBatches: options.allOrNothingBatches ?? false }, accountDetails(portalId));
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const webhooks = startHubSpotWebhooks(state, options.webhooks);
+  const webhooks = startHubSpotWebhooks(state, options.webhooks, portalId);
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -166,6 +194,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     accessToken,
+    portalId,
     counters,
     faults,
     limits,
@@ -222,10 +251,18 @@ class SandboxApi {
   private searchCache: { key: string; results: StoredRecord[] } | undefined;
   private listCache = new Map<string, { version: number; records: StoredRecord[] }>();
 
-  constructor(private readonly state: HubSpotState, private readonly faults: FaultInjector, readonly options: { allOrNothingBatches: boolean }) {}
+  constructor(
+    private readonly state: HubSpotState,
+    private readonly faults: FaultInjector,
+    readonly options: { allOrNothingBatches: boolean },
+    private readonly account: Record<string, unknown>,
+  ) {}
 
   route(method: string, path: string): Route | undefined {
     const parts = path.split('/').filter(Boolean);
+    if (parts.length === 3 && parts[0] === 'account-info' && parts[1] === 'v3' && parts[2] === 'details' && method === 'GET') {
+      return { endpoint: 'account-info.details', run: () => ({ status: 200, body: this.account }) };
+    }
     const [crm, version, kind] = parts;
     if (crm !== 'crm') return undefined;
     if (version === 'v3' && kind === 'properties' && parts.length === 4 && method === 'GET') {

@@ -23,6 +23,7 @@ export interface HubSpotWebhookOptions extends HubSpotWebhookTarget {
 
 export type HubSpotWebhooks = WebhookEmitter<HubSpotWebhookTarget>;
 
+/** The portal id of a sandbox started without `portalId`. */
 export const SANDBOX_PORTAL_ID = 62515;
 export const SANDBOX_APP_ID = 1160452;
 /** One subscription per object and change, numbered like HubSpot's. */
@@ -32,7 +33,8 @@ const SUBSCRIPTION_IDS: Record<string, number> = {
   'deal.creation': 301, 'deal.propertyChange': 302, 'deal.deletion': 303,
 };
 
-export function startHubSpotWebhooks(state: HubSpotState, options: Partial<HubSpotWebhookOptions> = {}): HubSpotWebhooks {
+/** `portalId` is the sandbox's: every event names the portal the change happened in. */
+export function startHubSpotWebhooks(state: HubSpotState, options: Partial<HubSpotWebhookOptions> = {}, portalId = SANDBOX_PORTAL_ID): HubSpotWebhooks {
   const slot: { target: HubSpotWebhookTarget | undefined } = { target: options.targetUrl && options.clientSecret ? { targetUrl: options.targetUrl, clientSecret: options.clientSecret } : undefined };
   let eventId = 1_000;
   const delivery = new WebhookDelivery<WebhookEvent>({
@@ -50,7 +52,7 @@ export function startHubSpotWebhooks(state: HubSpotState, options: Partial<HubSp
 
   const onChange = (change: RecordChange) => {
     if (!slot.target || !['companies', 'contacts', 'deals'].includes(change.type)) return;
-    for (const event of eventsOf(change)) delivery.enqueue({ ...event, eventId: eventId++ });
+    for (const event of eventsOf(change, portalId)) delivery.enqueue({ ...event, eventId: eventId++ });
   };
   state.changeListeners.add(onChange);
 
@@ -58,10 +60,10 @@ export function startHubSpotWebhooks(state: HubSpotState, options: Partial<HubSp
 }
 
 /** HubSpot sends one event per changed property, and one for a creation or deletion. */
-function eventsOf(change: RecordChange): WebhookEvent[] {
+function eventsOf(change: RecordChange, portalId: number): WebhookEvent[] {
   const common = {
     objectId: change.record.idNum,
-    portalId: SANDBOX_PORTAL_ID,
+    portalId,
     appId: SANDBOX_APP_ID,
     occurredAt: change.at,
     changeSource: change.changeSource,

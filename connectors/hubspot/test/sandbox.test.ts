@@ -1,6 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client } from '@hubspot/api-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../sandbox/index.js';
+import { SANDBOX_PORTAL_ID, startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../sandbox/index.js';
 
 /** The unmodified SDK against the sandbox: the wire format must be what the SDK's models read. */
 const open: HubSpotSandbox[] = [];
@@ -190,6 +192,75 @@ describe('HubSpot sandbox through @hubspot/api-client', () => {
       total = (await search()).total;
     }
     expect(total).toBe(1);
+  });
+
+  it('answers the account details API like HubSpot, as the portal it was given, counted and faulted like other routes', async () => {
+    const { sb, client } = await sandbox({ portalId: 4455667 });
+    expect(sb.portalId).toBe(4455667);
+    // The SDK has no client for account-info; its generic call brings the SDK's auth and base path.
+    const details = () => client.apiRequest({ method: 'GET', path: '/account-info/v3/details' });
+    const res = await details();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = await res.json() as Record<string, unknown>;
+    expect(body).toEqual({
+      portalId: 4455667, accountType: 'STANDARD', timeZone: 'UTC', companyCurrency: 'USD',
+      additionalCurrencies: expect.any(Array), utcOffset: '+00:00', utcOffsetMilliseconds: 0,
+      uiDomain: 'app.hubspot.com', dataHostingLocation: 'na1',
+    });
+    expect(sb.counters.get('account-info.details')).toBe(1);
+
+    sb.faults.set({ serverErrorRate: 1, endpoints: /^account-info\./ });
+    const failed = await details();
+    expect(failed.status).toBe(502);
+    expect(await failed.json()).toMatchObject({ status: 'error', category: 'INTERNAL_ERROR' });
+    sb.faults.set({ rateLimitRate: 1, endpoints: /^account-info\./ });
+    const limited = await details();
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' });
+    // Faults aimed at the account details leave the CRM alone.
+    await client.crm.companies.basicApi.getPage(1);
+    expect(sb.counters.get('account-info.details')).toBe(3);
+
+    const bad = new Client({ accessToken: 'pat-na1-wrong', basePath: sb.url });
+    const refused = await bad.apiRequest({ method: 'GET', path: '/account-info/v3/details' });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ category: 'INVALID_AUTHENTICATION' });
+  });
+
+  it('is portal SANDBOX_PORTAL_ID unless told otherwise, and refuses a portal id HubSpot could not have', async () => {
+    const { sb, client } = await sandbox();
+    expect(sb.portalId).toBe(SANDBOX_PORTAL_ID);
+    const res = await client.apiRequest({ method: 'GET', path: '/account-info/v3/details' });
+    expect(await res.json()).toMatchObject({ portalId: SANDBOX_PORTAL_ID });
+    await expect(startHubSpotSandbox({ portalId: 0 })).rejects.toThrow(/portalId/);
+    await expect(startHubSpotSandbox({ portalId: 2 ** 31 })).rejects.toThrow(/portalId/);
+  });
+
+  it('sends webhook events from the portal id it was given', async () => {
+    const bodies: string[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const targetUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const { sb } = await sandbox({ portalId: 9876543, companies: 1, contactsPerCompany: 0, dealsPerCompany: 0, webhooks: { targetUrl, clientSecret: 'secret' } });
+      const [company] = sb.state.live('companies');
+      sb.state.update('companies', company.id, { name: 'Renamed' });
+      await sb.webhooks.idle();
+      const events = bodies.flatMap((b) => JSON.parse(b) as { portalId: number }[]);
+      expect(events.length).toBeGreaterThan(0);
+      expect(events.every((e) => e.portalId === 9876543)).toBe(true);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 
   it('generates the same portal for the same seed', async () => {
