@@ -1,6 +1,6 @@
 import { Client } from '@hubspot/api-client';
 import type {
-  CheckResult, Connector, Cursor, DeleteOp, FieldSpec, FieldType, ObjectSpec, Page, ReadOptions, SourceRecord, WriteOp, WriteResult,
+  CheckResult, Connector, Cursor, DeleteOp, FieldSpec, FieldType, ObjectSpec, Page, ReadOptions, SourceRecord, SystemIdentity, WriteOp, WriteResult,
 } from '../../src/sync/protocol.js';
 import { callWithRetries, DEFAULT_RETRY_POLICY, HubSpotRequestError, RatePacer, sharedPacer, type RetryPolicy, type Sleep } from './calls.js';
 import { DEAL_COMPANY_FIELD, HUBSPOT_OBJECTS, hubspotObject } from './descriptor.js';
@@ -10,7 +10,7 @@ import { failAll, isInvalidValue, matchWriteResults, writeErrorOf, type BatchErr
 /**
  * HubSpot CRM connector on the official @hubspot/api-client: incremental reads through search
  * (partitioned past the 10,000-result cap), batch upserts by ecosync_id, deal→company
- * associations through the v4 API.
+ * associations through the v4 API, the portal's identity through the account details API.
  */
 export interface HubSpotConfig {
   /** Private app token or OAuth access token. */
@@ -69,6 +69,23 @@ interface AssociationApis {
   };
 }
 
+/** GET /account-info/v3/details, the fields the connector reads. */
+interface AccountDetails {
+  portalId?: number | string;
+  uiDomain?: string;
+}
+
+/**
+ * A non-2xx answer to the SDK's generic apiRequest (which, being fetch, does not throw), shaped
+ * like the SDK's ApiException (code, body, headers) so classify() treats it as any other call.
+ */
+class ApiRequestFailed extends Error {
+  constructor(readonly code: number, readonly body: unknown, readonly headers: Record<string, string>) {
+    super(`HTTP-Code: ${code}`);
+    this.name = 'ApiRequestFailed';
+  }
+}
+
 interface SearchQuery {
   spec: ObjectSpec;
   apis: ObjectApis;
@@ -85,6 +102,7 @@ interface SearchPage {
 
 export class HubSpotConnector implements Connector {
   readonly system = 'hubspot';
+  private readonly client: Client;
   private readonly objects: Record<string, ObjectApis>;
   private readonly associations: AssociationApis;
   private readonly properties: { coreApi: { getAll(objectType: string): Promise<{ results: HubSpotProperty[] }> } };
@@ -110,6 +128,7 @@ export class HubSpotConnector implements Connector {
     // numberOfApiCallRetries stays 0: retries are ours (see calls.ts). The SDK installs decorators
     // through a process-wide singleton when the API objects are built, so build them right away.
     const client = new Client({ accessToken: config.accessToken, basePath: config.basePath, numberOfApiCallRetries: 0, middleware: [pacing] });
+    this.client = client;
     const crm = client.crm;
     this.objects = {
       companies: crm.companies as unknown as ObjectApis,
@@ -136,6 +155,21 @@ export class HubSpotConnector implements Connector {
     } catch (error) {
       return { ok: false, message: error instanceof Error ? error.message : String(error) };
     }
+  }
+
+  /**
+   * The portal the token reaches: `hubspot:<portal id>` from the account details API (the SDK has
+   * no client for it, so through its generic call). uiDomain names the data centre's app
+   * (app.hubspot.com, app-eu1.hubspot.com), not the portal, so the label carries the id too.
+   */
+  async identify(): Promise<SystemIdentity> {
+    const details = await this.getJson<AccountDetails>('/account-info/v3/details');
+    const portalId = details?.portalId;
+    if ((typeof portalId !== 'number' && typeof portalId !== 'string') || !/^\d+$/.test(String(portalId))) {
+      throw new Error(`HubSpot account details have no portal id (portalId ${JSON.stringify(portalId)})`);
+    }
+    const uiDomain = typeof details.uiDomain === 'string' && details.uiDomain !== '' ? details.uiDomain : undefined;
+    return { instance: `hubspot:${portalId}`, label: uiDomain ? `portal ${portalId} (${uiDomain})` : `portal ${portalId}` };
   }
 
   async discover(): Promise<ObjectSpec[]> {
@@ -341,6 +375,29 @@ export class HubSpotConnector implements Connector {
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
     return callWithRetries(fn, this.policy, this.options.sleep, this.pacer);
+  }
+
+  /**
+   * A GET through the SDK's generic apiRequest (its auth and base path), for APIs it has no client
+   * for, under the same retries as every call. That path skips the SDK's middleware, so the call
+   * waits for the pacer and shows it the rate-limit headers here.
+   */
+  private getJson<T>(path: string): Promise<T> {
+    return this.call(async () => {
+      await this.pacer.acquire();
+      const res = await this.client.apiRequest({ method: 'GET', path });
+      const headers = Object.fromEntries(res.headers);
+      this.pacer.observe(headers);
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        // Not JSON: kept as text, for the error message.
+      }
+      if (!res.ok) throw new ApiRequestFailed(res.status, body, headers);
+      return body as T;
+    });
   }
 }
 

@@ -202,6 +202,37 @@ describe('HubSpot connector against the sandbox', () => {
     expect(full.records).toHaveLength(9);
   });
 
+  it('identifies each sandbox as its own portal, hubspot:<portal id>, in one call', async () => {
+    const a = await setup({ portalId: 4455667 });
+    const b = await setup({ portalId: 7654321 });
+    expect(await a.hubspot.identify()).toEqual({ instance: 'hubspot:4455667', label: 'portal 4455667 (app.hubspot.com)' });
+    expect(await b.hubspot.identify()).toEqual({ instance: 'hubspot:7654321', label: 'portal 7654321 (app.hubspot.com)' });
+    expect(a.sb.counters.get('account-info.details')).toBe(1);
+    expect(b.sb.counters.get('account-info.details')).toBe(1);
+  });
+
+  it('identifies through a 5xx and a 429 as any call does, and turns a bad token into AuthError', async () => {
+    // A short rate window: after the 429 the pacer holds calls until our last one leaves it.
+    const { sb } = await setup({ portalId: 1234567, rateWindowMs: 200, faults: { serverErrorRate: 1, endpoints: /^account-info\./ } });
+    // Each wait swaps the fault: a 502 first, then a TEN_SECONDLY_ROLLING 429, then an answer.
+    const next = [{ rateLimitRate: 1, endpoints: /^account-info\./ }, {}];
+    const hubspot = createHubSpotConnector({ accessToken: sb.accessToken, basePath: sb.url }, {
+      retry: { baseDelayMs: 1 },
+      sleep: async (ms) => {
+        waits.push(ms);
+        sb.faults.set(next.shift() ?? {});
+      },
+    });
+    expect(await hubspot.identify()).toMatchObject({ instance: 'hubspot:1234567' });
+    expect(sb.counters.get('account-info.details')).toBe(3);
+    expect(waits).toHaveLength(2);
+
+    const secret = 'pat-na1-00000000-dead-beef-0000-000000000000';
+    const error = await createHubSpotConnector({ accessToken: secret, basePath: sb.url }).identify().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthError);
+    expect(String((error as Error).message)).not.toContain(secret);
+  });
+
   it('checks the connection, discovers the descriptor, and turns a bad token into AuthError without echoing it', async () => {
     const { sb, hubspot } = await setup({ dailyLimit: 1000 });
     const ok = await hubspot.check();
