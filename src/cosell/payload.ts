@@ -1,17 +1,14 @@
-import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { objectSpecOf } from '../../connectors/registry.js';
-import { formatDiagnostic, parseMapping, type CompiledMapping } from '../mapping/index.js';
+import type { CompiledMapping } from '../mapping/index.js';
 import type { Account, CoSellInvolvement, CoSellSubmission, CoSellVisibility, Contact, Opportunity } from '../model/index.js';
-import { ROOT } from '../runtime/paths.js';
 
 /**
  * Canonical opportunity (+ account and contacts) → the cloud's payload: an AWS Partner Central
  * CreateOpportunity body, or a Microsoft Partner Center co-sell referral. What goes where is in
  * mapping files (COSELL_MAPPINGS), which RevOps edits like the CRM mappings; this is the glue that
- * loads them and maps a CoSellSubmission. The cloud's rules are checked on the result by the
+ * maps a CoSellSubmission with them. The cloud's rules are checked on the result by the
  * connector's own validator, and a rule's field is traced back through the mapping file to the
- * canonical field it came from, so the alliance manager knows what to fix.
+ * canonical field it came from, so the alliance manager knows what to fix. No I/O: the runtime
+ * reads and compiles the files and provides them (provideCoSellMappings).
  */
 
 /** What the co-sell is about, as the CRM had it when it was asked for. */
@@ -41,20 +38,26 @@ export const COSELL_MAPPINGS = {
   azure: 'mappings/microsoft-partner-center-referral.yaml',
 } as const;
 
-const compiled = new Map<string, { version: string; mapping: CompiledMapping }>();
+/** The compiled mapping of a co-sell mapping file (a COSELL_MAPPINGS entry, or another file RevOps edits). */
+export type CoSellMappingLoader = (file: string) => CompiledMapping;
 
-/** The compiled mapping of a file, compiled again when the file changes on disk (a RevOps fix needs no restart). */
+let loadMapping: CoSellMappingLoader | undefined;
+
+/**
+ * Where the payload functions get their compiled mappings: the runtime's file loader
+ * (src/runtime/mappings.ts coSellMappingFiles, which recompiles a file when it changes on disk).
+ * Set once per process by whoever builds the co-sell activities (src/runtime/activities.ts, and
+ * tests that build them directly), because the activities call the payload functions without
+ * passing mappings.
+ */
+export function provideCoSellMappings(loader: CoSellMappingLoader): void {
+  loadMapping = loader;
+}
+
+/** The compiled mapping of a file, from the loader the runtime provided. */
 export function coSellMapping(file: string): CompiledMapping {
-  const full = path.resolve(ROOT, file);
-  const info = statSync(full);
-  const version = `${info.mtimeMs}:${info.size}`;
-  const cached = compiled.get(full);
-  if (cached?.version === version) return cached.mapping;
-  const result = parseMapping(readFileSync(full, 'utf8'), file, { schemaFor: objectSpecOf });
-  const errors = result.diagnostics.filter((d) => d.severity === 'error');
-  if (!result.mapping || errors.length > 0) throw new Error(`co-sell mapping ${file} is invalid:\n${errors.map(formatDiagnostic).join('\n')}`);
-  compiled.set(full, { version, mapping: result.mapping });
-  return result.mapping;
+  if (!loadMapping) throw new Error(`co-sell mapping ${file}: no mappings were provided (provideCoSellMappings, src/runtime/mappings.ts coSellMappingFiles)`);
+  return loadMapping(file);
 }
 
 /** The canonical record the payload mappings read. */

@@ -7,11 +7,12 @@ import { createCoSellActivities } from '../activities/cosell.js';
 import { createInboundActivities } from '../activities/cosell-inbound.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createSyncActivities } from '../activities/sync.js';
+import { provideCoSellMappings } from '../cosell/payload.js';
 import { handleCoSellEvents } from '../service/cosell-control.js';
 import { newRequest, requestSync } from '../service/sync-control.js';
 import type { Store } from '../store/index.js';
 import { defaultCoSellSettings, type CoSellSettings } from './config.js';
-import { mappingCache } from './mappings.js';
+import { coSellMappingFiles, mappingCache } from './mappings.js';
 import { webhookNotifier } from './notify.js';
 
 export interface ActivityDeps {
@@ -34,6 +35,8 @@ export function createActivities(deps: ActivityDeps) {
   // Approval reminders, outbound and inbound, go to the webhook when one is configured.
   const notify = webhookNotifier(coSell.settings.notify, { log: deps.log });
   const writer = createCanonicalWriter({ store: deps.store, connectorFor, mappingFor: (file) => mappings.get(file), log: deps.log });
+  // The co-sell payloads are mapped with the files under mappings/, read from disk here.
+  provideCoSellMappings(coSellMappingFiles);
   return {
     ...createHealthActivities({ pingStore: async () => { await deps.store.db.query('select 1'); return deps.store.kind; } }),
     ...createSyncActivities({

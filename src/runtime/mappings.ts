@@ -2,9 +2,11 @@
  * Mapping files read from disk. src/mapping only parses, checks and compiles text; reading the
  * files, and knowing the connectors whose schemas they are checked against, happens here.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { objectSpecOf } from '../../connectors/registry.js';
+import type { CoSellMappingLoader } from '../cosell/payload.js';
 import {
   formatDiagnostic, parseMapping, parseMappings, type CompiledMapping, type DirResult, type LoadOptions, type LoadResult,
 } from '../mapping/index.js';
@@ -60,3 +62,24 @@ export function mappingCache() {
     },
   };
 }
+
+const coSellCompiled = new Map<string, { version: string; mapping: CompiledMapping }>();
+
+/**
+ * The co-sell payload mappings (src/cosell/payload.ts COSELL_MAPPINGS) read from disk, relative
+ * to the repository root or absolute, checked against the clouds' descriptors. Synchronous, as
+ * the payload functions are; a file is compiled again when it changes on disk (a RevOps fix
+ * needs no restart). One cache for the process.
+ */
+export const coSellMappingFiles: CoSellMappingLoader = (file) => {
+  const full = path.resolve(ROOT, file);
+  const info = statSync(full);
+  const version = `${info.mtimeMs}:${info.size}`;
+  const cached = coSellCompiled.get(full);
+  if (cached?.version === version) return cached.mapping;
+  const result = parseMapping(readFileSync(full, 'utf8'), file, { schemaFor: objectSpecOf });
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (!result.mapping || errors.length > 0) throw new Error(`co-sell mapping ${file} is invalid:\n${errors.map(formatDiagnostic).join('\n')}`);
+  coSellCompiled.set(full, { version, mapping: result.mapping });
+  return result.mapping;
+};

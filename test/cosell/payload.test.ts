@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepareAws, prepareMicrosoft } from '../../src/activities/cosell.js';
 import {
-  awsOpportunityPayload, awsReviewStatus, COSELL_MAPPINGS, coSellSummary, coSellValues, microsoftReferralPayload, microsoftReferralStatus, sourceOf,
+  awsOpportunityPayload, awsReviewStatus, COSELL_MAPPINGS, coSellSummary, coSellValues, microsoftReferralPayload, microsoftReferralStatus,
+  provideCoSellMappings, sourceOf,
 } from '../../src/cosell/index.js';
 import type { CoSellOptions } from '../../src/cosell/index.js';
+import { coSellMappingFiles } from '../../src/runtime/mappings.js';
 import { sampleAccount, sampleContact, sampleOpportunityFor } from './support.js';
 
 const options: CoSellOptions = { involvementType: 'co_sell', visibility: 'full', solutionIds: ['S-0000001'] };
+// The payloads are mapped with the shipped files, read from disk as the worker reads them.
+provideCoSellMappings(coSellMappingFiles);
 
 describe('co-sell payloads', () => {
   it('a complete canonical opportunity passes AWS\'s create and submission rules and Microsoft\'s referral rules', () => {

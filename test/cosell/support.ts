@@ -14,10 +14,10 @@ import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors
 import { createCanonicalWriter, type CanonicalWriter } from '../../src/activities/canonical-write.js';
 import { createCoSellActivities } from '../../src/activities/cosell.js';
 import { createSyncActivities } from '../../src/activities/sync.js';
-import type { ApprovalPolicy } from '../../src/cosell/index.js';
+import { provideCoSellMappings, type ApprovalPolicy } from '../../src/cosell/index.js';
 import type { Account, CoSellCloud, Contact, Opportunity } from '../../src/model/index.js';
 import { cloudSandboxCredentials, SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
-import { mappingCache } from '../../src/runtime/mappings.js';
+import { coSellMappingFiles, mappingCache } from '../../src/runtime/mappings.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import type { Connection, Store } from '../../src/store/index.js';
 import { coSellWorkflow, stateQuery } from '../../workflows/cosell.js';
@@ -128,6 +128,8 @@ export class CoSellHub {
   }
 
   async startWorker(bundle: Awaited<ReturnType<typeof bundleWorkflows>>): Promise<void> {
+    // The co-sell activities map payloads with the shipped files, as the worker's do (src/runtime/activities.ts).
+    provideCoSellMappings(coSellMappingFiles);
     const real = createCoSellActivities({
       store: this.db.store,
       writer: this.writer,
