@@ -49,7 +49,7 @@ export const COSELL_STATUS_VALUES = [
 ];
 
 /** Key prefixes of record ids: the first three characters say the object. */
-export const KEY_PREFIXES: Record<string, string> = { Account: '001', Contact: '003', Opportunity: '006' };
+export const KEY_PREFIXES: Record<string, string> = { Account: '001', Contact: '003', Opportunity: '006', Organization: '00D' };
 
 type Extra = Partial<Omit<FieldSpec, 'name' | 'type'>>;
 

@@ -1,13 +1,22 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { makeId } from './ids.js';
+import { idChecksum, isWellFormedId, makeId } from './ids.js';
 
 /**
  * The sandbox org's OAuth 2.0 token endpoint and session store: password, refresh_token and
  * client_credentials grants, access tokens that expire after a configurable lifetime.
  */
 
-export const ORG_ID = makeId('00D', 1);
 export const USER_ID = makeId('005', 1);
+
+/**
+ * The org id of a sandbox: derived from its seed, so one seed always names the same org and two
+ * sandboxes with different seeds are two orgs; an explicit id (15 or 18 characters) wins.
+ */
+export function sandboxOrgId(seed: number, explicit?: string): string {
+  if (explicit === undefined) return makeId('00D', seed);
+  if (!explicit.startsWith('00D') || !isWellFormedId(explicit)) throw new Error(`orgId ${JSON.stringify(explicit)} is not a Salesforce org id (00D…, 15 or 18 characters)`);
+  return explicit.length === 15 ? explicit + idChecksum(explicit) : explicit;
+}
 
 /** Demo credentials of the sandbox org (a connected app and one user); printed by the CLI. */
 export const SANDBOX_CREDENTIALS = {
@@ -35,10 +44,10 @@ export type TokenOutcome = { status: 200; body: TokenResponse } | { status: 400 
 export class SessionStore {
   private readonly sessions = new Map<string, number>();
 
-  constructor(private readonly lifetimeSec: number, private readonly now: () => number = Date.now) {}
+  constructor(private readonly orgId: string, private readonly lifetimeSec: number, private readonly now: () => number = Date.now) {}
 
   issue(): string {
-    const token = `${ORG_ID}!AQ${randomBytes(24).toString('base64url')}`;
+    const token = `${this.orgId}!AQ${randomBytes(24).toString('base64url')}`;
     this.sessions.set(token, this.now() + this.lifetimeSec * 1000);
     return token;
   }
@@ -64,8 +73,8 @@ export class SessionStore {
   }
 }
 
-/** Answers a POST to /services/oauth2/token. */
-export function grantToken(params: URLSearchParams, sessions: SessionStore, instanceUrl: string): TokenOutcome {
+/** Answers a POST to /services/oauth2/token for the org `orgId`. */
+export function grantToken(params: URLSearchParams, sessions: SessionStore, instanceUrl: string, orgId: string): TokenOutcome {
   const c = SANDBOX_CREDENTIALS;
   const grant = params.get('grant_type');
   if (params.get('client_id') !== c.clientId) {
@@ -101,7 +110,7 @@ export function grantToken(params: URLSearchParams, sessions: SessionStore, inst
     default:
       return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'grant type not supported' } };
   }
-  const id = `${instanceUrl}/id/${ORG_ID}/${USER_ID}`;
+  const id = `${instanceUrl}/id/${orgId}/${USER_ID}`;
   const issuedAt = String(Date.now());
   return {
     status: 200,

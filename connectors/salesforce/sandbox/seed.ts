@@ -1,9 +1,15 @@
 import { fakeCompany, fakePerson, intBetween, pick, seededRandom } from '../../../src/sandbox/index.js';
+import type { FieldSpec, FieldType, ObjectSpec } from '../../../src/sync/protocol.js';
 import { LEAD_SOURCE_VALUES, OPPORTUNITY_STAGE_VALUES, OPPORTUNITY_TYPE_VALUES } from '../descriptor.js';
+import { sandboxOrgId } from './auth.js';
 import type { SalesforceOrg } from './org.js';
 
 export interface SeedOptions {
   seed?: number;
+  /** The org's id (00D…); by default derived from the seed, so two seeds are two orgs. */
+  orgId?: string;
+  /** The org's name, as Organization.Name answers it. */
+  orgName?: string;
   accounts?: number;
   contactsPerAccount?: number;
   opportunitiesPerAccount?: number;
@@ -20,6 +26,7 @@ export interface SeedOptions {
 
 export const SEED_DEFAULTS = {
   seed: 42,
+  orgName: 'Ecosync Sandbox',
   accounts: 100,
   contactsPerAccount: 2,
   opportunitiesPerAccount: 1,
@@ -42,17 +49,40 @@ const BUSINESS_PROBLEMS = [
 ];
 const DAY_MS = 86_400_000;
 
+function readOnlyField(name: string, type: FieldType, extra: Partial<FieldSpec> = {}): FieldSpec {
+  return { name, type, nillable: false, createable: false, updateable: false, ...extra };
+}
+
+/** The org itself: SOQL on Organization is how a client learns which org it reached and its name. */
+export const ORGANIZATION_OBJECT: ObjectSpec = {
+  name: 'Organization',
+  idField: 'Id',
+  modifiedField: 'SystemModstamp',
+  fields: [
+    readOnlyField('Id', 'id', { length: 18 }),
+    readOnlyField('Name', 'string', { length: 80 }),
+    readOnlyField('OrganizationType', 'string', { length: 40 }),
+    readOnlyField('IsSandbox', 'boolean'),
+    readOnlyField('SystemModstamp', 'datetime'),
+    readOnlyField('LastModifiedDate', 'datetime'),
+    readOnlyField('CreatedDate', 'datetime'),
+  ],
+};
+
 const PROBABILITY: Record<string, number> = {
   'Prospecting': 10, 'Qualification': 10, 'Needs Analysis': 20, 'Value Proposition': 50, 'Id. Decision Makers': 60,
   'Perception Analysis': 70, 'Proposal/Price Quote': 75, 'Negotiation/Review': 90, 'Closed Won': 100, 'Closed Lost': 0,
 };
 
-/** Fills the org with the same accounts, contacts and opportunities for the same options, every time. */
+/** Fills the org (an org built with ORGANIZATION_OBJECT) with the same accounts, contacts and opportunities for the same options, every time. */
 export function seedOrg(org: SalesforceOrg, options: SeedOptions = {}): void {
   const o = { ...SEED_DEFAULTS, ...options };
   const random = seededRandom(o.seed);
   const stampOf = (index: number) => o.loadedAt + Math.floor(index / o.batchSize) * 1000;
   const today = Math.floor((o.now ?? Date.now)() / DAY_MS) * DAY_MS;
+  org.insertRaw('Organization', {
+    Id: sandboxOrgId(o.seed, o.orgId), Name: o.orgName, OrganizationType: 'Developer Edition', IsSandbox: true,
+  }, o.loadedAt);
   const accounts: Array<{ id: string; domain: string; name: string }> = [];
   for (let i = 0; i < o.accounts; i++) {
     const c = fakeCompany(random, i + 1);

@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { CallCounters, FaultInjector, type FaultPlan } from '../../../src/sandbox/index.js';
 import { SALESFORCE_API_VERSION, SALESFORCE_OBJECTS } from '../descriptor.js';
-import { grantToken, ORG_ID, SANDBOX_CREDENTIALS, SessionStore, USER_ID } from './auth.js';
+import { grantToken, SANDBOX_CREDENTIALS, sandboxOrgId, SessionStore, USER_ID } from './auth.js';
 import { describeGlobal, describeObject } from './describe.js';
 import { OrgError, SalesforceOrg, type Version, type WireRecord, type WriteContext } from './org.js';
-import { seedOrg, type SeedOptions } from './seed.js';
+import { ORGANIZATION_OBJECT, seedOrg, type SeedOptions } from './seed.js';
 import { bindQuery, formatSfDateTime, parseSfDateTime, parseSoql, SoqlError } from './soql.js';
 import { startSalesforceWebhooks, type SalesforceWebhookOptions, type SalesforceWebhooks } from './webhooks.js';
 
@@ -60,6 +60,8 @@ export interface SalesforceSandboxState {
 
 export interface SalesforceSandbox {
   url: string;
+  /** The org's 18-character id (00D…): derived from the seed unless the orgId option names one. */
+  orgId: string;
   counters: CallCounters;
   faults: FaultInjector;
   state: SalesforceSandboxState;
@@ -114,10 +116,12 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
   const counters = new CallCounters();
   const faults = options.faults instanceof FaultInjector ? options.faults : new FaultInjector(options.faults ?? {});
   const now = options.now ?? Date.now;
-  const org = new SalesforceOrg(SALESFORCE_OBJECTS, { now });
-  seedOrg(org, { ...options, seed: options.seed ?? 42, accounts: options.accounts ?? 100 });
+  const seed = options.seed ?? 42;
+  const orgId = sandboxOrgId(seed, options.orgId);
+  const org = new SalesforceOrg([...SALESFORCE_OBJECTS, ORGANIZATION_OBJECT], { now });
+  seedOrg(org, { ...options, seed, orgId, accounts: options.accounts ?? 100 });
   const webhooks = startSalesforceWebhooks(org, options.webhooks);
-  const sessions = new SessionStore(options.tokenLifetimeSec ?? 7200, now);
+  const sessions = new SessionStore(orgId, options.tokenLifetimeSec ?? 7200, now);
   const usage = { used: 0, max: options.apiLimit ?? 100_000 };
   const cursors = new Map<string, Cursor>();
   let cursorSerial = 0;
@@ -223,7 +227,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     if (path === '' || path === '/') {
       return { endpoint: 'resources', handle: () => [200, {
         sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, queryAll: `/services/data/v${version}/queryAll`,
-        limits: `/services/data/v${version}/limits`, composite: `/services/data/v${version}/composite`, identity: `${url}/id/${ORG_ID}/${USER_ID}`,
+        limits: `/services/data/v${version}/limits`, composite: `/services/data/v${version}/composite`, identity: `${url}/id/${orgId}/${USER_ID}`,
       }] };
     }
     if (path === '/limits' && method === 'GET') {
@@ -385,7 +389,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
 
     if (path === '/services/oauth2/token' && method === 'POST') {
       counters.add('token');
-      const outcome = grantToken(new URLSearchParams(await readBody(req)), sessions, url);
+      const outcome = grantToken(new URLSearchParams(await readBody(req)), sessions, url, orgId);
       send(res, outcome.status, outcome.body);
       return;
     }
@@ -406,7 +410,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     const api = /^\/services\/data\/v(\d+\.\d+)(\/.*)?$/.exec(path);
     let endpoint: string;
     let run: () => Promise<[number, unknown?]> | [number, unknown?];
-    if (identity && method === 'GET') {
+    if (identity && method === 'GET' && isThisUser(identity[1], identity[2])) {
       endpoint = 'identity';
       run = () => [200, identityBody()];
     } else if (api) {
@@ -459,13 +463,18 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     send(res, status, responseBody);
   }
 
+  /** The identity URL names the org and the user, in 15- or 18-character form. */
+  function isThisUser(org: string, user: string): boolean {
+    return orgId.startsWith(org) && (org.length === 15 || org.length === 18) && USER_ID.startsWith(user) && (user.length === 15 || user.length === 18);
+  }
+
   function identityBody() {
     const rest = `${url}/services/data/v{version}/`;
     return {
-      id: `${url}/id/${ORG_ID}/${USER_ID}`,
+      id: `${url}/id/${orgId}/${USER_ID}`,
       asserted_user: true,
       user_id: USER_ID,
-      organization_id: ORG_ID,
+      organization_id: orgId,
       username: SANDBOX_CREDENTIALS.username,
       nick_name: 'admin',
       display_name: 'Sandbox Admin',
@@ -515,6 +524,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
 
   return {
     url,
+    orgId,
     counters,
     faults,
     state,

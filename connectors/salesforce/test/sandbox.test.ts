@@ -115,7 +115,7 @@ describe('Salesforce sandbox with jsforce', () => {
     expect(byName.get('SystemModstamp')).toMatchObject({ type: 'datetime', createable: false, updateable: false });
     expect(byName.get('Probability')?.type).toBe('percent');
     const global = await conn.describeGlobal();
-    expect(global.sobjects.map((s) => s.name)).toEqual(['Account', 'Contact', 'Opportunity']);
+    expect(global.sobjects.map((s) => s.name)).toEqual(['Account', 'Contact', 'Opportunity', 'Organization']);
   });
 
   it('creates, updates and upserts through collections with per-record failures', async () => {
@@ -266,5 +266,36 @@ describe('Salesforce sandbox sessions', () => {
     } finally {
       await sandbox.close();
     }
+  });
+});
+
+describe('Salesforce sandbox org identity', () => {
+  it('names one org per seed, or the orgId given, in the token, the identity URL and the Organization record', async () => {
+    const [a, b, again, named] = await Promise.all([
+      startSalesforceSandbox({ accounts: 0, seed: 1 }),
+      startSalesforceSandbox({ accounts: 0, seed: 2 }),
+      startSalesforceSandbox({ accounts: 0, seed: 1 }),
+      startSalesforceSandbox({ accounts: 0, orgId: '00D5g000004XyzE', orgName: 'Acme Production' }),
+    ]);
+    try {
+      expect(a.orgId).toMatch(/^00D\w{15}$/);
+      expect(b.orgId).not.toBe(a.orgId);
+      expect(again.orgId).toBe(a.orgId);
+      expect(named.orgId).toBe('00D5g000004XyzEEAS');
+
+      const conn = await loggedIn(named);
+      expect(conn.userInfo?.organizationId).toBe(named.orgId);
+      const identity = await conn.identity();
+      expect(identity).toMatchObject({ organization_id: named.orgId, user_id: conn.userInfo?.id, id: `${named.url}/id/${named.orgId}/${conn.userInfo?.id}` });
+      const org = await conn.query<{ Id: string; Name: string }>('SELECT Id, Name FROM Organization');
+      expect(org.records.map(({ Id, Name }) => ({ Id, Name }))).toEqual([{ Id: named.orgId, Name: 'Acme Production' }]);
+
+      // Another org's identity URL is not this org's to answer.
+      const other = await fetch(`${named.url}/id/${a.orgId}/${conn.userInfo?.id}?oauth_token=${conn.accessToken}`);
+      expect(other.status).toBe(404);
+    } finally {
+      await Promise.all([a, b, again, named].map((s) => s.close()));
+    }
+    await expect(startSalesforceSandbox({ accounts: 0, orgId: '001Dn0000000001' })).rejects.toThrow(/not a Salesforce org id/);
   });
 });
