@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { CallCounters, FaultInjector, type FaultPlan } from '../../../src/sandbox/index.js';
 import { SALESFORCE_API_VERSION, SALESFORCE_OBJECTS } from '../descriptor.js';
 import { grantToken, SANDBOX_CREDENTIALS, sandboxOrgId, SessionStore, USER_ID } from './auth.js';
+import { BulkQueryJobs } from './bulk.js';
 import { describeGlobal, describeObject } from './describe.js';
 import { OrgError, SalesforceOrg, type Version, type WireRecord, type WriteContext } from './org.js';
 import { ORGANIZATION_OBJECT, seedOrg, type SeedOptions } from './seed.js';
@@ -12,8 +13,8 @@ import { startSalesforceWebhooks, type SalesforceWebhookOptions, type Salesforce
 /**
  * An HTTP server that speaks enough of the Salesforce REST API for the unmodified jsforce:
  * OAuth token endpoint, identity, describe, SOQL query/queryAll with server-side cursors,
- * getDeleted/getUpdated, single-record and sObject Collections writes. Every API call is counted,
- * passes through the fault injector, and answers with Sforce-Limit-Info.
+ * getDeleted/getUpdated, single-record and sObject Collections writes, Bulk API 2.0 query jobs.
+ * Every API call is counted, passes through the fault injector, and answers with Sforce-Limit-Info.
  */
 
 export interface SalesforceSandboxOptions extends Omit<SeedOptions, 'seed' | 'accounts'> {
@@ -31,6 +32,11 @@ export interface SalesforceSandboxOptions extends Omit<SeedOptions, 'seed' | 'ac
   now?: () => number;
   /** Send signed change notifications, as an org's Flow/Apex callout would (or set a target later with `webhooks.configure`). */
   webhooks?: Partial<SalesforceWebhookOptions>;
+  /**
+   * The Bulk API 2.0 job clock: how many looks at a query job (GET /jobs/query/<id>) find it still
+   * in progress before it completes. 0 (default): the first look after creation finds it done.
+   */
+  bulkJobPolls?: number;
 }
 
 export interface RecordEditOptions {
@@ -56,6 +62,8 @@ export interface SalesforceSandboxState {
   setApiUsage(used: number): void;
   /** Ends every session: the next call with an old token gets 401 INVALID_SESSION_ID. */
   expireSessions(): void;
+  /** The org's Bulk API 2.0 query jobs: list them, fail one (or the next to run), or drop one as if its results had expired. */
+  readonly bulkJobs: Pick<BulkQueryJobs, 'ids' | 'fail' | 'failNext' | 'forget'>;
 }
 
 export interface SalesforceSandbox {
@@ -79,6 +87,11 @@ interface Cursor {
   versions: Version[];
   format: (v: Version) => WireRecord;
   batchSize: number;
+}
+
+/** A response body sent as is (CSV results), not as JSON. */
+class TextBody {
+  constructor(readonly contentType: string, readonly text: string) {}
 }
 
 class ApiError extends Error {
@@ -122,6 +135,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
   seedOrg(org, { ...options, seed, orgId, accounts: options.accounts ?? 100 });
   const webhooks = startSalesforceWebhooks(org, options.webhooks);
   const sessions = new SessionStore(orgId, options.tokenLifetimeSec ?? 7200, now);
+  const bulk = new BulkQueryJobs(org, { userId: USER_ID, now, pollsBeforeComplete: options.bulkJobPolls });
   const usage = { used: 0, max: options.apiLimit ?? 100_000 };
   const cursors = new Map<string, Cursor>();
   let cursorSerial = 0;
@@ -131,10 +145,11 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
 
   function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
     if (res.headersSent || res.destroyed) return;
-    const payload = body === undefined ? '' : JSON.stringify(body);
+    const payload = body === undefined ? '' : body instanceof TextBody ? body.text : JSON.stringify(body);
+    const contentType = body instanceof TextBody ? body.contentType : 'application/json;charset=UTF-8';
     res.writeHead(status, {
       'Sforce-Limit-Info': limitInfo(),
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json;charset=UTF-8', 'Content-Length': Buffer.byteLength(payload) }),
+      ...(body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }),
       ...headers,
     });
     res.end(payload);
@@ -218,7 +233,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     return ms;
   }
 
-  type Route = { endpoint: string; handle: () => Promise<[number, unknown?]> | [number, unknown?] };
+  type Reply = [status: number, body?: unknown, headers?: Record<string, string>];
+  type Route = { endpoint: string; handle: () => Promise<Reply> | Reply };
 
   /** Matches a REST path under /services/data/vXX.X to its endpoint name and handler. */
   function route(req: IncomingMessage, path: string, params: URLSearchParams, version: string, body: () => Promise<unknown>): Route | undefined {
@@ -228,6 +244,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
       return { endpoint: 'resources', handle: () => [200, {
         sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, queryAll: `/services/data/v${version}/queryAll`,
         limits: `/services/data/v${version}/limits`, composite: `/services/data/v${version}/composite`, identity: `${url}/id/${orgId}/${USER_ID}`,
+        jobs: `/services/data/v${version}/jobs`,
       }] };
     }
     if (path === '/limits' && method === 'GET') {
@@ -242,6 +259,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
       const locator = m[1];
       return { endpoint: 'queryMore', handle: () => [200, queryMore(locator, version)] };
     }
+    const bulkRoute = bulkQueryRoute(req, path, params, version, body);
+    if (bulkRoute) return bulkRoute;
     if ((m = /^\/sobjects\/(\w+)\/describe\/?$/.exec(path)) && method === 'GET') {
       const object = m[1];
       return { endpoint: 'describe', handle: () => [200, describeObject(org.spec(object), version)] };
@@ -382,6 +401,30 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     return undefined;
   }
 
+  /** Bulk API 2.0 query jobs under /jobs/query. */
+  function bulkQueryRoute(req: IncomingMessage, path: string, params: URLSearchParams, version: string, body: () => Promise<unknown>): Route | undefined {
+    const method = req.method ?? 'GET';
+    if (path === '/jobs/query' || path === '/jobs/query/') {
+      if (method === 'POST') return { endpoint: 'bulkQuery.create', handle: async () => [200, bulk.create(await body(), version)] };
+      if (method === 'GET') return { endpoint: 'bulkQuery.list', handle: () => [200, bulk.list(params, version)] };
+      return undefined;
+    }
+    const m = /^\/jobs\/query\/(\w+)(\/results)?\/?$/.exec(path);
+    if (!m) return undefined;
+    const [id, results] = [m[1], m[2]];
+    if (results) {
+      if (method !== 'GET') return undefined;
+      return { endpoint: 'bulkQuery.results', handle: () => {
+        const set = bulk.results(id, params);
+        return [200, new TextBody('text/csv', set.csv), { 'Sforce-Locator': set.locator, 'Sforce-NumberOfRecords': String(set.count) }];
+      } };
+    }
+    if (method === 'GET') return { endpoint: 'bulkQuery.get', handle: () => [200, bulk.info(id)] };
+    if (method === 'PATCH') return { endpoint: 'bulkQuery.abort', handle: async () => [200, bulk.abort(id, await body())] };
+    if (method === 'DELETE') return { endpoint: 'bulkQuery.delete', handle: () => { bulk.remove(id); return [204]; } };
+    return undefined;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const parsed = new URL(req.url ?? '/', 'http://sandbox');
     const path = parsed.pathname;
@@ -409,7 +452,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     const identity = /^\/id\/(\w+)\/(\w+)\/?$/.exec(path);
     const api = /^\/services\/data\/v(\d+\.\d+)(\/.*)?$/.exec(path);
     let endpoint: string;
-    let run: () => Promise<[number, unknown?]> | [number, unknown?];
+    let run: () => Promise<Reply> | Reply;
     if (identity && method === 'GET' && isThisUser(identity[1], identity[2])) {
       endpoint = 'identity';
       run = () => [200, identityBody()];
@@ -459,8 +502,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
       counters.add('fault.timeout');
       return;
     }
-    const [status, responseBody] = await run();
-    send(res, status, responseBody);
+    const [status, responseBody, headers] = await run();
+    send(res, status, responseBody, headers);
   }
 
   /** The identity URL names the org and the user, in 15- or 18-character form. */
@@ -520,6 +563,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     apiUsage: () => ({ ...usage }),
     setApiUsage: (used) => { usage.used = used; },
     expireSessions: () => sessions.expireAll(),
+    bulkJobs: bulk,
   };
 
   return {

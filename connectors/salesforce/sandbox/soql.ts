@@ -265,6 +265,42 @@ export function parseSoql(text: string): SoqlQuery {
   return new Parser(tokenize(text)).query();
 }
 
+/** SOQL constructs some APIs refuse (Bulk API 2.0 among them), most of which the parser does not take at all. */
+export interface SoqlConstructs {
+  /** COUNT(), SUM(…), MAX(…) and the other aggregate functions. */
+  aggregate: boolean;
+  /** A parent-to-child relationship query: (SELECT … FROM Contacts). */
+  subquery: boolean;
+  groupBy: boolean;
+  offset: boolean;
+  typeOf: boolean;
+}
+
+const AGGREGATE_FUNCTIONS = new Set(['COUNT', 'COUNT_DISTINCT', 'SUM', 'AVG', 'MIN', 'MAX']);
+
+/** Which of those constructs the query uses, found on its tokens so that string literals never count. */
+export function soqlConstructs(text: string): SoqlConstructs {
+  const tokens = tokenize(text);
+  const word = (i: number) => {
+    const t = tokens[i];
+    return t?.t === 'ident' ? t.v.toUpperCase() : undefined;
+  };
+  const open = (i: number) => {
+    const t = tokens[i];
+    return t?.t === 'punct' && t.v === '(';
+  };
+  const found: SoqlConstructs = { aggregate: false, subquery: false, groupBy: false, offset: false, typeOf: false };
+  for (let i = 0; i < tokens.length; i++) {
+    const w = word(i);
+    if (w && AGGREGATE_FUNCTIONS.has(w) && open(i + 1)) found.aggregate = true;
+    if (open(i) && word(i + 1) === 'SELECT') found.subquery = true;
+    if (w === 'GROUP' && word(i + 1) === 'BY') found.groupBy = true;
+    if (w === 'OFFSET') found.offset = true;
+    if (w === 'TYPEOF') found.typeOf = true;
+  }
+  return found;
+}
+
 // ---------------------------------------------------------------- binding
 
 export type Fields = Readonly<Record<string, unknown>>;
