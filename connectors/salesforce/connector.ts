@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { log } from '../../src/runtime/log.js';
 import {
   AuthError, type CheckResult, type Connector, type Cursor, type DeleteOp, type FieldSpec, type FieldType,
-  type ObjectSpec, type Page, RateLimitError, type ReadOptions, type SourceRecord, type WriteOp, type WriteResult,
+  type ObjectSpec, type Page, RateLimitError, type ReadOptions, type SourceRecord, type SystemIdentity, type WriteOp, type WriteResult,
 } from '../../src/sync/protocol.js';
 import { ECOSYNC_ID_FIELD, SALESFORCE_OBJECTS } from './descriptor.js';
 
@@ -202,6 +202,15 @@ export class SalesforceConnector implements Connector {
     this.baseDelayMs = options.retry?.baseDelayMs ?? 500;
     this.maxDelayMs = options.retry?.maxDelayMs ?? 10_000;
     this.log = (options.logger ?? log()).child({ system: 'salesforce' });
+  }
+
+  /** The org the credentials reach, from its Organization record: one query gives the 18-character id and the name. */
+  async identify(): Promise<SystemIdentity> {
+    const soql = 'SELECT Id, Name FROM Organization';
+    const result = await this.request<QueryResult>('identify', { method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` });
+    const org = result.records[0];
+    if (!org) throw new SalesforceApiError('Salesforce returned no Organization record', 'NO_ORGANIZATION', false);
+    return { instance: `salesforce:${String(org.Id)}`, label: String(org.Name) };
   }
 
   maxBatchSize(): number {

@@ -42,6 +42,20 @@ describe('Salesforce connector against the sandbox', () => {
     await expect(createSalesforceConnector(configFor(sandbox, { clientSecret: 'wrong' })).discover()).rejects.toBeInstanceOf(AuthError);
   });
 
+  it('identifies the org it reaches by its 18-character id and name, one call; two sandboxes are two orgs', async () => {
+    const queries = sandbox.counters.get('query');
+    expect(await createSalesforceConnector(configFor(sandbox)).identify()).toEqual({ instance: `salesforce:${sandbox.orgId}`, label: 'Ecosync Sandbox' });
+    expect(sandbox.counters.get('query') - queries).toBe(1);
+    const other = await startSalesforceSandbox({ accounts: 0, seed: 7, orgName: 'Other Org' });
+    try {
+      const identity = await createSalesforceConnector(configFor(other)).identify();
+      expect(identity).toEqual({ instance: `salesforce:${other.orgId}`, label: 'Other Org' });
+      expect(identity.instance).not.toBe(`salesforce:${sandbox.orgId}`);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('discovers the objects as the descriptor defines them', async () => {
     const specs = await createSalesforceConnector(configFor(sandbox)).discover();
     const shape = (fields: typeof specs[number]['fields']) => fields.map((f) => ({
