@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import jsforce from 'jsforce';
 import type { Logger } from 'pino';
 import { log } from '../../src/runtime/log.js';
@@ -5,12 +6,14 @@ import {
   AuthError, type CheckResult, type Connector, type Cursor, type DeleteOp, type FieldSpec, type FieldType,
   type ObjectSpec, type Page, RateLimitError, type ReadOptions, type SourceRecord, type SystemIdentity, type WriteOp, type WriteResult,
 } from '../../src/sync/protocol.js';
+import { type BulkResume, decodeCsv, decodeResume, encodeResume, fetchResultSet, type ResultSet } from './bulk.js';
 import { ECOSYNC_ID_FIELD, SALESFORCE_OBJECTS } from './descriptor.js';
 
 /**
  * Salesforce connector on jsforce 3 (REST API): SOQL reads in (SystemModstamp, Id) order with
  * server-side paging, writes through sObject Collections (≤ 200 records a call, allOrNone off),
- * upserts keyed by the external-id field ecosync owns.
+ * upserts keyed by the external-id field ecosync owns. Full loads of large objects go through
+ * Bulk API 2.0 query jobs instead (see readBulk).
  *
  * Failure policy:
  * - 401: jsforce refreshes the session (refresh token, password or client-credentials grant)
@@ -20,7 +23,8 @@ import { ECOSYNC_ID_FIELD, SALESFORCE_OBJECTS } from './descriptor.js';
  * - 5xx, lock contention on the whole call, network errors and timeouts: retried here with
  *   exponential backoff (retry.attempts in total); when they persist, thrown as
  *   SalesforceApiError with retryable = true. Every call is safe to repeat: reads are GETs,
- *   writes are upserts by external id, updates by Id and deletes.
+ *   writes are upserts by external id, updates by Id and deletes; a repeated bulk job creation
+ *   at worst leaves an unused job, which Salesforce deletes after a week.
  * - Per-record errors come back as WriteResults; UNABLE_TO_LOCK_ROW is marked retryable.
  * Tokens are never logged: jsforce's own logging stays off and errors carry no credentials.
  */
@@ -48,6 +52,12 @@ export interface SalesforceConnectorOptions {
   /** Objects `discover` describes (default: Account, Contact, Opportunity). */
   objects?: string[];
   logger?: Logger;
+  /** A full load of an object holding more records than this goes through a Bulk API 2.0 query job (default 10,000). */
+  bulkThreshold?: number;
+  /** Records per page of a bulk job's results, asked for as maxRecords (default 5,000; a read's pageSize wins). */
+  bulkPageSize?: number;
+  /** Waiting for a bulk job: the pause between looks at it (default 1 s) and how long to wait in all (default 5 min). */
+  bulkPoll?: { intervalMs?: number; timeoutMs?: number };
 }
 
 /** A whole API call failed; `retryable` says whether repeating it later may succeed. */
@@ -61,6 +71,8 @@ export class SalesforceApiError extends Error {
 const MAX_COLLECTION = 200;
 const MAX_QUERY_BATCH = 2000;
 const MIN_QUERY_BATCH = 200;
+const BULK_THRESHOLD = 10_000;
+const BULK_PAGE_SIZE = 5_000;
 /** The daily allowance is a rolling 24-hour window; try again in an hour at the earliest. */
 const DAILY_LIMIT_RETRY_MS = 60 * 60_000;
 
@@ -121,10 +133,27 @@ function uniqueFields(names: string[]): string[] {
   return names.filter((n) => !seen.has(n.toLowerCase()) && seen.add(n.toLowerCase()));
 }
 
-export function buildReadQuery(object: string, options: ReadOptions): string {
+function selectFrom(object: string, options: ReadOptions): string {
   const fields = uniqueFields(['Id', 'SystemModstamp', ...(options.includeDeleted ? ['IsDeleted'] : []), ...options.fields]);
-  return `SELECT ${fields.join(', ')} FROM ${object}${resumeClause(options.cursor, options.lookbackMs)} ORDER BY SystemModstamp ASC, Id ASC`;
+  return `SELECT ${fields.join(', ')} FROM ${object}${resumeClause(options.cursor, options.lookbackMs)}`;
 }
+
+export function buildReadQuery(object: string, options: ReadOptions): string {
+  return `${selectFrom(object, options)} ORDER BY SystemModstamp ASC, Id ASC`;
+}
+
+/** The same read for a Bulk API 2.0 job: unordered, since an ORDER BY would switch off its PK chunking. */
+export function buildBulkQuery(object: string, options: ReadOptions): string {
+  return selectFrom(object, options);
+}
+
+/** Whether record a comes after b in (modifiedAt, id) order; both times are ISO 8601 UTC with milliseconds, so text order is time order. */
+function pairAfter(a: Cursor, b: Cursor): boolean {
+  return a.modifiedAt > b.modifiedAt || (a.modifiedAt === b.modifiedAt && a.id > b.id);
+}
+
+/** The pair of a page that read nothing yet: before every record. */
+const NOTHING_READ: Cursor = { modifiedAt: new Date(0).toISOString(), id: '' };
 
 const FIELD_TYPES: Record<string, FieldType> = {
   id: 'id', string: 'string', textarea: 'text', email: 'email', phone: 'phone', url: 'url', double: 'number',
@@ -165,6 +194,12 @@ interface QueryResult {
   records: Array<Record<string, unknown>>;
 }
 
+interface QueryJobInfo {
+  id: string;
+  state: 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Aborted' | 'Failed';
+  errorMessage?: string;
+}
+
 interface CollectionResult {
   id?: string;
   success: boolean;
@@ -196,6 +231,8 @@ export class SalesforceConnector implements Connector {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly log: Logger;
+  /** Each object's fields by its describe, asked once: bulk CSV values take their types from it. */
+  private readonly described = new Map<string, Promise<FieldSpec[]>>();
 
   constructor(private readonly config: SalesforceConfig, private readonly options: SalesforceConnectorOptions = {}) {
     this.attempts = Math.max(1, options.retry?.attempts ?? 4);
@@ -245,8 +282,25 @@ export class SalesforceConnector implements Connector {
     return specs;
   }
 
-  /** Pages of records in (SystemModstamp, Id) order, each yielded as soon as it arrives. */
+  /**
+   * Pages of records. Incremental reads and full loads of up to bulkThreshold records query the
+   * REST API; a larger full load, or a cursor carrying a resume token, goes through a Bulk API 2.0
+   * query job (readBulk).
+   */
   async *read(object: string, options: ReadOptions): AsyncIterable<Page> {
+    if (options.cursor?.resume !== undefined) {
+      const resume = decodeResume(options.cursor.resume);
+      if (!resume) throw new SalesforceApiError(`Salesforce read of ${object}: the cursor's resume token is not a bulk job token`, 'INVALID_RESUME_TOKEN', false);
+      yield* this.readBulk(object, options, resume);
+    } else if (options.cursor === null && (await this.count(object, options)) > (this.options.bulkThreshold ?? BULK_THRESHOLD)) {
+      yield* this.readBulk(object, options);
+    } else {
+      yield* this.readRest(object, options);
+    }
+  }
+
+  /** Pages of records in (SystemModstamp, Id) order, each yielded as soon as it arrives. */
+  private async *readRest(object: string, options: ReadOptions): AsyncIterable<Page> {
     const soql = buildReadQuery(object, options);
     const pageSize = options.pageSize ?? MAX_QUERY_BATCH;
     const batch = Math.min(MAX_QUERY_BATCH, Math.max(MIN_QUERY_BATCH, pageSize));
@@ -270,6 +324,117 @@ export class SalesforceConnector implements Connector {
       if (!next) return;
       result = await next;
     }
+  }
+
+  /** Records a read from no cursor returns (deleted ones too for includeDeleted): one SOQL COUNT(). */
+  private async count(object: string, options: ReadOptions): Promise<number> {
+    const soql = `SELECT COUNT() FROM ${object}`;
+    const result = await this.request<QueryResult>('count', { method: 'GET', url: `/${options.includeDeleted ? 'queryAll' : 'query'}?q=${encodeURIComponent(soql)}` });
+    return result.totalSize;
+  }
+
+  /**
+   * A read through a Bulk API 2.0 query job (queryAll with includeDeleted), one page per result
+   * set. The results are unordered, so each page's cursor is the greatest (SystemModstamp, Id)
+   * read so far plus a resume token: the job, the next set's locator and the cursor the job
+   * started from. A read given that cursor goes on with the same job at that locator, even in
+   * another process; when the job is gone (deleted, expired, failed, aborted) it starts a new job
+   * from the token's start cursor, once. The last page's cursor carries no token.
+   */
+  private async *readBulk(object: string, options: ReadOptions, resumed?: BulkResume): AsyncIterable<Page> {
+    const fields = await this.fieldSpecs(object);
+    const maxRecords = options.pageSize ?? this.options.bulkPageSize ?? BULK_PAGE_SIZE;
+    let greatest: Cursor | null = options.cursor && { modifiedAt: options.cursor.modifiedAt, id: options.cursor.id };
+    let at: BulkResume = resumed ?? { job: await this.runQueryJob(object, options), locator: null, from: null };
+    let restarted = false;
+    for (;;) {
+      let set: ResultSet;
+      try {
+        const { job, locator } = at;
+        set = await this.call('bulkQuery.results', (conn, callOptions) => fetchResultSet(conn, job, locator, maxRecords, callOptions));
+      } catch (e) {
+        if (restarted || !(await this.jobGone(at.job, e))) throw e;
+        restarted = true;
+        this.log.warn({ object, job: at.job }, 'Salesforce bulk query job is gone; starting a new one from its start cursor');
+        at = { job: await this.runQueryJob(object, { ...options, cursor: at.from, lookbackMs: 0 }), locator: null, from: at.from };
+        continue;
+      }
+      const records = decodeCsv(set.csv, fields).map((r) => this.toSourceRecord(r));
+      for (const r of records) if (!greatest || pairAfter(r, greatest)) greatest = { modifiedAt: r.modifiedAt, id: r.id };
+      if (set.next === null) {
+        yield { records, cursor: greatest };
+        return;
+      }
+      at = { ...at, locator: set.next };
+      yield { records, cursor: { ...(greatest ?? NOTHING_READ), resume: encodeResume(at) } };
+    }
+  }
+
+  /** Creates the read's query job and waits until Salesforce has run it; the job's id. */
+  private async runQueryJob(object: string, options: ReadOptions): Promise<string> {
+    const job = await this.request<QueryJobInfo>('bulkQuery.create', {
+      method: 'POST',
+      url: '/jobs/query',
+      body: JSON.stringify({
+        operation: options.includeDeleted ? 'queryAll' : 'query', query: buildBulkQuery(object, options),
+        contentType: 'CSV', columnDelimiter: 'COMMA', lineEnding: 'LF',
+      }),
+      headers: { 'content-type': 'application/json' },
+    });
+    await this.awaitJob(job.id);
+    return job.id;
+  }
+
+  /** Looks at a job until it completes, for at most bulkPoll.timeoutMs; a job that fails or is aborted says so, with Salesforce's reason. */
+  private async awaitJob(id: string): Promise<void> {
+    const intervalMs = this.options.bulkPoll?.intervalMs ?? 1000;
+    const timeoutMs = this.options.bulkPoll?.timeoutMs ?? 5 * 60_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const info = await this.jobInfo(id);
+      if (info.state === 'JobComplete') return;
+      if (info.state === 'Failed' || info.state === 'Aborted') {
+        const why = info.errorMessage ?? (info.state === 'Aborted' ? 'aborted' : 'Salesforce gave no reason');
+        throw new SalesforceApiError(`Salesforce bulk query job ${id} ended ${info.state}: ${why}`, info.state === 'Failed' ? 'BULK_JOB_FAILED' : 'BULK_JOB_ABORTED', false);
+      }
+      if (Date.now() >= deadline) {
+        // Nobody will come back for this job's results: stop it rather than let it run on.
+        await this.request('bulkQuery.abort', {
+          method: 'PATCH', url: `/jobs/query/${id}`, body: JSON.stringify({ state: 'Aborted' }), headers: { 'content-type': 'application/json' },
+        }).catch(() => undefined);
+        throw new SalesforceApiError(`Salesforce bulk query job ${id} did not complete within ${timeoutMs} ms (still ${info.state})`, 'BULK_JOB_TIMEOUT', true);
+      }
+      await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  private jobInfo(id: string): Promise<QueryJobInfo> {
+    return this.request<QueryJobInfo>('bulkQuery.get', { method: 'GET', url: `/jobs/query/${id}` });
+  }
+
+  /** Whether a results call failed because its job no longer serves results: deleted or expired (404), failed or aborted. */
+  private async jobGone(id: string, e: unknown): Promise<boolean> {
+    if (!(e instanceof SalesforceApiError) || e.retryable) return false;
+    if (e.errorCode === 'NOT_FOUND') return true;
+    try {
+      const info = await this.jobInfo(id);
+      return info.state === 'Failed' || info.state === 'Aborted';
+    } catch (x) {
+      return x instanceof SalesforceApiError && x.errorCode === 'NOT_FOUND';
+    }
+  }
+
+  /** The object's fields as its describe gives them, asked once per object. */
+  private fieldSpecs(object: string): Promise<FieldSpec[]> {
+    let fields = this.described.get(object);
+    if (!fields) {
+      fields = this.request<{ name: string; fields: DescribeField[] }>('describe', { method: 'GET', url: `/sobjects/${object}/describe` })
+        .then((d) => objectSpecFromDescribe(d).fields);
+      // A failed describe is asked again next time.
+      fields.catch(() => this.described.delete(object));
+      this.described.set(object, fields);
+    }
+    return fields;
   }
 
   /** Current state of records by Id, 200 a query; deleted and unknown ones are left out. */
@@ -363,15 +528,17 @@ export class SalesforceConnector implements Connector {
   }
 
   /** One REST call through jsforce (auth header, session refresh, error parsing) with our retry policy. */
-  private async request<T>(what: string, req: { method: string; url: string; body?: string; headers?: Record<string, string> }): Promise<T> {
+  private request<T>(what: string, req: { method: string; url: string; body?: string; headers?: Record<string, string> }): Promise<T> {
+    return this.call(what, async (conn, callOptions) => (await conn.request<T>(req as Parameters<jsforce.Connection['request']>[0], callOptions)) as T);
+  }
+
+  /** One call through jsforce with our retry policy; `send` gets the connection and jsforce's per-call options. */
+  private async call<T>(what: string, send: (conn: jsforce.Connection, callOptions: { retry: { maxRetries: number }; timeout: number }) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         const conn = await this.connection();
         // jsforce's built-in retry is switched off so that this loop is the only policy.
-        return (await conn.request<T>(req as Parameters<jsforce.Connection['request']>[0], {
-          retry: { maxRetries: 0 },
-          timeout: this.options.requestTimeoutMs ?? 120_000,
-        })) as T;
+        return await send(conn, { retry: { maxRetries: 0 }, timeout: this.options.requestTimeoutMs ?? 120_000 });
       } catch (e) {
         if (e instanceof AuthError) throw e;
         // A login that failed on the network comes back already wrapped, and is retried too.

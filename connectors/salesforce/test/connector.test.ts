@@ -305,7 +305,8 @@ describe('Salesforce connector under injected faults', () => {
     let output = '';
     const destination = new Writable({ write(chunk, _enc, done) { output += String(chunk); done(); } });
     try {
-      const connector = createSalesforceConnector(configFor(sandbox), { ...FAST_RETRY, logger: createLogger({ destination, level: 'debug', pretty: false }) });
+      // This seeded plan fails up to nine query calls in a row (each full read now counts its records first): enough attempts to outlast that.
+      const connector = createSalesforceConnector(configFor(sandbox), { ...FAST_RETRY, retry: { attempts: 10, baseDelayMs: 1, maxDelayMs: 5 }, logger: createLogger({ destination, level: 'debug', pretty: false }) });
       await connector.check();
       sandbox.state.expireSessions();
       for (let i = 0; i < 5; i++) await readAll(connector.read('Account', { cursor: null, fields: ['Name'] }));
