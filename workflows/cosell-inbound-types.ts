@@ -88,7 +88,7 @@ interface CloudCall {
 export interface InboundActivities {
   readInvitation(input: CloudCall & { invitationId: string }): Promise<InboundInvitation>;
   /** Looks the customer and project up among the records ecosync knows. */
-  matchInvitation(input: { invitation: Pick<InboundInvitation, 'customer' | 'project'> }): Promise<InboundMatch>;
+  matchInvitation(input: { connectionId: string; invitation: Pick<InboundInvitation, 'customer' | 'project'> }): Promise<InboundMatch>;
   /** Idempotent: a retry, or an invitation already accepted, is not an error. */
   acceptInvitation(input: CloudCall & { invitationId: string; clientToken: string }): Promise<{ cloudOpportunityId?: string; cloudStatus: string }>;
   declineInvitation(input: CloudCall & { invitationId: string; reason: string }): Promise<{ cloudStatus: string }>;

@@ -138,7 +138,7 @@ export async function coSellInvitationWorkflow(input: InvitationInput): Promise<
           settle(invitation);
           break;
         }
-        const match = await activities.matchInvitation({ invitation });
+        const match = await activities.matchInvitation({ connectionId: input.connectionId, invitation });
         s.approval = { stages: [INBOUND_STAGE], index: 0, escalated: [] };
         s.phase = 'decision';
         publish({ match });
@@ -182,7 +182,7 @@ export async function coSellInvitationWorkflow(input: InvitationInput): Promise<
         }
         // Matched again right before the write: the CRM's accounts may have been synced since the
         // invitation was read (the demo's first sync runs while the inbox polls).
-        const match = await activities.matchInvitation({ invitation: s.invitation! });
+        const match = await activities.matchInvitation({ connectionId: input.connectionId, invitation: s.invitation! });
         publish({ match });
         try {
           const written = await activities.writeInboundToCrm({

@@ -2,7 +2,7 @@
  * Types shared by the sync workflows, their activities and the code that drives them (CLI,
  * API). Plain data only: workflow code imports this file.
  */
-import type { SyncCounts } from '../src/sync/types.js';
+import type { SyncCounts } from '../src/sync/ports.js';
 
 export type SyncDirection = 'forward' | 'backward';
 export type SyncMode = 'incremental' | 'full';
@@ -34,15 +34,26 @@ export function addCounters(a: SyncCounters, b: Partial<SyncCounters>): SyncCoun
 
 export interface SyncPair {
   entity: string;
+  /** The first system's object, and the others' (comma-separated). */
   sourceObject: string;
   targetObject: string;
+  /**
+   * The systems read for this entity, by name, in the connection's order. Summaries recorded
+   * before connections had more than two systems lack it: their cycles read forward (and
+   * backward when bidirectional).
+   */
+  sources?: string[];
 }
 
 export interface SyncPlanSummary {
   connectionId: string;
   name: string;
+  /** Every system of the connection, by name (absent in summaries recorded before hubs). */
+  systems?: string[];
+  /** The first system's kind, and the others' (comma-separated): for search attributes. */
   sourceSystem: string;
   targetSystem: string;
+  /** More than one system is read. */
   bidirectional: boolean;
   /** In dependency order: accounts before the contacts and opportunities that refer to them. */
   pairs: SyncPair[];
@@ -52,7 +63,10 @@ export interface SyncPageInput {
   connectionId: string;
   runId: string;
   entity: string;
-  direction: SyncDirection;
+  /** The system to read, by name. */
+  source?: string;
+  /** Before hubs: forward reads the first system, backward the second. */
+  direction?: SyncDirection;
   mode: SyncMode;
   /** First page of a cycle re-reads the lookback window; later pages continue strictly after the cursor. */
   lookback: boolean;
@@ -80,7 +94,7 @@ export interface RunSummary {
 export interface SyncStatus {
   connectionId: string;
   phase: 'idle' | 'running' | 'waiting-for-rate-limit';
-  current?: { entity: string; direction: SyncDirection; pages: number; counters: SyncCounters };
+  current?: { entity: string; source: string; pages: number; counters: SyncCounters };
   pending: number;
   cycles: number;
   lastRun?: RunSummary;

@@ -37,7 +37,7 @@ export const resolveConflictUpdate = defineUpdate<{ written: string[] }, [{ conf
 export const replayDeadLettersUpdate = defineUpdate<ReplayResult, [{ ids?: string[] }]>('replayDeadLetters');
 
 /** Errors the activities throw that retrying cannot fix. */
-const NON_RETRYABLE = ['AuthError', 'ConfigurationError', 'MappingError', 'DailyRateLimit'];
+const NON_RETRYABLE = ['AuthError', 'ConfigurationError', 'MappingError', 'DailyRateLimit', 'CanonicalRecordNotFound', 'InvalidValues'];
 
 const short = proxyActivities<SyncActivities>({
   startToCloseTimeout: '1 minute',
@@ -130,33 +130,37 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
     const mode: SyncMode = batch.some((r) => r.full) ? 'full' : 'incremental';
     const wanted = batch.every((r) => r.entities?.length) ? new Set(batch.flatMap((r) => r.entities!)) : undefined;
     const pairs = plan.pairs.filter((p) => !wanted || wanted.has(p.entity));
-    const directions = plan.bidirectional ? (['forward', 'backward'] as const) : (['forward'] as const);
+    // Each system the entity is read from, in turn; summaries recorded before hubs name directions.
+    const readsOf = (pair: (typeof pairs)[number]) => pair.sources?.map((source) => ({ source, label: source }))
+      ?? (plan.bidirectional ? (['forward', 'backward'] as const) : (['forward'] as const)).map((direction) => ({ direction, label: direction }));
 
     const run = await short.startRun({ connectionId, mode, reasons: batch.map((r) => r.reason) });
     status = { ...status, phase: 'running' };
     upsertSearchAttributes([{ key: SA.status, value: 'running' }]);
     let counters: SyncCounters = { ...ZERO_COUNTERS };
     let error: string | undefined;
+    let failureDelay: number | undefined;
     try {
       for (const pair of pairs) {
-        for (const direction of directions) {
+        for (const { label, ...read } of readsOf(pair)) {
           let more = true;
           let lookback = true;
           let pageCount = 0;
           while (more) {
-            const page = await pages.syncPage({ connectionId, runId: run.runId, entity: pair.entity, direction, mode, lookback });
+            const page = await pages.syncPage({ connectionId, runId: run.runId, entity: pair.entity, ...read, mode, lookback });
             counters = addCounters(counters, page.counters);
             more = page.more;
             lookback = false;
             pageCount++;
-            status = { ...status, phase: 'running', current: { entity: pair.entity, direction, pages: pageCount, counters } };
-            setCurrentDetails(`${plan.name}: ${mode} cycle, ${pair.entity} ${direction}, page ${pageCount}; ${describe(counters)}`);
+            status = { ...status, phase: 'running', current: { entity: pair.entity, source: label, pages: pageCount, counters } };
+            setCurrentDetails(`${plan.name}: ${mode} cycle, ${pair.entity} from ${label}, page ${pageCount}; ${describe(counters)}`);
           }
         }
       }
     } catch (err) {
       if (isCancellation(err)) throw err;
       error = failureMessage(err);
+      failureDelay = retryAfterOf(err);
     }
     const finished = await short.finishRun({ runId: run.runId, status: error ? 'failed' : 'succeeded', counters, error });
     cycles++;
@@ -172,7 +176,7 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
     setCurrentDetails(`${plan.name}: ${error ? `last cycle failed: ${error}` : 'idle'}; last cycle ${describe(counters)}`);
 
     // A daily API limit: wait for the window to reset before serving anything else.
-    const retryAfterMs = dailyLimitRetryAfter(error);
+    const retryAfterMs = dailyLimitRetryAfter(error, failureDelay);
     if (retryAfterMs !== undefined) {
       status = { ...status, phase: 'waiting-for-rate-limit' };
       await sleep(retryAfterMs);
@@ -198,9 +202,21 @@ function failureMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** DailyRateLimit failures carry "retry after N ms" in the message: the activity says when. */
-function dailyLimitRetryAfter(error: string | undefined): number | undefined {
+/** The delay a rate-limit failure carries in its details ({ retryAfterMs }), if any. */
+function retryAfterOf(err: unknown): number | undefined {
+  const failure = err instanceof ApplicationFailure ? err : (err as { cause?: unknown }).cause;
+  if (!(failure instanceof ApplicationFailure)) return undefined;
+  const details = failure.details?.[0] as { retryAfterMs?: unknown } | undefined;
+  return typeof details?.retryAfterMs === 'number' ? details.retryAfterMs : undefined;
+}
+
+/**
+ * How long a DailyRateLimit failure says to wait: its details, or (failures recorded before
+ * details carried it) "retry after N ms" in its message.
+ */
+function dailyLimitRetryAfter(error: string | undefined, fromDetails: number | undefined): number | undefined {
   if (!error?.startsWith('DailyRateLimit')) return undefined;
+  if (fromDetails !== undefined) return fromDetails;
   const match = /retry after (\d+) ms/.exec(error);
   return match ? Number(match[1]) : 60 * 60 * 1000;
 }

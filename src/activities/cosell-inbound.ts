@@ -42,17 +42,17 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
   const cloudFor = cloudClients(deps.store, (cloud, config) =>
     cloud === 'aws' ? awsInbound(config as unknown as AwsCoSellCredentials) : microsoftInbound(config as unknown as MicrosoftPartnerCenterConfig));
 
-  async function match(invitation: Pick<InboundInvitation, 'customer' | 'project'>): Promise<InboundMatch> {
+  async function match(connectionId: string, invitation: Pick<InboundInvitation, 'customer' | 'project'>): Promise<InboundMatch> {
     const { customer } = invitation;
     const domain = customer.domain ?? domainOf(customer.website);
-    const byDomain = domain ? await deps.store.records.findByField('Account', 'domain', [domain], 20) : [];
+    const byDomain = domain ? await deps.store.records.findByField(connectionId, 'Account', 'domain', [domain], 20) : [];
     // Salesforce has no domain field of its own: accounts whose website carries the domain count too.
     const byWebsite = domain && byDomain.length === 0
-      ? await deps.store.records.findByField('Account', 'website', [domain, `www.${domain}`, `https://${domain}`, `https://www.${domain}`, `http://${domain}`, `http://www.${domain}`, `https://${domain}/`, `https://www.${domain}/`], 20)
+      ? await deps.store.records.findByField(connectionId, 'Account', 'website', [domain, `www.${domain}`, `https://${domain}`, `https://www.${domain}`, `http://${domain}`, `http://www.${domain}`, `https://${domain}/`, `https://www.${domain}/`], 20)
       : [];
-    const byName = byDomain.length + byWebsite.length === 0 ? await deps.store.records.findByField('Account', 'name', companyNameVariants(customer.company), 20) : [];
+    const byName = byDomain.length + byWebsite.length === 0 ? await deps.store.records.findByField(connectionId, 'Account', 'name', companyNameVariants(customer.company), 20) : [];
     const accounts = [...byDomain, ...byWebsite, ...byName].map(accountOf);
-    const opportunities = accounts.length === 0 ? [] : await deps.store.records.findByField('Opportunity', 'accountId', [...new Set(accounts.map((a) => a.id))], 200);
+    const opportunities = accounts.length === 0 ? [] : await deps.store.records.findByField(connectionId, 'Opportunity', 'accountId', [...new Set(accounts.map((a) => a.id))], 200);
     return matchInbound(invitation, accounts, opportunities.map(opportunityOf));
   }
 
@@ -61,8 +61,8 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
       return cloudCall(() => cloudFor(connectionId, cloud).then((c) => c.read(invitationId)));
     },
 
-    async matchInvitation({ invitation }) {
-      return match(invitation);
+    async matchInvitation({ connectionId, invitation }) {
+      return match(connectionId, invitation);
     },
 
     async acceptInvitation({ connectionId, cloud, invitationId, clientToken }) {
@@ -79,9 +79,9 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
         message: inboundSummary(cloud, cloudOpportunityId, invitation.invitationId),
       };
       // Records an earlier attempt of this very write made are found by their fixed ids.
-      const [ownAccount] = await deps.store.records.getMany('Account', [ids.account]);
-      const [ownOpportunity] = await deps.store.records.getMany('Opportunity', [ids.opportunity]);
-      const found = ownOpportunity ? undefined : given ?? await match(invitation);
+      const [ownAccount] = await deps.store.records.getMany(connectionId, 'Account', [ids.account]);
+      const [ownOpportunity] = await deps.store.records.getMany(connectionId, 'Opportunity', [ids.opportunity]);
+      const found = ownOpportunity ? undefined : given ?? await match(connectionId, invitation);
       const matched = ownOpportunity ? undefined : found?.opportunityId;
       if (matched) {
         await deps.writer.patch({

@@ -29,7 +29,7 @@ import type { CoSellError } from '../model/index.js';
 import type { Store } from '../store/index.js';
 import type { CloudReview, CoSellActivities } from '../../workflows/cosell-types.js';
 import { CanonicalRecordNotFound, type CanonicalWriter } from './canonical-write.js';
-import { credentialsOf, perConnection } from './sync-glue.js';
+import { credentialsOf, perConnection } from './hubs.js';
 
 /** AWS Partner Central credentials as a connection stores them. */
 export interface AwsCoSellCredentials extends Omit<AwsPartnerCentralConfig, 'credentials'> {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createConnector } from '../../connectors/registry.js';
 import type { Connector } from '../sync/protocol.js';
 import { createCanonicalWriter } from '../activities/canonical-write.js';
+import { createHubs } from '../activities/hubs.js';
 import { createCoSellActivities } from '../activities/cosell.js';
 import { createInboundActivities } from '../activities/cosell-inbound.js';
 import { createHealthActivities } from '../activities/health.js';
@@ -34,15 +35,17 @@ export function createActivities(deps: ActivityDeps) {
   const connectorFor = deps.connectorFor ?? createConnector;
   // Approval reminders, outbound and inbound, go to the webhook when one is configured.
   const notify = webhookNotifier(coSell.settings.notify, { log: deps.log });
-  const writer = createCanonicalWriter({ store: deps.store, connectorFor, mappingFor: (file) => mappings.get(file), log: deps.log });
+  // One engine factory for the worker: sync pages, co-sell write-backs, accepted invitations,
+  // resolved conflicts and replays all write through it, on one set of connectors per connection.
+  const hubs = createHubs({ store: deps.store, connectorFor, mappingFor: (file) => mappings.get(file), log: deps.log });
+  const writer = createCanonicalWriter(hubs);
   // The co-sell payloads are mapped with the files under mappings/, read from disk here.
   provideCoSellMappings(coSellMappingFiles);
   return {
     ...createHealthActivities({ pingStore: async () => { await deps.store.db.query('select 1'); return deps.store.kind; } }),
     ...createSyncActivities({
       store: deps.store,
-      connectorFor,
-      mappingFor: (file) => mappings.get(file),
+      hubs,
       wake: (connection, reason) => requestSync({ client: deps.client, taskQueue: deps.taskQueue }, connection, newRequest(reason)),
       log: deps.log,
       pageBudgetMs: deps.pageBudgetMs,

@@ -15,12 +15,18 @@ export const DEMO_CONNECTION = DEMO_CONNECTION_NAME;
 /** How long the AWS sandbox takes to review a submitted co-sell in the demo (In review at half). */
 const DEMO_AWS_REVIEW_MS = 60_000;
 
-/** The shipped default mappings between Salesforce and HubSpot, in dependency order. */
-export const SALESFORCE_HUBSPOT_OBJECTS: NonNullable<ConnectionInput['objects']> = [
-  { entity: 'Account', sourceObject: 'Account', targetObject: 'companies', sourceMapping: 'mappings/salesforce-account.yaml', targetMapping: 'mappings/hubspot-company.yaml' },
-  { entity: 'Contact', sourceObject: 'Contact', targetObject: 'contacts', sourceMapping: 'mappings/salesforce-contact.yaml', targetMapping: 'mappings/hubspot-contact.yaml' },
-  { entity: 'Opportunity', sourceObject: 'Opportunity', targetObject: 'deals', sourceMapping: 'mappings/salesforce-opportunity.yaml', targetMapping: 'mappings/hubspot-deal.yaml' },
-];
+/** Salesforce and HubSpot, both read and written, with the shipped mappings in dependency order. */
+export const SALESFORCE_HUBSPOT: Required<Pick<ConnectionInput, 'systems' | 'entities'>> = {
+  systems: [
+    { name: 'salesforce', system: 'salesforce', role: 'both' },
+    { name: 'hubspot', system: 'hubspot', role: 'both' },
+  ],
+  entities: [
+    { entity: 'Account', members: [{ system: 'salesforce', object: 'Account', mapping: 'mappings/salesforce-account.yaml' }, { system: 'hubspot', object: 'companies', mapping: 'mappings/hubspot-company.yaml' }] },
+    { entity: 'Contact', members: [{ system: 'salesforce', object: 'Contact', mapping: 'mappings/salesforce-contact.yaml' }, { system: 'hubspot', object: 'contacts', mapping: 'mappings/hubspot-contact.yaml' }] },
+    { entity: 'Opportunity', members: [{ system: 'salesforce', object: 'Opportunity', mapping: 'mappings/salesforce-opportunity.yaml' }, { system: 'hubspot', object: 'deals', mapping: 'mappings/hubspot-deal.yaml' }] },
+  ],
+};
 
 /** A connection's credentials for the two sandboxes, keyed by system as connections store them. */
 export function sandboxCredentials(sf: SalesforceSandbox, hs: HubSpotSandbox) {
@@ -79,20 +85,12 @@ async function startSandboxes(config: Config): Promise<Sandboxes> {
  */
 export async function startDemo(config: Config, deps: { store: Store; client: Client; log: Logger }): Promise<Demo | undefined> {
   const { store, client, log } = deps;
-  const others = (await store.connections.list()).filter((c) => c.name !== DEMO_CONNECTION && [c.sourceSystem, c.targetSystem].some((s) => s === 'salesforce' || s === 'hubspot'));
-  if (others.length > 0) {
-    log.warn({ connections: others.map((c) => c.name) }, 'demo skipped: other Salesforce or HubSpot connections share this database');
-    return undefined;
-  }
   const { sf, hs, aws, ms } = await startSandboxes(config);
   const closeAll = () => Promise.all([sf.close(), hs.close(), aws.close(), ms.close()]);
   try {
     const input: ConnectionInput = {
       name: DEMO_CONNECTION,
-      sourceSystem: 'salesforce',
-      targetSystem: 'hubspot',
-      mode: 'bidirectional',
-      objects: SALESFORCE_HUBSPOT_OBJECTS,
+      ...SALESFORCE_HUBSPOT,
       deletePolicy: 'propagate',
       conflictPolicy: 'last-writer-wins',
       scheduleSeconds: config.demo.scheduleSeconds,
@@ -146,11 +144,7 @@ async function endDemoCoSells(client: Client, log: Logger): Promise<void> {
   if (ended > 0) log.info({ ended }, 'ended the co-sells of the previous demo');
 }
 
-/** Forgets what an earlier demo synced: only demo data uses these systems in this database. */
+/** Forgets what an earlier demo synced: its sandboxes started over empty. */
 async function resetDemoState(store: Store, connectionId: string): Promise<void> {
-  await store.transaction(async (tx) => {
-    await tx.cursors.reset(connectionId);
-  });
-  await store.db.query(`DELETE FROM records WHERE canonical_id IN (SELECT canonical_id FROM links WHERE system IN ('salesforce', 'hubspot'))`);
-  await store.db.query(`DELETE FROM links WHERE system IN ('salesforce', 'hubspot')`);
+  await store.connections.forgetSynced(connectionId);
 }

@@ -10,7 +10,7 @@ import type { Account, CoSellCloud, Contact, Opportunity } from '../model/index.
 import { COSELL_STATUSES, FINAL_COSELL_STATUSES } from '../model/cosell.js';
 import { INBOUND_COSELL_STATUSES } from '../model/cosell-inbound.js';
 import type { CoSellSettings } from '../runtime/config.js';
-import type { Connection, Store } from '../store/index.js';
+import { instanceOf, type Connection, type Store } from '../store/index.js';
 import { updateFailure } from './failures.js';
 
 /**
@@ -82,17 +82,24 @@ export function kindOf(workflowId: string): CoSellKind {
 
 // --- snapshots -------------------------------------------------------------------------------
 
-/** The canonical opportunity id a reference means; a clear refusal when ecosync does not know it. */
-export async function resolveOpportunity(store: Store, ref: OpportunityRef): Promise<string> {
+/** The canonical opportunity id a reference means in a connection; a clear refusal when ecosync does not know it. */
+export async function resolveOpportunity(store: Store, connection: Connection, ref: OpportunityRef): Promise<string> {
   if (typeof ref === 'string') {
-    if (!UUID.test(ref)) return resolveOpportunity(store, parseOpportunityRef(ref));
+    if (!UUID.test(ref)) return resolveOpportunity(store, connection, parseOpportunityRef(ref));
     return ref.toLowerCase();
   }
-  const object = ref.object ?? CRM_COSELL_FIELDS[ref.system]?.object;
-  if (!object) throw new CoSellRefusal('invalid', `unknown CRM system "${ref.system}" (known: ${Object.keys(CRM_COSELL_FIELDS).join(', ')})`);
-  const [link] = await store.links.findByExternalIds(ref.system, object, [ref.externalId]);
+  // A system by its name in the connection, or by its kind when the connection has one of that kind.
+  const named = connection.systems.find((s) => s.name === ref.system);
+  const ofKind = connection.systems.filter((s) => s.system === ref.system);
+  const system = named ?? (ofKind.length === 1 ? ofKind[0] : undefined);
+  const object = ref.object ?? (system ? CRM_COSELL_FIELDS[system.system]?.object : undefined);
+  if (!system || !object) {
+    const known = connection.systems.filter((s) => CRM_COSELL_FIELDS[s.system]).map((s) => s.name);
+    throw new CoSellRefusal('invalid', `connection ${connection.name} has no CRM system "${ref.system}" (known: ${known.join(', ')})`);
+  }
+  const [link] = await store.links.findByExternalIds(connection.id, instanceOf(system), object, [ref.externalId]);
   if (!link || link.entity !== 'Opportunity') {
-    throw new CoSellRefusal('not-found', `${ref.system} ${object} ${ref.externalId} is unknown to ecosync: no connection has synced it yet (sync its connection first)`);
+    throw new CoSellRefusal('not-found', `${ref.system} ${object} ${ref.externalId} is unknown to ecosync: connection ${connection.name} has not synced it yet (sync it first)`);
   }
   return link.canonicalId;
 }
@@ -101,12 +108,12 @@ export async function resolveOpportunity(store: Store, ref: OpportunityRef): Pro
  * The opportunity, its account and the account's contacts as the store has them now; `current`
  * replaces the stored opportunity when the caller holds a newer one (the sync, before it saves).
  */
-export async function loadSnapshot(store: Store, opportunityId: string, current?: Record<string, unknown>): Promise<CoSellSnapshot> {
+export async function loadSnapshot(store: Store, connectionId: string, opportunityId: string, current?: Record<string, unknown>): Promise<CoSellSnapshot> {
   let opportunity: Opportunity;
   if (current) {
     opportunity = { ...current, id: opportunityId } as Opportunity;
   } else {
-    const [record] = await store.records.getMany('Opportunity', [opportunityId]);
+    const [record] = await store.records.getMany(connectionId, 'Opportunity', [opportunityId]);
     if (!record || record.deleted) {
       throw new CoSellRefusal('not-found', `opportunity ${opportunityId} is unknown to ecosync${record?.deleted ? ' (it was deleted)' : ''}: sync the CRM connection that holds it first`);
     }
@@ -115,8 +122,8 @@ export async function loadSnapshot(store: Store, opportunityId: string, current?
   const accountId = opportunity.accountId;
   if (!accountId) return { opportunity };
   const [[account], contacts] = await Promise.all([
-    store.records.getMany('Account', [accountId]),
-    store.records.findByField('Contact', 'accountId', [accountId]),
+    store.records.getMany(connectionId, 'Account', [accountId]),
+    store.records.findByField(connectionId, 'Contact', 'accountId', [accountId]),
   ]);
   return {
     opportunity,
@@ -125,12 +132,13 @@ export async function loadSnapshot(store: Store, opportunityId: string, current?
   };
 }
 
-/** The CRM record the status is written back to: Salesforce's when linked, else HubSpot's. */
-export async function crmRefOf(store: Store, opportunityId: string): Promise<CrmRecordRef | undefined> {
-  const links = await store.links.findByCanonicalIds('Opportunity', [opportunityId]);
-  for (const system of Object.keys(CRM_COSELL_FIELDS)) {
-    const link = links.find((l) => l.system === system && l.object === CRM_COSELL_FIELDS[system].object);
-    if (link) return { system, object: link.object, id: link.externalId };
+/** The CRM record the status is written back to: the first CRM of the connection (in its order) that holds the opportunity. */
+export async function crmRefOf(store: Store, connection: Connection, opportunityId: string): Promise<CrmRecordRef | undefined> {
+  const links = await store.links.findByCanonicalIds(connection.id, 'Opportunity', [opportunityId]);
+  for (const system of connection.systems) {
+    const fields = CRM_COSELL_FIELDS[system.system];
+    const link = fields && links.find((l) => l.instance === instanceOf(system) && l.object === fields.object);
+    if (link) return { system: system.name, object: link.object, id: link.externalId };
   }
   return undefined;
 }
@@ -158,7 +166,7 @@ export async function submitCoSell(control: CoSellControl, request: SubmitReques
   const name = request.connection ?? control.settings.connection;
   const connection = await control.store.connections.getByName(name);
   if (!connection) throw new CoSellRefusal('not-found', `no connection named "${name}" (the co-sell connection holds the CRM's and the clouds' credentials)`);
-  const opportunityId = await resolveOpportunity(control.store, request.opportunity);
+  const opportunityId = await resolveOpportunity(control.store, connection, request.opportunity);
   const result = await startCoSell(control, connection, opportunityId, request.cloud, request.requestedBy, request.options);
   if (!result.started) return result;
   // Whoever asked wants the first answer (waiting for the deal desk, or what the cloud would
@@ -182,7 +190,7 @@ async function startCoSell(
 ): Promise<SubmitResult> {
   // The status is written back by canonical id, so an opportunity announced before its link is
   // saved (created in the CRM with its cloud picked) needs no CRM reference.
-  const [snapshot, crm] = await Promise.all([loadSnapshot(control.store, opportunityId, current), crmRefOf(control.store, opportunityId)]);
+  const [snapshot, crm] = await Promise.all([loadSnapshot(control.store, connection.id, opportunityId, current), crmRefOf(control.store, connection, opportunityId)]);
   const defaults = control.settings[cloud];
   const input: CoSellInput = {
     cloud,
@@ -320,7 +328,9 @@ export async function decideCoSell(control: CoSellControl, id: string, kind: Dec
   let arg: Record<string, unknown> = { by: decision.by, ...(decision.comment ? { comment: decision.comment } : {}), ...(decision.stage ? { stage: decision.stage } : {}) };
   if (kind === 'resubmit' && coSellKind === 'outbound') {
     const opportunityId = workflowId.slice(workflowId.lastIndexOf(':') + 1);
-    const snapshot = await loadSnapshot(control.store, opportunityId).catch(() => undefined);
+    const connectionName = description.typedSearchAttributes.get(SA.connection);
+    const connection = typeof connectionName === 'string' ? await control.store.connections.getByName(connectionName) : null;
+    const snapshot = connection ? await loadSnapshot(control.store, connection.id, opportunityId).catch(() => undefined) : undefined;
     if (snapshot) arg = { ...arg, snapshot };
   }
   try {
@@ -408,8 +418,8 @@ function itemOf(info: WorkflowExecutionInfo): CoSellListItem {
 
 /**
  * The sync layer's hook (SyncDeps.coSellEvents): a co-sell marked in the CRM is submitted
- * (requester and defaults from the configuration; through the configured co-sell connection when
- * it exists, else the event's); an edit reaches a running co-sell as a fresh snapshot. Both are
+ * (requester and defaults from the configuration) in the connection that holds the opportunity,
+ * whose systems include the clouds; an edit reaches a running co-sell as a fresh snapshot. Both are
  * built from `event.opportunity`, the values after the change: the store is saved after the hook.
  * Each event is handled on its own. What retrying cannot change (a co-sell that already ended, an
  * unknown connection) is logged and skipped; a transient failure (Temporal or the store
@@ -419,13 +429,13 @@ function itemOf(info: WorkflowExecutionInfo): CoSellListItem {
  */
 export async function handleCoSellEvents(control: CoSellControl, events: readonly CoSellEvent[]): Promise<void> {
   const failures: Error[] = [];
-  // The configured co-sell connection, read once per call (null: there is none).
-  let configured: Connection | null | undefined;
+  // The events' connections, each read once per call.
+  const connections = new Map<string, Promise<Connection | null>>();
   for (const event of dedupe(events)) {
     try {
       if (event.kind === 'requested') {
-        if (configured === undefined) configured = await control.store.connections.getByName(control.settings.connection);
-        const connection = configured ?? await control.store.connections.get(event.connectionId);
+        if (!connections.has(event.connectionId)) connections.set(event.connectionId, control.store.connections.get(event.connectionId));
+        const connection = await connections.get(event.connectionId)!;
         if (!connection) throw new CoSellRefusal('not-found', `no connection ${event.connectionId}`);
         await startCoSell(control, connection, event.opportunityId, event.cloud, control.settings.requester, {}, event.opportunity);
       } else {
@@ -465,7 +475,7 @@ const TRANSIENT_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 async function sendCrmEdit(control: CoSellControl, event: CoSellEvent): Promise<void> {
   const handle = control.client.workflow.getHandle(coSellWorkflowId(event.cloud, event.opportunityId));
   try {
-    const snapshot = await loadSnapshot(control.store, event.opportunityId, event.opportunity);
+    const snapshot = await loadSnapshot(control.store, event.connectionId, event.opportunityId, event.opportunity);
     await handle.signal('crmEdit', { snapshot });
   } catch (error) {
     // No co-sell running for this opportunity and cloud (never submitted, or ended): nothing to tell.

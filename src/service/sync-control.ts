@@ -14,15 +14,19 @@ export interface SyncControlOptions {
   taskQueue: string;
 }
 
-function startOptions(connection: Pick<Connection, 'id' | 'name' | 'sourceSystem' | 'targetSystem'>, taskQueue: string) {
+/**
+ * How a connection's workflow starts: its fixed id and its search attributes (the first system's
+ * kind as EcosyncSource, the others' as EcosyncTarget, comma-separated).
+ */
+function startOptions(connection: Pick<Connection, 'id' | 'name' | 'systems'>, taskQueue: string) {
   return {
     taskQueue,
     workflowId: connectionWorkflowId(connection.id),
     args: [{ connectionId: connection.id }] as [{ connectionId: string }],
     typedSearchAttributes: [
       { key: SA.connection, value: connection.name },
-      { key: SA.source, value: connection.sourceSystem },
-      { key: SA.target, value: connection.targetSystem },
+      { key: SA.source, value: connection.systems[0].system },
+      { key: SA.target, value: connection.systems.slice(1).map((s) => s.system).join(',') },
       { key: SA.status, value: 'idle' },
     ],
   };

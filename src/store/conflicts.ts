@@ -16,7 +16,7 @@ export interface ConflictInput {
   field: string;
   /** The field in the last agreed record; null when absent. */
   baseValue: unknown;
-  /** By system name. */
+  /** Every system that changed the field, by its name in the connection. */
   sides: Record<string, ConflictSide>;
 }
 
@@ -95,14 +95,13 @@ export function conflictsRepo(db: Db) {
    */
   async function openMany(conflicts: readonly ConflictInput[]): Promise<Conflict[]> {
     if (conflicts.length === 0) return [];
-    const unique = lastPerKey(conflicts, (c) => `${c.canonicalId.toLowerCase()}\u0000${c.field}`);
+    const unique = lastPerKey(conflicts, (c) => `${c.connectionId.toLowerCase()}\u0000${c.canonicalId.toLowerCase()}\u0000${c.field}`);
     const rows = await db.query<ConflictRow>(
       `INSERT INTO conflicts (connection_id, entity, canonical_id, field, base_value, sides)
        SELECT connection_id, entity, canonical_id, field, base_value, sides
        FROM jsonb_to_recordset($1::jsonb) AS x(connection_id uuid, entity text, canonical_id uuid, field text,
          base_value jsonb, sides jsonb)
-       ON CONFLICT (canonical_id, field) WHERE status = 'open' DO UPDATE SET
-         connection_id = excluded.connection_id,
+       ON CONFLICT (connection_id, canonical_id, field) WHERE status = 'open' DO UPDATE SET
          base_value = excluded.base_value,
          sides = excluded.sides,
          updated_at = now()

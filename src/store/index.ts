@@ -8,11 +8,14 @@ import { cursorsRepo } from './cursors.js';
 import { runsRepo } from './runs.js';
 import { deadLettersRepo } from './dead-letters.js';
 import { conflictsRepo } from './conflicts.js';
+import { hubState } from './hub-state.js';
+import type { HubState } from '../sync/ports.js';
 
 export { openPgliteDb, openPostgresDb, type Db, type PostgresOptions } from './db.js';
 export { migrate, loadMigrations } from './migrate.js';
 export * from './crypto.js';
 export type * from './connections.js';
+export { instanceOf, systemsLine } from './connections.js';
 export type * from './links.js';
 export type * from './records.js';
 export type * from './cursors.js';
@@ -49,6 +52,8 @@ export interface Store extends StoreApi {
    * PGlite the outer store waits for the transaction to end, so using it there never returns.
    */
   transaction<T>(fn: (tx: StoreApi) => Promise<T>): Promise<T>;
+  /** One connection's state, as the sync engine sees it. */
+  hub(connectionId: string): HubState;
   close(): Promise<void>;
 }
 
@@ -81,11 +86,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 /** The store over an already migrated Db (openStore does both); a second handle on one database. */
 export function storeOn(db: Db, keys?: Keyring): Store {
   const holder = new KeyHolder(keys);
-  return {
+  const store: Store = {
     ...repos(db, holder),
     kind: db.kind,
     db,
     transaction: (fn) => db.transaction((tx) => fn(repos(tx, holder))),
+    hub: (connectionId) => hubState(store, connectionId),
     close: () => db.close(),
   };
+  return store;
 }

@@ -1,8 +1,9 @@
 import type { Db } from './db.js';
 import { iso, json, lastPerKey, uniqueUuids } from './rows.js';
 
-/** The last agreed canonical state of a record: the base of three-way merges. */
+/** The last agreed canonical state of a record in one connection: the base of merges. */
 export interface CanonicalRecord {
+  connectionId: string;
   entity: string;
   canonicalId: string;
   data: Record<string, unknown>;
@@ -39,6 +40,7 @@ export interface RecordWrite {
 }
 
 interface RecordRow {
+  connection_id: string;
   entity: string;
   canonical_id: string;
   data: Record<string, unknown>;
@@ -50,6 +52,7 @@ interface RecordRow {
 
 function toRecord(r: RecordRow): CanonicalRecord {
   return {
+    connectionId: r.connection_id,
     entity: r.entity,
     canonicalId: r.canonical_id,
     data: r.data,
@@ -64,14 +67,14 @@ function toRecord(r: RecordRow): CanonicalRecord {
 const recordKey = (entity: string, canonicalId: string) => `${entity}\u0000${canonicalId.toLowerCase()}`;
 
 export function recordsRepo(db: Db) {
-  async function getMany(entity: string, canonicalIds: readonly string[]): Promise<CanonicalRecord[]> {
+  async function getMany(connectionId: string, entity: string, canonicalIds: readonly string[]): Promise<CanonicalRecord[]> {
     if (canonicalIds.length === 0) return [];
     // One index probe per id, whatever the statistics say (see links.findByExternalIds).
     const rows = await db.query<RecordRow>(
-      `SELECT r.entity, r.canonical_id, r.data, r.content_hash, r.version, r.deleted, r.updated_at
-       FROM unnest($2::uuid[]) AS x(canonical_id)
-       CROSS JOIN LATERAL (SELECT * FROM records WHERE entity = $1 AND canonical_id = x.canonical_id OFFSET 0) r`,
-      [entity, uniqueUuids(canonicalIds)],
+      `SELECT r.connection_id, r.entity, r.canonical_id, r.data, r.content_hash, r.version, r.deleted, r.updated_at
+       FROM unnest($3::uuid[]) AS x(canonical_id)
+       CROSS JOIN LATERAL (SELECT * FROM records WHERE connection_id = $1 AND entity = $2 AND canonical_id = x.canonical_id OFFSET 0) r`,
+      [connectionId, entity, uniqueUuids(canonicalIds)],
     );
     return rows.map(toRecord);
   }
@@ -81,7 +84,7 @@ export function recordsRepo(db: Db) {
    * not written (their version stays), so re-syncing unchanged data costs no row versions.
    * Returns one outcome per distinct (entity, canonicalId), in input order.
    */
-  async function upsertMany(records: readonly RecordUpsert[]): Promise<RecordWrite[]> {
+  async function upsertMany(connectionId: string, records: readonly RecordUpsert[]): Promise<RecordWrite[]> {
     if (records.length === 0) return [];
     const unique = lastPerKey(records, (r) => recordKey(r.entity, r.canonicalId));
     // Both sub-statements and the final SELECT see the table as it was before this statement:
@@ -97,16 +100,16 @@ export function recordsRepo(db: Db) {
          UPDATE records r
          SET data = i.data, content_hash = i.content_hash, deleted = i.deleted, version = r.version + 1, updated_at = now()
          FROM input i
-         WHERE r.entity = i.entity AND r.canonical_id = i.canonical_id
+         WHERE r.connection_id = $2 AND r.entity = i.entity AND r.canonical_id = i.canonical_id
            AND (r.content_hash <> i.content_hash OR r.deleted <> i.deleted)
            AND (i.expected_version IS NULL OR r.version = i.expected_version)
          RETURNING r.entity, r.canonical_id, r.version
        ),
        inserted AS (
-         INSERT INTO records (entity, canonical_id, data, content_hash, deleted)
-         SELECT i.entity, i.canonical_id, i.data, i.content_hash, i.deleted FROM input i
-         WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.entity = i.entity AND r.canonical_id = i.canonical_id)
-         ON CONFLICT (entity, canonical_id) DO NOTHING
+         INSERT INTO records (connection_id, entity, canonical_id, data, content_hash, deleted)
+         SELECT $2::uuid, i.entity, i.canonical_id, i.data, i.content_hash, i.deleted FROM input i
+         WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.connection_id = $2 AND r.entity = i.entity AND r.canonical_id = i.canonical_id)
+         ON CONFLICT (connection_id, entity, canonical_id) DO NOTHING
          RETURNING entity, canonical_id, version
        )
        SELECT i.entity, i.canonical_id,
@@ -118,11 +121,11 @@ export function recordsRepo(db: Db) {
        FROM input i
        LEFT JOIN inserted n ON n.entity = i.entity AND n.canonical_id = i.canonical_id
        LEFT JOIN updated u ON u.entity = i.entity AND u.canonical_id = i.canonical_id
-       LEFT JOIN records r ON r.entity = i.entity AND r.canonical_id = i.canonical_id`,
+       LEFT JOIN records r ON r.connection_id = $2 AND r.entity = i.entity AND r.canonical_id = i.canonical_id`,
       [json(unique.map((r) => ({
         entity: r.entity, canonical_id: r.canonicalId, data: r.data, content_hash: r.hash,
         deleted: r.deleted ?? false, expected_version: r.expectedVersion ?? null,
-      })))],
+      }))), connectionId],
     );
     const byKey = new Map(rows.map((r) => [recordKey(r.entity, r.canonical_id), r]));
     return unique.map((r) => {
@@ -136,14 +139,14 @@ export function recordsRepo(db: Db) {
    * one of `values`, compared case-insensitively and trimmed: how ecosync finds an account by
    * domain or an opportunity by account. Newest first, at most `limit`.
    */
-  async function findByField(entity: string, field: string, values: readonly string[], limit = 100): Promise<CanonicalRecord[]> {
+  async function findByField(connectionId: string, entity: string, field: string, values: readonly string[], limit = 100): Promise<CanonicalRecord[]> {
     const wanted = [...new Set(values.map((v) => v.trim().toLowerCase()).filter((v) => v !== ''))];
     if (wanted.length === 0) return [];
     const rows = await db.query<RecordRow>(
-      `SELECT entity, canonical_id, data, content_hash, version, deleted, updated_at FROM records
-       WHERE entity = $1 AND NOT deleted AND lower(btrim(data #>> $2::text[])) = ANY($3::text[])
-       ORDER BY updated_at DESC, canonical_id LIMIT $4`,
-      [entity, field.split('.'), wanted, limit],
+      `SELECT connection_id, entity, canonical_id, data, content_hash, version, deleted, updated_at FROM records
+       WHERE connection_id = $1 AND entity = $2 AND NOT deleted AND lower(btrim(data #>> $3::text[])) = ANY($4::text[])
+       ORDER BY updated_at DESC, canonical_id LIMIT $5`,
+      [connectionId, entity, field.split('.'), wanted, limit],
     );
     return rows.map(toRecord);
   }

@@ -5,11 +5,9 @@
  * lookback are harmless: their content hash equals the link's and the planner skips them.
  */
 
-/** Same shape as the connector protocol's Cursor. */
-export interface Cursor {
-  modifiedAt: string;
-  id: string;
-}
+import type { Cursor } from './protocol.js';
+
+export type { Cursor };
 
 function instant(text: string): number {
   const ms = Date.parse(text);
@@ -33,10 +31,12 @@ export function isAfterCursor(record: Cursor, cursor: Cursor | null): boolean {
 /**
  * Where the next read starts (exclusive): the cursor moved back by the lookback, with the
  * smallest id so every record at that instant is included. Null (never read) stays null: a
- * full read.
+ * full read; a cursor with a resume token is left as it is.
  */
 export function readWindow(cursor: Cursor | null, lookbackMs: number): Cursor | null {
   if (cursor === null) return null;
+  // A read still under way (a bulk job) goes on where it stopped.
+  if (cursor.resume !== undefined) return cursor;
   if (!(lookbackMs > 0)) return { modifiedAt: cursor.modifiedAt, id: cursor.id };
   return { modifiedAt: new Date(instant(cursor.modifiedAt) - lookbackMs).toISOString(), id: '' };
 }

@@ -1,28 +1,30 @@
 /**
- * Three-way merge of one record, field by field, in canonical space: the base (last agreed
- * state), the source side (the record just read) and the target side (its current values, when
- * the target was read). Pure; the planner wraps it with ids, references and writes.
+ * N-way merge of one record, field by field, in canonical space: the base (last agreed state)
+ * and every side that takes part (the record just read, the other systems' current values, or a
+ * write that starts in ecosync). Pure; the planner wraps it with ids, references and writes.
  */
 import { isEmpty, valuesEqual, type CanonicalValues } from './values.js';
-
-/** 'lww' (or 'last-writer-wins'), 'manual', or the name of the system whose value wins. */
-export type FieldPolicy = string;
+import type { FieldPolicy } from './hub.js';
 
 export interface MergeSide {
-  system: string;
+  /** The system's name in the connection (or 'ecosync' for a write that starts in the hub). */
+  name: string;
+  /** The system kind: a system of record may be named by kind (`netsuite`) as well as by name. */
+  kind: string;
   /** Flat canonical values; null when this side was not read (its values are unknown). */
   values: CanonicalValues | null;
   modifiedAt: string | null;
-  /** Fields this side's mapping produces on read. */
+  /** Fields this side produces on read. */
   reads: ReadonlySet<string>;
-  /** Fields the planner may write to this side: allowed by the connection direction and mapped outbound. */
+  /** Fields the planner may write to this side. */
   writable: ReadonlySet<string>;
+  /** Its changes win every disagreement (a write that starts in ecosync). */
+  wins?: boolean;
 }
 
 export interface MergeInput {
   base: CanonicalValues;
-  source: MergeSide;
-  target: MergeSide;
+  sides: readonly MergeSide[];
   policyFor: (field: string) => FieldPolicy;
 }
 
@@ -30,8 +32,8 @@ export interface FieldConflict {
   field: string;
   policy: FieldPolicy;
   base: unknown;
-  sourceValue: unknown;
-  targetValue: unknown;
+  /** The sides that changed the field, with their values. */
+  values: { side: MergeSide; value: unknown }[];
 }
 
 export interface MergeResult {
@@ -39,15 +41,11 @@ export interface MergeResult {
   agreed: CanonicalValues;
   /** Fields whose agreed value differs from the base. */
   changed: string[];
-  /** Values to write to the target (changed fields it does not hold yet). */
-  toTarget: CanonicalValues;
-  /** Values to write back to the source (changed fields it does not hold yet). */
-  toSource: CanonicalValues;
-  /** Fields both sides changed to different values that no policy could settle. */
+  /** Per side (same order as the input): values to write to it (changed fields it does not hold yet). */
+  writes: CanonicalValues[];
+  /** Fields changed to different values that no policy could settle; they keep the base value. */
   conflicts: FieldConflict[];
 }
-
-export type Winner = 'source' | 'target' | null;
 
 function instantOrNegInf(text: string | null): number {
   const ms = text === null ? NaN : Date.parse(text);
@@ -55,67 +53,85 @@ function instantOrNegInf(text: string | null): number {
 }
 
 /**
- * Which side's value wins a field both sides changed to different values. System of record:
- * that system (neither side being it leaves the conflict to RevOps). Last writer wins: the later
- * modifiedAt; on a tie, the system whose name sorts first, so both runs decide alike.
+ * Which of the sides that changed a field to different values wins. A side that wins every
+ * disagreement (ecosync's own write) first; then the system of record (named by name or kind;
+ * none of the changers being it leaves the conflict to RevOps); last writer wins: the latest
+ * modifiedAt, on a tie the name that sorts first, so every run decides alike.
  */
-export function decideConflict(policy: FieldPolicy, source: MergeSide, target: MergeSide): Winner {
+export function decideConflict(policy: FieldPolicy, changers: readonly MergeSide[]): MergeSide | null {
+  const forced = changers.find((s) => s.wins);
+  if (forced) return forced;
   if (policy === 'manual') return null;
   if (policy === 'lww' || policy === 'last-writer-wins') {
-    const s = instantOrNegInf(source.modifiedAt);
-    const t = instantOrNegInf(target.modifiedAt);
-    if (s !== t) return s > t ? 'source' : 'target';
-    return source.system <= target.system ? 'source' : 'target';
+    let best = changers[0];
+    for (const s of changers.slice(1)) {
+      const a = instantOrNegInf(s.modifiedAt);
+      const b = instantOrNegInf(best.modifiedAt);
+      if (a > b || (a === b && s.name < best.name)) best = s;
+    }
+    return best;
   }
-  if (policy === source.system) return 'source';
-  if (policy === target.system) return 'target';
-  return null;
+  return changers.find((s) => s.name === policy) ?? changers.find((s) => s.kind === policy) ?? null;
 }
 
 /**
- * A side's change to a field counts only if the other side can receive it, or does not hold the
- * field at all. Otherwise the other side owns the field (it reads it but we may not write it:
- * an inbound-only field there, or a one-way connection), and accepting the change would leave
- * the two sides disagreeing with the base forever, each later edit reviving the stale value.
+ * A side's change to a field counts only if every other side that holds the field can receive
+ * it. Otherwise that other side owns the field (it reads it but we may not write it: an
+ * inbound-only field there, or a system that is only read), and accepting the change would
+ * leave the two disagreeing with the base forever, each later edit reviving the stale value.
  */
-const countsAsChange = (other: MergeSide, field: string) => other.writable.has(field) || !other.reads.has(field);
+function countsAsChange(sides: readonly MergeSide[], from: number, field: string): boolean {
+  for (let i = 0; i < sides.length; i++) {
+    if (i === from) continue;
+    const other = sides[i];
+    if (other.reads.has(field) && !other.writable.has(field)) return false;
+  }
+  return true;
+}
 
-export function mergeRecord({ base, source, target, policyFor }: MergeInput): MergeResult {
-  const fields = new Set<string>([...Object.keys(base), ...Object.keys(source.values ?? {}), ...Object.keys(target.values ?? {})]);
+export function mergeRecord({ base, sides, policyFor }: MergeInput): MergeResult {
+  const fields = new Set<string>(Object.keys(base));
+  for (const s of sides) if (s.values) for (const f of Object.keys(s.values)) fields.add(f);
   const agreed: CanonicalValues = {};
   const changed: string[] = [];
-  const toTarget: CanonicalValues = {};
-  const toSource: CanonicalValues = {};
+  const writes: CanonicalValues[] = sides.map(() => ({}));
   const conflicts: FieldConflict[] = [];
-  const has = (side: MergeSide, f: string) => side.values !== null && Object.hasOwn(side.values, f);
+  const valueOf = (s: MergeSide, f: string) => (s.values !== null && Object.hasOwn(s.values, f) ? s.values[f] ?? null : undefined);
 
   for (const f of [...fields].sort()) {
     const b = base[f] ?? null;
-    const s = has(source, f) ? source.values![f] ?? null : undefined;
-    const t = has(target, f) ? target.values![f] ?? null : undefined;
-    const sChanged = s !== undefined && !valuesEqual(s, b) && countsAsChange(target, f);
-    const tChanged = t !== undefined && !valuesEqual(t, b) && countsAsChange(source, f);
+    const changers: { side: MergeSide; value: unknown }[] = [];
+    sides.forEach((s, i) => {
+      const v = valueOf(s, f);
+      if (v !== undefined && !valuesEqual(v, b) && countsAsChange(sides, i, f)) changers.push({ side: s, value: v });
+    });
 
     let value: unknown = b;
-    if (sChanged && tChanged && !valuesEqual(s, t)) {
-      const policy = policyFor(f);
-      const winner = decideConflict(policy, source, target);
-      if (winner === 'source') value = s;
-      else if (winner === 'target') value = t;
-      else conflicts.push({ field: f, policy, base: b, sourceValue: s, targetValue: t });
-    } else if (sChanged) value = s;
-    else if (tChanged) value = t;
+    if (changers.length > 0) {
+      const first = changers[0].value;
+      if (changers.every((c) => valuesEqual(c.value, first))) value = first;
+      else {
+        const policy = policyFor(f);
+        const winner = decideConflict(policy, changers.map((c) => c.side));
+        if (winner) value = changers.find((c) => c.side === winner)!.value;
+        else conflicts.push({ field: f, policy, base: b, values: changers });
+      }
+    }
 
     agreed[f] = value;
     if (valuesEqual(value, b)) continue;
     changed.push(f);
-    if (target.writable.has(f) && !(t !== undefined && valuesEqual(t, value))) toTarget[f] = value;
-    if (source.writable.has(f) && !(s !== undefined && valuesEqual(s, value))) toSource[f] = value;
+    sides.forEach((s, i) => {
+      if (!s.writable.has(f)) return;
+      const v = valueOf(s, f);
+      if (v !== undefined && valuesEqual(v, value)) return;
+      writes[i][f] = value;
+    });
   }
-  return { agreed, changed, toTarget, toSource, conflicts };
+  return { agreed, changed, writes, conflicts };
 }
 
-/** Fields of a new target record: every non-empty agreed value the target accepts. */
+/** Fields of a new record: every non-empty agreed value the system accepts. */
 export function createFields(agreed: CanonicalValues, writable: ReadonlySet<string>): CanonicalValues {
   const out: CanonicalValues = {};
   for (const f of Object.keys(agreed).sort()) {

@@ -6,7 +6,7 @@ import type { CheckResult } from '../../sync/protocol.js';
 import { ensureSchedule, terminateConnectionWorkflow } from '../../service/sync-control.js';
 import { ADMINS, ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { connectionNamed, HttpError, parseInput } from './http.js';
-import { checkObjects, checkSystem, defaultObjects } from './objects.js';
+import { checkEntities, checkSystems, defaultEntities, fromPairs } from './objects.js';
 import type { OperatorDeps } from './index.js';
 
 const NameParams = z.object({ name: z.string().min(1) });
@@ -19,22 +19,53 @@ const ObjectInput = z.object({
   targetObject: z.string().min(1).optional(),
 }).strict();
 
-const CreateBody = z.object({
+const SystemName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and -, starting with a letter (at most 40)');
+
+const SystemInput = z.object({
+  name: SystemName.optional(),
+  system: z.string().min(1),
+  /** both (default): read and written; source: only read; target: only written. */
+  role: z.enum(['both', 'source', 'target']).optional(),
+}).strict();
+
+const EntityInput = z.object({
+  entity: z.string().min(1).optional(),
+  members: z.array(z.object({ system: z.string().min(1), mapping: z.string().min(1), object: z.string().min(1).optional() }).strict()),
+}).strict();
+
+const Common = {
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ or - (at most 63), starting with a letter or digit'),
+  deletePolicy: z.enum(['propagate', 'ignore']).default('ignore'),
+  /** 'last-writer-wins', 'manual' (queue every conflict), or a system name (it always wins). */
+  conflictPolicy: z.string().min(1).default('last-writer-wins'),
+  /** A record edited after it was deleted somewhere: 'skip' it, or 'resurrect' it everywhere. */
+  updateAfterDelete: z.enum(['skip', 'resurrect']).default('skip'),
+  /** Seconds between scheduled syncs; null: on demand and by webhook only. */
+  scheduleSeconds: z.number().int().min(10, 'at least 10 seconds').nullable().default(null),
+  /** Per system name: { "<system>": { …that connector's settings } }. */
+  credentials: z.record(z.string(), z.record(z.string(), z.unknown())),
+};
+
+/** A hub: any number of systems, and per entity the systems that take part with their mapping files. */
+const HubBody = z.object({
+  ...Common,
+  systems: z.array(SystemInput).min(2, 'a connection needs at least two systems'),
+  /** 'default': the shipped mappings for the systems. */
+  entities: z.union([z.literal('default'), z.array(EntityInput)]).default('default'),
+}).strict();
+
+/** Two systems, as connections were created before hubs. */
+const PairBody = z.object({
+  ...Common,
   source: z.string().min(1),
   target: z.string().min(1),
   mode: z.enum(['one-way', 'bidirectional']).default('bidirectional'),
   /** 'default': the shipped mappings for the system pair. */
   objects: z.union([z.literal('default'), z.array(ObjectInput)]).default('default'),
-  deletePolicy: z.enum(['propagate', 'ignore']).default('ignore'),
-  /** 'last-writer-wins', 'manual' (queue every conflict), or a system name (it always wins). */
-  conflictPolicy: z.string().min(1).default('last-writer-wins'),
-  /** Seconds between scheduled syncs; null: on demand and by webhook only. */
-  scheduleSeconds: z.number().int().min(10, 'at least 10 seconds').nullable().default(null),
-  /** Per system: { "<system>": { …that connector's settings } }. */
-  credentials: z.record(z.string(), z.record(z.string(), z.unknown())),
 }).strict();
-export type CreateConnectionBody = z.input<typeof CreateBody>;
+
+const CreateBody = z.union([HubBody, PairBody]);
+export type CreateConnectionBody = z.input<typeof HubBody> | z.input<typeof PairBody>;
 
 /** GET/POST/DELETE /connections, and POST /connections/:name/check. */
 export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void {
@@ -48,30 +79,29 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
   });
 
   app.post('/connections', { config: { roles: OPERATORS } }, async (request, reply) => {
-    const body = parseInput(CreateBody, request.body, 'body');
-    if (body.source === body.target) throw new HttpError(400, 'the source and target systems must differ');
-    checkSystem(body.source, 'source');
-    checkSystem(body.target, 'target');
-    const policies = ['last-writer-wins', 'lww', 'manual', body.source, body.target];
+    const raw = request.body as { systems?: unknown } | null;
+    const body = parseInput(raw && typeof raw === 'object' && 'systems' in raw ? HubBody : PairBody, request.body, 'body');
+    const hub = 'systems' in body ? { systems: body.systems, entities: body.entities } : fromPairs(body.source, body.target, body.mode, body.objects);
+    const systems = checkSystems(hub.systems);
+    const policies = ['last-writer-wins', 'lww', 'manual', ...new Set(systems.flatMap((s) => [s.name, s.system]))];
     if (!policies.includes(body.conflictPolicy)) throw new HttpError(400, `body.conflictPolicy: "${body.conflictPolicy}" is not one of ${policies.join(', ')}`);
-    for (const system of [body.source, body.target]) {
-      if (!body.credentials[system]) throw new HttpError(400, `body.credentials.${system}: the credentials for ${system} are missing`);
+    for (const s of systems) {
+      if (!body.credentials[s.name]) throw new HttpError(400, `body.credentials.${s.name}: the credentials for ${s.name} are missing`);
     }
-    // Besides its two systems, a connection may hold the clouds' credentials: its CRM opportunities co-sell with them.
+    // Besides its systems, a connection may hold the clouds' credentials: its CRM opportunities co-sell with them.
     const cloudSystems: string[] = Object.values(COSELL_SYSTEMS);
-    const extra = Object.keys(body.credentials).filter((s) => s !== body.source && s !== body.target && !cloudSystems.includes(s));
+    const extra = Object.keys(body.credentials).filter((name) => !systems.some((s) => s.name === name) && !cloudSystems.includes(name));
     if (extra.length) throw new HttpError(400, `body.credentials: ${extra.join(', ')} is not a system of this connection (nor a co-sell cloud: ${cloudSystems.join(', ')})`);
-    const objects = await checkObjects(body.source, body.target, body.objects === 'default' ? await defaultObjects(body.source, body.target) : body.objects);
+    const entities = await checkEntities(systems, hub.entities === 'default' ? await defaultEntities(systems) : hub.entities);
     if (await deps.store.connections.getByName(body.name)) throw new HttpError(409, `a connection named "${body.name}" already exists`);
 
     const connection = await deps.store.connections.create({
       name: body.name,
-      sourceSystem: body.source,
-      targetSystem: body.target,
-      mode: body.mode,
-      objects,
+      systems,
+      entities,
       deletePolicy: body.deletePolicy,
       conflictPolicy: body.conflictPolicy,
+      updateAfterDelete: body.updateAfterDelete,
       scheduleSeconds: body.scheduleSeconds,
       credentials: body.credentials,
     });
@@ -99,9 +129,8 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
     const { name } = parseInput(NameParams, request.params, 'params');
     const connection = await connectionNamed(deps.store, name);
     const credentials = (await deps.store.connections.getCredentials(connection.id)) ?? {};
-    const sides = [connection.sourceSystem, connection.targetSystem];
-    const results = await Promise.all(sides.map((system) => checkOne(deps, system, credentials[system])));
-    const systems: Record<string, CheckResult> = Object.fromEntries(sides.map((system, i) => [system, results[i]]));
+    const results = await Promise.all(connection.systems.map((s) => checkOne(deps, s.system, credentials[s.name])));
+    const systems: Record<string, CheckResult> = Object.fromEntries(connection.systems.map((s, i) => [s.name, results[i]]));
     return { connection: connection.name, ok: Object.values(systems).every((s) => s.ok), systems };
   });
 

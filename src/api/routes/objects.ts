@@ -3,29 +3,39 @@ import path from 'node:path';
 import { CRM_SYSTEMS, objectSpecOf, objectSpecsOf } from '../../../connectors/registry.js';
 import { formatDiagnostic, parseMapping, type CompiledMapping } from '../../mapping/index.js';
 import { MAPPINGS_DIR, ROOT } from '../../runtime/paths.js';
-import type { ConnectionObject } from '../../store/index.js';
+import type { ConnectionEntity, ConnectionSystem, SystemRole } from '../../store/index.js';
 import { HttpError } from './http.js';
 
 /**
- * A connection's object pairs, checked before the connection is saved: each pair names one
- * mapping file per side, and the files must exist, compile, and agree with the connection's
- * systems and with each other. Paths are relative to the hub's folder, as the sync reads them.
+ * A connection's systems and entities, checked before the connection is saved: every system is a
+ * known kind with a unique name; every entity names two or more of those systems, each with a
+ * mapping file that exists, compiles, maps that system's kind and the same entity. Paths are
+ * relative to the hub's folder, as the sync reads them.
  */
 
-/** The entities `--objects default` connects, in dependency order. */
+/** The entities `default` connects, in dependency order. */
 export const DEFAULT_ENTITIES = ['Account', 'Contact', 'Opportunity'] as const;
 
+export interface SystemInput {
+  /** Its name in the connection; the kind when absent. */
+  name?: string;
+  system: string;
+  role?: SystemRole;
+}
+
+export interface EntityInput {
+  /** Optional: taken from the mapping files; when given, must agree with them. */
+  entity?: string;
+  members: { system: string; mapping: string; object?: string }[];
+}
+
+/** The object pairs of a two-system connection, as connections were described before hubs. */
 export interface ObjectInput {
   sourceMapping: string;
   targetMapping: string;
-  /** Optional: taken from the mapping files; when given, must agree with them. */
   entity?: string;
   sourceObject?: string;
   targetObject?: string;
-}
-
-export function checkSystem(system: string, role: 'source' | 'target'): void {
-  if (!objectSpecsOf(system)) throw new HttpError(400, `unknown ${role} system "${system}" (known: ${CRM_SYSTEMS.join(', ')})`);
 }
 
 /** Loads and compiles one mapping file; a missing or invalid file is a 400 naming it. */
@@ -42,29 +52,65 @@ export async function loadMapping(file: string): Promise<CompiledMapping> {
   return result.mapping;
 }
 
-/** Checks each pair's files against the systems and each other; returns the pairs to store. */
-export async function checkObjects(source: string, target: string, objects: readonly ObjectInput[]): Promise<ConnectionObject[]> {
-  if (objects.length === 0) throw new HttpError(400, 'a connection needs at least one object pair');
-  const checked: ConnectionObject[] = [];
-  for (const o of objects) {
-    const [a, b] = [await loadMapping(o.sourceMapping), await loadMapping(o.targetMapping)];
-    if (a.system !== source) throw new HttpError(400, `mapping file ${o.sourceMapping} maps ${a.system}, but the source system is ${source}`);
-    if (b.system !== target) throw new HttpError(400, `mapping file ${o.targetMapping} maps ${b.system}, but the target system is ${target}`);
-    if (a.entity !== b.entity) throw new HttpError(400, `mapping files ${o.sourceMapping} (${a.entity}) and ${o.targetMapping} (${b.entity}) map different entities`);
-    const agree = (given: string | undefined, actual: string, what: string) => {
-      if (given !== undefined && given !== actual) throw new HttpError(400, `${what} "${given}" does not match the mapping files, which say "${actual}"`);
-    };
-    agree(o.entity, a.entity, 'entity');
-    agree(o.sourceObject, a.object, 'sourceObject');
-    agree(o.targetObject, b.object, 'targetObject');
-    if (checked.some((c) => c.entity === a.entity)) throw new HttpError(400, `the entity ${a.entity} is listed twice`);
-    checked.push({ entity: a.entity, sourceObject: a.object, targetObject: b.object, sourceMapping: o.sourceMapping, targetMapping: o.targetMapping });
+/** A two-system connection (source, target, mode, object pairs) in the words of a hub. */
+export function fromPairs(source: string, target: string, mode: 'one-way' | 'bidirectional', objects: readonly ObjectInput[] | 'default'): { systems: SystemInput[]; entities: EntityInput[] | 'default' } {
+  if (source === target) throw new HttpError(400, 'the source and target systems must differ');
+  return {
+    systems: [{ system: source, role: mode === 'bidirectional' ? 'both' : 'source' }, { system: target, role: mode === 'bidirectional' ? 'both' : 'target' }],
+    entities: objects === 'default' ? 'default' : objects.map((o) => ({
+      entity: o.entity,
+      members: [
+        { system: source, mapping: o.sourceMapping, object: o.sourceObject },
+        { system: target, mapping: o.targetMapping, object: o.targetObject },
+      ],
+    })),
+  };
+}
+
+export function checkSystems(input: readonly SystemInput[]): ConnectionSystem[] {
+  if (input.length < 2) throw new HttpError(400, 'body.systems: a connection needs at least two systems');
+  const systems = input.map((s, i): ConnectionSystem => {
+    if (!objectSpecsOf(s.system)) throw new HttpError(400, `body.systems[${i}]: unknown system "${s.system}" (known: ${CRM_SYSTEMS.join(', ')})`);
+    return { name: s.name ?? s.system, system: s.system, role: s.role ?? 'both', instance: null };
+  });
+  const names = systems.map((s) => s.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new HttpError(400, `body.systems: two systems are named "${twice}"; name them apart (e.g. "${twice}-eu")`);
+  if (!systems.some((s) => s.role !== 'target')) throw new HttpError(400, 'body.systems: no system is read (every role is target)');
+  if (!systems.some((s) => s.role !== 'source')) throw new HttpError(400, 'body.systems: no system is written (every role is source)');
+  return systems;
+}
+
+/** Checks each entity's files against the systems and each other; returns the entities to store. */
+export async function checkEntities(systems: readonly ConnectionSystem[], entities: readonly EntityInput[]): Promise<ConnectionEntity[]> {
+  if (entities.length === 0) throw new HttpError(400, 'a connection needs at least one entity');
+  const checked: ConnectionEntity[] = [];
+  for (const [i, e] of entities.entries()) {
+    const where = `body.entities[${i}]`;
+    if (e.members.length < 2) throw new HttpError(400, `${where}: an entity needs at least two systems`);
+    const members: ConnectionEntity['members'] = [];
+    let entity = e.entity;
+    for (const m of e.members) {
+      const system = systems.find((s) => s.name === m.system);
+      if (!system) throw new HttpError(400, `${where}: system "${m.system}" is not one of the connection's (${systems.map((s) => s.name).join(', ')})`);
+      if (members.some((x) => x.system === m.system)) throw new HttpError(400, `${where}: system "${m.system}" is listed twice`);
+      const mapping = await loadMapping(m.mapping);
+      if (mapping.system !== system.system) throw new HttpError(400, `mapping file ${m.mapping} maps ${mapping.system}, but ${system.name} is ${system.system}`);
+      if (entity !== undefined && mapping.entity !== entity) throw new HttpError(400, `mapping file ${m.mapping} maps ${mapping.entity}, not ${entity}`);
+      if (m.object !== undefined && m.object !== mapping.object) throw new HttpError(400, `object "${m.object}" does not match ${m.mapping}, which maps "${mapping.object}"`);
+      entity = mapping.entity;
+      members.push({ system: m.system, object: mapping.object, mapping: m.mapping });
+    }
+    if (checked.some((c) => c.entity === entity)) throw new HttpError(400, `the entity ${entity} is listed twice`);
+    const roles = members.map((m) => systems.find((s) => s.name === m.system)!.role);
+    if (!roles.some((r) => r !== 'target') || !roles.some((r) => r !== 'source')) throw new HttpError(400, `${where}: ${entity} needs a system that is read and one that is written`);
+    checked.push({ entity: entity!, members });
   }
   return checked;
 }
 
-/** The shipped mappings (mappings/*.yaml) for a system pair: Account, Contact and Opportunity. */
-export async function defaultObjects(source: string, target: string): Promise<ObjectInput[]> {
+/** The shipped mappings (mappings/*.yaml) for the connection's systems: Account, Contact and Opportunity, each among the systems that have one. */
+export async function defaultEntities(systems: readonly ConnectionSystem[]): Promise<EntityInput[]> {
   const names = (await readdir(MAPPINGS_DIR)).filter((n) => /\.ya?ml$/i.test(n)).sort();
   const shipped = new Map<string, string>();
   for (const name of names) {
@@ -72,13 +118,13 @@ export async function defaultObjects(source: string, target: string): Promise<Ob
     const { mapping } = parseMapping(await readFile(path.join(MAPPINGS_DIR, name), 'utf8'), file, { schemaFor: objectSpecOf });
     if (mapping) shipped.set(`${mapping.system}\u0000${mapping.entity}`, file);
   }
-  return DEFAULT_ENTITIES.map((entity) => {
-    const sourceMapping = shipped.get(`${source}\u0000${entity}`);
-    const targetMapping = shipped.get(`${target}\u0000${entity}`);
-    if (!sourceMapping || !targetMapping) {
-      const missing = !sourceMapping ? source : target;
-      throw new HttpError(400, `no shipped mapping maps ${missing} to ${entity}: list the objects and their mapping files instead of "default"`);
-    }
-    return { sourceMapping, targetMapping };
-  });
+  const entities = DEFAULT_ENTITIES.map((entity) => ({
+    entity,
+    members: systems.flatMap((s) => {
+      const mapping = shipped.get(`${s.system}\u0000${entity}`);
+      return mapping ? [{ system: s.name, mapping }] : [];
+    }),
+  })).filter((e) => e.members.length >= 2);
+  if (entities.length === 0) throw new HttpError(400, `no shipped mappings connect ${systems.map((s) => s.system).join(', ')}: list the entities and their mapping files instead of "default"`);
+  return entities;
 }

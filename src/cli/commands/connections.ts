@@ -1,15 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CheckResult } from '../../sync/protocol.js';
-import type { Connection } from '../../store/index.js';
+import { systemsLine, type Connection } from '../../store/index.js';
 import { formatTable, print, printJson, runWithApi, withApiOptions, type ApiFlags } from '../client.js';
 import { EXIT } from '../exit.js';
 
 interface AddOptions extends ApiFlags {
-  source: string;
-  target: string;
+  system: string[];
+  source?: string;
+  target?: string;
   mode: string;
-  objects: string;
+  entities?: string;
+  objects?: string;
   credentials: string;
   schedule: number;
   deletePolicy: string;
@@ -19,30 +21,37 @@ interface AddOptions extends ApiFlags {
 
 /** `ecosync connections add|list|check|remove`: the systems a connection keeps in step. */
 export function registerConnectionCommands(program: Command): void {
-  const connections = program.command('connections').description('connect two systems, list connections, check their credentials');
+  const connections = program.command('connections').description('connect systems into a hub, list connections, check their credentials');
 
   withApiOptions(connections
     .command('add')
-    .description('connect two systems through mapping files and start syncing them on a schedule')
+    .description('connect two or more systems through mapping files and start syncing them on a schedule')
     .argument('<name>', 'a name for the connection (letters, digits, . _ -)')
-    .requiredOption('--source <system>', 'the source system, e.g. salesforce')
-    .requiredOption('--target <system>', 'the target system, e.g. hubspot')
-    .option('--mode <mode>', 'bidirectional or one-way', choice(['bidirectional', 'one-way']), 'bidirectional')
-    .option('--objects <default|file.json>', '"default" (the shipped Account, Contact and Opportunity mappings for the pair) or a JSON file of [{ "sourceMapping": …, "targetMapping": … }]', 'default')
-    .requiredOption('--credentials <file.json>', 'JSON file with each system\'s settings: { "<source>": {…}, "<target>": {…} }')
+    .option('--system <[name=]kind[:role]>', 'a system of the hub, once per system: salesforce, hubspot-eu=hubspot, netsuite:target (role both, source = only read, or target = only written)', collect, [])
+    .option('--entities <default|file.json>', 'with --system: "default" (the shipped Account, Contact and Opportunity mappings of the systems) or a JSON file of [{ "entity": …, "members": [{ "system": …, "mapping": … }] }]')
+    .option('--source <system>', 'two systems: the source system, e.g. salesforce')
+    .option('--target <system>', 'two systems: the target system, e.g. hubspot')
+    .option('--mode <mode>', 'two systems: bidirectional or one-way', choice(['bidirectional', 'one-way']), 'bidirectional')
+    .option('--objects <default|file.json>', 'two systems: "default" (the shipped mappings for the pair) or a JSON file of [{ "sourceMapping": …, "targetMapping": … }]')
+    .requiredOption('--credentials <file.json>', 'JSON file with each system\'s settings by its name: { "salesforce": {…}, "hubspot-eu": {…} }')
     .option('--schedule <seconds>', 'seconds between scheduled syncs; 0 = only on demand and by webhook', seconds, 300)
     .option('--delete-policy <policy>', 'propagate deletes to the other system, or ignore them', choice(['propagate', 'ignore']), 'ignore')
     .option('--conflict-policy <policy>', 'last-writer-wins, manual (queue every conflict), or a system name that always wins', 'last-writer-wins')
     .option('--json', 'print the created connection as JSON'))
     .action((name: string, opts: AddOptions) => runWithApi(opts, async (api) => {
       const credentials = await readJsonFile(opts.credentials, '--credentials');
-      const objects = opts.objects === 'default' ? 'default' : await readJsonFile(opts.objects, '--objects');
+      const jsonOrDefault = async (value: string | undefined, flag: string) => (value === undefined || value === 'default' ? 'default' : readJsonFile(value, flag));
+      let shape: Record<string, unknown>;
+      if (opts.system.length > 0) {
+        if (opts.source || opts.target || opts.objects) throw new InvalidArgumentError('use either --system (any number of systems) or --source and --target (two), not both');
+        shape = { systems: opts.system.map(parseSystem), entities: await jsonOrDefault(opts.entities, '--entities') };
+      } else {
+        if (!opts.source || !opts.target) throw new InvalidArgumentError('name the systems: --system once per system, or --source and --target');
+        shape = { source: opts.source, target: opts.target, mode: opts.mode, objects: await jsonOrDefault(opts.objects, '--objects') };
+      }
       const created = await api.post<{ connection: Connection; schedule: string }>('/connections', {
         name,
-        source: opts.source,
-        target: opts.target,
-        mode: opts.mode,
-        objects,
+        ...shape,
         credentials,
         scheduleSeconds: opts.schedule === 0 ? null : opts.schedule,
         deletePolicy: opts.deletePolicy,
@@ -50,7 +59,7 @@ export function registerConnectionCommands(program: Command): void {
       });
       if (opts.json) return printJson(created.connection);
       const c = created.connection;
-      print(`connection ${c.name} created: ${c.sourceSystem} ${c.mode === 'bidirectional' ? '⇄' : '→'} ${c.targetSystem}, ${c.objects.map((o) => o.entity).join(', ')}; ${schedule(c)}`);
+      print(`connection ${c.name} created: ${systemsLine(c)}, ${c.entities.map((e) => e.entity).join(', ')}; ${schedule(c)}`);
     }));
 
   withApiOptions(connections
@@ -62,14 +71,14 @@ export function registerConnectionCommands(program: Command): void {
       if (opts.json) return printJson(list);
       if (list.length === 0) return print('no connections yet: add one with `ecosync connections add`');
       print(formatTable(
-        ['NAME', 'SOURCE', 'TARGET', 'MODE', 'OBJECTS', 'SCHEDULE', 'DELETES', 'ENABLED'],
-        list.map((c) => [c.name, c.sourceSystem, c.targetSystem, c.mode, c.objects.map((o) => o.entity).join(','), c.scheduleSeconds ? `${c.scheduleSeconds}s` : 'on demand', c.deletePolicy, c.enabled ? 'yes' : 'no']),
+        ['NAME', 'SYSTEMS', 'ENTITIES', 'SCHEDULE', 'DELETES', 'ENABLED'],
+        list.map((c) => [c.name, systemsLine(c), c.entities.map((e) => e.entity).join(','), c.scheduleSeconds ? `${c.scheduleSeconds}s` : 'on demand', c.deletePolicy, c.enabled ? 'yes' : 'no']),
       ));
     }));
 
   withApiOptions(connections
     .command('check')
-    .description('log in to both systems with the stored credentials; exit 1 when one fails')
+    .description('log in to every system with the stored credentials; exit 1 when one fails')
     .argument('<name>', 'the connection')
     .option('--json', 'print the result as JSON'))
     .action((name: string, opts: ApiFlags & { json?: boolean }) => runWithApi(opts, async (api) => {
@@ -91,6 +100,18 @@ export function registerConnectionCommands(program: Command): void {
 
 function schedule(c: Connection): string {
   return c.scheduleSeconds ? `syncs every ${c.scheduleSeconds} s` : 'syncs on demand (ecosync sync run)';
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `[name=]kind[:role]` → a system of the hub. */
+function parseSystem(value: string): { name?: string; system: string; role?: string } {
+  const match = /^(?:([a-z][a-z0-9-]*)=)?([a-z][a-z0-9-]*)(?::(both|source|target))?$/.exec(value);
+  if (!match) throw new InvalidArgumentError(`--system ${value}: write [name=]kind[:role], e.g. hubspot-eu=hubspot or netsuite:target`);
+  const [, name, system, role] = match;
+  return { ...(name ? { name } : {}), system, ...(role ? { role } : {}) };
 }
 
 function choice(allowed: string[]) {

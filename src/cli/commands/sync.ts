@@ -66,7 +66,7 @@ export function registerSyncCommands(program: Command): void {
       const a = answers[0];
       print(`${a.connection}: ${phaseOf(a)}${a.workflow ? `, ${a.workflow.cycles} cycles, ${a.workflow.pending} requests waiting` : ''}`);
       const current = a.workflow?.current;
-      if (a.workflow?.phase === 'running' && current) print(`  now: ${current.entity} ${current.direction}, page ${current.pages}; ${describe(current.counters)}`);
+      if (a.workflow?.phase === 'running' && current) print(`  now: ${current.entity} from ${current.source}, page ${current.pages}; ${describe(current.counters)}`);
       if (a.workflow) print(`  totals: ${describe(a.workflow.totals)}`);
       if (a.runs.length === 0) return print('  no runs yet: start one with `ecosync sync run ' + a.connection + '`');
       print('');
@@ -88,11 +88,11 @@ function seconds(from: string, to: string): string {
 
 /**
  * Polls the status while a waited-for cycle runs: a progress bar over the connection's steps
- * (each entity in each direction) on a terminal, one line per step otherwise.
+ * (each entity read from each system) on a terminal, one line per step otherwise.
  */
 function followProgress(api: ApiClient, connection: Connection): { stop(): Promise<void> } {
-  const directions = connection.mode === 'bidirectional' ? ['forward', 'backward'] : ['forward'];
-  const steps = connection.objects.map((o) => o.entity).flatMap((entity) => directions.map((direction) => `${entity} ${direction}`));
+  const read = new Set(connection.systems.filter((s) => s.role !== 'target').map((s) => s.name));
+  const steps = connection.entities.flatMap((e) => e.members.filter((m) => read.has(m.system)).map((m) => `${e.entity} from ${m.system}`));
   const tty = process.stderr.isTTY === true;
   const bar = tty
     ? new SingleBar({
@@ -111,7 +111,7 @@ function followProgress(api: ApiClient, connection: Connection): { stop(): Promi
     const status = await api.get<StatusAnswer>(`/connections/${encodeURIComponent(connection.name)}/status`).catch(() => undefined);
     const current = status?.workflow?.phase === 'running' ? status.workflow.current : undefined;
     if (!current || stopped) return;
-    const step = `${current.entity} ${current.direction}`;
+    const step = `${current.entity} from ${current.source}`;
     const payload = { step, pages: current.pages, ...current.counters };
     if (bar) bar.update(steps.indexOf(step) + 1, payload);
     else if (step !== lastStep) print(`  ${step}: page ${current.pages}; ${describe(current.counters)}`);
