@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { makeKeyring, openStore, type Keyring, type Store } from '../../src/store/index.js';
+import { makeKeyring, openPgliteDb, openPostgresDb, openStore, type Db, type Keyring, type Store } from '../../src/store/index.js';
 
 export const storeKinds = ['pglite', 'postgres'] as const;
 export type StoreKind = (typeof storeKinds)[number];
@@ -72,6 +72,30 @@ export async function openTestStore(kind: StoreKind, options: { keys?: Keyring }
         await store.db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       } finally {
         await store.close();
+      }
+    },
+  };
+}
+
+/**
+ * An empty, unmigrated database of one kind (for migration tests): PGlite in memory, or a random
+ * PostgreSQL schema (created by the first migrate(db, { schema })) dropped on close.
+ */
+export async function openEmptyDb(kind: StoreKind): Promise<{ db: Db; schema?: string; close(): Promise<void> }> {
+  if (kind === 'pglite') {
+    const db = await openPgliteDb();
+    return { db, close: () => db.close() };
+  }
+  const schema = randomSchema();
+  const db = openPostgresDb({ url: TEST_DATABASE_URL, schema, poolSize: 2 });
+  return {
+    db,
+    schema,
+    async close() {
+      try {
+        await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await db.close();
       }
     },
   };
