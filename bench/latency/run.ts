@@ -212,7 +212,7 @@ try {
   const first = await runSyncAndWait(sync, connection, newRequest('manual'));
   if (first.status !== 'succeeded') throw new Error(`the first sync failed: ${first.error}`);
   for (const sfId of accountIds) {
-    const company = hs.state.getByExternalId('companies', canonicalIdFor('salesforce', 'Account', sfId));
+    const company = hs.state.getByExternalId('companies', canonicalIdFor(`salesforce:${sf.orgId}`, 'Account', sfId));
     if (!company) throw new Error(`account ${sfId} has no HubSpot company after the first sync`);
     companyOf.set(sfId, company.id);
     accountOf.set(company.id, sfId);

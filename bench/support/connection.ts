@@ -1,23 +1,22 @@
-import { SALESFORCE_HUBSPOT_OBJECTS } from '../../src/runtime/demo.js';
+import { SALESFORCE_HUBSPOT } from '../../src/runtime/demo.js';
 import type { ConnectionInput } from '../../src/store/index.js';
 
 /**
- * A connection from the Salesforce sandbox to the HubSpot one, as a user would make it: the
- * shipped mappings (or some of them), deletes propagated. The credentials come from
- * src/runtime/demo.ts (sandboxCredentials, cloudSandboxCredentials).
+ * A connection between the Salesforce sandbox and the HubSpot one, as a user would make it: the
+ * shipped mappings (or some of the entities), deletes propagated; one-way reads Salesforce only.
+ * The credentials come from src/runtime/demo.ts (sandboxCredentials, cloudSandboxCredentials).
  */
 export function sandboxConnection(input: {
   name: string;
-  mode: ConnectionInput['mode'];
+  mode: 'one-way' | 'bidirectional';
   credentials: NonNullable<ConnectionInput['credentials']>;
-  objects?: NonNullable<ConnectionInput['objects']>;
+  entities?: NonNullable<ConnectionInput['entities']>;
 }): ConnectionInput {
+  const oneWay = input.mode === 'one-way';
   return {
     name: input.name,
-    sourceSystem: 'salesforce',
-    targetSystem: 'hubspot',
-    mode: input.mode,
-    objects: input.objects ?? SALESFORCE_HUBSPOT_OBJECTS,
+    systems: SALESFORCE_HUBSPOT.systems.map((s, i) => ({ ...s, role: oneWay ? (i === 0 ? 'source' : 'target') : 'both' })),
+    entities: input.entities ?? SALESFORCE_HUBSPOT.entities,
     deletePolicy: 'propagate',
     credentials: input.credentials,
   };

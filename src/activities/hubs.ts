@@ -101,9 +101,9 @@ export function createHubs(deps: HubsDeps) {
       let { connection, value: reached } = await asFailure(() => reach(connectionId));
       // A system whose instance is new to the connection adopts the links kept under its name.
       if (connection.systems.some((s) => s.instance !== reached.instances[s.name])) {
-        connection = await deps.store.connections.setInstances(connectionId, reached.instances);
-        const moved = connection.systems.filter((s) => s.instance !== reached.instances[s.name]);
+        const moved = connection.systems.filter((s) => s.instance && s.instance !== reached.instances[s.name]).map((s) => ({ system: s.name, was: s.instance, now: reached.instances[s.name] }));
         if (moved.length > 0) deps.log.warn({ connection: connection.name, moved }, 'a system now reaches another instance; its records are linked afresh there');
+        connection = await deps.store.connections.setInstances(connectionId, reached.instances);
       }
       const byFile = await mappers(connection);
       const hub = asFailureSync(() => buildHub(connection, {

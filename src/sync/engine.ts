@@ -244,10 +244,17 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
     const upsertKey = origin.upsertKeyField;
     const incoming: IncomingRecord[] = [];
     const changed: IncomingRecord[] = [];
+    const deletes: IncomingRecord[] = [];
     for (const r of records) {
       const carried = upsertKey ? r.fields[upsertKey] : undefined;
       const head = { externalId: r.id, modifiedAt: r.modifiedAt, deleted: r.deleted, payload: r.fields, canonicalId: typeof carried === 'string' ? carried : null };
-      if (r.deleted) { incoming.push({ ...head, values: {}, hash: contentHash({}) }); continue; }
+      if (r.deleted) {
+        const rec = { ...head, values: {}, hash: contentHash({}) };
+        incoming.push(rec);
+        // A delete needs the record's other links; one already seen deleted needs nothing.
+        if (own.get(r.id) && own.get(r.id)!.lastHash !== TOMBSTONE_HASH) deletes.push(rec);
+        continue;
+      }
       const out = mapper.forward(r.fields, refs);
       if (!out.ok) { incoming.push({ ...head, values: {}, hash: contentHash({}), errors: out.errors }); continue; }
       const rec: IncomingRecord = { ...head, values: out.value, hash: contentHash(out.value), unresolved: out.unresolved.length > 0 ? out.unresolved.map((u) => ({ field: u.field, id: u.id })) : undefined };
@@ -260,10 +267,11 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
     }
 
     // 3. Canonical state of the records that changed: their records and every link of them and of what they reference.
-    const lookups = canonicalLookups(entity, origin, changed, found);
-    const storedRecords = lookups.records.length > 0 && changed.length > 0 ? await state.records(entity.entity, lookups.records) : [];
+    const touched = [...changed, ...deletes];
+    const lookups = canonicalLookups(entity, origin, touched, found.filter((l) => l.object !== origin.object || touched.some((r) => r.externalId === l.externalId)));
+    const storedRecords = touched.length > 0 ? await state.records(entity.entity, lookups.records) : [];
     const links: StoredLink[] = [...found];
-    if (changed.length > 0) for (const l of lookups.links) links.push(...await state.linksByCanonicalIds(l.entity, l.canonicalIds));
+    if (touched.length > 0) for (const l of lookups.links) links.push(...await state.linksByCanonicalIds(l.entity, l.canonicalIds));
     const bases = new Map(storedRecords.map((r) => [r.canonicalId.toLowerCase(), r]));
 
     // A lossy mapping shows the agreed value in its own words; that is not an edit.
@@ -595,7 +603,7 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
       const links = dedupeLinks([...own, ...await referencedLinks(entity, data)]);
       const incoming: IncomingRecord = { externalId: cid, canonicalId: cid, modifiedAt: now(), deleted: false, values: data, hash: contentHash(data) };
       const bases = new Map(record ? [[cid, record]] : []);
-      const base = { entity, origin: ECOSYNC_ORIGIN, records: [incoming], stored: { records: record ? [record] : [], links } };
+      const base = { entity, origin: ECOSYNC_ORIGIN, records: [incoming], stored: { records: record ? [record] : [], links }, createMissing: patched === undefined };
       const current = await readCurrent(entity, currentWanted(base), links, bases, calls);
       const plan = planPage({ ...base, current, predict: predictor(links) });
       const refused = plan.deadLetters[0];

@@ -116,6 +116,8 @@ export interface PlanInput {
   cursor?: Cursor | null;
   /** Replaying dead letters: plan records even when their hash says they were seen. */
   replay?: boolean;
+  /** Create the record in written systems that do not hold it (default); a patch only writes where it is. */
+  createMissing?: boolean;
   /**
    * The content hash a system's next read of a record gives after a planned write (its mapping
    * reads back computed fields and its own words); undefined when it cannot tell. Without it,
@@ -426,6 +428,7 @@ export function planPage(input: PlanInput): SyncPlan {
     const writes = held.map((h, i) => {
       if (!canWrite(h.m.system)) return { ...h, fields: {} as CanonicalValues, create: false };
       if (h.live) return { ...h, fields: merged.writes[i + 1], create: false };
+      if (input.createMissing === false) return { ...h, fields: {} as CanonicalValues, create: false };
       return { ...h, fields: createFields(merged.agreed, sets.get(h.m.system.name)!.writable), create: true };
     });
     const unresolved = [

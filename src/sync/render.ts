@@ -75,7 +75,7 @@ const unresolvedOf = (list: readonly { field: string; id: string }[]) => (list.l
  * agreed value replaced by the agreed value. What a system shows for the agreed value is its
  * mapping's forward(reverse(agreed)): for a lossless field the agreed value itself, for a lossy
  * one the system's nearest word for it (three Salesforce stages read as one canonical stage).
- * References are left alone (ids translate exactly). Returns `values` itself when nothing moved.
+ * References and fields the system only sends are left alone. Returns `values` itself when nothing moved.
  */
 export function agreedWhereUnchanged(mapper: Mapper, values: Record<string, unknown>, agreed: Record<string, unknown>): Record<string, unknown> {
   const written = mapper.reverse(agreed);
@@ -89,7 +89,9 @@ export function agreedWhereUnchanged(mapper: Mapper, values: Record<string, unkn
 export function agreedWhereShown(mapper: Mapper, values: Record<string, unknown>, agreed: Record<string, unknown>, shown: Record<string, unknown>): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   for (const info of mapper.fields) {
-    if (info.direction === 'outbound' || info.ref) continue;
+    // Only fields we write and read back can show our rendering; a field the system only sends
+    // (inbound) holds its own value, empty included.
+    if (info.direction !== 'both' || info.ref) continue;
     const mine = readPath(values, info.field).value;
     const theirs = readPath(agreed, info.field).value;
     if (theirs === undefined || valuesEqual(mine, theirs) || !valuesEqual(mine, readPath(shown, info.field).value)) continue;

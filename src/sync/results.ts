@@ -116,6 +116,9 @@ export function applyWriteResults(plan: SyncPlan, results: WriteResults, options
         if (!s.link || s.link.externalId === '') continue;
         if (s.member === planned.source?.member && !wrote(s.member) && !rejected) continue;
         outcome.links.push(s.link);
+        // A record created again where it was deleted replaces the tombstoned link there.
+        const replaced = planned.forgetLinks?.filter((f) => f.instance === s.link!.instance && f.object === s.link!.object);
+        if (replaced?.length) outcome.forgetLinks.push(...replaced);
       }
       const originLink = planned.steps.find((s) => s.member === planned.source?.member)?.link;
       if (rejected && originLink && failures.some((f) => f.step.member === planned.source!.member)) {

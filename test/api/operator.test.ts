@@ -9,7 +9,8 @@ import { buildApi } from '../../src/api/server.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import type { Connection } from '../../src/store/index.js';
 import { connectionWorkflowId, scheduleId, type RunSummary } from '../../workflows/sync-types.js';
-import { CRM_OBJECTS, crmCredentials, startTestTemporal, TestHub } from '../support/hub.js';
+import { CRM_HUB, crmCredentials, startTestTemporal, TestHub } from '../support/hub.js';
+import { hubView } from '../support/hub-view.js';
 import { eventually } from '../support/temporal.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -53,8 +54,8 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ source: 'zoho' }, /unknown source system "zoho" \(known: salesforce, hubspot\)/],
       [{ objects: [{ sourceMapping: 'mappings/nope.yaml', targetMapping: 'mappings/hubspot-company.yaml' }] }, /mapping file mappings\/nope\.yaml does not exist/],
-      [{ objects: [{ sourceMapping: 'mappings/hubspot-company.yaml', targetMapping: 'mappings/hubspot-company.yaml' }] }, /mapping file mappings\/hubspot-company\.yaml maps hubspot, but the source system is salesforce/],
-      [{ objects: [{ sourceMapping: 'mappings/salesforce-account.yaml', targetMapping: 'mappings/hubspot-contact.yaml' }] }, /map different entities/],
+      [{ objects: [{ sourceMapping: 'mappings/hubspot-company.yaml', targetMapping: 'mappings/hubspot-company.yaml' }] }, /mapping file mappings\/hubspot-company\.yaml maps hubspot, not salesforce \(system "salesforce" of this connection\)/],
+      [{ objects: [{ sourceMapping: 'mappings/salesforce-account.yaml', targetMapping: 'mappings/hubspot-contact.yaml' }] }, /mapping file mappings\/hubspot-contact\.yaml maps Contact, not Account/],
       [{ credentials: { salesforce: {} } }, /body\.credentials\.hubspot: the credentials for hubspot are missing/],
       [{ name: 'has spaces' }, /body\.name: letters, digits/],
       [{ scheduleSeconds: 1 }, /body\.scheduleSeconds: at least 10 seconds/],
@@ -72,7 +73,7 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
   it('creates a connection with the shipped mappings and its Temporal schedule; credentials never come back', async () => {
     const res = await create();
     expect(res.statusCode, res.body).toBe(201);
-    expect(res.json()).toMatchObject({ schedule: 'created', connection: { name, sourceSystem: 'salesforce', targetSystem: 'hubspot', mode: 'bidirectional', objects: CRM_OBJECTS, scheduleSeconds: 300, hasCredentials: true } });
+    expect(res.json()).toMatchObject({ schedule: 'created', connection: { name, ...CRM_HUB, scheduleSeconds: 300, hasCredentials: true } });
     expect(res.body).not.toContain(hub.hs.accessToken);
     connection = (await hub.store.connections.getByName(name))!;
     const schedule = await env.client.schedule.getHandle(scheduleId(connection.id)).describe();
@@ -153,8 +154,9 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
   });
 
   it('records a conflict resolution with the caller as resolvedBy, and writes the value to both systems', async () => {
-    const [link] = await hub.store.links.findByExternalIds('hubspot', 'companies', [hub.hs.state.live('companies')[0].id]);
-    const [sfLink] = await hub.store.links.findByCanonicalIds('Account', [link.canonicalId], 'salesforce');
+    const view = hubView(hub.store, connection.id);
+    const link = (await view.link('hubspot', 'companies', hub.hs.state.live('companies')[0].id))!;
+    const [sfLink] = await view.links('Account', link.canonicalId, 'salesforce');
     const [conflict] = await hub.store.conflicts.openMany([{
       connectionId: connection.id, entity: 'Account', canonicalId: link.canonicalId, field: 'phone', baseValue: '+1 555 0100',
       sides: { salesforce: { value: '+1 555 0101', modifiedAt: null }, hubspot: { value: '+1 555 0202', modifiedAt: null } },

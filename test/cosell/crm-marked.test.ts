@@ -19,7 +19,8 @@ import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/m
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import { createActivities } from '../../src/runtime/activities.js';
 import { defaultCoSellSettings, type CoSellSettings } from '../../src/runtime/config.js';
-import { SALESFORCE_HUBSPOT_OBJECTS, cloudSandboxCredentials, sandboxCredentials } from '../../src/runtime/demo.js';
+import { SALESFORCE_HUBSPOT, cloudSandboxCredentials, sandboxCredentials } from '../../src/runtime/demo.js';
+import { hubView } from '../support/hub-view.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { coSellStatus, decideCoSell, type CoSellControl } from '../../src/service/cosell-control.js';
 import { newRequest, runSyncAndWait } from '../../src/service/sync-control.js';
@@ -62,10 +63,7 @@ describe('a co-sell marked in the CRM, through sync, approvals and the cloud rev
     ]);
     connection = await db.store.connections.create({
       name: `crm-marked-${randomUUID().slice(0, 8)}`,
-      sourceSystem: 'salesforce',
-      targetSystem: 'hubspot',
-      mode: 'bidirectional',
-      objects: SALESFORCE_HUBSPOT_OBJECTS,
+      ...SALESFORCE_HUBSPOT,
       deletePolicy: 'propagate',
       credentials: { ...sandboxCredentials(sf, hs), ...cloudSandboxCredentials(aws, ms) },
     });
@@ -97,13 +95,13 @@ describe('a co-sell marked in the CRM, through sync, approvals and the cloud rev
   const crmWrites = () => sf.counters.sum(SALESFORCE_WRITES) + hs.counters.sum(HUBSPOT_WRITES);
 
   async function canonicalId(system: string, object: string, id: string): Promise<string> {
-    const [link] = await db.store.links.findByExternalIds(system, object, [id]);
+    const link = await hubView(db.store, connection.id).link(system, object, id);
     expect(link, `${system} ${object} ${id} is linked`).toBeDefined();
-    return link.canonicalId;
+    return link!.canonicalId;
   }
 
   async function twinOf(canonical: string, system: string): Promise<string> {
-    const [link] = await db.store.links.findByCanonicalIds('Opportunity', [canonical], system);
+    const [link] = await hubView(db.store, connection.id).links('Opportunity', canonical, system);
     return link.externalId;
   }
 

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { InboundCoSell } from '../../src/model/cosell-inbound.js';
 import { coSellInboxState } from '../../src/service/cosell-inbox.js';
 import { approveUpdate, rejectUpdate } from '../../workflows/cosell-inbound.js';
+import { hubView } from '../support/hub-view.js';
 import { eventually } from '../support/temporal.js';
 import { ALLIANCE_MANAGER, DEAL_DESK, ESCALATION, InboundHub, SELLER, callsBetween, inboundPolicy, useInboundHub } from './inbound-support.js';
 
@@ -160,12 +161,12 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
     // The CRM's account reaches ecosync only now (the demo's first sync runs while the inbox polls).
     const sfAccount = hub.sf.state.insert('Account', { Name: 'Litware Inc.', Website: 'https://litware.example' });
     await hub.syncOnce();
-    const [accountLink] = await hub.store.links.findByExternalIds('salesforce', 'Account', [String(sfAccount.Id)]);
+    const accountLink = await hubView(hub.store, hub.connection.id).link('salesforce', 'Account', String(sfAccount.Id));
     expect(accountLink).toBeDefined();
 
     await handle.executeUpdate(approveUpdate, { args: [{ by: ALLIANCE_MANAGER }] });
     const done = await handle.result() as InboundCoSell;
-    expect(done).toMatchObject({ status: 'accepted', accountId: accountLink.canonicalId, match: { accountId: accountLink.canonicalId } });
+    expect(done).toMatchObject({ status: 'accepted', accountId: accountLink!.canonicalId, match: { accountId: accountLink!.canonicalId } });
     expect(hub.sfRecords('Account').filter((r) => String(r.Name).startsWith('Litware'))).toHaveLength(1);
     const sfOpportunityId = await hub.sfId('Opportunity', done.opportunityId!);
     expect(hub.sf.state.get('Opportunity', sfOpportunityId!)).toMatchObject({ AccountId: sfAccount.Id, Ecosync_CoSell_Cloud__c: 'AWS' });

@@ -17,6 +17,7 @@ import { invitationWorkflowId, type InvitationView } from '../../workflows/cosel
 import type { SyncCounters } from '../../workflows/sync-types.js';
 import type { TestStore } from '../store/stores.js';
 import { syncCycle } from '../sync/crm-rig.js';
+import { hubView } from '../support/hub-view.js';
 import {
   ALLIANCE_LEAD, ALLIANCE_MANAGER, DEAL_DESK, ESCALATION, SELLER,
   awsCallsOf, closeCoSellSandboxes, coSellConnection, startCoSellSandboxes, useHub,
@@ -110,7 +111,7 @@ export class InboundHub {
 
   /** The Salesforce id of a canonical record, from its link. */
   async sfId(entity: string, canonicalId: string): Promise<string | undefined> {
-    const [link] = await this.store.links.findByCanonicalIds(entity, [canonicalId], 'salesforce');
+    const [link] = await hubView(this.store, this.connection.id).links(entity, canonicalId, 'salesforce');
     return link?.externalId;
   }
 

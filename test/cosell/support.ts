@@ -13,10 +13,11 @@ import { createConnector } from '../../connectors/registry.js';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import { createCanonicalWriter, type CanonicalWriter } from '../../src/activities/canonical-write.js';
 import { createCoSellActivities } from '../../src/activities/cosell.js';
+import { createHubs } from '../../src/activities/hubs.js';
 import { createSyncActivities } from '../../src/activities/sync.js';
 import { provideCoSellMappings, type ApprovalPolicy } from '../../src/cosell/index.js';
 import type { Account, CoSellCloud, Contact, Opportunity } from '../../src/model/index.js';
-import { cloudSandboxCredentials, SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
+import { cloudSandboxCredentials, SALESFORCE_HUBSPOT, sandboxCredentials } from '../../src/runtime/demo.js';
 import { coSellMappingFiles, mappingCache } from '../../src/runtime/mappings.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import type { Connection, Store } from '../../src/store/index.js';
@@ -112,9 +113,10 @@ export class CoSellHub {
     readonly ms: MicrosoftSandbox,
     readonly taskQueue: string,
   ) {
-    const deps = { store: db.store, connectorFor: createConnector, mappingFor: (file: string) => this.mappings.get(file), log: pino({ level: 'silent' }) };
-    this.writer = createCanonicalWriter(deps);
-    this.sync = createSyncActivities(deps);
+    const log = pino({ level: 'silent' });
+    const hubs = createHubs({ store: db.store, connectorFor: createConnector, mappingFor: (file: string) => this.mappings.get(file), log });
+    this.writer = createCanonicalWriter(hubs);
+    this.sync = createSyncActivities({ store: db.store, hubs, log });
   }
 
   static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { notify?: CoSellHub['notify'] } = {}): Promise<CoSellHub> {
@@ -328,10 +330,7 @@ export function coSellConnection(
   const clouds = cloudSandboxCredentials(aws, ms);
   return store.connections.create({
     name: `${prefix}-${randomUUID().slice(0, 8)}`,
-    sourceSystem: 'salesforce',
-    targetSystem: 'hubspot',
-    mode: 'bidirectional',
-    objects: SALESFORCE_HUBSPOT_OBJECTS,
+    ...SALESFORCE_HUBSPOT,
     deletePolicy: 'propagate',
     credentials: {
       ...sandboxCredentials(sf, hs),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CoSellSettings } from '../../src/runtime/config.js';
 import type { Opportunity } from '../../src/model/index.js';
 import { contentHash } from '../../src/sync/values.js';
+import { hubView } from './hub-view.js';
 import { ALLIANCE_MANAGER, AWS_SOLUTION, sampleAccount, sampleContact, sampleOpportunityFor, testPolicy, type CoSellHub } from '../cosell/support.js';
 
 /** The co-sell settings of the API and CLI tests: the test policy, the hub's connection, fast polling. */
@@ -29,8 +30,8 @@ export async function storedOpportunity(hub: CoSellHub, overrides: Partial<Oppor
     const { id, ...data } = value;
     return { entity, canonicalId: id, data, hash: contentHash(data) };
   };
-  await hub.db.store.records.upsertMany([record('Account', account), record('Contact', contact), record('Opportunity', opportunity)]);
+  await hub.db.store.records.upsertMany(hub.connection.id, [record('Account', account), record('Contact', contact), record('Opportunity', opportunity)]);
   const salesforceId = hub.crmOpportunity(opportunity);
-  await hub.db.store.links.upsertMany([{ entity: 'Opportunity', canonicalId: opportunity.id, system: 'salesforce', object: 'Opportunity', externalId: salesforceId }]);
+  await hub.db.store.links.upsertMany(hub.connection.id, [{ entity: 'Opportunity', canonicalId: opportunity.id, instance: await hubView(hub.db.store, hub.connection.id).instance('salesforce'), object: 'Opportunity', externalId: salesforceId }]);
   return { opportunity, salesforceId };
 }

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../connectors/salesforce/sandbox/index.js';
 import { createActivities } from '../../src/runtime/activities.js';
-import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
+import { SALESFORCE_HUBSPOT, sandboxCredentials } from '../../src/runtime/demo.js';
 import { canonicalIdFor } from '../../src/sync/index.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { newRequest, requestSync, runSyncAndWait, syncStatus } from '../../src/service/sync-control.js';
@@ -13,8 +13,18 @@ import type { RunSummary } from '../../workflows/sync-types.js';
 import { openTestStore, type StoreKind, type TestStore } from '../store/stores.js';
 import { startTestTemporal } from './temporal.js';
 
-/** The shipped default mappings between Salesforce and HubSpot, in dependency order. */
-export const CRM_OBJECTS = SALESFORCE_HUBSPOT_OBJECTS;
+/** Salesforce and HubSpot with the shipped mappings, in dependency order. */
+export const CRM_HUB = SALESFORCE_HUBSPOT;
+
+/** CRM_HUB's entities with one system's mapping file of one entity replaced (the entities given, or all). */
+export function withMapping(entity: string, system: string, mapping: string, entities = CRM_HUB.entities): NonNullable<ConnectionInput['entities']> {
+  return entities.map((e) => (e.entity !== entity ? e : { ...e, members: e.members.map((m) => (m.system === system ? { ...m, mapping } : m)) }));
+}
+
+/** CRM_HUB with only these entities. */
+export function onlyEntities(...names: string[]): NonNullable<ConnectionInput['entities']> {
+  return CRM_HUB.entities.filter((e) => names.includes(e.entity));
+}
 
 /** Credentials of a connection between the two sandboxes. */
 export const crmCredentials = sandboxCredentials;
@@ -51,7 +61,7 @@ export class TestHub {
 
   /** The HubSpot twin of a Salesforce record, found by the canonical id the sync gave it. */
   hubspotTwin(sfObject: string, sfId: string, hsObject: string) {
-    return this.hs.state.getByExternalId(hsObject, canonicalIdFor('salesforce', sfObject, sfId));
+    return this.hs.state.getByExternalId(hsObject, canonicalIdFor(`salesforce:${this.sf.orgId}`, sfObject, sfId));
   }
 
   /** Live Salesforce records of an object as the sandbox holds them (oldest change first). */
@@ -72,10 +82,7 @@ export class TestHub {
   async connect(input: Partial<ConnectionInput> = {}): Promise<Connection> {
     return this.store.connections.create({
       name: `sf-hs-${randomUUID().slice(0, 8)}`,
-      sourceSystem: 'salesforce',
-      targetSystem: 'hubspot',
-      mode: 'bidirectional',
-      objects: CRM_OBJECTS,
+      ...CRM_HUB,
       deletePolicy: 'propagate',
       credentials: crmCredentials(this.sf, this.hs),
       ...input,

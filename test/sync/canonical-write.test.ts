@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CanonicalRecordNotFound } from '../../src/activities/canonical-write.js';
+import { CanonicalRecordNotFound } from '../../src/sync/index.js';
 import type { Account, Opportunity } from '../../src/model/index.js';
 import { CrmRig, hsCoSellOf, sfCoSellOf, useCrmRig } from './crm-rig.js';
 
@@ -34,7 +34,7 @@ const idIn = (result: { written: { system: string; externalId: string }[] }, sys
  * must come through untouched: each side hashed exactly as the writer said it would.
  */
 async function quietSync(exact?: { entity: string; canonicalId: string }) {
-  const links = async () => exact ? (await rig.store.links.findByCanonicalIds(exact.entity, [exact.canonicalId])).map((l) => [l.system, l.lastHash, l.version]).sort() : [];
+  const links = async () => exact ? (await rig.hub.links(exact.entity, exact.canonicalId)).map((l) => [l.system, l.lastHash, l.version]).sort() : [];
   const before = await links();
   const writesBefore = rig.writes();
   const counters = await rig.syncOnce();
@@ -61,7 +61,7 @@ describe('create', () => {
     expect(rig.sf.state.get('Opportunity', sfId)).toMatchObject({ Name: o.name, StageName: 'Qualification', Amount: 120000, AccountId: idIn(createdAccount, 'salesforce'), Ecosync_Id__c: o.id });
     expect(rig.hs.state.get('deals', hsId)!.properties).toMatchObject({ dealname: o.name, dealstage: 'qualifiedtobuy', amount: '120000.00', ecosync_id: o.id });
     expect(rig.hs.state.associations('deals', hsId, 'companies')).toEqual([idIn(createdAccount, 'hubspot')]);
-    const [stored] = await rig.store.records.getMany('Opportunity', [o.id]);
+    const [stored] = await rig.hub.records('Opportunity', [o.id]);
     expect(stored.data).toEqual(values(o));
 
     const { writes, counters } = await quietSync({ entity: 'Opportunity', canonicalId: o.id });
@@ -77,7 +77,7 @@ describe('create', () => {
     await expect(rig.writer.create({ connectionId: rig.connection.id, entity: 'Opportunity', canonicalId: o.id, values: values(o) }))
       .rejects.toThrow(/accountId .* is not in salesforce Account yet; create or sync that Account first/);
     expect(rig.writes()).toBe(writesBefore);
-    expect(await rig.store.records.getMany('Opportunity', [o.id])).toEqual([]);
+    expect(await rig.hub.records('Opportunity', [o.id])).toEqual([]);
   });
 
   it('names the field of a value the entity does not accept', async () => {
@@ -93,8 +93,8 @@ describe('patch', () => {
     const acc = rig.sf.state.insert('Account', { Name: `Globex ${randomUUID().slice(0, 6)}`, Industry: 'Finance' });
     const opp = rig.sf.state.insert('Opportunity', { Name: `Cloud move ${randomUUID().slice(0, 6)}`, StageName: 'Prospecting', CloseDate: '2031-03-31', Amount: 50000, AccountId: acc.Id });
     await rig.syncOnce();
-    const [link] = await rig.store.links.findByExternalIds('salesforce', 'Opportunity', [String(opp.Id)]);
-    const [twin] = (await rig.store.links.findByCanonicalIds('Opportunity', [link.canonicalId], 'hubspot'));
+    const link = (await rig.hub.link('salesforce', 'Opportunity', String(opp.Id)))!;
+    const [twin] = await rig.hub.links('Opportunity', link.canonicalId, 'hubspot');
     return { canonicalId: link.canonicalId, sfId: String(opp.Id), hsId: twin.externalId };
   }
 
@@ -107,7 +107,7 @@ describe('patch', () => {
     expect(result.written.map((w) => [w.system, w.externalId]).sort()).toEqual([['hubspot', hsId], ['salesforce', sfId]]);
     expect(sfCoSell(sfId)).toEqual({ cloud: 'AWS', status: 'Pending Approval', cloudId: null, message: 'AWS co-sell: pending approval — waiting for dana@example.com' });
     expect(hsCoSell(hsId)).toMatchObject({ cloud: 'aws', status: 'pending_approval', message: 'AWS co-sell: pending approval — waiting for dana@example.com' });
-    const [stored] = await rig.store.records.getMany('Opportunity', [canonicalId]);
+    const [stored] = await rig.hub.records('Opportunity', [canonicalId]);
     expect(stored.data.coSell).toEqual({ cloud: 'aws', status: 'pending_approval', message: 'AWS co-sell: pending approval — waiting for dana@example.com' });
 
     const { writes, counters } = await quietSync({ entity: 'Opportunity', canonicalId });
@@ -119,7 +119,7 @@ describe('patch', () => {
     await rig.writer.patch({ connectionId: rig.connection.id, entity: 'Opportunity', canonicalId, values: { 'coSell.status': 'approved', 'coSell.cloudOpportunityId': 'O1234567', 'coSell.message': undefined } });
     expect(sfCoSell(sfId)).toEqual({ cloud: 'AWS', status: 'Approved', cloudId: 'O1234567', message: null });
     expect(hsCoSell(hsId)).toMatchObject({ cloud: 'aws', status: 'approved', cloudId: 'O1234567' });
-    expect((await rig.store.records.getMany('Opportunity', [canonicalId]))[0].data.coSell).toEqual({ cloud: 'aws', status: 'approved', cloudOpportunityId: 'O1234567' });
+    expect((await rig.hub.records('Opportunity', [canonicalId]))[0].data.coSell).toEqual({ cloud: 'aws', status: 'approved', cloudOpportunityId: 'O1234567' });
     expect((await quietSync({ entity: 'Opportunity', canonicalId })).writes).toBe(0);
     expect(await rig.store.conflicts.list({ connectionId: rig.connection.id })).toEqual([]);
   }, 60_000);
@@ -132,7 +132,7 @@ describe('patch', () => {
     const { counters } = await quietSync();
     expect(counters).toMatchObject({ conflicts: 0, failed: 0 });
     expect(rig.hs.state.get('deals', hsId)!.properties).toMatchObject({ amount: '64000.00', ecosync_cosell_status: 'submitted' });
-    const [stored] = await rig.store.records.getMany('Opportunity', [canonicalId]);
+    const [stored] = await rig.hub.records('Opportunity', [canonicalId]);
     expect(stored.data).toMatchObject({ amount: { amount: '64000.00', currency: 'USD' }, coSell: { status: 'submitted' } });
     expect((await quietSync()).writes).toBe(0);
   }, 60_000);

@@ -47,8 +47,8 @@ describe('the sync calls the co-sell hook', () => {
     const acc = rig.sf.state.insert('Account', { Name: `Umbrella ${randomUUID().slice(0, 6)}`, Industry: 'Healthcare' });
     const opp = rig.sf.state.insert('Opportunity', { Name: `Vaccine cloud ${randomUUID().slice(0, 6)}`, StageName: 'Qualification', CloseDate: '2031-09-30', Amount: 80000, AccountId: acc.Id, ...fields });
     await rig.syncOnce();
-    const [link] = await rig.store.links.findByExternalIds('salesforce', 'Opportunity', [String(opp.Id)]);
-    const [twin] = await rig.store.links.findByCanonicalIds('Opportunity', [link.canonicalId], 'hubspot');
+    const link = (await rig.hub.link('salesforce', 'Opportunity', String(opp.Id)))!;
+    const [twin] = await rig.hub.links('Opportunity', link.canonicalId, 'hubspot');
     return { id: link.canonicalId, sfId: String(opp.Id), hsId: twin.externalId };
   }
 
@@ -124,11 +124,11 @@ describe('the sync calls the co-sell hook', () => {
     rig.hookError = Object.assign(new Error('Temporal is unreachable'), { retryable: true });
     rig.sf.state.update('Opportunity', retried.sfId, { Ecosync_CoSell_Cloud__c: 'Microsoft' });
     await expect(rig.syncOnce()).rejects.toThrow('Temporal is unreachable');
-    const [stored] = await rig.store.records.getMany('Opportunity', [retried.id]);
+    const [stored] = await rig.hub.records('Opportunity', [retried.id]);
     expect(stored.data.coSell).toBeUndefined();
     rig.hookError = undefined;
     await rig.syncOnce();
     expect(rig.events().map((e) => [e.opportunityId, e.kind, e.cloud])).toEqual([[retried.id, 'requested', 'azure'], [retried.id, 'requested', 'azure']]);
-    expect((await rig.store.records.getMany('Opportunity', [retried.id]))[0].data.coSell).toEqual({ cloud: 'azure' });
+    expect((await rig.hub.records('Opportunity', [retried.id]))[0].data.coSell).toEqual({ cloud: 'azure' });
   }, 60_000);
 });

@@ -11,13 +11,15 @@ import { createConnector } from '../../connectors/registry.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import { createCanonicalWriter, type CanonicalWriter } from '../../src/activities/canonical-write.js';
+import { createHubs } from '../../src/activities/hubs.js';
 import { createSyncActivities, type CoSellEvent, type SyncDeps } from '../../src/activities/sync.js';
 import type { SyncActivities } from '../../src/activities/sync-contract.js';
 import { mappingCache } from '../../src/runtime/mappings.js';
 import type { Connection } from '../../src/store/index.js';
 import { ZERO_COUNTERS, addCounters, type SyncCounters } from '../../workflows/sync-types.js';
 import { openTestStore, type StoreKind, type TestStore } from '../store/stores.js';
-import { CRM_OBJECTS, crmCredentials } from '../support/hub.js';
+import { CRM_HUB, crmCredentials } from '../support/hub.js';
+import { hubView } from '../support/hub-view.js';
 
 /** Write calls a sandbox received (REST and composite, any object). */
 export const SALESFORCE_WRITES = /^(composite\.(create|update|upsert)|sobject\.(create|update|upsert))$/;
@@ -43,14 +45,15 @@ export function hsCoSellOf(hs: HubSpotSandbox, id: string): CrmCoSell {
   return { cloud: p.ecosync_cosell_cloud, status: p.ecosync_cosell_status, cloudId: p.ecosync_cloud_opportunity_id, message: p.ecosync_cosell_message };
 }
 
-/** One incremental cycle, as the connection workflow runs it: every entity, forward then backward, lookback window first. */
+/** One incremental cycle, as the connection workflow runs it: every entity, from each system it is read from, lookback window first. */
 export async function syncCycle(sync: Pick<SyncActivities, 'syncPage'>, connection: Connection): Promise<SyncCounters> {
   let total: SyncCounters = { ...ZERO_COUNTERS };
-  for (const { entity } of connection.objects) {
-    for (const direction of connection.mode === 'bidirectional' ? (['forward', 'backward'] as const) : (['forward'] as const)) {
+  const read = new Set(connection.systems.filter((s) => s.role !== 'target').map((s) => s.name));
+  for (const { entity, members } of connection.entities) {
+    for (const source of members.map((m) => m.system).filter((name) => read.has(name))) {
       let lookback = true;
       for (;;) {
-        const page = await sync.syncPage({ connectionId: connection.id, runId: 'direct', entity, direction, mode: 'incremental', lookback });
+        const page = await sync.syncPage({ connectionId: connection.id, runId: 'direct', entity, source, mode: 'incremental', lookback });
         lookback = false;
         total = addCounters(total, page.counters);
         if (!page.more) break;
@@ -71,10 +74,10 @@ export class CrmRig {
   private constructor(readonly db: TestStore, readonly sf: SalesforceSandbox, readonly hs: HubSpotSandbox, readonly connection: Connection, deps: Partial<SyncDeps>) {
     const mappings = mappingCache();
     const log = pino({ level: 'silent' });
+    const hubs = createHubs({ store: db.store, connectorFor: createConnector, mappingFor: (file) => mappings.get(file), log });
     this.sync = createSyncActivities({
       store: db.store,
-      connectorFor: createConnector,
-      mappingFor: (file) => mappings.get(file),
+      hubs,
       log,
       coSellEvents: async (events) => {
         this.hookCalls.push(events);
@@ -82,7 +85,7 @@ export class CrmRig {
       },
       ...deps,
     });
-    this.writer = createCanonicalWriter({ store: db.store, connectorFor: createConnector, mappingFor: (file) => mappings.get(file), log });
+    this.writer = createCanonicalWriter(hubs);
   }
 
   static async start(options: { store?: StoreKind; deps?: Partial<SyncDeps> } = {}): Promise<CrmRig> {
@@ -92,14 +95,18 @@ export class CrmRig {
       startHubSpotSandbox({ companies: 0 }),
     ]);
     const connection = await db.store.connections.create({
-      name: `rig-${randomUUID().slice(0, 8)}`, sourceSystem: 'salesforce', targetSystem: 'hubspot', mode: 'bidirectional',
-      objects: CRM_OBJECTS, deletePolicy: 'propagate', credentials: crmCredentials(sf, hs),
+      name: `rig-${randomUUID().slice(0, 8)}`, ...CRM_HUB, deletePolicy: 'propagate', credentials: crmCredentials(sf, hs),
     });
     return new CrmRig(db, sf, hs, connection, options.deps ?? {});
   }
 
   get store() {
     return this.db.store;
+  }
+
+  /** The connection's links and records. */
+  get hub() {
+    return hubView(this.db.store, this.connection.id);
   }
 
   /** One incremental cycle of the connection. */

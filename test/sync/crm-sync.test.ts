@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { ROOT } from '../../src/runtime/paths.js';
-import { CRM_OBJECTS, startTestTemporal, TestHub } from '../support/hub.js';
+import { onlyEntities, startTestTemporal, TestHub, withMapping } from '../support/hub.js';
 
 /** Write calls a sandbox received (reads excluded). */
 const hubspotWrites = (hub: TestHub) => hub.hs.counters.sum(/batch\.(create|update|upsert|archive)$|associations\.(put|batch\.associate)$|\.(create|update|archive)$/);
@@ -94,8 +94,8 @@ describe('Salesforce ⇄ HubSpot sync on the real Temporal server', () => {
       // phone goes to the RevOps queue instead of last-writer-wins.
       const hsCompanyMapping = mappingVariant('mappings/hubspot-company.yaml', (t) => t.replace(/^  phone: phone$/m, '  phone:\n    from: phone\n    systemOfRecord: manual'));
       const sfAccountMapping = mappingVariant('mappings/salesforce-account.yaml', (t) => t.replace(/^  phone: Phone$/m, '  phone:\n    from: Phone\n    systemOfRecord: manual'));
-      const objects = [{ ...CRM_OBJECTS[0], sourceMapping: sfAccountMapping, targetMapping: hsCompanyMapping }];
-      const connection = await hub.connect({ objects });
+      const entities = withMapping('Account', 'hubspot', hsCompanyMapping, withMapping('Account', 'salesforce', sfAccountMapping, onlyEntities('Account')));
+      const connection = await hub.connect({ entities });
       await hub.sync(connection);
       const account = hub.sfRecords('Account')[0];
       const company = hub.hubspotTwin('Account', String(account.Id), 'companies')!;
@@ -178,8 +178,7 @@ describe('Salesforce ⇄ HubSpot sync on the real Temporal server', () => {
     try {
       // A mapping that does not know one industry yet.
       const file = mappingVariant('mappings/salesforce-account.yaml', (t) => t.replace(/^  industry: Industry$/m, '  industry:\n    from: Industry\n    map: { Technology: Technology, Healthcare: Healthcare, Finance: Finance, Retail: Retail, Manufacturing: Manufacturing, Energy: Energy, Education: Education }'));
-      const objects = [{ ...CRM_OBJECTS[0], sourceMapping: file }];
-      const connection = await hub.connect({ objects });
+      const connection = await hub.connect({ entities: withMapping('Account', 'salesforce', file, onlyEntities('Account')) });
       const [odd] = hub.sfRecords('Account');
       hub.sf.state.update('Account', String(odd.Id), { Industry: 'Media' });
 

@@ -11,12 +11,14 @@ import { AuthError, type Connector, type Page } from '../../src/sync/protocol.js
 import { createConnector } from '../../connectors/registry.js';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
+import { createHubs } from '../../src/activities/hubs.js';
 import { createSyncActivities } from '../../src/activities/sync.js';
 import { mappingCache } from '../../src/runtime/mappings.js';
 import type { Store } from '../../src/store/index.js';
 import { compareCursor } from '../../src/sync/cursor.js';
+import type { HubState } from '../../src/sync/ports.js';
 import { openTestStore, type TestStore } from '../store/stores.js';
-import { CRM_OBJECTS, crmCredentials } from '../support/hub.js';
+import { CRM_HUB, crmCredentials, onlyEntities } from '../support/hub.js';
 
 const PAGE = 5;
 const ACCOUNTS = 20;
@@ -34,9 +36,9 @@ async function setUp(options: { failHubSpotWrite?: number }) {
   const [db, sf, hs] = await Promise.all([openTestStore('pglite'), startSalesforceSandbox({ accounts: ACCOUNTS }), startHubSpotSandbox({ companies: 0 })]);
   rig = { db, sf, hs };
   const connection = await db.store.connections.create({
-    name: 'pipeline', sourceSystem: 'salesforce', targetSystem: 'hubspot', mode: 'bidirectional',
-    objects: CRM_OBJECTS.slice(0, 1), deletePolicy: 'propagate', credentials: crmCredentials(sf, hs),
+    name: 'pipeline', ...CRM_HUB, entities: onlyEntities('Account'), deletePolicy: 'propagate', credentials: crmCredentials(sf, hs),
   });
+  const instance = `salesforce:${sf.orgId}`;
   const seen = { records: [] as { id: string; modifiedAt: string }[], pagesRead: 0, lookups: 0, writesSpanningALookup: 0, hubspotWrites: 0, cursorViolations: [] as string[] };
 
   // Salesforce in pages of five; the first record of page one comes again at the head of page
@@ -70,43 +72,33 @@ async function setUp(options: { failHubSpotWrite?: number }) {
 
   // Planning starts by looking up the page's links; the cursor may only cover Salesforce
   // records the store already links.
-  const store = new Proxy(db.store, {
-    get(target, key) {
-      if (key === 'links') {
-        const links = target.links;
-        return new Proxy(links, {
-          get(l, k) {
-            const value = Reflect.get(l, k);
-            if (k !== 'findByExternalIds' || typeof value !== 'function') return typeof value === 'function' ? value.bind(l) : value;
-            return (...args: unknown[]) => { seen.lookups++; return value.apply(l, args); };
-          },
-        });
+  const watched = (state: HubState): HubState => ({
+    ...state,
+    linksByExternalIds: (...args) => { seen.lookups++; return state.linksByExternalIds(...args); },
+    saveCursor: async (at, object, cursor) => {
+      if (cursor) {
+        const ids = seen.records.filter((r) => compareCursor(r, cursor) <= 0).map((r) => r.id);
+        const linked = await state.linksByExternalIds(instance, 'Account', ids);
+        if (linked.length !== ids.length) seen.cursorViolations.push(`${cursor.modifiedAt} ${cursor.id}: ${linked.length}/${ids.length} committed`);
       }
-      if (key !== 'cursors') return Reflect.get(target, key);
-      const cursors = target.cursors;
-      return {
-        get: cursors.get.bind(cursors),
-        reset: cursors.reset.bind(cursors),
-        set: async (connectionId: string, system: string, object: string, cursor: { modifiedAt: string; id: string }) => {
-          const ids = seen.records.filter((r) => compareCursor(r, cursor) <= 0).map((r) => r.id);
-          const linked = await target.links.findByExternalIds('salesforce', 'Account', ids);
-          if (linked.length !== ids.length) seen.cursorViolations.push(`${cursor.modifiedAt} ${cursor.id}: ${linked.length}/${ids.length} committed`);
-          return cursors.set(connectionId, system, object, cursor);
-        },
-      };
+      return state.saveCursor(at, object, cursor);
     },
+  });
+  const store = new Proxy(db.store, {
+    get: (target, key) => (key === 'hub' ? (id: string) => watched(target.hub(id)) : Reflect.get(target, key)),
   }) as Store;
 
   const mappings = mappingCache();
-  const activities = createSyncActivities({
+  const log = pino({ level: 'silent' });
+  const hubs = createHubs({
     store,
     connectorFor: (system, credentials) => (system === 'salesforce' ? salesforce : hubspot)(createConnector(system, credentials)),
     mappingFor: (file) => mappings.get(file),
-    log: pino({ level: 'silent' }),
-    pageBudgetMs: 60_000,
+    log,
   });
-  const syncAccounts = () => activities.syncPage({ connectionId: connection.id, runId: 'run', entity: 'Account', direction: 'forward', mode: 'incremental', lookback: true });
-  const storedCursor = () => db.store.cursors.get(connection.id, 'salesforce', 'Account');
+  const activities = createSyncActivities({ store, hubs, log, pageBudgetMs: 60_000 });
+  const syncAccounts = () => activities.syncPage({ connectionId: connection.id, runId: 'run', entity: 'Account', source: 'salesforce', mode: 'incremental', lookback: true });
+  const storedCursor = () => db.store.cursors.get(connection.id, instance, 'Account');
   return { seen, syncAccounts, storedCursor, hs };
 }
 

@@ -7,7 +7,7 @@ import { buildApi } from '../../src/api/server.js';
 import { webhooksPlugin, type WebhookDeps } from '../../src/api/webhooks/index.js';
 import type { Connection } from '../../src/store/index.js';
 import type { SyncRequest } from '../../workflows/sync-types.js';
-import { CRM_OBJECTS } from '../support/hub.js';
+import { CRM_HUB } from '../support/hub.js';
 
 /**
  * The plugin with a fake store and a fake Temporal client: what it signals, and how it parses,
@@ -15,8 +15,8 @@ import { CRM_OBJECTS } from '../support/hub.js';
  */
 const SECRET = 'hs-secret';
 const connection: Connection = {
-  id: '2b0c56f0-3c1b-4b1e-9d59-1f1f3e6f2a10', name: 'acme', sourceSystem: 'salesforce', targetSystem: 'hubspot', mode: 'bidirectional',
-  objects: CRM_OBJECTS, deletePolicy: 'propagate', conflictPolicy: 'last-writer-wins', scheduleSeconds: null, enabled: true,
+  id: '2b0c56f0-3c1b-4b1e-9d59-1f1f3e6f2a10', name: 'acme', systems: CRM_HUB.systems.map((s) => ({ ...s, role: s.role ?? 'both', instance: null })),
+  entities: CRM_HUB.entities, deletePolicy: 'propagate', conflictPolicy: 'last-writer-wins', updateAfterDelete: 'skip', scheduleSeconds: null, enabled: true,
   hasCredentials: true, credentialsKeyId: 'k1', createdAt: '', updatedAt: '',
 };
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as hubspot from '../../connectors/hubspot/webhooks.js';
 import * as salesforce from '../../connectors/salesforce/webhooks.js';
 import { entitiesOf } from '../../src/api/webhooks/index.js';
-import { CRM_OBJECTS } from '../support/hub.js';
+import { CRM_HUB } from '../support/hub.js';
 
 const NOW = 1_732_000_000_000;
 const SECRET = 'client-secret';
@@ -94,14 +94,19 @@ describe('Salesforce change notifications: X-Ecosync-Signature', () => {
 });
 
 describe('webhook objects → canonical entities', () => {
-  const connection = { sourceSystem: 'salesforce', targetSystem: 'hubspot', objects: CRM_OBJECTS };
+  const connection = { systems: CRM_HUB.systems.map((s) => ({ ...s, role: 'both' as const, instance: null })), entities: CRM_HUB.entities };
 
-  it('follows the connection’s object pairs on the sending system’s side, in dependency order, each once', () => {
+  it('follows the entities the sending system takes part in, in dependency order, each once', () => {
     expect(entitiesOf(connection, 'hubspot', ['deals', 'companies', 'companies'])).toEqual(['Account', 'Opportunity']);
     expect(entitiesOf(connection, 'hubspot', ['contacts'])).toEqual(['Contact']);
     expect(entitiesOf(connection, 'salesforce', ['Opportunity', 'Account'])).toEqual(['Account', 'Opportunity']);
     // Another system's object names do not count.
     expect(entitiesOf(connection, 'salesforce', ['companies'])).toEqual([]);
-    expect(entitiesOf({ ...connection, sourceSystem: 'hubspot', targetSystem: 'salesforce', objects: [{ entity: 'Account', sourceObject: 'companies', targetObject: 'Account' }] }, 'hubspot', ['companies'])).toEqual(['Account']);
+    // Every system of the kind counts: two HubSpot portals in one hub.
+    const twoPortals = {
+      systems: [...connection.systems, { name: 'hubspot-eu', system: 'hubspot', role: 'both' as const, instance: null }],
+      entities: [{ entity: 'Contact', members: [{ system: 'salesforce', object: 'Contact', mapping: 'm' }, { system: 'hubspot-eu', object: 'contacts', mapping: 'm' }] }],
+    };
+    expect(entitiesOf(twoPortals, 'hubspot', ['contacts'])).toEqual(['Contact']);
   });
 });

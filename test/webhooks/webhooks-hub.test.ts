@@ -4,7 +4,6 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import * as hubspot from '../../connectors/hubspot/webhooks.js';
 import * as salesforce from '../../connectors/salesforce/webhooks.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
-import { canonicalIdFor } from '../../src/sync/ids.js';
 import { connectionWorkflowId } from '../../workflows/sync-types.js';
 import { crmCredentials, startTestTemporal } from '../support/hub.js';
 import { eventually } from '../support/temporal.js';
@@ -96,7 +95,7 @@ describe('webhooks on the real Temporal server', () => {
       const first = await w.hub.sync(w.connection);
       expect(first.status, first.error).toBe('succeeded');
       const [a, b] = [...w.hub.sf.state.org.table('Account').byId.values()].map((v) => String(v.fields.Id));
-      const twinOf = (sfId: string) => w.hub.hs.state.getByExternalId('companies', canonicalIdFor('salesforce', 'Account', sfId))!;
+      const twinOf = (sfId: string) => w.hub.hubspotTwin('Account', sfId, 'companies')!;
       expect(twinOf(a)).toBeDefined();
       w.emitWebhooks();
 
@@ -119,7 +118,7 @@ describe('webhooks on the real Temporal server', () => {
       w.emitWebhooks();
       expect((await w.hub.sync(w.connection)).status).toBe('succeeded');
       const ids = [...w.hub.sf.state.org.table('Account').byId.values()].map((v) => String(v.fields.Id));
-      const twinOf = (sfId: string) => w.hub.hs.state.getByExternalId('companies', canonicalIdFor('salesforce', 'Account', sfId))!;
+      const twinOf = (sfId: string) => w.hub.hubspotTwin('Account', sfId, 'companies')!;
 
       const quiet = async () => {
         await Promise.all([w.hub.hs.webhooks.idle(), w.hub.sf.webhooks.idle()]);

@@ -17,7 +17,7 @@ import { approveUpdate, requestChangesUpdate, resubmitUpdate } from '../../workf
 import { approveUpdate as inboundApproveUpdate } from '../../workflows/cosell-inbound.js';
 import { ALLIANCE_MANAGER as INBOUND_MANAGER, InboundHub, inboundPolicy } from '../cosell/inbound-support.js';
 import { ALLIANCE_LEAD, ALLIANCE_MANAGER, CoSellHub, DEAL_DESK, sampleAccount, sampleContact, sampleOpportunityFor, testPolicy } from '../cosell/support.js';
-import { CRM_OBJECTS, startTestTemporal, TestHub } from '../support/hub.js';
+import { startTestTemporal, TestHub } from '../support/hub.js';
 import { eventually } from '../support/temporal.js';
 
 /** The history in Temporal's standard JSON form, as the CLI exports it. */
@@ -45,7 +45,7 @@ async function recordSync(): Promise<void> {
   const hub = await TestHub.start(env, bundle, { store: 'postgres', sf: { accounts: 3, contactsPerAccount: 1, opportunitiesPerAccount: 1 } });
   try {
     // A connection's life: first sync, a user edit, a dead letter and its replay, a conflict resolved.
-    const connection = await hub.connect({ objects: CRM_OBJECTS });
+    const connection = await hub.connect();
     await hub.sync(connection);
     const [account] = hub.sfRecords('Account');
     hub.sf.state.update('Account', String(account.Id), { BillingCity: 'Lisbon' });

@@ -55,6 +55,9 @@ export async function loadMapping(file: string): Promise<CompiledMapping> {
 /** A two-system connection (source, target, mode, object pairs) in the words of a hub. */
 export function fromPairs(source: string, target: string, mode: 'one-way' | 'bidirectional', objects: readonly ObjectInput[] | 'default'): { systems: SystemInput[]; entities: EntityInput[] | 'default' } {
   if (source === target) throw new HttpError(400, 'the source and target systems must differ');
+  for (const [system, role] of [[source, 'source'], [target, 'target']]) {
+    if (!objectSpecsOf(system)) throw new HttpError(400, `unknown ${role} system "${system}" (known: ${CRM_SYSTEMS.join(', ')})`);
+  }
   return {
     systems: [{ system: source, role: mode === 'bidirectional' ? 'both' : 'source' }, { system: target, role: mode === 'bidirectional' ? 'both' : 'target' }],
     entities: objects === 'default' ? 'default' : objects.map((o) => ({
@@ -95,7 +98,7 @@ export async function checkEntities(systems: readonly ConnectionSystem[], entiti
       if (!system) throw new HttpError(400, `${where}: system "${m.system}" is not one of the connection's (${systems.map((s) => s.name).join(', ')})`);
       if (members.some((x) => x.system === m.system)) throw new HttpError(400, `${where}: system "${m.system}" is listed twice`);
       const mapping = await loadMapping(m.mapping);
-      if (mapping.system !== system.system) throw new HttpError(400, `mapping file ${m.mapping} maps ${mapping.system}, but ${system.name} is ${system.system}`);
+      if (mapping.system !== system.system) throw new HttpError(400, `mapping file ${m.mapping} maps ${mapping.system}, not ${system.system} (system "${system.name}" of this connection)`);
       if (entity !== undefined && mapping.entity !== entity) throw new HttpError(400, `mapping file ${m.mapping} maps ${mapping.entity}, not ${entity}`);
       if (m.object !== undefined && m.object !== mapping.object) throw new HttpError(400, `object "${m.object}" does not match ${m.mapping}, which maps "${mapping.object}"`);
       entity = mapping.entity;
