@@ -4,8 +4,8 @@
 export const HUBSPOT_RECORD_WRITE = /^(companies|contacts|deals)\.(create|update|archive|batch\.(create|update|upsert|archive))$/;
 /** Every HubSpot call that changes data: record writes and deal→company associations. */
 export const HUBSPOT_WRITE = /\.(create|update|upsert|archive)$|^associations\.(put|batch\.associate)$/;
-/** Salesforce calls that read records (SOQL query, queryAll and their continuation pages). */
-export const SALESFORCE_READ = /^(query|queryAll|queryMore)$/;
+/** Salesforce calls that read records (SOQL query, queryAll and their continuation pages; Bulk API 2.0 query jobs and result pages). */
+export const SALESFORCE_READ = /^(query|queryAll|queryMore|bulkQuery\.(create|get|results))$/;
 /** Salesforce calls that write records, by the sandbox's counter names. */
 export const SALESFORCE_WRITE = /^(composite|sobject)\.(create|update|upsert)$/;
 

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../connectors/salesforce/sandbox/index.js';
-import { SALESFORCE_HUBSPOT_OBJECTS, sandboxCredentials } from '../../src/runtime/demo.js';
+import { SALESFORCE_HUBSPOT, sandboxCredentials } from '../../src/runtime/demo.js';
 import { newRequest, runSyncAndWait } from '../../src/service/sync-control.js';
 import type { Connection, ConnectionInput } from '../../src/store/index.js';
 import type { RunSummary } from '../../workflows/sync-types.js';
@@ -16,7 +16,11 @@ import { closeOnFailure, freshStore, WorkerProcess } from '../support/worker-pro
 import type { UpsertInput, WorkerInit, WorkerRequest, WorkerStats } from './worker-process.js';
 
 /** The shipped default mappings for the CRM pair, in dependency order. */
-export const CRM_OBJECTS = SALESFORCE_HUBSPOT_OBJECTS;
+export const CRM_ENTITIES = SALESFORCE_HUBSPOT.entities;
+
+/** The connector kind of the in-memory ERP that three-system runs fan out to. */
+export const MEMORY_ERP = 'memory-erp';
+const MEMORY_ERP_MAPPING = 'bench/sync/memory-erp-customer.yaml';
 
 export interface HubOptions {
   client: Client;
@@ -25,13 +29,26 @@ export interface HubOptions {
   bundle: { code: string; sourceMap: string };
   store: 'postgres' | 'pglite';
   databaseUrl: string;
-  objects: NonNullable<ConnectionInput['objects']>;
+  entities: NonNullable<ConnectionInput['entities']>;
+  /** Accounts also go to an in-memory ERP-shaped system (a third written system). */
+  erp?: boolean;
   sf: SalesforceSandboxOptions;
   hs?: HubSpotSandboxOptions;
   /** Node flags for the worker process (--cpu-prof...). */
   workerFlags?: string[];
   pageBudgetMs?: number;
   writeConcurrency?: number;
+}
+
+/** The connection with the in-memory ERP as a third, written system of its accounts. */
+function withErp(connection: ConnectionInput, erp: boolean | undefined): ConnectionInput {
+  if (!erp) return connection;
+  return {
+    ...connection,
+    systems: [...connection.systems, { name: MEMORY_ERP, system: MEMORY_ERP, role: 'target' }],
+    entities: (connection.entities ?? []).map((e) => (e.entity !== 'Account' ? e : { ...e, members: [...e.members, { system: MEMORY_ERP, object: 'customers', mapping: MEMORY_ERP_MAPPING }] })),
+    credentials: { ...connection.credentials, [MEMORY_ERP]: {} },
+  };
 }
 
 export class BenchHub {
@@ -63,7 +80,7 @@ export class BenchHub {
       bundle: options.bundle,
       pageBudgetMs: options.pageBudgetMs,
       writeConcurrency: options.writeConcurrency,
-      connection: sandboxConnection({ name: `bench-sf-hs-${randomUUID().slice(0, 8)}`, mode: 'one-way', objects: options.objects, credentials: sandboxCredentials(sf, hs) }),
+      connection: withErp(sandboxConnection({ name: `bench-sf-hs-${randomUUID().slice(0, 8)}`, mode: 'one-way', entities: options.entities, credentials: sandboxCredentials(sf, hs) }), options.erp),
     };
     hub.connection = await closeOnFailure(hub, () => worker.init(init));
     return hub;

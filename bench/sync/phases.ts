@@ -8,6 +8,7 @@
 import type { Connector, Page } from '../../src/sync/protocol.js';
 import type { CompiledMapping } from '../../src/mapping/index.js';
 import type { Store } from '../../src/store/index.js';
+import type { HubState } from '../../src/sync/ports.js';
 
 export const PHASES = ['page', 'read', 'map', 'store', 'write'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -123,7 +124,17 @@ export function timedStore(store: Store, clock: PhaseClock): Store {
     deadLetters: repo('deadLetters', store.deadLetters),
     conflicts: repo('conflicts', store.conflicts),
     transaction: (fn) => clock.time('store', () => store.transaction((tx) => fn(timedTransaction(tx, clock))), 'store.transaction'),
+    hub: (connectionId) => timedState(store.hub(connectionId), clock),
   };
+}
+
+/** The engine's state port with every call timed as 'store'. */
+function timedState(state: HubState, clock: PhaseClock): HubState {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(state)) {
+    out[name] = (...args: unknown[]) => clock.time('store', () => (fn as (...a: unknown[]) => Promise<unknown>)(...args), `state.${name}`);
+  }
+  return out as unknown as HubState;
 }
 
 /** Inside a transaction: each statement timed by name only (the transaction already counts as 'store'). */

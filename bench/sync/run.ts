@@ -4,7 +4,7 @@
  * HubSpot sandbox, no rate limits unless asked.
  *
  *   node --import tsx bench/sync/run.ts [--records 10000,100000] [--store postgres|pglite|both]
- *        [--crm-records 10000] [--rate-limit] [--profile] [--write-concurrency N] [--page-budget-ms N]
+ *        [--crm-records 10000] [--erp-records 100000] [--rate-limit] [--profile] [--write-concurrency N] [--page-budget-ms N]
  *
  * Processes: the sandboxes and this driver share one process; the worker (store, activities,
  * Temporal worker) runs in a child process so its RSS and CPU are its own; the Temporal server
@@ -38,7 +38,7 @@ import { startWatchdog } from '../support/watchdog.js';
 import { DATABASE_URL } from '../support/worker-process.js';
 import { processCpuMs, rate, steadyRateFraction } from './figures.js';
 import { PostgresCpu } from './pg-cpu.js';
-import { BenchHub, CRM_OBJECTS } from './hub.js';
+import { BenchHub, CRM_ENTITIES } from './hub.js';
 import { summariseProfile } from './profile.js';
 import type { UpsertInput, WorkerStats } from './worker-process.js';
 
@@ -48,11 +48,13 @@ const { values: args } = parseArgs({
     records: { type: 'string', default: '10000,100000' },
     store: { type: 'string', default: 'postgres' },
     'crm-records': { type: 'string', default: '10000' },
+    'erp-records': { type: 'string', default: '100000' },
     'rate-limit': { type: 'boolean', default: false },
     'rate-calls': { type: 'string', default: '40' },
     'rate-window-ms': { type: 'string', default: '10000' },
     'rate-seconds': { type: 'string', default: '60' },
     profile: { type: 'boolean', default: false },
+    'profile-records': { type: 'string', default: '10000' },
     'write-concurrency': { type: 'string' },
     'page-budget-ms': { type: 'string' },
     'max-minutes': { type: 'string', default: '20' },
@@ -62,11 +64,14 @@ const { values: args } = parseArgs({
 const RECORDS = args.records.split(',').filter(Boolean).map(Number);
 const STORES = (args.store === 'both' ? ['postgres', 'pglite'] : [args.store]) as ('postgres' | 'pglite')[];
 const CRM_RECORDS = Number(args['crm-records']);
+const ERP_RECORDS = Number(args['erp-records']);
 const WRITE_CONCURRENCY = args['write-concurrency'] ? Number(args['write-concurrency']) : undefined;
 const PAGE_BUDGET_MS = args['page-budget-ms'] ? Number(args['page-budget-ms']) : undefined;
 /** The sync activities' default write concurrency (src/activities/sync.ts): the baseline uses the same. */
 const PIPELINE_WRITE_CONCURRENCY = WRITE_CONCURRENCY ?? 4;
 const HUBSPOT_BATCH = 100;
+/** The in-memory ERP's batch size (bench/sync/worker-process.ts). */
+const ERP_BATCH = 200;
 const SALESFORCE_QUERY_BATCH = 2000;
 for (const s of STORES) if (s !== 'postgres' && s !== 'pglite') throw new Error(`--store must be postgres, pglite or both, not ${s}`);
 
@@ -75,7 +80,9 @@ interface Scenario {
   store: 'postgres' | 'pglite';
   /** Salesforce records of every synced object together. */
   records: number;
-  objects: typeof CRM_OBJECTS;
+  entities: typeof CRM_ENTITIES;
+  /** Accounts fan out to HubSpot and an in-memory ERP-shaped system. */
+  erp?: boolean;
   sf: { accounts: number; contactsPerAccount: number; opportunitiesPerAccount: number };
   second: boolean;
   baseline: boolean;
@@ -148,7 +155,7 @@ async function runScenario(s: Scenario) {
   const seeded = performance.now();
   const hub = await BenchHub.start({
     client, address: server.address, namespace: 'default', bundle, store: s.store, databaseUrl: DATABASE_URL,
-    objects: s.objects, sf: s.sf,
+    entities: s.entities, erp: s.erp, sf: s.sf,
     hs: s.rateLimit ? { tenSecondLimit: s.rateLimit.calls, rateWindowMs: s.rateLimit.windowMs } : undefined,
     workerFlags: s.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
     pageBudgetMs: PAGE_BUDGET_MS,
@@ -159,7 +166,7 @@ async function runScenario(s: Scenario) {
   const check = (what: string, ok: boolean) => { checks.push({ what, ok }); if (!ok) console.log(`  ✗ ${what}`); };
   try {
     console.log(`  sandboxes seeded and worker up in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
-    const perObject = s.objects.map((o) => ({ object: o.sourceObject, target: o.targetObject, records: hub.sf.state.count(o.sourceObject) }));
+    const perObject = s.entities.map((e) => ({ object: e.members[0].object, target: e.members[1].object, records: hub.sf.state.count(e.members[0].object) }));
     const minWrites = perObject.reduce((n, o) => n + Math.ceil(o.records / HUBSPOT_BATCH), 0);
     const minReads = perObject.reduce((n, o) => n + Math.max(1, Math.ceil(o.records / SALESFORCE_QUERY_BATCH)), 0);
 
@@ -205,6 +212,15 @@ async function runScenario(s: Scenario) {
     };
     console.log(`  first cycle: ${recordsPerSec.toLocaleString('en-US')} records/s (${(c.ms / 1000).toFixed(1)} s), HubSpot writes ${hubspotWrites}/${minWrites}, Salesforce reads ${sumMatching(sfCalls, SALESFORCE_READ)}/${minReads}, ${history.events} events, worker peak RSS ${mb(c.after.peakRss)} MB`);
     console.log(`  CPU: worker ${c.cpuMs.worker} ms, sandboxes ${c.cpuMs.sandboxes} ms, Temporal ${c.cpuMs.temporal ?? '?'} ms, PostgreSQL ${c.cpuMs.postgres ?? '-'} ms`);
+    if (s.erp) {
+      const erp = c.after.erp ?? { records: 0, writeCalls: 0 };
+      const minimum = Math.ceil(s.records / ERP_BATCH);
+      check(`the ERP holds every record (${erp.records}/${s.records})`, erp.records === s.records);
+      check(`ERP write calls at the minimum (${erp.writeCalls}/${minimum})`, erp.writeCalls === minimum);
+      check(`HubSpot write calls at the minimum (${hubspotWrites}/${minWrites})`, hubspotWrites === minWrites);
+      (result.first as Record<string, unknown>).erp = { ...erp, minimumWriteCalls: minimum };
+      console.log(`  ERP: ${erp.records} records, ${erp.writeCalls}/${minimum} write calls`);
+    }
     if (s.profile) result.profileWindow = { fromUs: c.before.monoUs, toUs: c.after.monoUs };
 
     if (s.rateLimit) {
@@ -227,7 +243,7 @@ async function runScenario(s: Scenario) {
         const again = await measureCycle(hub, pgCpu, full);
         const hs2 = hub.hs.counters.snapshot();
         const history2 = await countHistory(client, connectionWorkflowId(hub.connection.id));
-        const writes2 = sumMatching(hs2, HUBSPOT_WRITE);
+        const writes2 = sumMatching(hs2, HUBSPOT_WRITE) + (again.after.erp?.writeCalls ?? 0);
         const n = again.summary.counters;
         const label = full ? 'full reconcile' : 'incremental cycle';
         check(`${label} over unchanged data wrote nothing (${writes2} write calls, ${n.created + n.updated} records)`, again.summary.status === 'succeeded' && writes2 === 0 && n.created + n.updated === 0);
@@ -289,26 +305,30 @@ async function runScenario(s: Scenario) {
 
 // ---- the runs ------------------------------------------------------------------------------------
 
-const accountsOnly = CRM_OBJECTS.slice(0, 1);
+const accountsOnly = CRM_ENTITIES.slice(0, 1);
 const scenarios: Scenario[] = [];
 for (const store of STORES) {
   for (const n of RECORDS) {
-    scenarios.push({ name: `Account ${n.toLocaleString('en-US')}`, store, records: n, objects: accountsOnly, sf: { accounts: n, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: true, baseline: true });
+    scenarios.push({ name: `Account ${n.toLocaleString('en-US')}`, store, records: n, entities: accountsOnly, sf: { accounts: n, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: true, baseline: true });
   }
   if (CRM_RECORDS > 0) {
     // Accounts, two contacts and one opportunity each: a quarter of the records are accounts.
     const accounts = Math.round(CRM_RECORDS / 4);
-    scenarios.push({ name: `Account+Contact+Opportunity ${(accounts * 4).toLocaleString('en-US')}`, store, records: accounts * 4, objects: CRM_OBJECTS, sf: { accounts, contactsPerAccount: 2, opportunitiesPerAccount: 1 }, second: true, baseline: false });
+    scenarios.push({ name: `Account+Contact+Opportunity ${(accounts * 4).toLocaleString('en-US')}`, store, records: accounts * 4, entities: CRM_ENTITIES, sf: { accounts, contactsPerAccount: 2, opportunitiesPerAccount: 1 }, second: true, baseline: false });
+  }
+  if (ERP_RECORDS > 0) {
+    scenarios.push({ name: `Account ${ERP_RECORDS.toLocaleString('en-US')} to HubSpot and an ERP`, store, records: ERP_RECORDS, entities: accountsOnly, erp: true, sf: { accounts: ERP_RECORDS, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: true, baseline: false });
   }
 }
 if (args['rate-limit']) {
   const calls = Number(args['rate-calls']);
   const windowMs = Number(args['rate-window-ms']);
   const n = Math.round((Number(args['rate-seconds']) * 1000 / windowMs) * calls * HUBSPOT_BATCH);
-  scenarios.push({ name: `Account ${n.toLocaleString('en-US')}, HubSpot limited to ${calls}/${windowMs / 1000} s`, store: STORES[0], records: n, objects: accountsOnly, sf: { accounts: n, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: false, baseline: false, rateLimit: { calls, windowMs } });
+  scenarios.push({ name: `Account ${n.toLocaleString('en-US')}, HubSpot limited to ${calls}/${windowMs / 1000} s`, store: STORES[0], records: n, entities: accountsOnly, sf: { accounts: n, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: false, baseline: false, rateLimit: { calls, windowMs } });
 }
 if (args.profile) {
-  scenarios.push({ name: 'Account 10,000, worker under --cpu-prof', store: STORES[0], records: 10_000, objects: accountsOnly, sf: { accounts: 10_000, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: false, baseline: false, profile: true });
+  const n = Number(args['profile-records']);
+  scenarios.push({ name: `Account ${n.toLocaleString('en-US')}, worker under --cpu-prof`, store: STORES[0], records: n, entities: accountsOnly, sf: { accounts: n, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: false, baseline: false, profile: true });
 }
 
 const results: Record<string, unknown>[] = [];

@@ -8,11 +8,14 @@ import { Client } from '@hubspot/api-client';
 import pLimit from 'p-limit';
 import pino from 'pino';
 import { createConnector } from '../../connectors/registry.js';
+import { createHubs } from '../../src/activities/hubs.js';
 import { createSyncActivities } from '../../src/activities/sync.js';
 import { mappingCache } from '../../src/runtime/mappings.js';
 import { startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { answerDriver, openBenchStore, ProcessUsage, quietTemporalLogs, type BenchWorkerInit, type ProcessStats } from '../support/worker.js';
+import { Clock, MemorySystem } from '../../test/support/memory-hub.js';
 import { PhaseClock, timedConnector, timedMapping, timedStore } from './phases.js';
+import { MEMORY_ERP } from './hub.js';
 
 export interface WorkerInit extends BenchWorkerInit {
   /** Overrides for experiments; the shipped defaults when absent. */
@@ -39,6 +42,8 @@ export interface WorkerStats extends ProcessStats {
   monoUs: number;
   phases: ReturnType<PhaseClock['snapshot']>;
   details: ReturnType<PhaseClock['detailSnapshot']>;
+  /** The in-memory ERP of three-system runs: records it holds, write calls it took. */
+  erp?: { records: number; writeCalls: number };
 }
 
 quietTemporalLogs();
@@ -54,31 +59,43 @@ async function init(args: WorkerInit) {
   const connection = await opened.store.connections.create(args.connection);
   const mappings = mappingCache();
   const timedMappings = new Map<string, ReturnType<typeof timedMapping>>();
-  const activities = createSyncActivities({
+  const log = pino({ level: 'silent' });
+  const hubs = createHubs({
     store,
-    connectorFor: (system, credentials) => timedConnector(createConnector(system, credentials), clock),
+    // The ERP-shaped third system lives in this process, in memory, until the ERP connector lands.
+    connectorFor: (system, credentials) => timedConnector(system === MEMORY_ERP ? memoryErp() : createConnector(system, credentials), clock),
     mappingFor: async (file) => {
       const compiled = await mappings.get(file);
       const timed = timedMappings.get(file) ?? timedMapping(compiled, clock);
       timedMappings.set(file, timed);
       return timed;
     },
-    log: pino({ level: 'silent' }),
-    pageBudgetMs: args.pageBudgetMs,
-    writeConcurrency: args.writeConcurrency,
+    log,
   });
+  const activities = createSyncActivities({ store, hubs, log, pageBudgetMs: args.pageBudgetMs, writeConcurrency: args.writeConcurrency });
   const syncPage = activities.syncPage;
   activities.syncPage = (input) => clock.time('page', () => syncPage(input));
   worker = await startWorker({ address: args.address, namespace: args.namespace, taskQueue: args.taskQueue, activities, workflowBundle: args.bundle });
   return { connection };
 }
 
+/** The in-memory ERP of the three-system runs: one per worker, counting its write calls. */
+let erp: MemorySystem | undefined;
+function memoryErp(): MemorySystem {
+  erp ??= new MemorySystem(MEMORY_ERP, `${MEMORY_ERP}:bench`, new Clock(), 2000, 200);
+  return erp;
+}
+
 function stats(): WorkerStats {
-  return { ...usage.stats(), monoUs: Number(process.hrtime.bigint() / 1000n), phases: clock.snapshot(), details: clock.detailSnapshot() };
+  return {
+    ...usage.stats(), monoUs: Number(process.hrtime.bigint() / 1000n), phases: clock.snapshot(), details: clock.detailSnapshot(),
+    erp: erp ? { records: erp.live().length, writeCalls: erp.writeCalls } : undefined,
+  };
 }
 
 function reset(): WorkerStats {
   clock.reset();
+  if (erp) erp.writeCalls = 0;
   usage.reset();
   return stats();
 }

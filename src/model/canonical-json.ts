@@ -11,20 +11,41 @@ const ASCII = /^[\x00-\x7f]*$/;
  */
 export function canonicalJson(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return JSON.stringify(ASCII.test(value) ? value : value.normalize('NFC'));
-  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value === 0 ? 0 : value) : undefined;
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return '[' + value.map((v) => canonicalJson(v) ?? 'null').join(',') + ']';
-  if (typeof value === 'object') {
-    const parts: string[] = [];
-    for (const key of Object.keys(value).sort()) {
-      const inner = canonicalJson((value as Record<string, unknown>)[key]);
-      if (inner !== undefined) parts.push(JSON.stringify(key) + ':' + inner);
+  switch (typeof value) {
+    case 'string': return quote(value);
+    case 'number': return Number.isFinite(value) ? JSON.stringify(value === 0 ? 0 : value) : undefined;
+    case 'boolean': return value ? 'true' : 'false';
+    case 'bigint': return value.toString();
+    case 'object': {
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + (canonicalJson(value[i]) ?? 'null');
+        return out + ']';
+      }
+      const keys = Object.keys(value);
+      if (keys.length > 1) keys.sort();
+      let out = '';
+      for (const key of keys) {
+        const inner = canonicalJson((value as Record<string, unknown>)[key]);
+        if (inner !== undefined) out += (out === '' ? '{' : ',') + quotedKey(key) + ':' + inner;
+      }
+      return out === '' ? undefined : out + '}';
     }
-    return parts.length === 0 ? undefined : '{' + parts.join(',') + '}';
+    default: return undefined;
   }
-  return undefined;
+}
+
+const quote = (text: string) => JSON.stringify(ASCII.test(text) ? text : text.normalize('NFC'));
+
+/** Field names repeat record after record: quote each once. */
+const keys = new Map<string, string>();
+function quotedKey(key: string): string {
+  let quoted = keys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (keys.size < 10_000) keys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /** SHA-256 hex of a record's canonical JSON: equal content, equal hash, whatever the key order. */

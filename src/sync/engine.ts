@@ -124,6 +124,12 @@ export class CanonicalWriteError extends Error {
   }
 }
 
+/** A plan's first round of writes, sent before its turn to commit comes. */
+interface Started {
+  results: Promise<WriteResults>;
+  calls: Calls;
+}
+
 /** A batch planned and not yet written. */
 interface Planned {
   plan: SyncPlan;
@@ -266,12 +272,15 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
       if (!checked.ok) rec.errors = checked.errors;
     }
 
-    // 3. Canonical state of the records that changed: their records and every link of them and of what they reference.
-    const touched = [...changed, ...deletes];
-    const lookups = canonicalLookups(entity, origin, touched, found.filter((l) => l.object !== origin.object || touched.some((r) => r.externalId === l.externalId)));
-    const storedRecords = touched.length > 0 ? await state.records(entity.entity, lookups.records) : [];
+    // 3. Canonical state of the records that changed: their records and every link of them and of
+    // what they reference. A record never linked here that carries no canonical id has none of
+    // either: its id derives from this very record, and a record is only saved with its link.
+    const known = [...changed, ...deletes].filter((r) => own.has(r.externalId) || isCanonicalId(r.canonicalId));
+    const knownIds = new Set(known.map((r) => r.externalId));
+    const lookups = canonicalLookups(entity, origin, known, found.filter((l) => l.object !== origin.object || knownIds.has(l.externalId)));
+    const storedRecords = lookups.records.length > 0 ? await state.records(entity.entity, lookups.records) : [];
     const links: StoredLink[] = [...found];
-    if (touched.length > 0) for (const l of lookups.links) links.push(...await state.linksByCanonicalIds(l.entity, l.canonicalIds));
+    for (const l of lookups.links) if (l.canonicalIds.length > 0) links.push(...await state.linksByCanonicalIds(l.entity, l.canonicalIds));
     const bases = new Map(storedRecords.map((r) => [r.canonicalId.toLowerCase(), r]));
 
     // A lossy mapping shows the agreed value in its own words; that is not an edit.
@@ -336,8 +345,9 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
    * retryable is left. Returns what was saved and done; records another writer changed in the
    * meantime come back as `stale` for the caller to plan again.
    */
-  async function settle(planned: Planned, options: { saveDeadLetters: boolean }) {
-    const calls: Calls = { read: 0, write: 0 };
+  async function settle(planned: Planned, options: { saveDeadLetters: boolean }, started?: Started) {
+    const calls: Calls = started?.calls ?? { read: 0, write: 0 };
+    let first = started?.results;
     let plan: SyncPlan | null = planned.plan;
     let counts = emptyCounts();
     const deadLetters: DeadLetterInput[] = [];
@@ -345,7 +355,9 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
     const stale = new Set<string>();
     let cursor: Cursor | null = null;
     while (plan) {
-      const outcome = applyWriteResults(plan, await executeWrites(plan, planned.links, calls), { maxAttempts });
+      const results = first ? await first : await executeWrites(plan, planned.links, calls);
+      first = undefined;
+      const outcome = applyWriteResults(plan, results, { maxAttempts });
       if (deps.beforeCommit) {
         const changes = outcome.committed.flatMap((i): RecordChange[] => (i.record ? [{ canonicalId: i.canonicalId, before: i.before, after: i.record.data, deleted: i.record.deleted }] : []));
         if (changes.length > 0) await deps.beforeCommit(plan.entity, plan.origin, changes);
@@ -375,7 +387,7 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
     return commitPlanned(entity, origin, await planRecords(entity, origin, records, cursorBefore, replay), records, replay);
   }
 
-  async function commitPlanned(entity: HubEntity, origin: Member, planned: Planned, records: readonly SourceRecord[], replay: boolean): Promise<BatchResult> {
+  async function commitPlanned(entity: HubEntity, origin: Member, planned: Planned, records: readonly SourceRecord[], replay: boolean, started?: Started): Promise<BatchResult> {
     const calls: Calls = { read: planned.reads, write: 0 };
     const failed = new Set<string>();
     let counts = emptyCounts();
@@ -383,7 +395,7 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
     let pending: readonly SourceRecord[] = records;
     let current = planned;
     for (let round = 1; ; round++) {
-      const result = await settle(current, { saveDeadLetters: true });
+      const result = await settle(current, { saveDeadLetters: true }, round === 1 ? started : undefined);
       calls.write += result.calls.write;
       calls.read += result.calls.read;
       // Counted once: a record planned again was read (and counted) the first time.
@@ -440,13 +452,15 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
      * Reads pages of one entity from one system, from its cursor on, and sends each through the
      * pipeline, until the system has no more or the time budget runs out.
      *
-     * Two pages at a time: page N is written and saved while page N+1 is read, mapped, looked
-     * up and planned. Writes and saves stay one page after another, so the cursor moves in page
-     * order and only past committed pages. Planning reads the store, so N+1 must not be planned
-     * against state N is about to change: consecutive pages hold distinct records except
-     * lookback re-reads and records edited again between pages, so when N+1 names a record N is
-     * still writing (itself, by carried canonical id, or as a reference) N+1 waits for N to
-     * commit first, and is planned exactly as if the pages ran in turn.
+     * Three pages at a time: page N commits while page N+1's writes go out and page N+2 is read,
+     * mapped, looked up and planned. Commits stay one page after another, so the cursor moves in
+     * page order and only past committed pages; a page written before the one ahead of it
+     * committed is harmless (writes are upserts by canonical id, and a failure stops the cursor
+     * before it). Planning reads the store, so a page must not be planned against state a page
+     * in flight is about to change: consecutive pages hold distinct records except lookback
+     * re-reads and records edited again between pages, so when a page names a record a page in
+     * flight is still writing (itself, by carried canonical id, or as a reference) it waits for
+     * that page to commit first, and is planned exactly as if the pages ran in turn.
      */
     async syncPages(entityName: string, systemName: string, options: SyncPagesOptions): Promise<PagesResult> {
       const entity = entityOf(hub, entityName);
@@ -461,17 +475,18 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
       const readFrom = options.lookback && options.mode === 'incremental' ? readWindow(cursor, lookbackMs) : cursor;
       const counts = { total: emptyCounts() };
       const calls: Calls = { read: 0, write: 0 };
-      const started = Date.now();
+      const startedAt = Date.now();
       const budgetMs = options.budgetMs ?? 5_000;
       const keysOf = pageKeys(origin);
       let more = false;
 
-      let inFlight: { done: Promise<void>; keys: Set<string> } | null = null;
+      // Pages between planned and committed, oldest first (at most two).
+      const inFlight: { done: Promise<void>; keys: Set<string>; written?: Promise<unknown> }[] = [];
       // Where the saved cursor will be once every page handed to a commit has committed.
       let reached = cursor;
-      const commitPage = async (planned: Planned | null, records: readonly SourceRecord[], after: Cursor | null): Promise<void> => {
+      const commitPage = async (planned: Planned | null, records: readonly SourceRecord[], after: Cursor | null, started: Started | undefined): Promise<void> => {
         if (planned) {
-          const result = await commitPlanned(entity, origin, planned, records, false);
+          const result = await commitPlanned(entity, origin, planned, records, false, started);
           counts.total = addCounts(counts.total, result.counts);
           calls.write += result.calls.write;
           calls.read += result.calls.read;
@@ -494,29 +509,51 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
           let keys = new Set<string>();
           if (page.records.length > 0) {
             keys = keysOf.own(page.records);
-            if (inFlight && keysOf.named(page.records).some((k) => inFlight!.keys.has(k))) await inFlight.done;
+            const named = keysOf.named(page.records);
+            for (const f of inFlight) if (named.some((k) => f.keys.has(k))) await f.done;
             planned = await planRecords(entity, origin, page.records, reached, false);
           }
           // The connector's cursor covers records the planner skipped too; never move backwards
           // (a read still under way moves on with its resume token).
           const after = page.cursor && (page.cursor.resume !== undefined || reached?.resume !== undefined || compareCursor(page.cursor, reached) > 0) ? page.cursor : reached;
           reached = after;
-          if (inFlight) await inFlight.done;
-          const done = commitPage(planned, page.records, after);
-          // Awaited before the next page commits or this call returns; until then a failure
+          // Three stages: this page is written while the one before commits and the next is read and planned.
+          while (inFlight.length >= 2) await inFlight.shift()!.done;
+          const previous = inFlight[inFlight.length - 1];
+          let started: Started | undefined;
+          if (planned) {
+            // Once the page ahead is written: a page never writes after one ahead of it failed to.
+            const writeCalls: Calls = { read: 0, write: 0 };
+            const ahead = previous?.written;
+            const plan = planned;
+            started = { calls: writeCalls, results: (async () => { await ahead; return executeWrites(plan.plan, plan.links, writeCalls); })() };
+            started.results.catch(() => undefined);
+          }
+          const records = page.records;
+          const done = (async () => {
+            // Saves go one page after another, so the cursor moves in page order; a page whose
+            // writes went out lets them finish before it gives up.
+            await previous?.done.catch(async (error: unknown) => { await started?.results.catch(() => undefined); throw error; });
+            await commitPage(planned, records, after, started);
+          })();
+          // Awaited before a later page commits or this call returns; until then a failure
           // must not surface as an unhandled rejection.
           done.catch(() => undefined);
-          inFlight = { done, keys };
-          if (Date.now() - started > budgetMs) {
+          inFlight.push({ done, keys, written: started?.results ?? previous?.written });
+          if (Date.now() - startedAt > budgetMs) {
             more = true;
             await iterator.return?.();
             break;
           }
         }
-        if (inFlight) await inFlight.done;
+        for (const f of inFlight) await f.done;
       } catch (error) {
-        // Let the page in flight settle first; the earlier page's failure is the one to report.
-        const earlier = inFlight ? await inFlight.done.then(() => undefined, (e: unknown) => e) : undefined;
+        // Let the pages in flight settle first; the earliest page's failure is the one to report.
+        let earlier: unknown;
+        for (const f of inFlight) {
+          const failed = await f.done.then(() => undefined, (e: unknown) => e);
+          earlier ??= failed;
+        }
         await iterator?.return?.().catch(() => undefined);
         throw earlier ?? error;
       }

@@ -467,6 +467,13 @@ describe('7. merge: every system of the hub', () => {
     ]);
   });
 
+  it('a system only read that does not hold a new record does not keep it from the other systems', () => {
+    const p = plan([incoming('sf-1', BASE)], { stored: NOTHING, entity: accounts({ systems: { hubspot: { role: 'source' } } }) });
+    expect(p.items[0].record?.data).toEqual(BASE);
+    expect(p.items[0].record?.hash).toBe(contentHash(BASE));
+    expect(writesOf(p)).toEqual([['netsuite', { key: CID, fields: BASE }]]);
+  });
+
   it('creates in systems only written, never in systems only read', () => {
     const p = plan([incoming('sf-1', BASE)], {
       stored: NOTHING, entity: accounts({ systems: { hubspot: { role: 'source', fields: { website: 'both' } }, netsuite: { role: 'target' } } }),

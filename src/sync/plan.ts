@@ -135,6 +135,8 @@ export interface MemberStep {
   delete?: DeleteOp;
   /** For a create, externalId is '' until the write result tells it. */
   link?: LinkUpsert;
+  /** Its write went through in an earlier round (a retry plan keeps the step for its link). */
+  wrote?: boolean;
 }
 
 /** One record with work to commit: its steps and the rows to save once they all succeed. */
@@ -418,7 +420,9 @@ export function planPage(input: PlanInput): SyncPlan {
         values = toFields(cur.values, m.readFields, true);
         for (const u of cur.unresolved ?? []) delete values[u.field];
       }
-      sides.push({ name: m.system.name, kind: m.system.kind, values, modifiedAt: cur?.modifiedAt ?? null, ...sets.get(m.system.name)! });
+      // A system never written that does not hold the record shows nothing to keep, now or later.
+      const { reads, writable } = sets.get(m.system.name)!;
+      sides.push({ name: m.system.name, kind: m.system.kind, values, modifiedAt: cur?.modifiedAt ?? null, reads: live || canWrite(m.system) ? reads : NONE, writable });
       return { m, l, live, cur, values, outOfStep };
     });
     const merged = mergeRecord({ base, sides, policyFor });
@@ -452,6 +456,9 @@ export function planPage(input: PlanInput): SyncPlan {
     let created = false;
     const forgetLinks: NonNullable<PlannedItem['forgetLinks']> = [];
     const data = toNested(merged.agreed);
+    // A new record agreed exactly as the origin read it has the origin's hash.
+    const asRead = src && !record && held.every((h) => h.values === null) && Object.keys(originFlat).every((f) => merged.agreed[f] === originFlat[f]);
+    const dataHash = asRead ? r.hash : contentHash(data);
     // The hash a system will read back after our write, so that read is an echo on the fast path.
     const hashAfter = (m: Member, raw: Record<string, unknown> | undefined, create: boolean, fields: Record<string, unknown>, known: CanonicalValues, written: CanonicalValues) =>
       input.predict?.({ member: m, raw, create, fields, agreed: data }) ?? contentHash(viewAfterWrite(known, written, m));
@@ -505,7 +512,7 @@ export function planPage(input: PlanInput): SyncPlan {
       steps,
       before: record?.data,
       record: recordChanged
-        ? { entity: entity.entity, canonicalId: cid, data, hash: contentHash(data), deleted: false, expectedVersion: record?.version }
+        ? { entity: entity.entity, canonicalId: cid, data, hash: dataHash, deleted: false, expectedVersion: record?.version }
         : undefined,
       forgetLinks: forgetLinks.length > 0 ? forgetLinks : undefined,
     });
@@ -563,15 +570,12 @@ export interface CanonicalLookups {
 
 /**
  * Second round of lookups, after the external ones: every link and the record of each canonical
- * id the batch's records have (derived, carried or found), and every link of the records they
- * reference (a referenced account's id in each system).
+ * id the batch's records have (carried or found: an id derived from a record never linked has
+ * neither), and every link of the records they reference (a referenced account's id in each system).
  */
 export function canonicalLookups(entity: HubEntity, origin: Member | undefined, records: readonly Pick<IncomingRecord, 'externalId' | 'canonicalId'>[], found: readonly StoredLink[], referenced: Readonly<Record<string, readonly string[]>> = {}): CanonicalLookups {
   const own = new Set<string>();
-  for (const r of records) {
-    if (origin) own.add(canonicalIdFor(origin.system.instance, origin.object, r.externalId));
-    if (isCanonicalId(r.canonicalId)) own.add(r.canonicalId.toLowerCase());
-  }
+  for (const r of records) if (isCanonicalId(r.canonicalId)) own.add(r.canonicalId.toLowerCase());
   const refs = new Map<string, Set<string>>();
   const addRef = (refEntity: string, id: string) => {
     if (!refs.has(refEntity)) refs.set(refEntity, new Set());

@@ -179,10 +179,20 @@ describe('applyWriteResults: retryable failures', () => {
 
   it('remembers the id a create got where it went through', () => {
     const first = applyWriteResults(createPlan(), results({ hubspot: { writes: [ok('hs-9', T(50), true)] }, netsuite: { writes: [failed(true)] } }));
-    expect(first.retry!.items[0].steps.find((s) => s.member === 'hubspot')).toEqual({ member: 'hubspot', link: expect.objectContaining({ externalId: 'hs-9' }) });
+    expect(first.retry!.items[0].steps.find((s) => s.member === 'hubspot')).toEqual({ member: 'hubspot', wrote: true, link: expect.objectContaining({ externalId: 'hs-9' }) });
     const second = applyWriteResults(first.retry!, results({ netsuite: { writes: [ok('ns-9', T(70), true)] } }));
     expect(second.links.map((l) => l.externalId)).toEqual(['sf-1', 'hs-9', 'ns-9']);
     expect(second.counts.created).toBe(1);
+  });
+
+  it('keeps the origin at its after-write hash when its write-back went through in an earlier round than the one that gave up', () => {
+    const p = updatePlan();
+    const first = applyWriteResults(p, results({
+      salesforce: { writes: [ok('sf-1', T(61))] }, hubspot: { writes: [ok('hs-1', T(60))] }, netsuite: { writes: [failed(true, 'SERVER_ERROR')] },
+    }), { maxAttempts: 2 });
+    const last = applyWriteResults(first.retry!, results({ netsuite: { writes: [failed(true, 'SERVER_ERROR')] } }), { maxAttempts: 2 });
+    expect(last.retry).toBeNull();
+    expect(last.links).toEqual([{ ...stepLink(p, 'salesforce'), lastModifiedAt: T(61) }, { ...stepLink(p, 'hubspot'), lastModifiedAt: T(60) }]);
   });
 
   it('reports planning dead letters and conflicts once, not again in retries', () => {

@@ -85,6 +85,7 @@ export function applyWriteResults(plan: SyncPlan, results: WriteResults, options
       outcome.done.push({ canonicalId: planned.canonicalId, member: step.member, externalId: result.externalId, created: result.created });
       steps.push({
         member: step.member,
+        wrote: step.wrote || step.write !== undefined,
         link: step.link && (step.write
           ? { ...step.link, externalId: result.externalId, lastModifiedAt: result.modifiedAt ?? step.link.lastModifiedAt }
           : step.link),
@@ -110,7 +111,7 @@ export function applyWriteResults(plan: SyncPlan, results: WriteResults, options
     // same bad write is not sent again), and keeps its old hash if retries ran out (the next
     // read tries again); refused itself, it is parked at what was read.
     const deleting = planned.steps.some((s) => s.delete);
-    const wrote = (member: string) => planned.steps.some((s) => s.member === member && s.write);
+    const wrote = (member: string) => planned.steps.some((s) => s.member === member && (s.write || s.wrote));
     if (!deleting) {
       for (const s of steps) {
         if (!s.link || s.link.externalId === '') continue;

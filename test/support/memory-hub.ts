@@ -31,6 +31,8 @@ export const ECOSYNC_ID = 'ecosyncId';
 /** One system instance: records of one object, the connector protocol, faults on demand. */
 export class MemorySystem implements Connector {
   readonly records = new Map<string, MemoryRecord>();
+  /** Live records by the canonical id they carry. */
+  private byKey = new Map<string, MemoryRecord>();
   writeCalls = 0;
   readCalls = 0;
   private seq = 0;
@@ -44,6 +46,7 @@ export class MemorySystem implements Connector {
   create(fields: Record<string, unknown>): MemoryRecord {
     const rec: MemoryRecord = { id: `${this.instance}-${++this.seq}`, modifiedAt: this.clock.tick(), deleted: false, fields: { ...fields } };
     this.records.set(rec.id, rec);
+    if (typeof fields[ECOSYNC_ID] === 'string') this.byKey.set(fields[ECOSYNC_ID], rec);
     return rec;
   }
 
@@ -59,6 +62,7 @@ export class MemorySystem implements Connector {
     if (!rec || rec.deleted) return;
     rec.deleted = true;
     rec.modifiedAt = this.clock.tick();
+    if (this.byKey.get(String(rec.fields[ECOSYNC_ID])) === rec) this.byKey.delete(String(rec.fields[ECOSYNC_ID]));
   }
 
   live(): MemoryRecord[] {
@@ -93,7 +97,7 @@ export class MemorySystem implements Connector {
       if (this.failWrite(op)) return { key: op.key, ok: false, retryable: true, error: { code: 'REQUEST_LIMIT_EXCEEDED', message: 'throttled' } };
       const refused = this.refuseWrite(op);
       if (refused) return { key: op.key, ok: false, retryable: false, error: { code: 'INVALID_VALUE', message: refused } };
-      let rec = op.externalId ? this.records.get(op.externalId) : [...this.records.values()].find((r) => r.fields[ECOSYNC_ID] === op.key && !r.deleted);
+      let rec = op.externalId ? this.records.get(op.externalId) : this.byKey.get(op.key);
       if (rec?.deleted) return { key: op.key, ok: false, retryable: false, error: { code: 'ENTITY_IS_DELETED', message: 'entity is deleted' } };
       const created = !rec;
       if (!rec) rec = this.create({ [ECOSYNC_ID]: op.key });
