@@ -10,5 +10,5 @@ COPY workflows ./workflows
 COPY mappings ./mappings
 COPY tsconfig.json ./
 USER node
-ENTRYPOINT ["node", "--import", "tsx", "src/cli/main.ts"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "--import", "tsx", "src/cli/main.ts"]
 CMD ["doctor"]

@@ -27,6 +27,7 @@ export class WorkerProcess<R extends Request> {
   /** Forks `file` (a worker-process.ts answering through answerDriver) with Node `flags`. */
   constructor(file: URL, flags: string[] = []) {
     this.child = fork(fileURLToPath(file), [], {
+      // As ./ecosync starts the worker: a larger young generation for the sync's short-lived data.
       execArgv: ['--import', 'tsx', '--max-semi-space-size=64', ...flags],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
