@@ -73,8 +73,6 @@ module.exports = {
           '^src/activities/[^/]+-contract\\.ts$',
           '^src/activities/health\\.ts$',
           '^src/cosell/',
-          // TEMPORARY: removed when the sync engine lands (workflows/sync-types.ts type-imports SyncCounts from src/sync/ports.ts).
-          '^src/sync/ports\\.ts$',
         ],
       },
     },

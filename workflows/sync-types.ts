@@ -2,7 +2,7 @@
  * Types shared by the sync workflows, their activities and the code that drives them (CLI,
  * API). Plain data only: workflow code imports this file.
  */
-import type { SyncCounts } from '../src/sync/ports.js';
+import type { SyncCounts } from '../src/activities/sync-contract.js';
 
 export type SyncDirection = 'forward' | 'backward';
 export type SyncMode = 'incremental' | 'full';

@@ -58,7 +58,7 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
 
   return {
     async readInvitation({ connectionId, cloud, invitationId }) {
-      return cloudCall(() => cloudFor(connectionId, cloud).then((c) => c.read(invitationId)));
+      return cloudCall(deps.mappings, () => cloudFor(connectionId, cloud).then((c) => c.read(invitationId)));
     },
 
     async matchInvitation({ connectionId, invitation }) {
@@ -66,11 +66,11 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
     },
 
     async acceptInvitation({ connectionId, cloud, invitationId, clientToken }) {
-      return cloudCall(() => cloudFor(connectionId, cloud).then((c) => c.accept(invitationId, clientToken)));
+      return cloudCall(deps.mappings, () => cloudFor(connectionId, cloud).then((c) => c.accept(invitationId, clientToken)));
     },
 
     async declineInvitation({ connectionId, cloud, invitationId, reason }) {
-      return cloudCall(() => cloudFor(connectionId, cloud).then((c) => c.decline(invitationId, reason)));
+      return cloudCall(deps.mappings, () => cloudFor(connectionId, cloud).then((c) => c.decline(invitationId, reason)));
     },
 
     async writeInboundToCrm({ connectionId, cloud, invitation, cloudOpportunityId, match: given, ids }) {
@@ -114,7 +114,7 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
     },
 
     async pollInbox({ connectionId, cloud, started, taskQueue, policy, connectionName, invitation }) {
-      const pending = await cloudCall(() => cloudFor(connectionId, cloud).then((c) => c.pending()));
+      const pending = await cloudCall(deps.mappings, () => cloudFor(connectionId, cloud).then((c) => c.pending()));
       const already = new Set(started);
       const newlyStarted: string[] = [];
       for (const invitationId of pending.filter((id) => !already.has(id))) {

@@ -21,7 +21,7 @@ import {
 } from '../../connectors/microsoft-partner-center/index.js';
 import {
   awsOpportunityPatch, awsOpportunityPayload, awsReviewStatus, awsSubmission, coSellValues, microsoftReferralPatch,
-  microsoftReferralPayload, microsoftReferralStatus, sourceOf, type CoSellOptions, type CoSellSnapshot,
+  microsoftReferralPayload, microsoftReferralStatus, sourceOf, type CoSellMappingLoader, type CoSellOptions, type CoSellSnapshot,
 } from '../cosell/index.js';
 import type { Reminder } from '../cosell/notify.js';
 import { COSELL_SYSTEMS, type CoSellCloud } from '../model/cosell-status.js';
@@ -44,6 +44,8 @@ export interface CoSellDeps {
   log: Logger;
   /** Delivers an approval reminder; logged by default (mail or chat integrations plug in here). */
   notify?(reminder: Reminder): Promise<void>;
+  /** The compiled co-sell payload mappings (the runtime reads and recompiles the files). */
+  mappings: CoSellMappingLoader;
 }
 
 /** A reminder goes to the notifier when one is configured; else it is logged with `fields`. */
@@ -89,27 +91,27 @@ export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
 
   return {
     async prepareCoSell({ cloud, snapshot, options, partnerOpportunityId }) {
-      return cloud === 'aws' ? prepareAws(snapshot, options, partnerOpportunityId) : prepareMicrosoft(snapshot, options);
+      return cloud === 'aws' ? prepareAws(deps.mappings, snapshot, options, partnerOpportunityId) : prepareMicrosoft(deps.mappings, snapshot, options);
     },
 
     async createCloudOpportunity({ connectionId, cloud, payload, clientToken }) {
-      return cloudCall(() => adapter(connectionId, cloud).then((a) => a.create(payload, clientToken)));
+      return cloudCall(deps.mappings, () => adapter(connectionId, cloud).then((a) => a.create(payload, clientToken)));
     },
 
     async linkSolutions({ connectionId, cloud, externalId, solutionIds }) {
-      await cloudCall(() => adapter(connectionId, cloud).then((a) => a.link(externalId, solutionIds)));
+      await cloudCall(deps.mappings, () => adapter(connectionId, cloud).then((a) => a.link(externalId, solutionIds)));
     },
 
     async startCloudEngagement({ connectionId, cloud, externalId, options, clientToken }) {
-      await cloudCall(() => adapter(connectionId, cloud).then((a) => a.engage(externalId, options, clientToken)));
+      await cloudCall(deps.mappings, () => adapter(connectionId, cloud).then((a) => a.engage(externalId, options, clientToken)));
     },
 
     async getCloudReview({ connectionId, cloud, externalId }) {
-      return cloudCall(() => adapter(connectionId, cloud).then((a) => a.review(externalId)));
+      return cloudCall(deps.mappings, () => adapter(connectionId, cloud).then((a) => a.review(externalId)));
     },
 
     async updateCloudOpportunity({ connectionId, cloud, externalId, payload }) {
-      return cloudCall(() => adapter(connectionId, cloud).then((a) => a.update(externalId, payload)));
+      return cloudCall(deps.mappings, () => adapter(connectionId, cloud).then((a) => a.update(externalId, payload)));
     },
 
     /**
@@ -144,8 +146,8 @@ export function createCoSellActivities(deps: CoSellDeps): CoSellActivities {
  * The AWS payload checked against Partner Central's create and submission rules at once, so
  * every problem is named before anything is sent. The AWS catalog's rules are the strict ones.
  */
-export function prepareAws(snapshot: CoSellSnapshot, options: CoSellOptions, partnerOpportunityId: string): { payload: Record<string, unknown>; error?: CoSellError } {
-  const payload = awsOpportunityPayload(snapshot, options, partnerOpportunityId);
+export function prepareAws(mappings: CoSellMappingLoader, snapshot: CoSellSnapshot, options: CoSellOptions, partnerOpportunityId: string): { payload: Record<string, unknown>; error?: CoSellError } {
+  const payload = awsOpportunityPayload(mappings, snapshot, options, partnerOpportunityId);
   const catalog: Catalog = 'AWS';
   const issues = [
     ...validateCreateOpportunity({ ...payload, Catalog: catalog } as never),
@@ -155,18 +157,18 @@ export function prepareAws(snapshot: CoSellSnapshot, options: CoSellOptions, par
     ),
   ];
   const seen = new Set<string>();
-  const fields = issues.filter((i) => !seen.has(`${i.field}|${i.code}`) && seen.add(`${i.field}|${i.code}`)).map((i) => fieldError(i));
+  const fields = issues.filter((i) => !seen.has(`${i.field}|${i.code}`) && seen.add(`${i.field}|${i.code}`)).map((i) => fieldError(mappings, i));
   return fields.length === 0 ? { payload } : { payload, error: validationFailed('AWS Partner Central', fields) };
 }
 
-export function prepareMicrosoft(snapshot: CoSellSnapshot, options: CoSellOptions): { payload: Record<string, unknown>; error?: CoSellError } {
-  const payload = microsoftReferralPayload(snapshot, options);
-  const fields = validateReferral(payload).map((e) => fieldError(e));
+export function prepareMicrosoft(mappings: CoSellMappingLoader, snapshot: CoSellSnapshot, options: CoSellOptions): { payload: Record<string, unknown>; error?: CoSellError } {
+  const payload = microsoftReferralPayload(mappings, snapshot, options);
+  const fields = validateReferral(payload).map((e) => fieldError(mappings, e));
   return fields.length === 0 ? { payload } : { payload, error: validationFailed('Microsoft Partner Center', fields) };
 }
 
-function fieldError(e: { field: string; code: string; message: string }): CoSellError['fields'][number] {
-  const source = sourceOf(e.field);
+function fieldError(mappings: CoSellMappingLoader, e: { field: string; code: string; message: string }): CoSellError['fields'][number] {
+  const source = sourceOf(mappings, e.field);
   return { field: e.field, code: e.code, message: source ? `${e.message} (from ${source})` : e.message };
 }
 
@@ -269,18 +271,18 @@ function isFirstAttempt(): boolean {
  * failures carrying the cloud's own code, message and fields, for the alliance manager.
  * Throttles, 5xx and network failures stay retryable: Temporal retries the activity.
  */
-export async function cloudCall<T>(run: () => Promise<T>): Promise<T> {
+export async function cloudCall<T>(mappings: CoSellMappingLoader, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof PartnerCentralError && !error.retryable) {
-      const problem: CoSellError = { code: error.code, message: error.message, fields: error.fields.map((f) => fieldError(f)) };
+      const problem: CoSellError = { code: error.code, message: error.message, fields: error.fields.map((f) => fieldError(mappings, f)) };
       throw ApplicationFailure.create({ type: error.code === 'ValidationException' ? 'CloudValidation' : 'CloudRefused', message: error.message, details: [problem], nonRetryable: true });
     }
     if (error instanceof PartnerCenterError && !error.retryable) {
       const problem: CoSellError = {
         code: error.code, message: error.message,
-        fields: error.details.length > 0 ? error.details.map((d) => fieldError(d)) : error.fields.map((field) => ({ field, code: error.code, message: error.message })),
+        fields: error.details.length > 0 ? error.details.map((d) => fieldError(mappings, d)) : error.fields.map((field) => ({ field, code: error.code, message: error.message })),
       };
       const auth = error.code === 'AuthenticationFailed';
       throw ApplicationFailure.create({ type: auth ? 'AuthError' : error.code === 'InvalidInput' ? 'CloudValidation' : 'CloudRefused', message: error.message, details: [problem], nonRetryable: true });

@@ -1,3 +1,5 @@
+/** The engine's counters, as the workflows see them (workflows import no engine code). */
+export type { SyncCounts } from '../sync/ports.js';
 import type { ReplayResult, RunSummary, SyncCounters, SyncMode, SyncPageInput, SyncPageResult, SyncPlanSummary, SyncReason } from '../../workflows/sync-types.js';
 
 /** The activities the sync workflows call; implemented in ./sync.ts. */

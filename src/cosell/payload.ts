@@ -7,8 +7,8 @@ import type { Account, CoSellInvolvement, CoSellSubmission, CoSellVisibility, Co
  * mapping files (COSELL_MAPPINGS), which RevOps edits like the CRM mappings; this is the glue that
  * maps a CoSellSubmission with them. The cloud's rules are checked on the result by the
  * connector's own validator, and a rule's field is traced back through the mapping file to the
- * canonical field it came from, so the alliance manager knows what to fix. No I/O: the runtime
- * reads and compiles the files and provides them (provideCoSellMappings).
+ * canonical field it came from, so the alliance manager knows what to fix. No I/O: the caller
+ * passes the compiled mappings (the runtime's loader, src/runtime/mappings.ts coSellMappingFiles).
  */
 
 /** What the co-sell is about, as the CRM had it when it was asked for. */
@@ -41,32 +41,13 @@ export const COSELL_MAPPINGS = {
 /** The compiled mapping of a co-sell mapping file (a COSELL_MAPPINGS entry, or another file RevOps edits). */
 export type CoSellMappingLoader = (file: string) => CompiledMapping;
 
-let loadMapping: CoSellMappingLoader | undefined;
-
-/**
- * Where the payload functions get their compiled mappings: the runtime's file loader
- * (src/runtime/mappings.ts coSellMappingFiles, which recompiles a file when it changes on disk).
- * Set once per process by whoever builds the co-sell activities (src/runtime/activities.ts, and
- * tests that build them directly), because the activities call the payload functions without
- * passing mappings.
- */
-export function provideCoSellMappings(loader: CoSellMappingLoader): void {
-  loadMapping = loader;
-}
-
-/** The compiled mapping of a file, from the loader the runtime provided. */
-export function coSellMapping(file: string): CompiledMapping {
-  if (!loadMapping) throw new Error(`co-sell mapping ${file}: no mappings were provided (provideCoSellMappings, src/runtime/mappings.ts coSellMappingFiles)`);
-  return loadMapping(file);
-}
-
 /** The canonical record the payload mappings read. */
 export function coSellSubmission(snapshot: CoSellSnapshot, options: CoSellOptions, partnerOpportunityId?: string): CoSellSubmission {
   return { ...options, partnerOpportunityId, ...snapshot };
 }
 
-function payloadOf(file: string, submission: CoSellSubmission): Record<string, unknown> {
-  const mapping = coSellMapping(file);
+function payloadOf(mappings: CoSellMappingLoader, file: string, submission: CoSellSubmission): Record<string, unknown> {
+  const mapping = mappings(file);
   const result = mapping.reverse(submission as unknown as Record<string, unknown>);
   if (!result.ok) {
     // A record error here is a mapping that cannot write this submission (a value its map lacks).
@@ -80,9 +61,9 @@ function payloadOf(file: string, submission: CoSellSubmission): Record<string, u
  * out, not invented: the validator then names the field.
  */
 export function awsOpportunityPayload(
-  snapshot: CoSellSnapshot, options: CoSellOptions, partnerOpportunityId: string, mappingFile: string = COSELL_MAPPINGS.aws,
+  mappings: CoSellMappingLoader, snapshot: CoSellSnapshot, options: CoSellOptions, partnerOpportunityId: string, mappingFile: string = COSELL_MAPPINGS.aws,
 ): Record<string, unknown> {
-  return payloadOf(mappingFile, coSellSubmission(snapshot, options, partnerOpportunityId));
+  return payloadOf(mappings, mappingFile, coSellSubmission(snapshot, options, partnerOpportunityId));
 }
 
 /** The fields of an existing AWS opportunity a CRM edit may change (UpdateOpportunity patch). */
@@ -101,9 +82,9 @@ export function awsSubmission(options: CoSellOptions): { InvolvementType: string
 
 /** A Microsoft co-sell referral: Shared (Microsoft's sellers decide) for co-sell, Independent for visibility only. */
 export function microsoftReferralPayload(
-  snapshot: CoSellSnapshot, options: CoSellOptions, mappingFile: string = COSELL_MAPPINGS.azure,
+  mappings: CoSellMappingLoader, snapshot: CoSellSnapshot, options: CoSellOptions, mappingFile: string = COSELL_MAPPINGS.azure,
 ): Record<string, unknown> {
-  return payloadOf(mappingFile, coSellSubmission(snapshot, options));
+  return payloadOf(mappings, mappingFile, coSellSubmission(snapshot, options));
 }
 
 /** The referral fields a CRM edit may change (Microsoft's status stays Microsoft's). */
@@ -117,8 +98,8 @@ export function microsoftReferralPatch(payload: Record<string, unknown>): Record
  * the field itself, else the nearest enclosing field that is mapped, else what the fields inside
  * it come from (`Project.ExpectedCustomerSpend` → Opportunity.amount).
  */
-export function sourceOf(field: string, mappingFiles: readonly string[] = [COSELL_MAPPINGS.aws, COSELL_MAPPINGS.azure]): string | undefined {
-  const writes = mappingFiles.flatMap((f) => coSellMapping(f).writes)
+export function sourceOf(mappings: CoSellMappingLoader, field: string, mappingFiles: readonly string[] = [COSELL_MAPPINGS.aws, COSELL_MAPPINGS.azure]): string | undefined {
+  const writes = mappingFiles.flatMap((f) => mappings(f).writes)
     .map((w) => ({ target: w.target.replace(/\[\d+\]/g, '[]'), sources: w.sources }))
     .filter((w) => w.sources.length > 0);
   const bare = field.replace(/\[\d+\]/g, '[]');

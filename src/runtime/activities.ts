@@ -8,7 +8,6 @@ import { createCoSellActivities } from '../activities/cosell.js';
 import { createInboundActivities } from '../activities/cosell-inbound.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createSyncActivities } from '../activities/sync.js';
-import { provideCoSellMappings } from '../cosell/payload.js';
 import { handleCoSellEvents } from '../service/cosell-control.js';
 import { newRequest, requestSync } from '../service/sync-control.js';
 import type { Store } from '../store/index.js';
@@ -40,7 +39,6 @@ export function createActivities(deps: ActivityDeps) {
   const hubs = createHubs({ store: deps.store, connectorFor, mappingFor: (file) => mappings.get(file), log: deps.log });
   const writer = createCanonicalWriter(hubs);
   // The co-sell payloads are mapped with the files under mappings/, read from disk here.
-  provideCoSellMappings(coSellMappingFiles);
   return {
     ...createHealthActivities({ pingStore: async () => { await deps.store.db.query('select 1'); return deps.store.kind; } }),
     ...createSyncActivities({
@@ -51,7 +49,7 @@ export function createActivities(deps: ActivityDeps) {
       pageBudgetMs: deps.pageBudgetMs,
       coSellEvents: (events) => handleCoSellEvents(coSell, events),
     }),
-    ...createCoSellActivities({ store: deps.store, writer, log: deps.log, notify }),
-    ...createInboundActivities({ store: deps.store, writer, client: deps.client, log: deps.log, notify }),
+    ...createCoSellActivities({ store: deps.store, writer, log: deps.log, notify, mappings: coSellMappingFiles }),
+    ...createInboundActivities({ store: deps.store, writer, client: deps.client, log: deps.log, notify, mappings: coSellMappingFiles }),
   };
 }

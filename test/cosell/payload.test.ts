@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareAws, prepareMicrosoft } from '../../src/activities/cosell.js';
 import {
   awsOpportunityPayload, awsReviewStatus, COSELL_MAPPINGS, coSellSummary, coSellValues, microsoftReferralPayload, microsoftReferralStatus,
-  provideCoSellMappings, sourceOf,
+  sourceOf,
 } from '../../src/cosell/index.js';
 import type { CoSellOptions } from '../../src/cosell/index.js';
 import { coSellMappingFiles } from '../../src/runtime/mappings.js';
@@ -13,26 +13,26 @@ import { sampleAccount, sampleContact, sampleOpportunityFor } from './support.js
 
 const options: CoSellOptions = { involvementType: 'co_sell', visibility: 'full', solutionIds: ['S-0000001'] };
 // The payloads are mapped with the shipped files, read from disk as the worker reads them.
-provideCoSellMappings(coSellMappingFiles);
+const files = coSellMappingFiles;
 
 describe('co-sell payloads', () => {
   it('a complete canonical opportunity passes AWS\'s create and submission rules and Microsoft\'s referral rules', () => {
     const account = sampleAccount();
     const snapshot = { opportunity: sampleOpportunityFor(account), account, contacts: [sampleContact(account)] };
-    const aws = prepareAws(snapshot, options, '006000000000001');
+    const aws = prepareAws(files, snapshot, options, '006000000000001');
     expect(aws.error).toBeUndefined();
     expect(aws.payload).toMatchObject({
       Origin: 'Partner Referral', OpportunityType: 'Net New Business', PartnerOpportunityIdentifier: '006000000000001',
       LifeCycle: { Stage: 'Qualified', TargetCloseDate: snapshot.opportunity.closeDate },
       Customer: { Contacts: [{ Email: 'ada@acme-analytics.example.com', FirstName: 'Ada', LastName: 'Lovelace', BusinessTitle: 'CTO' }] },
     });
-    expect(prepareMicrosoft(snapshot, options).error).toBeUndefined();
+    expect(prepareMicrosoft(files, snapshot, options).error).toBeUndefined();
   });
 
   it('names every field AWS would refuse, with the canonical field it comes from', () => {
     const account = sampleAccount({ industry: 'Other', website: 'not a url', billingAddress: { country: 'US', postalCode: 'ABC', state: 'Washington' } });
     const opportunity = sampleOpportunityFor(account, { stage: 'prospecting', amount: { amount: '100.00', currency: 'GBP' } });
-    const { error } = prepareAws({ opportunity, account }, { ...options, solutionIds: [] }, opportunity.id);
+    const { error } = prepareAws(files, { opportunity, account }, { ...options, solutionIds: [] }, opportunity.id);
     expect(error?.code).toBe('ValidationFailed');
     expect(error?.fields.map((f) => `${f.field} ${f.code}`).sort()).toEqual([
       'Customer.Account.Address.PostalCode INVALID_STRING_FORMAT',
@@ -43,13 +43,13 @@ describe('co-sell payloads', () => {
     ]);
     expect(error?.fields.find((f) => f.field === 'LifeCycle.Stage')?.message).toContain('(from Opportunity.stage)');
     // Sources come from the mapping files: the field itself, an enclosing one, or what is inside it.
-    expect(sourceOf('Project.ExpectedCustomerSpend[0].CurrencyCode')).toBe('Opportunity.amount.currency');
-    expect(sourceOf('Project.ExpectedCustomerSpend')).toBe('Opportunity.amount');
-    expect(sourceOf('Customer.Account.WebsiteUrl')).toBe('Account.website, Account.domain');
-    expect(sourceOf('customerProfile.team')).toBe('contacts');
-    expect(sourceOf('customerProfile.team[0].email')).toBe('contacts.email');
-    expect(sourceOf('details.dealValue')).toBe('Opportunity.amount');
-    expect(sourceOf('RelatedEntityIdentifiers.Solutions')).toBeUndefined();
+    expect(sourceOf(files, 'Project.ExpectedCustomerSpend[0].CurrencyCode')).toBe('Opportunity.amount.currency');
+    expect(sourceOf(files, 'Project.ExpectedCustomerSpend')).toBe('Opportunity.amount');
+    expect(sourceOf(files, 'Customer.Account.WebsiteUrl')).toBe('Account.website, Account.domain');
+    expect(sourceOf(files, 'customerProfile.team')).toBe('contacts');
+    expect(sourceOf(files, 'customerProfile.team[0].email')).toBe('contacts.email');
+    expect(sourceOf(files, 'details.dealValue')).toBe('Opportunity.amount');
+    expect(sourceOf(files, 'RelatedEntityIdentifiers.Solutions')).toBeUndefined();
   });
 
   it('builds the whole AWS and Microsoft payloads from the mapping files', () => {
@@ -57,7 +57,7 @@ describe('co-sell payloads', () => {
     const contact = sampleContact(account);
     const opportunity = sampleOpportunityFor(account);
     const snapshot = { opportunity, account, contacts: [{ ...contact, email: undefined, id: contact.id.replace(/.$/, '0') }, contact] };
-    expect(awsOpportunityPayload(snapshot, options, 'P-1')).toEqual({
+    expect(awsOpportunityPayload(files, snapshot, options, 'P-1')).toEqual({
       Origin: 'Partner Referral', OpportunityType: 'Net New Business', PartnerOpportunityIdentifier: 'P-1',
       PrimaryNeedsFromAws: ['Co-Sell - Deal Support', 'Co-Sell - Technical Consultation'], NationalSecurity: 'No',
       Customer: {
@@ -75,7 +75,7 @@ describe('co-sell payloads', () => {
       },
       LifeCycle: { Stage: 'Qualified', TargetCloseDate: opportunity.closeDate },
     });
-    expect(microsoftReferralPayload(snapshot, { ...options, solutionIds: ['S-1', 'S-2'] })).toEqual({
+    expect(microsoftReferralPayload(files, snapshot, { ...options, solutionIds: ['S-1', 'S-2'] })).toEqual({
       name: opportunity.name, type: 'Shared', qualification: 'SalesQualified',
       customerProfile: {
         name: 'Acme Analytics',
@@ -97,7 +97,7 @@ describe('co-sell payloads', () => {
     const account = sampleAccount({ website: undefined, domain: 'acme.example.com', industry: 'Other' });
     const opportunity = sampleOpportunityFor(account, { amount: { amount: '1000000.06', currency: 'EUR' }, description: undefined, type: undefined, stage: 'negotiation' });
     const visibility: CoSellOptions = { involvementType: 'for_visibility_only', visibility: 'full', solutionIds: [], deliveryModels: ['Managed Services'] };
-    const aws = awsOpportunityPayload({ opportunity, account }, visibility, 'P-2');
+    const aws = awsOpportunityPayload(files, { opportunity, account }, visibility, 'P-2');
     expect(aws).toMatchObject({
       OpportunityType: 'Net New Business', LifeCycle: { Stage: 'Committed' },
       Customer: { Account: { Industry: 'Other', OtherIndustry: 'Other', WebsiteUrl: 'https://acme.example.com' } },
@@ -106,11 +106,11 @@ describe('co-sell payloads', () => {
     expect(aws).not.toHaveProperty('PrimaryNeedsFromAws');
     expect(aws.Customer).not.toHaveProperty('Contacts');
     expect(aws.Project).not.toHaveProperty('CustomerBusinessProblem');
-    const bare = awsOpportunityPayload({ opportunity: { ...opportunity, amount: undefined } }, visibility, 'P-2');
+    const bare = awsOpportunityPayload(files, { opportunity: { ...opportunity, amount: undefined } }, visibility, 'P-2');
     // No amount, no expected spend: the constants inside it do not make one on their own.
     expect(bare.Project).not.toHaveProperty('ExpectedCustomerSpend');
     expect(bare).not.toHaveProperty('Customer');
-    const ms = microsoftReferralPayload({ opportunity, account }, visibility);
+    const ms = microsoftReferralPayload(files, { opportunity, account }, visibility);
     expect(ms).toMatchObject({ type: 'Independent', details: { dealValue: 1000000, currency: 'EUR' } });
     expect(ms).not.toHaveProperty('consent');
     expect(ms.details).not.toHaveProperty('requirements');
@@ -125,14 +125,14 @@ describe('co-sell payloads', () => {
       .replace('opportunity.description: Project.CustomerBusinessProblem', 'opportunity.nextStep: Project.CustomerBusinessProblem'));
     const account = sampleAccount();
     const opportunity = sampleOpportunityFor(account, { nextStep: 'The customer needs sales analytics within minutes, not a day later.' });
-    const payload = awsOpportunityPayload({ opportunity, account }, options, 'P-3', file) as { Customer: { Account: { Industry: string } }; Project: Record<string, unknown> };
+    const payload = awsOpportunityPayload(files, { opportunity, account }, options, 'P-3', file) as { Customer: { Account: { Industry: string } }; Project: Record<string, unknown> };
     expect(payload.Customer.Account.Industry).toBe('Computers and Electronics');
     expect(payload.Project.CustomerBusinessProblem).toBe(opportunity.nextStep);
-    expect(sourceOf('Project.CustomerBusinessProblem', [file])).toBe('Opportunity.nextStep');
+    expect(sourceOf(files, 'Project.CustomerBusinessProblem', [file])).toBe('Opportunity.nextStep');
 
     // A broken edit is refused with the place to fix, not sent half-mapped.
     writeFileSync(file, shipped.replace('Software and Internet: Technology', 'Software: Technology'));
-    expect(() => awsOpportunityPayload({ opportunity, account }, options, 'P-3', file))
+    expect(() => awsOpportunityPayload(files, { opportunity, account }, options, 'P-3', file))
       .toThrow(/aws\.yaml:\d+:\d+: error: `Software` is not a value of Customer\.Account\.Industry in aws-partner-central Opportunity/);
   });
 

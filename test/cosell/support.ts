@@ -15,7 +15,7 @@ import { createCanonicalWriter, type CanonicalWriter } from '../../src/activitie
 import { createCoSellActivities } from '../../src/activities/cosell.js';
 import { createHubs } from '../../src/activities/hubs.js';
 import { createSyncActivities } from '../../src/activities/sync.js';
-import { provideCoSellMappings, type ApprovalPolicy } from '../../src/cosell/index.js';
+import type { ApprovalPolicy } from '../../src/cosell/index.js';
 import type { Account, CoSellCloud, Contact, Opportunity } from '../../src/model/index.js';
 import { cloudSandboxCredentials, SALESFORCE_HUBSPOT, sandboxCredentials } from '../../src/runtime/demo.js';
 import { coSellMappingFiles, mappingCache } from '../../src/runtime/mappings.js';
@@ -131,8 +131,8 @@ export class CoSellHub {
 
   async startWorker(bundle: Awaited<ReturnType<typeof bundleWorkflows>>): Promise<void> {
     // The co-sell activities map payloads with the shipped files, as the worker's do (src/runtime/activities.ts).
-    provideCoSellMappings(coSellMappingFiles);
     const real = createCoSellActivities({
+      mappings: coSellMappingFiles,
       store: this.db.store,
       writer: this.writer,
       log: pino({ level: 'silent' }),
