@@ -38,6 +38,9 @@ export interface SyncDeps {
   coSellEvents?: (events: CoSellEvent[]) => Promise<void>;
 }
 
+/** How often a page activity heartbeats while it waits (the workflow's heartbeat timeout is 10 s). */
+const ALIVE_MS = 2_000;
+
 export function createSyncActivities(deps: SyncDeps): SyncActivities {
   const engineDeps = (connectionId: string): Partial<EngineDeps> => ({
     heartbeat,
@@ -104,6 +107,9 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
     },
 
     async syncPage(input: SyncPageInput): Promise<SyncPageResult> {
+      // A read can wait long before its first page (a Salesforce bulk job being prepared): the
+      // worker says it is alive meanwhile, well within the heartbeat timeout.
+      const alive = setInterval(() => heartbeat(), ALIVE_MS);
       try {
         const { connection, engine } = await engineOf(input.connectionId);
         // Workflows started before connections had more than two systems name a direction.
@@ -113,6 +119,8 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
         return { counters, more: result.more, cursor: result.cursor ? { modifiedAt: result.cursor.modifiedAt, id: result.cursor.id } : null };
       } catch (error) {
         throw asActivityFailure(error);
+      } finally {
+        clearInterval(alive);
       }
     },
 
