@@ -86,6 +86,43 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
     expect((await create()).statusCode).toBe(409);
   });
 
+  it('creates a hub of named systems with the shipped mappings of each, and refuses one that cannot work', async () => {
+    const portal = crmCredentials(hub.sf, hub.hs).hubspot;
+    const body = {
+      name: 'three-systems', scheduleSeconds: null,
+      systems: [{ system: 'salesforce' }, { name: 'hubspot-us', system: 'hubspot' }, { name: 'hubspot-eu', system: 'hubspot', role: 'target' }],
+      credentials: { salesforce: crmCredentials(hub.sf, hub.hs).salesforce, 'hubspot-us': portal, 'hubspot-eu': portal },
+    };
+    const refusals: Array<[Record<string, unknown>, RegExp]> = [
+      [{ systems: [{ system: 'salesforce' }, { system: 'salesforce' }] }, /two systems are named "salesforce"; name them apart/],
+      [{ systems: [{ system: 'salesforce', role: 'target' }, { system: 'hubspot', role: 'target' }], credentials: crmCredentials(hub.sf, hub.hs) }, /no system is read/],
+      [{ credentials: { salesforce: {}, 'hubspot-us': portal } }, /body\.credentials\.hubspot-eu: the credentials for hubspot-eu are missing/],
+      [{ entities: [{ members: [{ system: 'salesforce', mapping: 'mappings/salesforce-account.yaml' }, { system: 'netsuite', mapping: 'mappings/hubspot-company.yaml' }] }] }, /system "netsuite" is not one of the connection's \(salesforce, hubspot-us, hubspot-eu\)/],
+      [{ systems: [{ name: 'Has Caps', system: 'hubspot' }, { system: 'salesforce' }] }, /body\.systems\.0\.name: lower-case letters/],
+    ];
+    for (const [overrides, message] of refusals) {
+      const res = await call('POST', '/connections', { ...body, ...overrides });
+      expect(res.statusCode, JSON.stringify(overrides)).toBe(400);
+      expect(res.json().message).toMatch(message);
+    }
+    expect(await hub.store.connections.getByName('three-systems')).toBeNull();
+
+    const res = await call('POST', '/connections', body);
+    expect(res.statusCode, res.body).toBe(201);
+    const created = res.json().connection as Connection;
+    expect(created.systems).toEqual([
+      { name: 'salesforce', system: 'salesforce', role: 'both', instance: null },
+      { name: 'hubspot-us', system: 'hubspot', role: 'both', instance: null },
+      { name: 'hubspot-eu', system: 'hubspot', role: 'target', instance: null },
+    ]);
+    expect(created.entities.map((e) => [e.entity, e.members.map((m) => `${m.system}:${m.object}`)])).toEqual([
+      ['Account', ['salesforce:Account', 'hubspot-us:companies', 'hubspot-eu:companies']],
+      ['Contact', ['salesforce:Contact', 'hubspot-us:contacts', 'hubspot-eu:contacts']],
+      ['Opportunity', ['salesforce:Opportunity', 'hubspot-us:deals', 'hubspot-eu:deals']],
+    ]);
+    expect((await call('DELETE', '/connections/three-systems', undefined, ADMIN)).statusCode).toBe(200);
+  });
+
   it('checks both systems with the stored credentials', async () => {
     const res = await call('POST', `/connections/${name}/check`);
     expect(res.statusCode).toBe(200);

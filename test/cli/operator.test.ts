@@ -66,6 +66,23 @@ describe('ecosync connections|sync|deadletters|conflicts against a running hub\'
     expect(listed).toEqual([expect.objectContaining({ name: 'demo', scheduleSeconds: null, deletePolicy: 'propagate' })]);
   });
 
+  it('adds a hub of named systems with --system, refuses a malformed one, and lists both connections', async () => {
+    const hubCredentials = path.join(path.dirname(credentialsFile), 'hub-credentials.json');
+    const { salesforce, hubspot } = crmCredentials(hub.sf, hub.hs);
+    writeFileSync(hubCredentials, JSON.stringify({ salesforce, 'hubspot-eu': hubspot }));
+    const bad = await runCli(['connections', 'add', 'eu', '--system', 'salesforce', '--system', 'Hubspot EU', '--credentials', hubCredentials], cliEnv);
+    expect(bad.output).toContain('--system Hubspot EU: write [name=]kind[:role]');
+    expect(bad.code).toBe(2);
+
+    const add = await runCli(['connections', 'add', 'eu', '--system', 'salesforce:source', '--system', 'hubspot-eu=hubspot:target', '--credentials', hubCredentials, '--schedule', '0'], cliEnv);
+    expect(add.output).toContain('connection eu created: salesforce → hubspot-eu, Account, Contact, Opportunity; syncs on demand');
+    expect(add.code).toBe(0);
+    const list = await runCli(['connections', 'list'], cliEnv);
+    expect(list.output).toMatch(/demo\s+salesforce ⇄ hubspot\s+Account,Contact,Opportunity/);
+    expect(list.output).toMatch(/eu\s+salesforce → hubspot-eu\s+Account,Contact,Opportunity/);
+    expect((await runCli(['connections', 'remove', 'eu'], cliEnv)).code).toBe(0);
+  });
+
   it('runs a sync and waits for it, printing the summary; status shows the run', async () => {
     const run = await runCli(['sync', 'run', 'demo', '--wait'], cliEnv);
     expect(run.output).toMatch(/sync of demo succeeded in \d+\.\d s: read \d+, created 6, .*failed 0, conflicts 0/);

@@ -5,8 +5,10 @@ import { systemsLine, type Connection } from '../../store/index.js';
 import { formatTable, print, printJson, runWithApi, withApiOptions, type ApiFlags } from '../client.js';
 import { EXIT } from '../exit.js';
 
+interface SystemArg { name?: string; system: string; role?: string }
+
 interface AddOptions extends ApiFlags {
-  system: string[];
+  system: SystemArg[];
   source?: string;
   target?: string;
   mode: string;
@@ -27,7 +29,7 @@ export function registerConnectionCommands(program: Command): void {
     .command('add')
     .description('connect two or more systems through mapping files and start syncing them on a schedule')
     .argument('<name>', 'a name for the connection (letters, digits, . _ -)')
-    .option('--system <[name=]kind[:role]>', 'a system of the hub, once per system: salesforce, hubspot-eu=hubspot, netsuite:target (role both, source = only read, or target = only written)', collect, [])
+    .option('--system <[name=]kind[:role]>', 'a system of the hub, once per system: salesforce, hubspot-eu=hubspot, netsuite:target (role both, source = only read, or target = only written)', (value: string, previous: SystemArg[]) => [...previous, parseSystem(value)], [] as SystemArg[])
     .option('--entities <default|file.json>', 'with --system: "default" (the shipped Account, Contact and Opportunity mappings of the systems) or a JSON file of [{ "entity": …, "members": [{ "system": …, "mapping": … }] }]')
     .option('--source <system>', 'two systems: the source system, e.g. salesforce')
     .option('--target <system>', 'two systems: the target system, e.g. hubspot')
@@ -44,7 +46,7 @@ export function registerConnectionCommands(program: Command): void {
       let shape: Record<string, unknown>;
       if (opts.system.length > 0) {
         if (opts.source || opts.target || opts.objects) throw new InvalidArgumentError('use either --system (any number of systems) or --source and --target (two), not both');
-        shape = { systems: opts.system.map(parseSystem), entities: await jsonOrDefault(opts.entities, '--entities') };
+        shape = { systems: opts.system, entities: await jsonOrDefault(opts.entities, '--entities') };
       } else {
         if (!opts.source || !opts.target) throw new InvalidArgumentError('name the systems: --system once per system, or --source and --target');
         shape = { source: opts.source, target: opts.target, mode: opts.mode, objects: await jsonOrDefault(opts.objects, '--objects') };
@@ -102,12 +104,8 @@ function schedule(c: Connection): string {
   return c.scheduleSeconds ? `syncs every ${c.scheduleSeconds} s` : 'syncs on demand (ecosync sync run)';
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 /** `[name=]kind[:role]` → a system of the hub. */
-function parseSystem(value: string): { name?: string; system: string; role?: string } {
+function parseSystem(value: string): SystemArg {
   const match = /^(?:([a-z][a-z0-9-]*)=)?([a-z][a-z0-9-]*)(?::(both|source|target))?$/.exec(value);
   if (!match) throw new InvalidArgumentError(`--system ${value}: write [name=]kind[:role], e.g. hubspot-eu=hubspot or netsuite:target`);
   const [, name, system, role] = match;
