@@ -44,8 +44,12 @@ export function readWindow(cursor: Cursor | null, lookbackMs: number): Cursor | 
 /** The greatest (modifiedAt, id) among the cursor and the records; never moves backwards. */
 export function advanceCursor(cursor: Cursor | null, records: readonly Cursor[]): Cursor | null {
   let best = cursor;
+  let bestMs = best === null ? -Infinity : instant(best.modifiedAt);
   for (const r of records) {
-    if (compareCursor(r, best) > 0) best = { modifiedAt: r.modifiedAt, id: r.id };
+    const ms = instant(r.modifiedAt);
+    if (best !== null && (ms < bestMs || (ms === bestMs && r.id <= best.id))) continue;
+    best = r;
+    bestMs = ms;
   }
   return best === null ? null : { modifiedAt: best.modifiedAt, id: best.id };
 }

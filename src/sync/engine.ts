@@ -296,7 +296,9 @@ export function createEngine(hub: Hub, deps: EngineDeps) {
     // 4. What the other systems show now, for the records that will be merged.
     const stored = { records: storedRecords, links: dedupeLinks(links) };
     const base = { entity, origin: origin.system.name, records: incoming, stored, cursor: cursorBefore, replay };
-    const current = await readCurrent(entity, currentWanted(base), stored.links, bases, calls);
+    // Only records linked in another system can have current values there.
+    const elsewhere = stored.links.some((l) => l.instance !== origin.system.instance && l.entity === entity.entity);
+    const current = elsewhere ? await readCurrent(entity, currentWanted(base), stored.links, bases, calls) : new Map();
 
     // 5. Plan.
     return { plan: planPage({ ...base, current, predict: predictor(stored.links) }), links: stored.links, reads: calls.read };

@@ -28,6 +28,14 @@ describe('canonicalIdFor', () => {
     expect(isCanonicalId(null)).toBe(false);
   });
 
+  it('agrees with the model\'s UUID schema on any text', () => {
+    const hex = fc.constantFrom(...'0123456789abcdefABCDEFg-');
+    const uuidish = fc.tuple(...[8, 4, 4, 4, 12].map((n) => fc.array(hex, { minLength: n, maxLength: n }).map((c) => c.join('')))).map((p) => p.join('-'));
+    fc.assert(fc.property(fc.oneof(uuidish, fc.uuid(), fc.string()), (text) => {
+      expect(isCanonicalId(text)).toBe(CanonicalId.safeParse(text).success);
+    }), { numRuns: 3000 });
+  });
+
   it('is deterministic and tells different records apart', () => {
     const part = fc.string({ minLength: 1, maxLength: 8 }).filter((s) => !s.includes(':'));
     fc.assert(fc.property(part, part, fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), (system, object, x, y) => {

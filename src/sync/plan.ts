@@ -40,7 +40,7 @@ import {
   type ConflictInput, type DeadLetterInput, type ExternalRef, type LinkUpsert, type RecordUpsert, type StoredLink, type StoredRecord, type SyncCounts,
 } from './ports.js';
 import type { DeleteOp, WriteOp } from './protocol.js';
-import { contentHash, isEmpty, toFields, toNested, type CanonicalValues } from './values.js';
+import { contentHash, isEmpty, pathParts, toFields, toNested, type CanonicalValues } from './values.js';
 
 /** The origin name of writes that start in ecosync. */
 export const ECOSYNC_ORIGIN = 'ecosync';
@@ -210,11 +210,11 @@ function unlinkedRefs(values: CanonicalValues, member: Member, index: StateIndex
 function toWriteFields(fields: CanonicalValues): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const path of Object.keys(fields).sort()) {
-    const parts = path.split('.');
+    const parts = pathParts(path);
     let node = out;
-    for (const part of parts.slice(0, -1)) {
-      if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
-      node = node[part] as Record<string, unknown>;
+    for (let i = 0; i < parts.length - 1; i++) {
+      if (typeof node[parts[i]] !== 'object' || node[parts[i]] === null) node[parts[i]] = {};
+      node = node[parts[i]] as Record<string, unknown>;
     }
     node[parts[parts.length - 1]] = fields[path] ?? null;
   }
@@ -232,7 +232,8 @@ function viewAfterWrite(known: CanonicalValues, written: CanonicalValues, member
 }
 
 /** The later of two records with the same external id (by modifiedAt, then batch order). */
-function latestPerExternalId(records: readonly IncomingRecord[]): { kept: IncomingRecord[]; superseded: number } {
+function latestPerExternalId(records: readonly IncomingRecord[]): { kept: readonly IncomingRecord[]; superseded: number } {
+  if (new Set(records.map((r) => r.externalId)).size === records.length) return { kept: records, superseded: 0 };
   const last = new Map<string, number>();
   records.forEach((r, i) => {
     const j = last.get(r.externalId);

@@ -31,6 +31,18 @@ describe('canonicalJson and contentHash', () => {
 });
 
 describe('valuesEqual', () => {
+  it('agrees with canonical JSON on any nested value (nulls, empty objects, arrays, NFC text, -0)', () => {
+    const leaf = fc.oneof(fc.constant(null), fc.constant(undefined), fc.constantFrom('e\u0301', '\u00e9', 'a', ''), fc.constantFrom(0, -0, 1, Number.NaN), fc.boolean());
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('a', 'b', 'c'), tie('node'), { maxKeys: 3 })),
+    })).node;
+    fc.assert(fc.property(value, value, (x, y) => {
+      expect(valuesEqual(x, y)).toBe(canonicalJson(x) === canonicalJson(y));
+      expect(valuesEqual(x, structuredClone(x))).toBe(true);
+    }), { numRuns: 2000 });
+  });
+
+
   it.each([
     [null, undefined, true],
     [null, '', false],

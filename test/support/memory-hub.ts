@@ -151,6 +151,8 @@ const extKey = (instance: string, object: string, id: string) => `${instance}|${
 /** A hub's state in maps, committing like the store: a stale record saves nothing of its own. */
 export class MemoryState implements HubState {
   readonly linkRows = new Map<string, StoredLink>();
+  /** Links by canonical id, then by instance and object. */
+  private byCanonical = new Map<string, Map<string, StoredLink>>();
   readonly recordRows = new Map<string, StoredRecord>();
   readonly cursorRows = new Map<string, Cursor>();
   readonly deadLetters: (Commit['deadLetters'][number] & { id: string; status: 'open' | 'replayed' | 'discarded' })[] = [];
@@ -165,8 +167,7 @@ export class MemoryState implements HubState {
     return ids.flatMap((id) => { const l = this.linkRows.get(extKey(instance, object, id)); return l ? [{ ...l }] : []; });
   }
   async linksByCanonicalIds(entity: string, ids: readonly string[]) {
-    const want = new Set(ids.map((id) => id.toLowerCase()));
-    return [...this.linkRows.values()].filter((l) => l.entity === entity && want.has(l.canonicalId.toLowerCase())).map((l) => ({ ...l }));
+    return [...new Set(ids.map((id) => id.toLowerCase()))].flatMap((id) => [...(this.byCanonical.get(id)?.values() ?? [])].filter((l) => l.entity === entity).map((l) => ({ ...l })));
   }
   async records(_entity: string, ids: readonly string[]) {
     return ids.flatMap((id) => { const r = this.recordRows.get(id.toLowerCase()); return r ? [{ ...r }] : []; });
@@ -191,7 +192,12 @@ export class MemoryState implements HubState {
       this.recordRows.set(id, { canonicalId: id, data: r.data, hash: r.hash, deleted: r.deleted, version: (prior?.version ?? 0) + 1 });
     }
     const fresh = <T extends { canonicalId: string }>(xs: readonly T[]) => xs.filter((x) => !stale.has(x.canonicalId.toLowerCase()));
-    for (const f of fresh(c.forgetLinks)) this.linkRows.delete(extKey(f.instance, f.object, f.externalId));
+    for (const f of fresh(c.forgetLinks)) {
+      const gone = this.linkRows.get(extKey(f.instance, f.object, f.externalId));
+      if (!gone) continue;
+      this.linkRows.delete(extKey(f.instance, f.object, f.externalId));
+      this.byCanonical.get(gone.canonicalId.toLowerCase())?.delete(`${gone.instance}|${gone.object}`);
+    }
     for (const l of fresh(c.links)) this.saveLink(l);
     for (const d of c.deadLetters) {
       const open = this.deadLetters.find((x) => x.status === 'open' && x.direction === d.direction && x.system === d.system && (x.externalId ?? x.canonicalId) === (d.externalId ?? d.canonicalId));
@@ -205,11 +211,14 @@ export class MemoryState implements HubState {
   private saveLink(l: LinkUpsert): void {
     const key = extKey(l.instance, l.object, l.externalId);
     const prior = this.linkRows.get(key);
-    const held = [...this.linkRows.values()].find((x) => x.canonicalId.toLowerCase() === l.canonicalId.toLowerCase() && x.instance === l.instance && x.object === l.object);
+    const held = this.byCanonical.get(l.canonicalId.toLowerCase())?.get(`${l.instance}|${l.object}`);
     if (!prior && held) throw new Error(`links_one_per_side: ${l.canonicalId} already has ${held.externalId} in ${l.instance}`);
     const next: StoredLink = { ...l, canonicalId: prior?.canonicalId ?? l.canonicalId, lastHash: l.lastHash ?? prior?.lastHash ?? null, lastModifiedAt: l.lastModifiedAt ?? prior?.lastModifiedAt ?? null };
     if (!prior || prior.lastHash !== next.lastHash || prior.lastModifiedAt !== next.lastModifiedAt) this.linkChanges++;
     this.linkRows.set(key, next);
+    const cid = next.canonicalId.toLowerCase();
+    if (!this.byCanonical.has(cid)) this.byCanonical.set(cid, new Map());
+    this.byCanonical.get(cid)!.set(`${next.instance}|${next.object}`, next);
   }
 
   async openDeadLetters(ids?: readonly string[]): Promise<OpenDeadLetter[]> {
@@ -221,7 +230,7 @@ export class MemoryState implements HubState {
 
   /** The links of a canonical record, by instance. */
   linksOf(canonicalId: string): StoredLink[] {
-    return [...this.linkRows.values()].filter((l) => l.canonicalId.toLowerCase() === canonicalId.toLowerCase());
+    return [...(this.byCanonical.get(canonicalId.toLowerCase())?.values() ?? [])];
   }
 }
 
