@@ -87,6 +87,27 @@ export function recordsRepo(db: Db) {
   async function upsertMany(connectionId: string, records: readonly RecordUpsert[]): Promise<RecordWrite[]> {
     if (records.length === 0) return [];
     const unique = lastPerKey(records, (r) => recordKey(r.entity, r.canonicalId));
+    // New records (a first sync's pages) take a plain insert; any that exists after all goes the general way.
+    if (unique.every((r) => r.expectedVersion === undefined)) {
+      const inserted = await db.query<{ entity: string; canonical_id: string }>(
+        `INSERT INTO records (connection_id, entity, canonical_id, data, content_hash, deleted)
+         SELECT $2::uuid, entity, canonical_id, data, content_hash, coalesce(deleted, false)
+         FROM jsonb_to_recordset($1::jsonb) AS x(entity text, canonical_id uuid, data jsonb, content_hash text, deleted boolean)
+         ON CONFLICT (connection_id, entity, canonical_id) DO NOTHING
+         RETURNING entity, canonical_id`,
+        [json(unique.map((r) => ({ entity: r.entity, canonical_id: r.canonicalId, data: r.data, content_hash: r.hash, deleted: r.deleted ?? false }))), connectionId],
+      );
+      const created = new Set(inserted.map((r) => recordKey(r.entity, r.canonical_id)));
+      const others = unique.filter((r) => !created.has(recordKey(r.entity, r.canonicalId)));
+      const rest = new Map((await upsertExisting(connectionId, others)).map((w) => [recordKey(w.entity, w.canonicalId), w]));
+      return unique.map((r) => rest.get(recordKey(r.entity, r.canonicalId)) ?? { entity: r.entity, canonicalId: r.canonicalId, outcome: 'created', version: 1 });
+    }
+    return upsertExisting(connectionId, unique);
+  }
+
+  /** upsertMany's general statement: updates, inserts and tells unchanged from stale. */
+  async function upsertExisting(connectionId: string, unique: readonly RecordUpsert[]): Promise<RecordWrite[]> {
+    if (unique.length === 0) return [];
     // Both sub-statements and the final SELECT see the table as it was before this statement:
     // `updated` changes existing rows, `inserted` adds missing ones, and the SELECT reads the
     // prior state to tell unchanged from stale.
