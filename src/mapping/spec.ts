@@ -12,7 +12,7 @@ export type FieldType =
   | 'id' | 'string' | 'text' | 'email' | 'phone' | 'url'
   | 'number' | 'integer' | 'boolean'
   | 'date' | 'datetime' | 'currency' | 'percent'
-  | 'picklist' | 'multipicklist' | 'reference';
+  | 'picklist' | 'multipicklist' | 'reference' | 'list';
 
 /**
  * What a mapping is checked against of one system field: the part of a connector's field
@@ -25,6 +25,8 @@ export interface SystemField {
   createable: boolean;
   updateable: boolean;
   picklistValues?: readonly string[];
+  /** For lists: the fields of each element. */
+  items?: readonly SystemField[];
 }
 
 /** A system object's field schema as far as mappings need it; a connector's ObjectSpec has this shape. */

@@ -9,7 +9,9 @@ export type FieldType =
   | 'id' | 'string' | 'text' | 'email' | 'phone' | 'url'
   | 'number' | 'integer' | 'boolean'
   | 'date' | 'datetime' | 'currency' | 'percent'
-  | 'picklist' | 'multipicklist' | 'reference';
+  | 'picklist' | 'multipicklist' | 'reference'
+  /** A sublist: the value is an array of objects whose fields `items` describes (an invoice's lines). */
+  | 'list';
 
 export interface FieldSpec {
   name: string;
@@ -25,6 +27,8 @@ export interface FieldSpec {
   picklistValues?: string[];
   /** For references: the object this field points to. */
   referenceTo?: string;
+  /** For lists: the fields of each element. */
+  items?: FieldSpec[];
 }
 
 export interface ObjectSpec {
