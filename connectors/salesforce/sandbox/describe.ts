@@ -3,7 +3,8 @@ import { KEY_PREFIXES } from '../descriptor.js';
 
 /** The REST describe of an object, built from its ObjectSpec, as jsforce's DescribeSObjectResult. */
 
-const SF_TYPE: Record<FieldType, string> = {
+/** Salesforce has no sublist fields (child records are objects of their own). */
+const SF_TYPE: Record<Exclude<FieldType, 'list'>, string> = {
   id: 'id', string: 'string', text: 'textarea', email: 'email', phone: 'phone', url: 'url',
   number: 'double', integer: 'int', boolean: 'boolean', date: 'date', datetime: 'datetime',
   currency: 'currency', percent: 'percent', picklist: 'picklist', multipicklist: 'multipicklist', reference: 'reference',
@@ -19,6 +20,7 @@ function humanize(name: string): string {
 }
 
 function describeField(f: FieldSpec): Record<string, unknown> {
+  if (f.type === 'list') throw new Error(`Salesforce objects have no list fields (${f.name})`);
   const type = SF_TYPE[f.type];
   const numeric = ['double', 'currency', 'percent', 'int'].includes(type);
   const text = !numeric && !['boolean', 'date', 'datetime'].includes(type);
