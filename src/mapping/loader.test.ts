@@ -55,7 +55,7 @@ describe('loading a mapping file', () => {
 
   it('reports an unknown entity at its value', () => {
     expect(check('system: salesforce\nobject: Opportunity\nentity: Oportunity\nfields:\n  name: Name\n')).toEqual([
-      'm.yaml:3:9: error: unknown entity `Oportunity` (did you mean `Opportunity`?); entities are `Account`, `Contact`, `Partner`, `Opportunity`, `CoSellSubmission`',
+      'm.yaml:3:9: error: unknown entity `Oportunity` (did you mean `Opportunity`?); entities are `Account`, `Contact`, `Partner`, `Opportunity`, `CoSellSubmission`, `SalesOrder`, `Invoice`',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Address, CanonicalId, Domain, Email, Money } from './common.js';
+import { AccountFinance } from './erp.js';
 
 /** A customer organisation. */
 export const Account = z.object({
@@ -17,5 +18,7 @@ export const Account = z.object({
   /** Cloud account identifiers of this customer, used by co-sell and private offers. */
   awsAccountId: z.string().regex(/^\d{12}$/).optional(),
   azureTenantId: z.uuid().optional(),
+  /** Finance's fields, kept by the ERP (system of record). */
+  ...AccountFinance,
 }).strict();
 export type Account = z.infer<typeof Account>;

@@ -4,6 +4,7 @@ import { Contact } from './contact.js';
 import { CoSellSubmission } from './cosell.js';
 import { Opportunity } from './opportunity.js';
 import { Partner } from './partner.js';
+import { Invoice, SalesOrder } from './erp.js';
 
 export * from './common.js';
 export * from './account.js';
@@ -11,6 +12,7 @@ export * from './contact.js';
 export * from './partner.js';
 export * from './opportunity.js';
 export * from './cosell.js';
+export * from './erp.js';
 
 /**
  * Every canonical entity by name. CoSellSubmission is what the co-sell payload mapping files map
@@ -24,6 +26,8 @@ export const ENTITIES = {
   Partner,
   Opportunity,
   CoSellSubmission,
+  SalesOrder,
+  Invoice,
 } as const;
 export type EntityName = keyof typeof ENTITIES;
 export type EntityOf<N extends EntityName> = z.infer<(typeof ENTITIES)[N]>;
