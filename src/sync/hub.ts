@@ -105,7 +105,7 @@ export function policyName(policy: string): FieldPolicy {
 
 export function buildHub(spec: HubSpec, options: BuildHubOptions): Hub {
   const fail = (message: string): never => { throw new HubConfigError(`connection ${spec.name}: ${message}`); };
-  if (spec.systems.length < 2) fail('a connection needs at least two systems');
+  if (spec.systems.length === 0) fail('a connection needs a system');
   const systems: HubSystem[] = spec.systems.map((s) => ({ name: s.name, kind: s.system, instance: options.instanceOf(s.name), role: s.role }));
   const byName = new Map(systems.map((s) => [s.name, s]));
   if (byName.size !== systems.length) fail('two systems share one name');
@@ -119,7 +119,7 @@ export function buildHub(spec: HubSpec, options: BuildHubOptions): Hub {
   const entities: HubEntity[] = spec.entities.map((e) => {
     if (!options.isEntity(e.entity)) return fail(`${e.entity} is not a canonical entity`);
     const entity = e.entity;
-    if (e.members.length < 2) fail(`${entity} needs at least two systems`);
+    if (e.members.length === 0) fail(`${entity} names no system`);
     const seen = new Set<string>();
     const raw = e.members.map((m) => {
       const system = byName.get(m.system) ?? fail(`${entity} names system ${m.system}, which the connection does not have`);
@@ -132,7 +132,9 @@ export function buildHub(spec: HubSpec, options: BuildHubOptions): Hub {
       return { system, object: m.object, mapper };
     });
     if (!raw.some((m) => canRead(m.system))) fail(`${entity}: no system is read`);
-    if (!raw.some((m) => canWrite(m.system))) fail(`${entity}: no system is written`);
+    // An entity read from one system only (an ERP's invoices) is kept in the hub, for the
+    // capabilities that use it; otherwise something must be written.
+    if (raw.length > 1 && !raw.some((m) => canWrite(m.system))) fail(`${entity}: no system is written`);
 
     const fieldPolicies: Record<string, FieldPolicy> = {};
     for (const { mapper } of raw) {

@@ -509,7 +509,7 @@ export function planPage(input: PlanInput): SyncPlan {
     items.push({
       canonicalId: cid,
       source,
-      outcome: created ? 'created' : 'updated',
+      outcome: created || !record ? 'created' : 'updated',
       steps,
       before: record?.data,
       record: recordChanged

@@ -203,6 +203,19 @@ describe('the sync engine over two to four simulated systems (properties)', () =
     }), { numRuns: RUNS });
   });
 
+  it('an entity read from one system only is kept in the hub: records and links saved, nothing written, then quiet', async () => {
+    const hub = new MemoryHub({ systems: [{ name: 'erp', kind: 'erp', role: 'source', fields: { name: 'both', phone: 'inbound' } }] });
+    const erp = hub.system('erp');
+    for (let i = 0; i < 3; i++) erp.create({ name: `invoice ${i}`, phone: `${i}` });
+    expect((await hub.sync('erp')).counts).toMatchObject({ read: 3, created: 3, updated: 0 });
+    expect([...hub.state.recordRows.values()].map((r) => r.data.name).sort()).toEqual(['invoice 0', 'invoice 1', 'invoice 2']);
+    erp.edit(erp.live()[1].id, { phone: '42' });
+    await hub.sync('erp');
+    expect([...hub.state.recordRows.values()].find((r) => r.data.name === 'invoice 1')?.data.phone).toBe('42');
+    expect(hub.writeCalls()).toBe(0);
+    expect(await settle(hub, 0)).toEqual({ writes: 0, links: 0 });
+  });
+
   it('two systems of one kind never share links: each holds its own copy of every record', async () => {
     const hub = new MemoryHub({
       systems: [

@@ -90,7 +90,7 @@ export async function checkEntities(systems: readonly ConnectionSystem[], entiti
   const checked: ConnectionEntity[] = [];
   for (const [i, e] of entities.entries()) {
     const where = `body.entities[${i}]`;
-    if (e.members.length < 2) throw new HttpError(400, `${where}: an entity needs at least two systems`);
+    if (e.members.length === 0) throw new HttpError(400, `${where}: an entity needs at least one system`);
     const members: ConnectionEntity['members'] = [];
     let entity = e.entity;
     for (const m of e.members) {
@@ -106,7 +106,9 @@ export async function checkEntities(systems: readonly ConnectionSystem[], entiti
     }
     if (checked.some((c) => c.entity === entity)) throw new HttpError(400, `the entity ${entity} is listed twice`);
     const roles = members.map((m) => systems.find((s) => s.name === m.system)!.role);
-    if (!roles.some((r) => r !== 'target') || !roles.some((r) => r !== 'source')) throw new HttpError(400, `${where}: ${entity} needs a system that is read and one that is written`);
+    if (!roles.some((r) => r !== 'target')) throw new HttpError(400, `${where}: ${entity} needs a system it is read from`);
+    // One system alone is kept in the hub (an ERP's invoices, for offers and drawdown); more need one written.
+    if (members.length > 1 && !roles.some((r) => r !== 'source')) throw new HttpError(400, `${where}: ${entity} needs a system that is written`);
     checked.push({ entity: entity!, members });
   }
   return checked;
