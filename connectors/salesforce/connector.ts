@@ -72,7 +72,11 @@ const MAX_COLLECTION = 200;
 const MAX_QUERY_BATCH = 2000;
 const MIN_QUERY_BATCH = 200;
 const BULK_THRESHOLD = 10_000;
-const BULK_PAGE_SIZE = 5_000;
+/**
+ * Records per bulk result page: the size of a REST query page, so the sync holds as much in
+ * flight whichever path read (its memory does not grow with the org's size).
+ */
+const BULK_PAGE_SIZE = MAX_QUERY_BATCH;
 /** The daily allowance is a rolling 24-hour window; try again in an hour at the earliest. */
 const DAILY_LIMIT_RETRY_MS = 60 * 60_000;
 
