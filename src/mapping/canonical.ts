@@ -79,8 +79,8 @@ function describe(path: string, raw: z.ZodType, parentOptional: boolean): Canoni
 }
 
 /** Every field of an entity by dotted path ("billingAddress.city"), nested objects included. */
-function fieldsOf(entity: EntityName): Map<string, CanonicalField> {
-  return fieldsOfShape(defOf(ENTITIES[entity] as unknown as z.ZodType).shape ?? {});
+function fieldsOf(schema: z.ZodType): Map<string, CanonicalField> {
+  return fieldsOfShape(defOf(unwrap(schema).schema).shape ?? {});
 }
 
 function fieldsOfShape(shape: Record<string, z.ZodType>): Map<string, CanonicalField> {
@@ -100,10 +100,18 @@ function fieldsOfShape(shape: Record<string, z.ZodType>): Map<string, CanonicalF
   return out;
 }
 
-const cache = new Map<EntityName, Map<string, CanonicalField>>();
+const cache = new WeakMap<z.ZodType, Map<string, CanonicalField>>();
+
+/**
+ * Every field of an entity's zod object schema by dotted path. Works for any entity schema: its
+ * lists of objects (an invoice's `lines`) come with their items' fields (`itemFields`).
+ */
+export function canonicalFieldsOf(schema: z.ZodType): Map<string, CanonicalField> {
+  let fields = cache.get(schema);
+  if (!fields) cache.set(schema, (fields = fieldsOf(schema)));
+  return fields;
+}
 
 export function canonicalFields(entity: EntityName): Map<string, CanonicalField> {
-  let fields = cache.get(entity);
-  if (!fields) cache.set(entity, (fields = fieldsOf(entity)));
-  return fields;
+  return canonicalFieldsOf(ENTITIES[entity] as unknown as z.ZodType);
 }

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { CURRENCY_MINOR_DIGITS, ENTITIES, type EntityName } from '../model/index.js';
 import { canonicalJson, contentHash } from '../model/canonical-json.js';
 import { isMissingKey } from './expr.js';
-import type { Coercion, Direction, FieldMapping, FieldType, MappingSpec, OutboundMapping, Shape, Wire } from './spec.js';
+import type { Coercion, Direction, FieldMapping, FieldType, ListMapping, MappingSpec, OutboundMapping, Shape, Wire } from './spec.js';
 import { fixDecimal, midnightOf, normalizeDecimal, toDecimal, toEpochMs, toIsoDate, UTC_ZONE, zone } from './values.js';
 
 export interface MapContext {
@@ -68,6 +68,8 @@ export interface FieldInfo {
   dateZone: string;
   scale?: number;
   enumValues?: readonly string[];
+  /** A canonical list: the system list's path, the path of each scalar inside its element, the item fields of a list of objects. */
+  list?: { path: string; itemPath: string; items?: readonly FieldInfo[]; filtered: boolean };
 }
 
 /** A system field the mapping writes and the canonical fields its value comes from (none for constants). */
@@ -345,6 +347,7 @@ function inbound(m: FieldMapping, shape: Shape): InCoercer {
 }
 
 function forwardStep(m: FieldMapping, defaults: Record<string, unknown>, shape: Shape): Step {
+  if (m.list) return listForwardStep(m, defaults, shape);
   const set = canonicalSetter(m.field);
   const coerce = inbound(m, shape);
   const field = m.field;
@@ -379,12 +382,183 @@ function forwardStep(m: FieldMapping, defaults: Record<string, unknown>, shape: 
   };
 }
 
+// ---- lists -----------------------------------------------------------------------------------
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Whether `where` keeps a canonical item; a read of a field the item lacks is false, other failures a record error. */
+function keeps(list: ListMapping, item: unknown, acc: Acc, at: string): boolean {
+  if (!list.where) return true;
+  try {
+    return list.where.evaluate((isObject(item) ? item : { value: item }), {}) === true;
+  } catch (error) {
+    if (!isMissingKey(error)) fail(acc, at, 'expression_failed', `where failed: ${(error as Error).message.split('\n', 1)[0]}`);
+    return false;
+  }
+}
+
+/** An item's errors and unresolved references, under the item's path (`lines[2].quantity`). */
+function collect(acc: Acc, inner: Acc, at: string, withField: boolean, prefix: string): void {
+  for (const e of inner.errors ?? []) {
+    (acc.errors ??= []).push({ ...e, field: withField ? `${at}.${e.field}` : at, message: `${prefix}${e.message}` });
+  }
+  for (const u of inner.unresolved ?? []) (acc.unresolved ??= []).push({ ...u, field: withField ? `${at}.${u.field}` : at });
+}
+
+/** A list of scalars maps each value as this field would: the list's item kind, converted by the list's type. */
+function scalarItem(m: FieldMapping, label: string): FieldMapping {
+  const systemType: FieldType = m.type === 'integer' || m.type === 'number' || m.type === 'decimal' ? 'number' : m.type === 'date' ? 'date' : 'string';
+  return { ...m, list: undefined, canonical: m.canonical.item ?? m.canonical, field: 'value', from: label, systemType, default: undefined, required: false };
+}
+
+/**
+ * A system list read into a canonical list: each element (in the system's order) mapped by the
+ * inbound item fields, or converted as a value for a list of scalars; `where` then sees the mapped
+ * item and drops it, with its errors, when it does not hold. An empty list, or one `where` empties,
+ * is no value, like an empty field.
+ */
+function listForwardStep(m: FieldMapping, defaults: Record<string, unknown>, shape: Shape): Step {
+  const list = m.list!;
+  const field = m.field;
+  const get = getterFor(list.path, shape);
+  const set = canonicalSetter(field);
+  const label = list.itemPath ? `${list.path}[].${list.itemPath}` : `${list.path}[]`;
+  const itemSteps = list.items?.filter((i) => i.direction !== 'outbound').map((i) => forwardStep(i, defaults, shape));
+  const valueAt = list.itemPath ? getterFor(list.itemPath, shape) : undefined;
+  const coerce = itemSteps ? undefined : inbound(scalarItem(m, label), shape);
+  const fallback = m.default;
+  const { required } = m;
+  const missing = (out: Record<string, unknown>, acc: Acc) => {
+    if (fallback !== undefined) set(out, fallback);
+    else if (required) fail(acc, field, 'required', `${field} is required, but ${list.path} has no items`);
+  };
+  return (record, out, acc) => {
+    const raw = get(record);
+    if (isEmpty(raw)) return missing(out, acc);
+    if (!Array.isArray(raw)) {
+      fail(acc, field, 'invalid_value', `${list.path} ${show(raw)} is not a list`);
+      return;
+    }
+    const items: unknown[] = [];
+    let failed = false;
+    for (let i = 0; i < raw.length; i++) {
+      const element: unknown = raw[i];
+      const at = `${field}[${i}]`;
+      const inner: Acc = { ctx: acc.ctx, errors: null, unresolved: null };
+      let item: unknown;
+      if (itemSteps) {
+        if (!isObject(element)) {
+          fail(acc, at, 'invalid_value', `${list.path}[${i}] ${show(element)} is not an object`);
+          failed = true;
+          continue;
+        }
+        const mapped: Record<string, unknown> = {};
+        for (const step of itemSteps) step(element, mapped, inner);
+        item = mapped;
+      } else {
+        const value = valueAt ? (isObject(element) ? valueAt(element) : undefined) : element;
+        if (isEmpty(value)) continue;
+        item = coerce!(value, isObject(element) ? element : {}, inner);
+      }
+      if (!keeps(list, item, acc, at)) continue;
+      collect(acc, inner, at, itemSteps !== undefined, `${list.path}[${i}]: `);
+      if (inner.errors) failed = true;
+      else items.push(item);
+    }
+    if (failed) return;
+    if (items.length === 0) return missing(out, acc);
+    set(out, items);
+  };
+}
+
+/**
+ * A canonical list written to the system: each item (that `where` keeps) becomes one element,
+ * mapped by the outbound item fields, or placed at the item path for a list of scalars. In a
+ * document the list goes to its nested path and an empty one is dropped; a record's list field is
+ * written as given, and an absent canonical list writes an empty one (the system ends up equal).
+ */
+function listStep(m: FieldMapping, wire: Wire, shape: Shape): Step {
+  const list = m.list!;
+  const document = shape === 'document';
+  const get = canonicalGetter(m.field);
+  const write = document ? documentSetter(list.path) : (out: Record<string, unknown>, v: unknown) => { out[list.path] = v; };
+  const field = m.field;
+  const itemSteps = list.items?.filter((i) => i.direction !== 'inbound').map((f) => reverseStep(f, wire, shape));
+  const place = !list.itemPath ? undefined
+    : document ? documentSetter(list.itemPath) : (out: Record<string, unknown>, v: unknown) => { out[list.itemPath] = v; };
+  const scalar = itemSteps ? undefined : reverseStep({ ...scalarItem(m, 'value') }, wire, 'document');
+  const fallback = document ? m.default : undefined;
+  return (canonical, out, acc) => {
+    let items = get(canonical);
+    if (items === undefined || items === null) items = fallback;
+    if (items === undefined) {
+      if (!document) write(out, []);
+      return;
+    }
+    if (!Array.isArray(items)) {
+      fail(acc, field, 'invalid_value', `canonical ${field} ${show(items)} is not a list`);
+      return;
+    }
+    const elements: unknown[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item: unknown = items[i];
+      const at = `${field}[${i}]`;
+      if (itemSteps && !isObject(item)) {
+        fail(acc, at, 'invalid_value', `canonical ${at} ${show(item)} is not an object`);
+        continue;
+      }
+      if (!keeps(list, item, acc, at)) continue;
+      const inner: Acc = { ctx: acc.ctx, errors: null, unresolved: null };
+      const element: Record<string, unknown> = {};
+      if (itemSteps) for (const step of itemSteps) step(item as Record<string, unknown>, element, inner);
+      else scalar!({ value: item }, element, inner);
+      collect(acc, inner, at, itemSteps !== undefined, '');
+      if (itemSteps) elements.push(element);
+      else if (place) {
+        const wrapped: Record<string, unknown> = {};
+        if ('value' in element) place(wrapped, element.value);
+        elements.push(wrapped);
+      } else if ('value' in element) elements.push(element.value);
+    }
+    write(out, elements);
+  };
+}
+
+/**
+ * What `hash` sees of a list: the items `where` keeps, each cut to the item fields the mapping
+ * maps, in order. Undefined for an empty list (no value, as forward reads it).
+ */
+function listView(m: FieldMapping): (items: unknown) => unknown {
+  const list = m.list!;
+  const pick = list.items?.map((i) => ({ get: canonicalGetter(i.field), set: canonicalSetter(i.field) }));
+  const scratch: Acc = { ctx: NO_CONTEXT, errors: null, unresolved: null };
+  return (items) => {
+    if (!Array.isArray(items)) return items;
+    const out: unknown[] = [];
+    for (const item of items) {
+      if (!keeps(list, item, scratch, m.field)) continue;
+      if (!pick || !isObject(item)) {
+        if (item !== undefined && item !== null) out.push(item);
+        continue;
+      }
+      const picked: Record<string, unknown> = {};
+      for (const { get, set } of pick) {
+        const v = get(item);
+        if (v !== undefined && v !== null) set(picked, v);
+      }
+      out.push(picked);
+    }
+    scratch.errors = null;
+    return out.length === 0 ? undefined : out;
+  };
+}
+
 // ---- reverse encoders ------------------------------------------------------------------------
 
 const NUMERIC: ReadonlySet<FieldType> = new Set(['number', 'integer', 'currency', 'percent']);
 
 function reverseStep(m: FieldMapping, wire: Wire, shape: Shape): Step {
-  if (m.list) return listStep(m, wire);
+  if (m.list) return listStep(m, wire, shape);
   const get = canonicalGetter(m.field);
   const target = m.from!;
   const field = m.field;
@@ -481,54 +655,6 @@ function reverseStep(m: FieldMapping, wire: Wire, shape: Shape): Step {
   };
 }
 
-/**
- * A canonical list written into a document: each item (that `where` keeps) becomes one element,
- * mapped by the item fields, or placed at the item path for a list of scalars.
- */
-function listStep(m: FieldMapping, wire: Wire): Step {
-  const list = m.list!;
-  const get = canonicalGetter(m.field);
-  const write = documentSetter(list.path);
-  const field = m.field;
-  const itemSteps = list.items?.map((f) => reverseStep(f, wire, 'document'));
-  const place = list.itemPath ? documentSetter(list.itemPath) : undefined;
-  const scalar = itemSteps ? undefined : reverseStep({ ...m, list: undefined, field: 'value', from: 'value', default: undefined }, wire, 'document');
-  const where = list.where;
-  return (canonical, out, acc) => {
-    let items = get(canonical);
-    if (items === undefined || items === null) items = m.default;
-    if (items === undefined) return;
-    if (!Array.isArray(items)) {
-      fail(acc, field, 'invalid_value', `canonical ${field} ${show(items)} is not a list`);
-      return;
-    }
-    const elements: unknown[] = [];
-    items.forEach((item, i) => {
-      const inner: Acc = { ctx: acc.ctx, errors: null, unresolved: acc.unresolved };
-      if (where) {
-        let keep: unknown;
-        try {
-          keep = where.evaluate(item as Record<string, unknown>, {});
-        } catch (error) {
-          keep = isMissingKey(error) ? false : fail(acc, `${field}[${i}]`, 'expression_failed', `where failed: ${(error as Error).message.split('\n', 1)[0]}`);
-        }
-        if (keep !== true) return;
-      }
-      const element: Record<string, unknown> = {};
-      if (itemSteps) for (const step of itemSteps) step(item as Record<string, unknown>, element, inner);
-      else scalar!({ value: item }, element, inner);
-      for (const e of inner.errors ?? []) (acc.errors ??= []).push({ ...e, field: `${field}[${i}]${itemSteps ? '.' + e.field : ''}` });
-      if (itemSteps) elements.push(element);
-      else if (place) {
-        const wrapped: Record<string, unknown> = {};
-        if ('value' in element) place(wrapped, element.value);
-        elements.push(wrapped);
-      } else if ('value' in element) elements.push(element.value);
-    });
-    write(out, elements);
-  };
-}
-
 /** A system field computed from the canonical record; a read of a field the record lacks gives no value. */
 function outboundStep(o: OutboundMapping, wire: Wire, shape: Shape): Step {
   const document = shape === 'document';
@@ -580,7 +706,8 @@ function info(m: FieldMapping): FieldInfo {
     systemOfRecord: m.systemOfRecord, required: m.required, computed: m.expr !== undefined, ref: m.ref,
     map: m.map, reverse: m.reverse, default: m.default, currencyField: m.currencyField,
     defaultCurrency: m.defaultCurrency, timezone: m.timezone, dateZone: m.dateZone, scale: m.scale,
-    enumValues: m.canonical.enumValues,
+    enumValues: m.list ? m.canonical.item?.enumValues : m.canonical.enumValues,
+    list: m.list && { path: m.list.path, itemPath: m.list.itemPath, items: m.list.items?.map(info), filtered: m.list.where !== undefined },
   };
 }
 
@@ -624,11 +751,12 @@ export function compile(spec: MappingSpec): CompiledMapping {
     return acc.errors ? { ok: false, errors: acc.errors, unresolved } : { ok: true, value: out, unresolved };
   };
 
-  const pick = spec.fields.map((m) => ({ get: canonicalGetter(m.field), set: canonicalSetter(m.field) }));
+  const pick = spec.fields.map((m) => ({ get: canonicalGetter(m.field), set: canonicalSetter(m.field), view: m.list ? listView(m) : undefined }));
   const hash = (canonical: CanonicalPartial): string => {
     const picked: Record<string, unknown> = {};
-    for (const { get, set } of pick) {
-      const v = get(canonical);
+    for (const { get, set, view } of pick) {
+      let v = get(canonical);
+      if (view && v !== undefined && v !== null) v = view(v);
       if (v !== undefined && v !== null) set(picked, v);
     }
     return contentHash(picked);
@@ -637,7 +765,7 @@ export function compile(spec: MappingSpec): CompiledMapping {
   let partialSchema: z.ZodType | undefined;
   const validate = (canonical: CanonicalPartial): { ok: true } | { ok: false; errors: FieldError[] } => {
     if (!partialSchema) {
-      const schema = ENTITIES[spec.entity] as unknown as z.ZodObject;
+      const schema = (spec.entitySchema ?? ENTITIES[spec.entity]) as unknown as z.ZodObject;
       partialSchema = ('id' in schema.shape ? schema.omit({ id: true }) : schema).partial();
     }
     const result = partialSchema.safeParse(canonical);
@@ -677,7 +805,11 @@ function writesOf(spec: MappingSpec): WriteInfo[] {
     if (m.list) {
       out.push({ target: m.list.path, sources: [m.field] });
       if (m.list.itemPath) out.push({ target: `${m.list.path}[].${m.list.itemPath}`, sources: [m.field] });
-      for (const item of m.list.items ?? []) out.push({ target: `${m.list.path}[].${item.from}`, sources: [`${m.field}.${item.field}`] });
+      for (const item of m.list.items ?? []) {
+        if (item.direction === 'inbound') continue;
+        out.push({ target: `${m.list.path}[].${item.from}`, sources: [`${m.field}.${item.field}`] });
+        if (item.currencyField) out.push({ target: `${m.list.path}[].${item.currencyField}`, sources: [`${m.field}.${item.field}`] });
+      }
       continue;
     }
     if (m.from) out.push({ target: m.from, sources: [m.field] });

@@ -4,13 +4,18 @@
  */
 import { compile, type CompiledMapping } from './compile.js';
 import { hasErrors, type Diagnostic, type Reporter } from './diagnostics.js';
-import { parseSpec } from './parse.js';
+import { parseSpec, type EntitySchemas } from './parse.js';
 import { checkAgainstSchema } from './schema-check.js';
 import type { MappingSpec, SystemSchema } from './spec.js';
 
 export interface LoadOptions {
   /** The system's field schema (a connector's discover result), to check fields, types and picklists. */
   schemaFor?: (system: string, object: string) => SystemSchema | undefined;
+  /**
+   * Canonical entities (zod object schemas) by name, besides the model's `ENTITIES`: an entity the
+   * model has not got yet, or a test's. A name here wins over the model's.
+   */
+  entities?: EntitySchemas;
 }
 
 export interface LoadResult {
@@ -30,7 +35,7 @@ interface Checked {
 }
 
 function check(text: string, file: string, options: LoadOptions): Checked {
-  const { spec, reporter } = parseSpec(text, file);
+  const { spec, reporter } = parseSpec(text, file, options.entities);
   const schema = spec && options.schemaFor?.(spec.system, spec.object);
   if (spec && schema) checkAgainstSchema(spec, schema, reporter);
   return { spec, reporter };

@@ -4,8 +4,9 @@
  * in schema-check.ts. Collects all problems instead of stopping at the first.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node as YamlNode, type YAMLMap, type Pair } from 'yaml';
+import type { z } from 'zod';
 import { CURRENCY_MINOR_DIGITS, ENTITIES, isEntityName, type CurrencyCode, type EntityName } from '../model/index.js';
-import { canonicalFields, type CanonicalField, type CanonicalKind } from './canonical.js';
+import { canonicalFieldsOf, type CanonicalField, type CanonicalKind } from './canonical.js';
 import { Reporter, suggest } from './diagnostics.js';
 import { compileExpr } from './expr.js';
 import {
@@ -21,7 +22,7 @@ const FIELD_KEYS = [
   'from', 'type', 'map', 'reverse', 'unmapped', 'default', 'required', 'expr', 'direction', 'systemOfRecord', 'ref',
   'timezone', 'currency', 'defaultCurrency', 'scale', 'systemType', 'description',
 ] as const;
-const LIST_KEYS = ['from', 'items', 'where', 'default', 'direction', 'systemOfRecord', 'description'] as const;
+const LIST_KEYS = ['from', 'items', 'where', 'default', 'required', 'direction', 'systemOfRecord', 'description'] as const;
 const OUTBOUND_KEYS = ['expr', 'type', 'description'] as const;
 const OUTBOUND_TYPES = ['string', 'integer', 'number', 'boolean', 'decimal'] as const;
 /** A path in a document: dotted names, each with an optional `[n]` index. */
@@ -78,7 +79,10 @@ export interface ParseResult {
   reporter: Reporter;
 }
 
-export function parseSpec(text: string, file: string): ParseResult {
+/** Canonical entities by name beyond the model's `ENTITIES` (an entity the model has not got yet, a test's). */
+export type EntitySchemas = Readonly<Record<string, z.ZodType>>;
+
+export function parseSpec(text: string, file: string, entities: EntitySchemas = {}): ParseResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const r = new Reporter(file, lines);
@@ -89,7 +93,7 @@ export function parseSpec(text: string, file: string): ParseResult {
     r.error(root, 'a mapping file is a YAML map with `system`, `object`, `entity` and `fields`');
     return { reporter: r };
   }
-  return new SpecParser(r, file).parse(root);
+  return new SpecParser(r, file, entities).parse(root);
 }
 
 function yamlMessage(message: string): string {
@@ -110,7 +114,12 @@ const list = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', 
 class SpecParser {
   private shape: Shape = 'fields';
 
-  constructor(private readonly r: Reporter, private readonly file: string) {}
+  constructor(private readonly r: Reporter, private readonly file: string, private readonly entities: EntitySchemas) {}
+
+  private schemaOf(name: string): z.ZodType | undefined {
+    if (Object.hasOwn(this.entities, name)) return this.entities[name];
+    return isEntityName(name) ? (ENTITIES[name] as unknown as z.ZodType) : undefined;
+  }
 
   parse(root: YAMLMap): ParseResult {
     const r = this.r;
@@ -130,10 +139,13 @@ class SpecParser {
     const object = top.has('object') ? this.string(top.get('object')!.value, '`object`') : undefined;
     const entityNode = top.get('entity')?.value ?? null;
     let entity: EntityName | undefined;
+    let entitySchema: z.ZodType | undefined;
     if (top.has('entity')) {
       const name = this.string(entityNode, '`entity`');
-      if (name !== undefined && !isEntityName(name)) {
-        r.error(entityNode, `unknown entity \`${name}\`${suggest(name, Object.keys(ENTITIES))}; entities are ${list(Object.keys(ENTITIES))}`);
+      entitySchema = name === undefined ? undefined : this.schemaOf(name);
+      if (name !== undefined && !entitySchema) {
+        const names = [...new Set([...Object.keys(ENTITIES), ...Object.keys(this.entities)])];
+        r.error(entityNode, `unknown entity \`${name}\`${suggest(name, names)}; entities are ${list(names)}`);
       } else entity = name as EntityName | undefined;
     }
     const description = top.has('description') ? this.string(top.get('description')!.value, '`description`') : undefined;
@@ -143,8 +155,9 @@ class SpecParser {
     const { constants, constantNodes } = this.constants(top.get('constants')?.value ?? null);
     const fieldsEntry = top.get('fields');
     let fields: FieldMapping[] = [];
-    if (fieldsEntry && entity) fields = this.fields(fieldsEntry.key, fieldsEntry.value, entity, defaults);
-    const outbound = top.has('outbound') && entity ? this.outbound(top.get('outbound')!.value, entity) : [];
+    const canon = entitySchema && canonicalFieldsOf(entitySchema);
+    if (fieldsEntry && entity && canon) fields = this.fields(fieldsEntry.key, fieldsEntry.value, entity, canon, defaults);
+    const outbound = top.has('outbound') && entity && canon ? this.outbound(top.get('outbound')!.value, entity, canon) : [];
     if (fields.length > 0 || outbound.length > 0) this.checkWrites(fields, outbound, constantNodes);
     // The spec comes back even with errors (without the fields that failed), so schema checks
     // can still report their findings; the loader compiles only a spec without errors.
@@ -152,7 +165,7 @@ class SpecParser {
     const objectNode = top.get('object')!.value ?? root;
     return {
       reporter: r,
-      spec: { file: this.file, system, object, entity, description, wire, shape, defaults, constants, constantNodes, fields, outbound, objectNode },
+      spec: { file: this.file, system, object, entity, entitySchema, description, wire, shape, defaults, constants, constantNodes, fields, outbound, objectNode },
     };
   }
 
@@ -262,13 +275,14 @@ class SpecParser {
     return { constants, constantNodes };
   }
 
-  private fields(key: YamlNode, node: YamlNode | null, entity: EntityName, defaults: MappingDefaults): FieldMapping[] {
+  private fields(
+    key: YamlNode, node: YamlNode | null, entity: EntityName, canon: ReadonlyMap<string, CanonicalField>, defaults: MappingDefaults,
+  ): FieldMapping[] {
     const r = this.r;
     if (!isMap(node) || node.items.length === 0) {
       r.error(node ?? key, '`fields` must be a map of canonical field → spec, e.g. `name: Name`');
       return [];
     }
-    const canon = canonicalFields(entity);
     const out: FieldMapping[] = [];
     for (const e of entries(node)) {
       const mapped = this.field(e.key, e.name, e.value, entity, canon, defaults);
@@ -332,12 +346,15 @@ class SpecParser {
       r.error(key, `\`${path}\` is an object; map its fields one by one, e.g. \`${path}.${canonical.children?.[0] ?? 'field'}\``);
       return undefined;
     }
-    if (canonical.kind === 'array' && this.shape === 'document' && !inList && canonical.item) {
+    if (canonical.kind === 'array' && !inList && canonical.item) {
       return this.listField(key, path, value, entity, canonical, defaults);
     }
+    if (canonical.kind === 'array' && inList) {
+      r.error(key, `\`${path}\` is a list inside a list item; lists inside lists are not supported`);
+      return undefined;
+    }
     if (canonical.kind === 'array' || canonical.kind === 'other') {
-      const hint = canonical.kind === 'array' ? ' (lists are mapped in `shape: document` files)' : '';
-      r.error(key, `\`${path}\` is ${KIND_WORDS[canonical.kind]}, which field mappings cannot set${hint}`);
+      r.error(key, `\`${path}\` is ${KIND_WORDS[canonical.kind]}, which field mappings cannot set`);
       return undefined;
     }
 
@@ -352,7 +369,11 @@ class SpecParser {
     if (raw.has('from')) {
       nodes.from = get('from') ?? undefined;
       from = this.string(get('from'), '`from`');
-      this.documentPath(from, get('from'));
+      if (from?.includes('[]')) {
+        r.error(get('from'), inList
+          ? `\`${from}\` reads a list inside a list item; lists inside lists are not supported`
+          : `\`${from}\` reads a list (\`[]\`), but \`${path}\` is ${KIND_WORDS[canonical.kind]}; a system list maps to a canonical list`);
+      } else this.documentPath(from, get('from'));
     }
     let expr: FieldMapping['expr'];
     if (raw.has('expr')) {
@@ -498,9 +519,10 @@ class SpecParser {
   }
 
   /**
-   * A canonical list in a document file: `from` names the system list (`Customer.Contacts[]`),
-   * `items` maps each item's fields relative to its element; a list of scalars writes each value
-   * into its element at the path after `[]` (`details.requirements.solutions[].id`), or as is.
+   * A canonical list, in either shape: `from` names the system list (`Customer.Contacts[]` in a
+   * document, the list field `item.items[]` of a record), `items` maps each item's fields relative
+   * to its element; a list of scalars reads and writes each value at the path after `[]`
+   * (`details.requirements.solutions[].id`), or as the element itself.
    */
   private listField(
     key: YamlNode, path: string, value: YamlNode | null, entity: string, canonical: CanonicalField, defaults: MappingDefaults,
@@ -512,9 +534,17 @@ class SpecParser {
     const get = (k: string) => raw.get(k)?.value ?? null;
     const nodes: FieldNodes = { key, value: value ?? key };
     const item = canonical.item!;
+    const document = this.shape === 'document';
+    const example = document ? 'Customer.Contacts[]' : 'item.items[]';
+
+    let direction: Direction = defaults.direction ?? 'both';
+    if (raw.has('direction')) {
+      nodes.direction = get('direction') ?? undefined;
+      direction = this.direction(get('direction')) ?? direction;
+    }
 
     let list: ListMapping | undefined;
-    if (!raw.has('from')) r.error(key, `\`${path}\` needs \`from\`: the system list, e.g. \`from: Customer.Contacts[]\``);
+    if (!raw.has('from')) r.error(key, `\`${path}\` needs \`from\`: the system list, e.g. \`from: ${example}\``);
     else {
       nodes.from = get('from') ?? undefined;
       const from = this.string(get('from'), '`from`');
@@ -522,7 +552,12 @@ class SpecParser {
         const [listPath, ...rest] = from.split('[]');
         const itemPath = rest.join('[]').replace(/^\./, '');
         if (rest.length > 1 || (rest.length === 1 && rest[0] !== '' && !rest[0].startsWith('.'))) {
-          r.error(get('from'), `\`${from}\`: a list path has one \`[]\`, after the list's name (\`Customer.Contacts[]\`, \`details.requirements.solutions[].id\`)`);
+          const examples = document ? '`Customer.Contacts[]`, `details.requirements.solutions[].id`' : '`item.items[]`, `tags[].name`';
+          r.error(get('from'), `\`${from}\`: a list path has one \`[]\`, after the list's name (${examples})`);
+        } else if (listPath === '') {
+          r.error(get('from'), `\`${from}\` names no list: write the system list before \`[]\`, e.g. \`${example}\``);
+        } else if (itemPath !== '' && raw.has('items')) {
+          r.error(get('from'), `\`${from}\`: a list of objects maps its items' fields under \`items:\`; \`from\` names the list only (\`${listPath}[]\`)`);
         } else if (this.documentPath(listPath, get('from')) && this.documentPath(itemPath || undefined, get('from'))) {
           list = { path: listPath, itemPath };
         }
@@ -530,21 +565,41 @@ class SpecParser {
     }
 
     const itemKind = item.kind;
+    const itemFields = canonical.itemFields;
     if (raw.has('items')) {
       const itemsNode = get('items');
-      if (!canonical.itemFields) r.error(raw.get('items')!.key, `\`${path}\` is a list of ${KIND_WORDS[itemKind].replace(/^an? /, '')} values; \`items\` maps the fields of objects`);
+      if (!itemFields) r.error(raw.get('items')!.key, `\`${path}\` is a list of ${KIND_WORDS[itemKind].replace(/^an? /, '')} values; \`items\` maps the fields of objects`);
       else if (!isMap(itemsNode) || itemsNode.items.length === 0) r.error(itemsNode ?? raw.get('items')!.key, '`items` must be a map of item field → the element\'s field, e.g. `email: Email`');
-      else if (list) {
-        list.items = [];
+      else {
+        const items: FieldMapping[] = [];
         for (const e of entries(itemsNode)) {
-          const mapped = this.field(e.key, e.name, e.value, `${entity} \`${path}\` item`, canonical.itemFields, { ...defaults, direction: 'outbound' }, true);
-          if (mapped) list.items.push(mapped);
+          // An item flows the list's way, unless it says a narrower one (an `inbound` item of a `both` list).
+          const mapped = this.field(e.key, e.name, e.value, `${entity} \`${path}\` item`, itemFields, { ...defaults, direction }, true);
+          if (!mapped) continue;
+          if (mapped.direction !== direction && direction !== 'both') {
+            r.error(mapped.nodes.direction ?? e.key, mapped.expr && !mapped.nodes.direction
+              ? `\`${e.name}\` is computed from the system's element, but \`${path}\` is only written (\`${direction}\`)`
+              : `\`${path}\` is \`${direction}\`, and so are its items; \`${e.name}\` cannot be \`${mapped.direction}\``);
+            continue;
+          }
+          items.push(mapped);
         }
+        // Items read from the system must come out whole: every field the item requires is read.
+        if (direction !== 'outbound') {
+          const read = new Set(items.filter((i) => i.direction !== 'outbound').map((i) => i.field));
+          const declared = new Set(entries(itemsNode).map((e) => e.name));
+          for (const f of itemFields.values()) {
+            if (!f.required || f.path.includes('.') || read.has(f.path)) continue;
+            if (declared.has(f.path) && !items.some((m) => m.field === f.path)) continue; // already reported
+            r.error(raw.get('items')!.key, `\`${path}\` items require \`${f.path}\`, but no inbound item mapping sets it`);
+          }
+        }
+        if (list) list.items = items;
       }
-    } else if (canonical.itemFields) {
-      r.error(key, `\`${path}\` is a list of objects: map their fields under \`items:\`, e.g. \`${[...canonical.itemFields.keys()][0] ?? 'field'}: Field\``);
+    } else if (itemFields) {
+      r.error(key, `\`${path}\` is a list of objects: map their fields under \`items:\`, e.g. \`${[...itemFields.keys()][0] ?? 'field'}: Field\``);
     } else if (!['string', 'enum', 'integer', 'number', 'boolean', 'decimal', 'date'].includes(itemKind)) {
-      r.error(key, `\`${path}\` is a list of ${KIND_WORDS[itemKind].replace(/^an? /, '')} values, which mappings cannot write`);
+      r.error(key, `\`${path}\` is a list of ${KIND_WORDS[itemKind].replace(/^an? /, '')} values, which mappings cannot map`);
     }
 
     if (raw.has('where')) {
@@ -552,12 +607,16 @@ class SpecParser {
       const source = this.string(node, '`where`');
       const compiled = source === undefined ? undefined : compileExpr(source);
       if (compiled && !compiled.ok) r.error(exprOffset(node as Scalar, source!, compiled.offset, r), `expression does not compile: ${compiled.message}`);
-      else if (compiled?.ok && list) list.where = compiled.expr;
+      else if (compiled?.ok) {
+        if (!['bool', 'dyn'].includes(compiled.expr.type)) {
+          r.error(node, `\`where\` is a condition over each item (\`record\`), true to keep it; this expression gives ${compiled.expr.type}`);
+        }
+        for (const read of itemFields ? compiled.expr.reads : []) {
+          if (readProblem(read, itemFields!)) r.error(node, `\`${path}\` items have no field \`${read}\`${suggest(read, [...itemFields!.keys()])}`);
+        }
+        if (list) list.where = compiled.expr;
+      }
     }
-
-    let direction: Direction = defaults.direction ?? 'both';
-    if (raw.has('direction')) direction = this.direction(get('direction')) ?? direction;
-    if (direction !== 'outbound') r.error(raw.get('direction')?.value ?? key, `\`${path}\` is a list; lists are written only: set \`direction: outbound\` (or \`defaults.direction: outbound\`)`);
 
     let defaultValue: unknown;
     if (raw.has('default')) {
@@ -565,11 +624,12 @@ class SpecParser {
       nodes.default = node ?? undefined;
       const values = isSeq(node) ? node.items.map((n) => scalar(n as YamlNode)) : undefined;
       const problem = !values ? 'must be a list, e.g. `[SaaS or PaaS]`'
-        : canonical.itemFields ? 'is not supported for a list of objects'
+        : itemFields ? 'is not supported for a list of objects'
           : values.map((v) => canonicalProblem(item, v)).find((p) => p !== undefined);
-      if (problem) r.error(node ?? raw.get('default')!.key, `default for \`${path}\`: ${values && !canonical.itemFields ? 'each value ' : ''}${problem}`);
+      if (problem) r.error(node ?? raw.get('default')!.key, `default for \`${path}\`: ${values && !itemFields ? 'each value ' : ''}${problem}`);
       else defaultValue = values!.map((v) => normalizeScalar(item, v));
     }
+    const required = raw.has('required') ? this.bool(get('required'), '`required`') : canonical.required;
     let systemOfRecord = defaults.systemOfRecord ?? 'lww';
     if (raw.has('systemOfRecord')) systemOfRecord = this.owner(get('systemOfRecord')) ?? systemOfRecord;
     if (raw.has('description')) this.string(get('description'), '`description`');
@@ -577,19 +637,18 @@ class SpecParser {
     if (!list || r.diagnostics.slice(errorsBefore).some((d) => d.severity === 'error')) return undefined;
     const itemType = DEFAULT_COERCION[itemKind] ?? 'string';
     return {
-      field: path, canonical, from: list.path, type: itemType, systemType: 'multipicklist', default: defaultValue, required: false,
+      field: path, canonical, from: list.path, type: itemType, systemType: 'list', default: defaultValue, required,
       direction, systemOfRecord, dateZone: defaults.timezone ?? 'UTC', list, nodes,
     };
   }
 
   /** `outbound:` system path → CEL expression over the canonical record (or a spec with `expr`). */
-  private outbound(node: YamlNode | null, entity: EntityName): OutboundMapping[] {
+  private outbound(node: YamlNode | null, entity: EntityName, canon: ReadonlyMap<string, CanonicalField>): OutboundMapping[] {
     const r = this.r;
     if (!isMap(node)) {
       r.error(node, '`outbound` must be a map of system field → CEL expression over the canonical record');
       return [];
     }
-    const canon = canonicalFields(entity);
     const out: OutboundMapping[] = [];
     for (const e of entries(node)) {
       const errorsBefore = r.diagnostics.length;
@@ -723,6 +782,17 @@ class SpecParser {
       if (f.direction === 'inbound') continue;
       if (f.from) claim(f.from, `\`${f.field}\``, f.nodes.from);
       if (f.currencyField) claim(f.currencyField, `\`${f.field}\` (currency)`, f.nodes.currency);
+      // Within each element of a list, too.
+      const inElement = new Map<string, string>();
+      for (const i of f.list?.items ?? []) {
+        if (i.direction === 'inbound') continue;
+        for (const [target, by, at] of [[i.from, `\`${f.field}.${i.field}\``, i.nodes.from], [i.currencyField, `\`${f.field}.${i.field}\` (currency)`, i.nodes.currency]] as const) {
+          if (target === undefined) continue;
+          const other = inElement.get(target);
+          if (other) this.r.error(at, `\`${f.from}[].${target}\` is written by both ${other} and ${by}; set \`direction: inbound\` on one`);
+          else inElement.set(target, by);
+        }
+      }
     }
     for (const o of outbound) claim(o.target, `outbound \`${o.target}\``, o.nodes.key);
   }

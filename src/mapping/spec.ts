@@ -1,5 +1,6 @@
 /** A mapping file after parsing and checking: plain data, ready to compile. */
 import type { Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
 import type { CurrencyCode, EntityName } from '../model/index.js';
 import type { CanonicalField } from './canonical.js';
 import type { CompiledExpr } from './expr.js';
@@ -53,15 +54,24 @@ export type Wire = 'typed' | 'strings';
  */
 export type Shape = 'fields' | 'document';
 
-/** A canonical list mapped to a system list: each item mapped on its own. */
+/**
+ * A canonical list mapped to a system list (`from: item.items[]`), in either shape and direction:
+ * each item mapped on its own, in the system's order.
+ */
 export interface ListMapping {
-  /** System path of the list (`Customer.Contacts`). */
+  /** System path of the list: a document path (`Customer.Contacts`), or a record's list field (`item.items`). */
   path: string;
-  /** Where each item's value goes inside its element, for lists of scalars (`id` of `solutions[].id`); '' for the element itself. */
+  /** Where each item's value sits inside its element, for lists of scalars (`id` of `solutions[].id`); '' for the element itself. */
   itemPath: string;
-  /** Lists of objects: how each item's fields map, relative to the element. */
+  /**
+   * Lists of objects: how each item's fields map, relative to the element. Each has its own
+   * direction: the list's, or narrower (an `inbound` item of a `both` list).
+   */
   items?: FieldMapping[];
-  /** Only items for which this holds (`record` is the item). */
+  /**
+   * Only items for which this holds; `record` is the canonical item: the item read (forward, after
+   * mapping) or the item to write (reverse). Items it drops are dropped with their errors.
+   */
   where?: CompiledExpr;
 }
 
@@ -96,7 +106,7 @@ export interface FieldMapping {
   scale?: number;
   /** Values the map does not name are written (and read) unchanged instead of failing the record. */
   keepUnmapped?: boolean;
-  /** The field is a canonical list (document files). */
+  /** The field is a canonical list; `from` is then the list's path and `type` the items' coercion (lists of scalars). */
   list?: ListMapping;
   /** YAML nodes of this field's spec, for schema checks that run after parsing. */
   nodes: FieldNodes;
@@ -144,6 +154,8 @@ export interface MappingSpec {
   system: string;
   object: string;
   entity: EntityName;
+  /** The entity's zod schema, when it is not the model's own `ENTITIES[entity]` (an entity given to the loader). */
+  entitySchema?: z.ZodType;
   description?: string;
   wire: Wire;
   shape: Shape;

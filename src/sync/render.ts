@@ -1,10 +1,10 @@
 /**
- * Between a system's fields and canonical values, around the mapping files: reading a record
- * (forward, checked, with references translated through links), rendering a planned write as
+ * Between a system's fields and canonical values, around the mapping files: translating
+ * references through links, reading another system's current record, rendering a planned write as
  * the system's fields, and reading a lossy system's own words for an agreed value as that value.
  */
 import type { Member } from './hub.js';
-import type { IncomingRecord, CurrentRecord } from './plan.js';
+import type { CurrentRecord } from './plan.js';
 import type { FieldIssue, Mapper, StoredLink } from './ports.js';
 import { TOMBSTONE_HASH } from './ports.js';
 import type { SourceRecord, WriteError } from './protocol.js';
@@ -46,19 +46,6 @@ export function references(member: Member, links: readonly StoredLink[]) {
       return object === undefined ? undefined : byCanonical.get(`${object}\u0000${canonicalId.toLowerCase()}`);
     },
   };
-}
-
-/** A record as read, forward-mapped and checked: what the planner takes. */
-export function toIncoming(r: SourceRecord, member: Member, refs: ReturnType<typeof references>): IncomingRecord {
-  const upsertKey = member.upsertKeyField;
-  const carried = upsertKey ? r.fields[upsertKey] : undefined;
-  const base = { externalId: r.id, modifiedAt: r.modifiedAt, deleted: r.deleted, payload: r.fields, canonicalId: typeof carried === 'string' ? carried : null };
-  if (r.deleted) return { ...base, values: {}, hash: contentHash({}) };
-  const out = member.mapper.forward(r.fields, refs);
-  if (!out.ok) return { ...base, values: {}, hash: contentHash({}), errors: out.errors };
-  const checked = member.mapper.validate(out.value);
-  const errors = checked.ok ? undefined : checked.errors;
-  return { ...base, values: out.value, hash: contentHash(out.value), errors, unresolved: unresolvedOf(out.unresolved) };
 }
 
 /** Another system's current record, forward-mapped (a record that does not map shows nothing). */
