@@ -4,7 +4,7 @@
  * Run it when a workflow change is meant to be incompatible (then bump a workflow version);
  * otherwise the committed histories must keep replaying:
  *   node --import tsx test/workflows/record-histories.ts            (every scenario)
- *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, cosell, inbound)
+ *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, hub, cosell, inbound)
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,8 @@ import { approveUpdate, requestChangesUpdate, resubmitUpdate } from '../../workf
 import { approveUpdate as inboundApproveUpdate } from '../../workflows/cosell-inbound.js';
 import { ALLIANCE_MANAGER as INBOUND_MANAGER, InboundHub, inboundPolicy } from '../cosell/inbound-support.js';
 import { ALLIANCE_LEAD, ALLIANCE_MANAGER, CoSellHub, DEAL_DESK, sampleAccount, sampleContact, sampleOpportunityFor, testPolicy } from '../cosell/support.js';
-import { startTestTemporal, TestHub } from '../support/hub.js';
+import { hubspotSandboxConfig, startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import { CRM_HUB, crmCredentials, startTestTemporal, TestHub } from '../support/hub.js';
 import { eventually } from '../support/temporal.js';
 
 /** The history in Temporal's standard JSON form, as the CLI exports it. */
@@ -35,6 +36,7 @@ const env = await startTestTemporal();
 const bundle = await bundleWorkflows();
 try {
   if (wanted('sync')) await recordSync();
+  if (wanted('hub')) await recordHub();
   if (wanted('cosell')) await recordCoSell();
   if (wanted('inbound')) await recordInbound();
 } finally {
@@ -58,6 +60,27 @@ async function recordSync(): Promise<void> {
     await env.client.workflow.execute('healthCheckWorkflow', { taskQueue: hub.taskQueue, workflowId: 'recorded-health', args: [] });
     save('recorded-health', 'health-check.json');
   } finally {
+    await hub.close();
+  }
+}
+
+/** A hub of three systems (Salesforce and two HubSpot portals): a first cycle, then an edit read from the second portal. */
+async function recordHub(): Promise<void> {
+  const hub = await TestHub.start(env, bundle, { store: 'postgres', sf: { accounts: 3, contactsPerAccount: 1, opportunitiesPerAccount: 1 } });
+  const eu = await startHubSpotSandbox({ companies: 0, portalId: 2_000_002 });
+  try {
+    const connection = await hub.connect({
+      systems: [...CRM_HUB.systems, { name: 'hubspot-eu', system: 'hubspot', role: 'both' }],
+      entities: CRM_HUB.entities.map((e) => ({ ...e, members: [...e.members, { ...e.members[1], system: 'hubspot-eu' }] })),
+      credentials: { ...crmCredentials(hub.sf, hub.hs), 'hubspot-eu': hubspotSandboxConfig(eu) },
+    });
+    await hub.sync(connection);
+    const [company] = eu.state.live('companies');
+    eu.state.update('companies', company.id, { phone: '+44 20 7946 0001' });
+    await hub.sync(connection);
+    save(`sync:${connection.id}`, 'connection-sync-hub.json');
+  } finally {
+    await eu.close();
     await hub.close();
   }
 }

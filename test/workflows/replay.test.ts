@@ -19,7 +19,8 @@ describe('recorded workflow histories replay deterministically', () => {
 
   it('has recorded histories to replay', () => {
     expect(files).toEqual(expect.arrayContaining([
-      'connection-sync.json', 'health-check.json',
+      // A sync as two-system connections ran it before hubs (directions), and a hub of three systems.
+      'connection-sync.json', 'connection-sync-hub.json', 'health-check.json',
       // Co-sell: AWS through two approvals (an SLA reminder and escalation) to AWS's approval;
       // changes requested and resubmitted; an AWS invitation accepted; the inbox that started it.
       'cosell-aws-approved.json', 'cosell-changes-resubmitted.json', 'cosell-invitation-accepted.json', 'cosell-inbox.json',
