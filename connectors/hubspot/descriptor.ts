@@ -53,6 +53,10 @@ export const HUBSPOT_OBJECTS: ObjectSpec[] = [
       field('zip', 'string', { label: 'Postal Code' }),
       field('country', 'string', { label: 'Country/Region' }),
       field('description', 'text', { label: 'Description' }),
+      // ecosync's properties: finance's standing of the customer, written from the ERP.
+      field('ecosync_credit_limit', 'number', { label: 'Credit limit' }),
+      field('ecosync_balance', 'number', { label: 'Open balance' }),
+      field('ecosync_payment_terms', 'string', { label: 'Payment terms' }),
       ecosyncId,
       ...systemFields('hs_lastmodifieddate'),
     ],

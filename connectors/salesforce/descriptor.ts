@@ -97,6 +97,10 @@ export const SALESFORCE_OBJECTS: ObjectSpec[] = [
     field('BillingCountryCode', 'picklist', { picklistValues: COUNTRY_CODES }),
     field('Description', 'text', { length: 32000 }),
     field('CurrencyIsoCode', 'picklist', { picklistValues: CURRENCY_VALUES }),
+    // ecosync's fields: finance's standing of the customer, written from the ERP (read-only on the layout).
+    field('Ecosync_Credit_Limit__c', 'currency', { label: 'Credit Limit' }),
+    field('Ecosync_Balance__c', 'currency', { label: 'Open Balance' }),
+    field('Ecosync_Payment_Terms__c', 'string', { label: 'Payment Terms', length: 40 }),
     ecosyncIdField(),
     ...systemFields(),
   ]),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CanonicalId, CurrencyCode, DecimalString, IsoDate, Money } from './common.js';
+import { CanonicalId, CurrencyCode, DecimalString, IsoDate } from './common.js';
 
 /**
  * What the ERP keeps about selling: sales orders and invoices. The ERP is their system of record;
@@ -64,13 +64,13 @@ export const Invoice = z.object({
 }).strict();
 export type Invoice = z.infer<typeof Invoice>;
 
-/** An account's standing in the ERP: the fields finance owns. */
+/** An account's standing in the ERP: the fields finance owns. Amounts are in the account's currency. */
 export const AccountFinance = {
   /** The customer's billing currency. */
   currency: CurrencyCode.optional(),
   /** Payment terms as the ERP names them ("Net 30"). */
   paymentTerms: z.string().optional(),
-  creditLimit: Money.optional(),
+  creditLimit: DecimalString.optional(),
   /** Open receivables (read-only in the ERP). */
-  balance: Money.optional(),
+  balance: DecimalString.optional(),
 };
