@@ -68,7 +68,7 @@ describe('loading a mapping file', () => {
   it('reports the canonical fields mappings cannot set', () => {
     expect(check(opportunity(`${STAGE}  id: Id\n  partnerInvolvement: X\n`))).toEqual([
       'm.yaml:12:3: error: `id` is the canonical id assigned by ecosync; the sync layer keeps it, mappings do not',
-      'm.yaml:13:3: error: `partnerInvolvement` is a list, which field mappings cannot set (lists are mapped in `shape: document` files)',
+      'm.yaml:13:3: error: `partnerInvolvement` is a list of objects: map their fields under `items:`, e.g. `partnerId: Field`',
     ]);
     expect(check(`${header('Account', 'Account')}fields:\n  name: Name\n  billingAddress: BillingAddress\n`)).toEqual([
       'm.yaml:6:3: error: `billingAddress` is an object; map its fields one by one, e.g. `billingAddress.street`',

@@ -589,7 +589,7 @@ class SpecParser {
           const read = new Set(items.filter((i) => i.direction !== 'outbound').map((i) => i.field));
           const declared = new Set(entries(itemsNode).map((e) => e.name));
           for (const f of itemFields.values()) {
-            if (!f.required || f.path.includes('.') || read.has(f.path)) continue;
+            if (!f.required || f.path === 'id' || f.path.includes('.') || read.has(f.path)) continue;
             if (declared.has(f.path) && !items.some((m) => m.field === f.path)) continue; // already reported
             r.error(raw.get('items')!.key, `\`${path}\` items require \`${f.path}\`, but no inbound item mapping sets it`);
           }

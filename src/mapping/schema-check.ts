@@ -27,43 +27,36 @@ function lookup(schema: SystemSchema, path: string): { field?: SystemField; rela
 /**
  * In a document, a path names a field when the schema lists it with its indexes as `[]`
  * (`Project.ExpectedCustomerSpend[0].Amount` → `Project.ExpectedCustomerSpend[].Amount`), or is
- * a list whose elements' fields the schema lists (`Customer.Contacts`).
+ * a list whose elements' fields the schema lists (`Customer.Contacts`), flat or as a list field's `items`.
  */
 function documentLookup(schema: SystemSchema, path: string): Found | undefined {
   const bare = path.replace(/\[\d+\]/g, '[]');
   const field = schema.fields.find((f) => f.name === bare);
   if (field) return { field, relationship: false };
-  return schema.fields.some((f) => f.name.startsWith(`${bare}[].`)) ? { relationship: false, list: true } : undefined;
+  if (schema.fields.some((f) => f.name.startsWith(`${bare}[].`))) return { relationship: false, list: true };
+  const cut = bare.indexOf('[].');
+  const holder = cut < 0 ? undefined : schema.fields.find((f) => f.name === bare.slice(0, cut) && f.type === 'list' && f.items);
+  return holder ? documentLookup({ fields: holder.items! }, bare.slice(cut + 3)) : undefined;
 }
 
 type Found = { field?: SystemField; relationship: boolean; list?: boolean };
 type Lookup = (path: string) => Found | undefined;
+type Missing = (path: string, at: YamlNode | undefined) => void;
 
 export function checkAgainstSchema(spec: MappingSpec, schema: SystemSchema, r: Reporter): void {
   const names = schema.fields.map((f) => f.name);
-  const missing = (path: string, at: YamlNode | undefined) =>
+  const missing: Missing = (path, at) =>
     r.error(at, `${where(spec)} has no field \`${path}\`${suggest(path.replace(/\[\d+\]/g, '[]'), names)}`);
   const writable = (f: SystemField) => f.createable || f.updateable;
   const find: Lookup = spec.shape === 'document' ? (p) => documentLookup(schema, p) : (p) => lookup(schema, p);
 
   for (const m of spec.fields) {
     if (m.list) {
-      checkList(spec, m, find, r, missing, writable);
+      if (spec.shape === 'document') checkDocumentList(spec, m, find, r, missing, writable);
+      else checkRecordList(spec, m, schema, r, missing, writable);
       continue;
     }
-    if (m.from) checkSource(spec, find, m, r, missing, writable);
-    if (m.currencyField) {
-      const found = find(m.currencyField);
-      if (!found) missing(m.currencyField, m.nodes.currency);
-      else if (found.field && !['picklist', 'string'].includes(found.field.type)) {
-        r.error(m.nodes.currency, `\`${m.currencyField}\` is a ${found.field.type} field in ${where(spec)}; a currency code lives in a picklist or string field`);
-      } else if (found.field && m.direction !== 'inbound' && !writable(found.field)) {
-        r.error(m.nodes.currency, `\`${m.currencyField}\` is read-only in ${where(spec)}; set \`direction: inbound\``);
-      }
-    }
-    for (const read of m.expr?.reads ?? []) {
-      if (!find(read)) missing(read, m.nodes.value);
-    }
+    checkField(spec, m, find, r, missing, writable);
   }
   for (const [name, node] of spec.constantNodes) {
     const found = find(name);
@@ -81,43 +74,115 @@ export function checkAgainstSchema(spec: MappingSpec, schema: SystemSchema, r: R
   }
 }
 
-/** A list field: the system list exists, each item field exists and fits, defaults are real values. */
-function checkList(
-  spec: MappingSpec, m: FieldMapping, find: Lookup, r: Reporter,
-  missing: (path: string, at: YamlNode | undefined) => void, writable: (f: SystemField) => boolean,
+/**
+ * One field (or one item field of a list): its source, currency field and expression reads.
+ * `prefix` names the list an item field sits in (`item.items[].`), for messages.
+ */
+function checkField(
+  spec: MappingSpec, m: FieldMapping, find: Lookup, r: Reporter, missing: Missing, writable: (f: SystemField) => boolean, prefix = '',
+): void {
+  if (m.from) checkSource(spec, find, m, r, missing, writable, prefix);
+  if (m.currencyField) {
+    const found = find(m.currencyField);
+    const shown = prefix + m.currencyField;
+    if (!found) missing(m.currencyField, m.nodes.currency);
+    else if (found.field && !['picklist', 'string'].includes(found.field.type)) {
+      r.error(m.nodes.currency, `\`${shown}\` is a ${found.field.type} field in ${where(spec)}; a currency code lives in a picklist or string field`);
+    } else if (found.field && m.direction !== 'inbound' && !writable(found.field)) {
+      r.error(m.nodes.currency, `\`${shown}\` is read-only in ${where(spec)}; set \`direction: inbound\``);
+    }
+  }
+  for (const read of m.expr?.reads ?? []) {
+    if (!find(read)) missing(read, m.nodes.value);
+  }
+}
+
+/** A list in a document: the system list exists, each item field exists and fits, defaults are real values. */
+function checkDocumentList(
+  spec: MappingSpec, m: FieldMapping, find: Lookup, r: Reporter, missing: Missing, writable: (f: SystemField) => boolean,
 ): void {
   const list = m.list!;
   const at = m.nodes.from;
   const target = list.itemPath ? `${list.path}[].${list.itemPath}` : list.path;
   if (list.items) {
     if (!find(list.path)) return missing(list.path, at);
-    for (const item of list.items) checkSource(spec, find, { ...item, from: `${list.path}[].${item.from}` }, r, missing, writable);
+    const prefix = `${list.path}[].`;
+    const itemFind: Lookup = (p) => find(prefix + p);
+    const itemMissing: Missing = (p, node) => missing(prefix + p, node);
+    for (const item of list.items) checkField(spec, item, itemFind, r, itemMissing, writable, prefix);
     return;
   }
   const found = find(target);
   if (!found?.field) return missing(target, at);
-  if (!writable(found.field)) r.error(at, `\`${target}\` is read-only in ${where(spec)}`);
-  const allowed = found.field.picklistValues;
-  if (allowed?.length && Array.isArray(m.default)) {
-    for (const v of m.default as unknown[]) {
-      if (!allowed.includes(String(v))) r.error(m.nodes.default, `default for \`${m.field}\`: \`${String(v)}\` is not a value of ${target} in ${where(spec)}${suggest(String(v), allowed)}`);
-    }
+  if (m.direction !== 'inbound' && !writable(found.field)) r.error(at, `\`${target}\` is read-only in ${where(spec)}`);
+  checkListDefault(spec, m, found.field, target, r);
+}
+
+/**
+ * A list in a record: `from` names a field of type `list`, whose `items` describe the elements;
+ * item fields are checked against those as fields are against the object's.
+ */
+function checkRecordList(
+  spec: MappingSpec, m: FieldMapping, schema: SystemSchema, r: Reporter, missing: Missing, writable: (f: SystemField) => boolean,
+): void {
+  const list = m.list!;
+  const at = m.nodes.from;
+  const field = schema.fields.find((f) => f.name === list.path);
+  if (!field) {
+    if (lookup(schema, list.path)) r.error(at, `\`${list.path}\` is read through a relationship; \`${m.field}\` is a list, which maps to a list field of ${where(spec)}`);
+    else missing(list.path, at);
+    return;
+  }
+  if (field.type !== 'list') {
+    r.error(at, `\`${list.path}\` is a ${field.type} field in ${where(spec)}, not a list; \`${m.field}\` is a list, which maps to a list field`);
+    return;
+  }
+  if (m.direction !== 'inbound' && !writable(field)) {
+    r.error(m.nodes.direction ?? at, `\`${list.path}\` is read-only in ${where(spec)}; set \`direction: inbound\``);
+  }
+  const elements: SystemSchema = { fields: field.items ?? [] };
+  if (!field.items) return; // a list the connector does not describe further
+  const prefix = `${list.path}[].`;
+  const names = elements.fields.map((f) => prefix + f.name);
+  const missingItem: Missing = (path, node) => r.error(node, `${where(spec)} has no field \`${prefix}${path}\`${suggest(prefix + path, names)}`);
+  const find: Lookup = (p) => lookup(elements, p);
+  if (list.items) {
+    for (const item of list.items) checkField(spec, item, find, r, missingItem, writable, prefix);
+  } else if (list.itemPath) {
+    const found = find(list.itemPath);
+    if (!found) return missingItem(list.itemPath, at);
+    checkSource(spec, find, { ...m, list: undefined, from: list.itemPath }, r, missingItem, writable, prefix);
+    if (found.field) checkListDefault(spec, m, found.field, prefix + list.itemPath, r);
+  } else if (elements.fields.length > 0) {
+    r.error(at, `\`${list.path}\` holds objects (${elements.fields.slice(0, 3).map((f) => `\`${f.name}\``).join(', ')}…); name the value's field after \`[]\`, e.g. \`${prefix}${elements.fields[0].name}\``);
+  }
+}
+
+/** A list of values' default: each value a real value of the system field. */
+function checkListDefault(spec: MappingSpec, m: FieldMapping, f: SystemField, target: string, r: Reporter): void {
+  const allowed = f.picklistValues;
+  if (!allowed?.length || !Array.isArray(m.default)) return;
+  for (const v of m.default as unknown[]) {
+    if (!allowed.includes(String(v))) r.error(m.nodes.default, `default for \`${m.field}\`: \`${String(v)}\` is not a value of ${target} in ${where(spec)}${suggest(String(v), allowed)}`);
   }
 }
 
 function checkSource(
-  spec: MappingSpec, find: Lookup, m: FieldMapping, r: Reporter,
-  missing: (path: string, at: YamlNode | undefined) => void, writable: (f: SystemField) => boolean,
+  spec: MappingSpec, find: Lookup, m: FieldMapping, r: Reporter, missing: Missing, writable: (f: SystemField) => boolean, prefix = '',
 ): void {
-  const from = m.from!;
+  const from = prefix + m.from!;
   const at = m.nodes.from;
-  const found = find(from);
-  if (!found) return missing(from, at);
+  const found = find(m.from!);
+  if (!found) return missing(m.from!, at);
   if (!found.field) {
     if (m.direction !== 'inbound') r.error(at, `\`${from}\` is read through a relationship and cannot be written; set \`direction: inbound\``);
     return;
   }
   const f = found.field;
+  if (f.type === 'list') {
+    r.error(at, `\`${from}\` is a list field in ${where(spec)}; it maps to a canonical list (\`from: ${from}[]\`), not to \`${m.field}\``);
+    return;
+  }
   if (m.ref) {
     if (!['reference', 'id', 'string'].includes(f.type)) r.error(at, `\`${from}\` is a ${f.type} field in ${where(spec)}; \`ref\` needs a reference or id field`);
   } else if (m.map) {

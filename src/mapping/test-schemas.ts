@@ -2,8 +2,9 @@
  * Field schemas of the Salesforce and HubSpot objects the shipped mappings cover, written the way
  * the connectors' `discover` describes them. Tests check the shipped mappings against these.
  */
+import { z } from 'zod';
 import { cloudObjectSpecsOf } from '../../connectors/registry.js';
-import { CURRENCY_MINOR_DIGITS } from '../model/index.js';
+import { CanonicalId, CURRENCY_MINOR_DIGITS, DecimalString, IsoDate, Money } from '../model/index.js';
 import type { FieldSpec as SystemFieldSpec, FieldType, ObjectSpec } from '../sync/protocol.js';
 
 type Extra = Partial<Omit<SystemFieldSpec, 'name' | 'type'>>;
@@ -60,6 +61,9 @@ export const SYSTEM_SCHEMAS: Record<string, Record<string, ObjectSpec>> = {
       field('BillingCountryCode', 'picklist', { picklistValues: ['US', 'CA', 'GB', 'DE', 'FR', 'JP', 'AU', 'IN', 'BR', 'NL'] }),
       field('Description', 'text'),
       field('CurrencyIsoCode', 'picklist', { picklistValues: currencies }),
+      field('Ecosync_Credit_Limit__c', 'currency'),
+      field('Ecosync_Balance__c', 'currency'),
+      field('Ecosync_Payment_Terms__c', 'string'),
     ]),
     Contact: salesforce('Contact', [
       field('FirstName', 'string'),
@@ -106,6 +110,9 @@ export const SYSTEM_SCHEMAS: Record<string, Record<string, ObjectSpec>> = {
       field('zip', 'string'),
       field('country', 'string'),
       field('description', 'text'),
+      field('ecosync_credit_limit', 'number'),
+      field('ecosync_balance', 'number'),
+      field('ecosync_payment_terms', 'string'),
     ]),
     contacts: hubspot('contacts', 'lastmodifieddate', [
       field('firstname', 'string'),
@@ -138,6 +145,72 @@ export const SYSTEM_SCHEMAS: Record<string, Record<string, ObjectSpec>> = {
   },
 };
 
+/**
+ * A canonical entity with lists, for the list mapping tests: an invoice whose `lines` are objects
+ * (as the model's Invoice and SalesOrder, with a few more item kinds: an enum, a date, money, a
+ * list inside the item) and whose `tags` are plain values. Given to the loader as `entities`.
+ */
+export const TestLine = z.object({
+  item: z.string().min(1),
+  description: z.string().optional(),
+  quantity: DecimalString,
+  rate: DecimalString.optional(),
+  amount: DecimalString,
+  kind: z.enum(['item', 'discount', 'subtotal']).optional(),
+  shipDate: IsoDate.optional(),
+  price: Money.optional(),
+  lineId: z.string().optional(),
+  serials: z.array(z.string()).optional(),
+}).strict();
+
+export const TestInvoice = z.object({
+  id: CanonicalId,
+  number: z.string().optional(),
+  memo: z.string().optional(),
+  total: DecimalString,
+  lines: z.array(TestLine).optional(),
+  tags: z.array(z.string()).optional(),
+  quantities: z.array(z.number().int()).optional(),
+}).strict();
+
+export const TEST_ENTITIES = { TestInvoice };
+
+/** An ERP invoice as a connector presents it: its lines one field of type list (NetSuite's `item.items`). */
+export const ERP_INVOICE: ObjectSpec = {
+  name: 'invoice',
+  idField: 'id',
+  modifiedField: 'lastModifiedDate',
+  upsertKeyField: 'externalId',
+  fields: [
+    field('id', 'id', readOnly),
+    field('tranId', 'string'),
+    field('memo', 'text'),
+    field('total', 'currency'),
+    field('item.items', 'list', {
+      items: [
+        field('item', 'reference', { referenceTo: 'item' }),
+        field('description', 'text'),
+        field('quantity', 'number'),
+        field('rate', 'currency'),
+        field('amount', 'currency'),
+        field('itemType', 'picklist', { picklistValues: ['InvtPart', 'Discount', 'Subtotal'] }),
+        field('shipDate', 'date'),
+        field('price', 'currency'),
+        field('currency', 'picklist', { picklistValues: currencies }),
+        field('line', 'id', readOnly),
+      ],
+    }),
+    field('tags', 'list', { items: [field('name', 'string')] }),
+    field('quantities', 'list'),
+    field('externalId', 'string', { externalId: true }),
+    field('lastModifiedDate', 'datetime', readOnly),
+  ],
+};
+
 /** The CRM objects above; the co-sell clouds' objects as their connectors describe them. */
 export const schemaFor = (system: string, object: string): ObjectSpec | undefined =>
   SYSTEM_SCHEMAS[system]?.[object] ?? cloudObjectSpecsOf(system)?.find((o) => o.name === object);
+
+/** `schemaFor`, and the test ERP (`test-erp invoice`). */
+export const erpSchemaFor = (system: string, object: string): ObjectSpec | undefined =>
+  system === 'test-erp' && object === 'invoice' ? ERP_INVOICE : schemaFor(system, object);
