@@ -8,10 +8,16 @@ import { AWS_PARTNER_CENTRAL_OBJECTS } from './aws-partner-central/descriptor.js
 import { createHubSpotConnector, type HubSpotConfig } from './hubspot/connector.js';
 import { HUBSPOT_OBJECTS } from './hubspot/descriptor.js';
 import { MICROSOFT_PARTNER_CENTER_OBJECTS } from './microsoft-partner-center/descriptor.js';
+import { createNetSuiteConnector, type NetSuiteConfig } from './netsuite/connector.js';
+import { NETSUITE_OBJECTS } from './netsuite/descriptor.js';
 import { createSalesforceConnector, type SalesforceConfig } from './salesforce/connector.js';
 import { SALESFORCE_OBJECTS } from './salesforce/descriptor.js';
 
-export const CRM_SYSTEMS = ['salesforce', 'hubspot'] as const;
+/**
+ * Every system ecosync syncs records with: the CRMs and the ERP. Error messages list them; the
+ * name stays CRM_SYSTEMS for its callers.
+ */
+export const CRM_SYSTEMS = ['salesforce', 'hubspot', 'netsuite'] as const;
 
 export function createConnector(system: string, credentials: Record<string, unknown>): Connector {
   switch (system) {
@@ -19,6 +25,8 @@ export function createConnector(system: string, credentials: Record<string, unkn
       return createSalesforceConnector(credentials as unknown as SalesforceConfig, { client: 'ecosync' });
     case 'hubspot':
       return createHubSpotConnector(credentials as unknown as HubSpotConfig);
+    case 'netsuite':
+      return createNetSuiteConnector(credentials as unknown as NetSuiteConfig);
     default:
       throw new Error(`unknown system "${system}" (known: ${CRM_SYSTEMS.join(', ')})`);
   }
@@ -28,6 +36,7 @@ export function createConnector(system: string, credentials: Record<string, unkn
 export function objectSpecsOf(system: string): readonly ObjectSpec[] | undefined {
   if (system === 'salesforce') return SALESFORCE_OBJECTS;
   if (system === 'hubspot') return HUBSPOT_OBJECTS;
+  if (system === 'netsuite') return NETSUITE_OBJECTS;
   return undefined;
 }
 
