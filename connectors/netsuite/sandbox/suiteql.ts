@@ -582,6 +582,12 @@ class Query {
         const f = 10 ** digits;
         return Math.round(toNumber(v) * f) / f;
       }
+      case 'NOT': {
+        // The grammar reads `NOT (a = b)` as a call.
+        arity(1);
+        const v = ev(args[0]);
+        return v === null ? null : !truthy(v);
+      }
       case 'BUILTIN.DF': {
         arity(1);
         const arg = args[0];
