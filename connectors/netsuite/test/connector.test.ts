@@ -55,6 +55,14 @@ describe('NetSuite connector against the sandbox', () => {
     expect(await badKey.check()).toMatchObject({ ok: false, message: expect.stringMatching(/invalid_grant.*Login Audit Trail/s) });
   });
 
+  it('signs with PS256 when the certificate is an RSA key', async () => {
+    const { sb, ns } = await setup({ keyAlgorithm: 'PS256' });
+    expect(await ns.check()).toMatchObject({ ok: true });
+    expect(sb.auth.loginAudit.at(-1)).toMatchObject({ status: 'Success' });
+    expect(() => createNetSuiteConnector({ ...netsuiteSandboxConfig(sb), algorithm: 'ES256' })).toThrow(/ES256 needs an EC key/);
+    expect(() => createNetSuiteConnector({ ...netsuiteSandboxConfig(sb), algorithm: 'RS256' as never })).toThrow(/RS256 is refused/);
+  });
+
   it('reads everything, then resumes inside a group of records tied on one lastmodifieddate without skipping or repeating', async () => {
     const { sb, ns } = await setup();
     const at = Date.parse('2024-06-01T12:00:00.000Z');
