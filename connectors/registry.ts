@@ -13,11 +13,10 @@ import { NETSUITE_OBJECTS } from './netsuite/descriptor.js';
 import { createSalesforceConnector, type SalesforceConfig } from './salesforce/connector.js';
 import { SALESFORCE_OBJECTS } from './salesforce/descriptor.js';
 
-/**
- * Every system ecosync syncs records with: the CRMs and the ERP. Error messages list them; the
- * name stays CRM_SYSTEMS for its callers.
- */
-export const CRM_SYSTEMS = ['salesforce', 'hubspot', 'netsuite'] as const;
+export const CRM_SYSTEMS = ['salesforce', 'hubspot'] as const;
+export const ERP_SYSTEMS = ['netsuite'] as const;
+/** Every system ecosync syncs records with, as error messages list them. */
+export const SYNC_SYSTEMS = [...CRM_SYSTEMS, ...ERP_SYSTEMS] as const;
 
 export function createConnector(system: string, credentials: Record<string, unknown>): Connector {
   switch (system) {
@@ -28,7 +27,7 @@ export function createConnector(system: string, credentials: Record<string, unkn
     case 'netsuite':
       return createNetSuiteConnector(credentials as unknown as NetSuiteConfig);
     default:
-      throw new Error(`unknown system "${system}" (known: ${CRM_SYSTEMS.join(', ')})`);
+      throw new Error(`unknown system "${system}" (known: ${SYNC_SYSTEMS.join(', ')})`);
   }
 }
 
