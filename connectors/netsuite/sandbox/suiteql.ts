@@ -257,8 +257,11 @@ class Query {
     return cols === '*' ? [{ expr: { type: 'column_ref', table: null, column: '*' } }] : cols;
   }
 
+  private names: string[] | undefined;
+
   /** Output column names: aliases or column names in lower case; other expressions are expr1, expr2, … */
   private outputNames(): string[] {
+    if (this.names) return this.names;
     const names: string[] = [];
     let unnamed = 0;
     for (const item of this.selectItems()) {
@@ -271,6 +274,7 @@ class Query {
       else if (item.expr.type === 'column_ref') names.push(refColumn(item.expr as ColumnRef));
       else names.push(`expr${++unnamed}`);
     }
+    this.names = names;
     return names;
   }
 
@@ -397,8 +401,18 @@ class Query {
     return name === 'SUM' ? roundFloat(sum) : roundFloat(sum / nums.length);
   }
 
+  /** Values of constant calls and operations (TO_TIMESTAMP('…', '…')), computed once per query rather than once per row. */
+  private readonly constants = new Map<Node, SqlValue>();
+
   private eval(expr: Node, row: Joined, aggregate?: (e: Node) => SqlValue): SqlValue {
-    const ev = (e: unknown) => this.eval(e as Node, row, aggregate);
+    if ((expr.type === 'function' || expr.type === 'binary_expr') && isConstant(expr)) {
+      if (!this.constants.has(expr)) this.constants.set(expr, this.evalNode(expr, row, aggregate));
+      return this.constants.get(expr)!;
+    }
+    return this.evalNode(expr, row, aggregate);
+  }
+
+  private evalNode(expr: Node, row: Joined, aggregate?: (e: Node) => SqlValue): SqlValue {
     switch (expr.type) {
       case 'number':
         return Number(expr.value);
@@ -414,7 +428,7 @@ class Query {
         return aggregate ? aggregate(expr) : refuse(`The aggregate ${String(expr.name)} is not allowed here.`);
       case 'unary_expr': {
         const op = String(expr.operator).toUpperCase();
-        const v = ev(expr.expr);
+        const v = this.eval(expr.expr as Node, row, aggregate);
         if (op === 'NOT') return v === null ? null : !truthy(v) ? true : false;
         if (op === '-') return v === null ? null : -toNumber(v);
         return refuse(`The operator ${op} is not supported by the sandbox.`);
@@ -432,55 +446,69 @@ class Query {
     }
   }
 
+  /** Where each column reference reads from, resolved once per query. */
+  private readonly resolved = new Map<ColumnRef, { alias: string; name: string } | 'sysdate' | 'rownum'>();
+
   private column(ref: ColumnRef, row: Joined): SqlValue {
+    let at = this.resolved.get(ref);
+    if (!at) this.resolved.set(ref, (at = this.resolve(ref)));
+    if (at === 'sysdate') return new SqlTime(this.context.now());
+    if (at === 'rownum') return this.rownum > 0 ? this.rownum : refuse('ROWNUM is only supported in WHERE.');
+    return row.get(at.alias)?.[at.name] ?? null;
+  }
+
+  private resolve(ref: ColumnRef): { alias: string; name: string } | 'sysdate' | 'rownum' {
     const table = refTable(ref);
     const name = refColumn(ref);
     if (table === null) {
-      if (name === 'sysdate') return new SqlTime(this.context.now());
-      if (name === 'rownum') return this.rownum > 0 ? this.rownum : refuse('ROWNUM is only supported in WHERE.');
+      if (name === 'sysdate' || name === 'rownum') return name;
       const owners = this.sources.filter((s) => s.table.columns.includes(name));
       if (owners.length > 1) refuse(`Column ${name} is ambiguous: qualify it with one of ${owners.map((s) => s.alias).join(', ')}.`);
       if (owners.length === 0) refuse(`Field '${name}' for record '${this.sources[0].tableName}' was not found.`);
-      return row.get(owners[0].alias)?.[name] ?? null;
+      return { alias: owners[0].alias, name };
     }
     const source = this.sources.find((s) => s.alias === table) ?? refuse(`Unknown table or alias ${table}.`);
     if (!source.table.columns.includes(name)) refuse(`Field '${name}' for record '${source.tableName}' was not found.`);
-    return row.get(source.alias)?.[name] ?? null;
+    return { alias: source.alias, name };
   }
 
   private binary(expr: Node, row: Joined, aggregate?: (e: Node) => SqlValue): SqlValue {
     const op = String(expr.operator).toUpperCase();
-    const ev = (e: unknown) => this.eval(e as Node, row, aggregate);
     switch (op) {
       case 'AND': {
-        const l = ev(expr.left);
+        const l = this.eval(expr.left as Node, row, aggregate);
         if (l !== null && !truthy(l)) return false;
-        const r = ev(expr.right);
+        const r = this.eval(expr.right as Node, row, aggregate);
         if (r !== null && !truthy(r)) return false;
         return l === null || r === null ? null : true;
       }
       case 'OR': {
-        const l = ev(expr.left);
+        const l = this.eval(expr.left as Node, row, aggregate);
         if (l !== null && truthy(l)) return true;
-        const r = ev(expr.right);
+        const r = this.eval(expr.right as Node, row, aggregate);
         if (r !== null && truthy(r)) return true;
         return l === null || r === null ? null : false;
       }
       case 'IS': case 'IS NOT': {
         if ((expr.right as Node).type !== 'null') refuse(`${op} is only supported with NULL.`);
-        const isNull = ev(expr.left) === null;
+        const isNull = this.eval(expr.left as Node, row, aggregate) === null;
         return op === 'IS' ? isNull : !isNull;
       }
       case 'IN': case 'NOT IN': {
         const list = expr.right as Node;
         if (list.type !== 'expr_list') refuse(`${op} needs a list of values.`);
         const items = list.value as Node[];
-        if (items.some((i) => (i as { ast?: unknown }).ast !== undefined)) refuse('Subqueries are not supported by the sandbox.');
-        const v = ev(expr.left);
+        const literals = literalSet(list, items);
+        const v = this.eval(expr.left as Node, row, aggregate);
         if (v === null) return null;
+        if (literals && typeof v !== 'object') {
+          // A list of plain literals is a set: one lookup instead of a comparison per item.
+          const hit = literals.values.has(literals.numeric && typeof v === 'string' ? String(Number(v)) : String(v));
+          return hit ? op === 'IN' : literals.hasNull ? null : op !== 'IN';
+        }
         let sawNull = false;
         for (const item of items) {
-          const x = ev(item);
+          const x = this.eval(item as Node, row, aggregate);
           if (x === null) sawNull = true;
           else if (compare(v, x) === 0) return op === 'IN';
         }
@@ -488,35 +516,35 @@ class Query {
       }
       case 'BETWEEN': case 'NOT BETWEEN': {
         const [low, high] = (expr.right as { value: Node[] }).value;
-        const v = ev(expr.left);
-        const lo = ev(low);
-        const hi = ev(high);
+        const v = this.eval(expr.left as Node, row, aggregate);
+        const lo = this.eval(low as Node, row, aggregate);
+        const hi = this.eval(high as Node, row, aggregate);
         if (v === null || lo === null || hi === null) return null;
         const inside = (compare(v, lo) ?? -1) >= 0 && (compare(v, hi) ?? 1) <= 0;
         return op === 'BETWEEN' ? inside : !inside;
       }
       case 'LIKE': case 'NOT LIKE': {
         if (expr.escape) refuse('LIKE … ESCAPE is not supported by the sandbox.');
-        const v = ev(expr.left);
-        const p = ev(expr.right);
+        const v = this.eval(expr.left as Node, row, aggregate);
+        const p = this.eval(expr.right as Node, row, aggregate);
         if (v === null || p === null) return null;
         const hit = likeRegExp(String(p)).test(valueText(v));
         return op === 'LIKE' ? hit : !hit;
       }
       case '=': case '<>': case '!=': case '<': case '<=': case '>': case '>=': {
-        const l = ev(expr.left);
-        const r = ev(expr.right);
+        const l = this.eval(expr.left as Node, row, aggregate);
+        const r = this.eval(expr.right as Node, row, aggregate);
         const c = compare(l, r);
         if (c === null) return null;
         return op === '=' ? c === 0 : op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : op === '>=' ? c >= 0 : c !== 0;
       }
       case '||': {
-        const l = ev(expr.left);
-        const r = ev(expr.right);
+        const l = this.eval(expr.left as Node, row, aggregate);
+        const r = this.eval(expr.right as Node, row, aggregate);
         return (l === null ? '' : valueText(l)) + (r === null ? '' : valueText(r));
       }
       case '+': case '-': case '*': case '/':
-        return arithmetic(op, ev(expr.left), ev(expr.right));
+        return arithmetic(op, this.eval(expr.left as Node, row, aggregate), this.eval(expr.right as Node, row, aggregate));
       default:
         return refuse(`The operator ${op} is not supported by the sandbox.`);
     }
@@ -644,10 +672,28 @@ function children(node: Node): Node[] {
   return out;
 }
 
+const constness = new WeakMap<object, boolean>();
+
+/** No column (SYSDATE and ROWNUM are columns to the grammar) and no aggregate anywhere inside. */
+function isConstant(node: unknown): boolean {
+  if (!node || typeof node !== 'object') return true;
+  const known = constness.get(node);
+  if (known !== undefined) return known;
+  const type = (node as Node).type;
+  const result = type !== 'column_ref' && type !== 'aggr_func' && type !== 'star' && Object.values(node).every(isConstant);
+  constness.set(node, result);
+  return result;
+}
+
+const aggregated = new WeakMap<object, boolean>();
+
 function hasAggregate(node: unknown): boolean {
   if (!node || typeof node !== 'object') return false;
-  if ((node as Node).type === 'aggr_func') return true;
-  return Object.values(node).some(hasAggregate);
+  const known = aggregated.get(node);
+  if (known !== undefined) return known;
+  const result = (node as Node).type === 'aggr_func' || Object.values(node).some(hasAggregate);
+  aggregated.set(node, result);
+  return result;
 }
 
 function sameExpr(a: Node, b: Node): boolean {
@@ -655,6 +701,32 @@ function sameExpr(a: Node, b: Node): boolean {
     return refColumn(a as ColumnRef) === refColumn(b as ColumnRef) && (refTable(a as ColumnRef) === refTable(b as ColumnRef) || refTable(a as ColumnRef) === null || refTable(b as ColumnRef) === null);
   }
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+interface LiteralSet {
+  values: Set<string>;
+  numeric: boolean;
+  hasNull: boolean;
+}
+
+const literalSets = new WeakMap<Node, LiteralSet | null>();
+
+/**
+ * The values of an IN list made only of number literals or only of string literals (so a
+ * number and a numeric string match as Oracle's implicit conversion would), or null.
+ */
+function literalSet(list: Node, items: Node[]): LiteralSet | null {
+  if (literalSets.has(list)) return literalSets.get(list)!;
+  if (items.some((i) => (i as { ast?: unknown }).ast !== undefined)) refuse('Subqueries are not supported by the sandbox.');
+  const kinds = new Set(items.filter((i) => i.type !== 'null').map((i) => (i.type === 'number' ? 'number' : i.type === 'single_quote_string' ? 'string' : 'other')));
+  const usable = kinds.size === 1 && !kinds.has('other');
+  const set = usable ? {
+    values: new Set(items.filter((i) => i.type !== 'null').map((i) => String(i.type === 'number' ? Number(i.value) : i.value))),
+    numeric: kinds.has('number'),
+    hasNull: items.some((i) => i.type === 'null'),
+  } : null;
+  literalSets.set(list, set);
+  return set;
 }
 
 function truthy(v: SqlValue): boolean {

@@ -22,7 +22,38 @@ function table(columns: string[], rows: () => Iterable<Row>, display?: Table['di
   return { columns, rows, ...(display ? { display } : {}) };
 }
 
+/** Customers' balances (open invoices' amounts due), computed once per table build. */
+function balances(state: NetSuiteState): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const inv of state.all('invoice')) {
+    if (state.invoiceStatus(inv) !== 'A') continue;
+    const customer = String(inv.body.entity);
+    out.set(customer, Math.round(((out.get(customer) ?? 0) + state.amountRemaining(inv)) * 100) / 100);
+  }
+  return out;
+}
+
+/**
+ * The tables, each built once per state version: a read's pages are separate queries over the
+ * same data, and rebuilding every row for each would make a large account slow to page.
+ */
 export function suiteqlTables(state: NetSuiteState): (name: string) => Table | undefined {
+  const built = new Map<string, { version: number; table: Table }>();
+  const all = rawTables(state);
+  return (name) => {
+    const make = all[name];
+    if (!make) return undefined;
+    const hit = built.get(name);
+    if (hit && hit.version === state.version) return hit.table;
+    const fresh = make();
+    const rows = [...fresh.rows()];
+    const table = { ...fresh, rows: () => rows };
+    built.set(name, { version: state.version, table });
+    return table;
+  };
+}
+
+function rawTables(state: NetSuiteState): Record<string, () => Table> {
   const nameOf = (type: string, id: SqlValue) => {
     if (id === null) return undefined;
     const rec = state.get(type, String(id));
@@ -39,12 +70,13 @@ export function suiteqlTables(state: NetSuiteState): (name: string) => Table | u
       ['id', 'entityid', 'companyname', 'isperson', 'firstname', 'lastname', 'email', 'phone', 'url', 'subsidiary', 'currency', 'terms',
         'creditlimit', 'balancesearch', 'isinactive', 'comments', 'externalid', 'datecreated', 'lastmodifieddate', 'defaultbillingaddress', 'defaultshippingaddress'],
       function* () {
+        const owed = balances(state);
         for (const r of state.all('customer')) {
           const b = r.body;
           yield {
             id: r.idNum, entityid: str(b.entityId), companyname: str(b.companyName), isperson: tf(b.isPerson), firstname: str(b.firstName),
             lastname: str(b.lastName), email: str(b.email), phone: str(b.phone), url: str(b.url), subsidiary: num(b.subsidiary),
-            currency: num(b.currency), terms: num(b.terms), creditlimit: num(b.creditLimit), balancesearch: state.balanceOf(r.id),
+            currency: num(b.currency), terms: num(b.terms), creditlimit: num(b.creditLimit), balancesearch: owed.get(r.id) ?? 0,
             isinactive: tf(b.isInactive), comments: str(b.comments), externalid: str(b.externalId), datecreated: time(r.createdMs),
             lastmodifieddate: time(r.modifiedMs), defaultbillingaddress: billingAddress(r)?.nkey ?? null, defaultshippingaddress: shippingAddress(r)?.nkey ?? null,
           };
@@ -161,6 +193,5 @@ export function suiteqlTables(state: NetSuiteState): (name: string) => Table | u
       }
     }),
   };
-
-  return (name) => tables[name]?.();
+  return tables;
 }
