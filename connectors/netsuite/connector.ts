@@ -172,9 +172,13 @@ export class NetSuiteConnector implements Connector {
     return { records, cursor, ...(res.hasMore ? { next: { ms: Date.parse(last.modifiedAt), id: last.id } } : {}) };
   }
 
-  /** Deletions from DeletedRecord since the read's start; the pages carry the live read's cursor. */
+  /**
+   * Deletions from DeletedRecord since the read's start; the pages carry the live read's cursor.
+   * The start's instant is taken whole: the cursor's id is a live record's and says nothing of
+   * deletions at that second (one seen twice is harmless).
+   */
   private async *readDeleted(info: NetSuiteRecord, start: ReadStart | null, cursor: Cursor | null, limit: number): AsyncIterable<Page> {
-    let from = start;
+    let from: ReadStart | null = start && { ms: start.ms, id: null };
     for (;;) {
       const res = await this.suiteql(deletedQuery(info, from), limit, 0);
       const records = res.items.map(deletedRecord);

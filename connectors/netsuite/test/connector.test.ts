@@ -125,6 +125,14 @@ describe('NetSuite connector against the sandbox', () => {
     const without = await readAll(ns.read('customer', read(['companyName'], { cursor: before.pages.at(-1)!.cursor })));
     expect(without.records).toEqual([]);
     expect((await ns.readByIds('customer', [a, b], ['companyName'])).map((r) => r.id)).toEqual([a]);
+
+    // A deletion in the very second of the cursor is seen whatever its id (the cursor's id is a live record's).
+    const at = Date.parse('2025-03-01T09:00:00.000Z');
+    const small = sb.state.create('customer', { companyName: 'Small id', subsidiary: { id: '2' } }, { at: at - 60_000 }).id;
+    const big = sb.state.create('customer', { companyName: 'Big id', subsidiary: { id: '2' } }, { at }).id;
+    sb.state.delete('customer', small, { at });
+    const tie = await readAll(ns.read('customer', read(['companyName'], { cursor: { modifiedAt: new Date(at).toISOString(), id: big }, includeDeleted: true })));
+    expect(tie.records.filter((r) => r.deleted).map((r) => r.id)).toContain(small);
   });
 
   it('reads records by id, leaving out ids that do not exist', async () => {
