@@ -224,8 +224,16 @@ export class NetSuiteConnector implements Connector {
 
   async write(object: string, ops: WriteOp[]): Promise<WriteResult[]> {
     const info = netsuiteRecord(object);
-    const needsLookups = ops.some((op) => Object.keys(op.fields).some((f) => ['currencyCode', 'termsName'].includes(info.writes[f]?.kind ?? '')));
-    const lookups = needsLookups ? await this.lookupsOnce() : undefined;
+    const named = ops.flatMap((op) => Object.entries(op.fields).flatMap(([f, v]) => {
+      const kind = info.writes[f]?.kind;
+      return (kind === 'currencyCode' || kind === 'termsName') && v !== null && v !== undefined && v !== '' ? [{ kind, name: String(v).toLowerCase() }] : [];
+    }));
+    let lookups = named.length > 0 ? await this.lookupsOnce() : undefined;
+    // A currency or term added in NetSuite since they were read: read them again, once.
+    if (lookups && named.some((n) => !(n.kind === 'currencyCode' ? lookups!.currencies : lookups!.terms).has(n.name))) {
+      this.lookups = undefined;
+      lookups = await this.lookupsOnce();
+    }
     return Promise.all(ops.map((op) => this.writeOne(info, op, lookups)));
   }
 

@@ -212,6 +212,18 @@ describe('NetSuite connector against the sandbox', () => {
     expect(changed).toMatchObject({ ok: false, retryable: true, error: { code: 'RCRD_HAS_BEEN_CHANGED' } });
   });
 
+  it('writes currency by ISO code and terms by name, reading the account\'s lists again when it meets one it does not know', async () => {
+    const { sb, ns } = await setup();
+    const [first] = await ns.write('customer', [{ key: KEY(40), fields: { companyName: 'Swiss', subsidiary: '2', currency: 'CHF', terms: 'Net 30' } }]);
+    expect(first).toMatchObject({ ok: false, error: { code: 'INVALID_VALUE', fields: ['currency'] } });
+    // An administrator adds the currency in NetSuite.
+    const idNum = sb.state.allocateId('currency');
+    sb.state.commit({ type: 'currency', id: String(idNum), idNum, body: { name: 'Swiss Franc', symbol: 'CHF', isBaseCurrency: false, exchangeRate: 1.1, externalId: null }, createdMs: 0, modifiedMs: 0 });
+    const [second] = await ns.write('customer', [{ key: KEY(40), fields: { companyName: 'Swiss', subsidiary: '2', currency: 'CHF', terms: 'Net 30' } }]);
+    expect(second).toMatchObject({ ok: true, created: true });
+    expect(sb.state.getByExternalId('customer', KEY(40))!.body).toMatchObject({ currency: String(idNum), terms: '2' });
+  });
+
   it('deletes by internal id; a record already gone counts as deleted', async () => {
     const { sb, ns } = await setup();
     const id = sb.state.create('contact', { lastName: 'Gone', company: { id: sb.state.create('customer', { companyName: 'C', subsidiary: { id: '2' } }).id } }).id;
