@@ -30,7 +30,7 @@ writeFileSync(broken, 'system: salesforce\nobject: Opportunity\nentity: Opportun
 describe('ecosync mappings validate', () => {
   it('passes the shipped mappings directory by default', async () => {
     const { out, code } = await run('validate');
-    expect(out).toEqual(['8 mapping files checked: 0 errors, 0 warnings']);
+    expect(out).toEqual(['12 mapping files checked: 0 errors, 0 warnings']);
     expect(code).toBe(0);
   });
 
