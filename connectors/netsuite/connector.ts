@@ -33,6 +33,11 @@ export interface NetSuiteConfig {
   algorithm?: Algorithm;
   /** Requests this process keeps in flight for the account at most (default 10 of a base account's 15). */
   concurrency?: number;
+  /**
+   * Internal id of the subsidiary a new customer belongs to when its mapping writes none
+   * (NetSuite OneWorld requires one); the root subsidiary when absent.
+   */
+  defaultSubsidiary?: string;
 }
 
 export interface NetSuiteConnectorOptions {
@@ -259,6 +264,8 @@ export class NetSuiteConnector implements Connector {
         }
         created = !existing;
         if (prepared.billing) prepared.body.addressBook = { items: [billingLine(existing, prepared.billing)] };
+        // A customer created from a CRM has no subsidiary there: NetSuite needs one.
+        if (created && info.object === 'customer' && prepared.body.subsidiary === undefined) prepared.body.subsidiary = { id: await this.defaultSubsidiary() };
       }
       const query = prepared.lines ? { replace: 'item' } : undefined;
       const res = op.externalId
@@ -303,6 +310,20 @@ export class NetSuiteConnector implements Connector {
       body: { q },
     });
     return { items: body.items ?? [], hasMore: body.hasMore === true };
+  }
+
+  private rootSubsidiary?: Promise<string>;
+
+  /** The configured subsidiary of new customers, else the account's root subsidiary (read once). */
+  private defaultSubsidiary(): Promise<string> {
+    if (this.config.defaultSubsidiary) return Promise.resolve(this.config.defaultSubsidiary);
+    this.rootSubsidiary ??= this.suiteql('SELECT s.id AS id FROM subsidiary s WHERE s.parent IS NULL ORDER BY s.id', 1, 0).then((page) => {
+      const id = page.items[0]?.id;
+      if (id === undefined) throw new Error('NetSuite has no root subsidiary to put a new customer in: set defaultSubsidiary in the connection');
+      return String(id);
+    });
+    this.rootSubsidiary.catch(() => { this.rootSubsidiary = undefined; });
+    return this.rootSubsidiary;
   }
 
   /** The account's currencies and terms, read once per connector (they are setup data). */

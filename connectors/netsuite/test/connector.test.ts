@@ -192,7 +192,7 @@ describe('NetSuite connector against the sandbox', () => {
     const { sb, ns } = await setup({ customers: 1, contactsPerCustomer: 0, ordersPerCustomer: 0 });
     const results = await ns.write('customer', [
       { key: KEY(20), fields: { companyName: 'Fine', subsidiary: '2' } },
-      { key: KEY(21), fields: { companyName: 'No subsidiary' } },
+      { key: KEY(21), fields: { companyName: 'Unknown subsidiary', subsidiary: '999' } },
       { key: KEY(22), fields: { companyName: 'Bad limit', subsidiary: '2', creditLimit: 'lots' } },
       { key: KEY(23), fields: { companyName: 'Sets balance', subsidiary: '2', balance: 10 } },
       { key: KEY(24), fields: { companyName: 'Bad country', subsidiary: '2', billCountry: 'XX' } },
@@ -200,7 +200,7 @@ describe('NetSuite connector against the sandbox', () => {
     ]);
     expect(results.map((r) => r.key)).toEqual([20, 21, 22, 23, 24, 25].map(KEY));
     expect(results[0]).toMatchObject({ ok: true });
-    expect(results[1]).toMatchObject({ ok: false, retryable: false, error: { code: 'USER_ERROR', fields: ['subsidiary'], message: expect.stringMatching(/Primary Subsidiary/) } });
+    expect(results[1]).toMatchObject({ ok: false, retryable: false, error: { fields: ['subsidiary'] } });
     expect(results[2]).toMatchObject({ ok: false, error: { code: 'INVALID_CONTENT', fields: ['creditLimit'] } });
     expect(results[3]).toMatchObject({ ok: false, error: { code: 'INVALID_CONTENT', fields: ['balance'], message: expect.stringMatching(/read-only/) } });
     expect(results[4]).toMatchObject({ ok: false, error: { code: 'INVALID_CONTENT', fields: ['billCountry'] } });
@@ -210,6 +210,22 @@ describe('NetSuite connector against the sandbox', () => {
     sb.faults.set({ recordFailureRate: 1 });
     const [changed] = await ns.write('customer', [{ key: KEY(20), fields: { comments: 'again' } }]);
     expect(changed).toMatchObject({ ok: false, retryable: true, error: { code: 'RCRD_HAS_BEEN_CHANGED' } });
+  });
+
+  it('puts a customer created without a subsidiary (one from a CRM) in the root subsidiary, or the connection\'s defaultSubsidiary', async () => {
+    const { sb, ns } = await setup({ companyName: 'Vandelay Industries', customers: 1, contactsPerCustomer: 0, ordersPerCustomer: 0 });
+    const root = sb.state.all('subsidiary').find((s) => s.body.parent === null)!;
+    const other = sb.state.all('subsidiary').find((s) => s.body.parent !== null)!;
+    const [made] = await ns.write('customer', [{ key: KEY(30), fields: { companyName: 'From the CRM' } }]);
+    expect(made).toMatchObject({ ok: true, created: true });
+    expect(sb.state.get('customer', made.ok ? made.externalId : '')!.body.subsidiary).toBe(root.id);
+    // An update never moves a customer to another subsidiary.
+    const [edited] = await ns.write('customer', [{ key: KEY(30), fields: { comments: 'edited' } }]);
+    expect(edited).toMatchObject({ ok: true, created: false });
+
+    const configured = createNetSuiteConnector({ ...netsuiteSandboxConfig(sb), defaultSubsidiary: other.id }, { pacer: new ConcurrencyPacer(10) });
+    const [placed] = await configured.write('customer', [{ key: KEY(31), fields: { companyName: 'Placed' } }]);
+    expect(sb.state.get('customer', placed.ok ? placed.externalId : '')!.body.subsidiary).toBe(other.id);
   });
 
   it('writes currency by ISO code and terms by name, reading the account\'s lists again when it meets one it does not know', async () => {
