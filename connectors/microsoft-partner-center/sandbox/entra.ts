@@ -7,6 +7,23 @@ import { generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from '
  * only the sandbox itself ever verifies these tokens.
  */
 export const PARTNER_CENTER_AUDIENCE = 'https://api.partner.microsoft.com';
+/** Microsoft Graph, which serves the commercial marketplace's Product Ingestion API (private offers). */
+export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
+/** The commercial marketplace's SaaS fulfillment and metering APIs. */
+export const MARKETPLACE_API_AUDIENCE = '20e940b3-4c77-4b0b-9a53-9e16a1b010a7';
+/** The Microsoft APIs this Entra issues client-credentials tokens for. */
+export const TOKEN_RESOURCES: readonly string[] = [PARTNER_CENTER_AUDIENCE, GRAPH_AUDIENCE, MARKETPLACE_API_AUDIENCE];
+
+/**
+ * The resource a client-credentials `scope` (`<resource>/.default`) asks for, when Entra knows
+ * it: one of TOKEN_RESOURCES, or the app itself (`<clientId>/.default`), as an app may ask a
+ * token for its own API (Microsoft's webhook calls to the app carry one with that audience).
+ */
+export function resourceOfScope(scope: string | undefined, clientId: string): string | undefined {
+  const first = (scope ?? '').split(' ').find((s) => s.endsWith('/.default'));
+  const resource = first?.slice(0, -'/.default'.length);
+  return resource !== undefined && (TOKEN_RESOURCES.includes(resource) || resource === clientId) ? resource : undefined;
+}
 
 export interface TokenClaims {
   aud: string;

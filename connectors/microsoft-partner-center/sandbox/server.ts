@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { CallCounters, FaultInjector, seededRandom, type FaultPlan } from '../../../src/sandbox/index.js';
 import type { Referral, ReferralInput } from '../referral.js';
-import { PARTNER_CENTER_AUDIENCE, TokenIssuer } from './entra.js';
+import { PARTNER_CENTER_AUDIENCE, resourceOfScope, TOKEN_RESOURCES, TokenIssuer } from './entra.js';
 import { matchesFilter, ODataError, parseFilter } from './odata.js';
 import { defaultDecide, ReferralRejected, ReferralStore, type DecideRule } from './referrals.js';
 import { ensureSandboxTls } from './tls.js';
@@ -209,10 +209,9 @@ export async function startMicrosoftSandbox(options: MicrosoftSandboxOptions): P
     if (body.client_secret !== clientSecret) {
       return entraError(reply, 401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
     }
-    const scopes = (body.scope ?? '').split(' ').filter((s) => s.endsWith('/.default'));
-    const resource = scopes[0]?.slice(0, -'/.default'.length);
-    if (resource !== PARTNER_CENTER_AUDIENCE) {
-      return entraError(reply, 400, 'invalid_scope', 1002012, `The provided value for scope '${body.scope ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier, and the resource must be ${PARTNER_CENTER_AUDIENCE}.`);
+    const resource = resourceOfScope(body.scope, clientId);
+    if (!resource) {
+      return entraError(reply, 400, 'invalid_scope', 1002012, `The provided value for scope '${body.scope ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier, and the resource must be one of ${TOKEN_RESOURCES.join(', ')} or the app itself.`);
     }
     return {
       token_type: 'Bearer',
