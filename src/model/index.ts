@@ -13,6 +13,7 @@ export * from './partner.js';
 export * from './opportunity.js';
 export * from './cosell.js';
 export * from './erp.js';
+export * from './drawdown.js';
 
 /**
  * Every canonical entity by name. CoSellSubmission is what the co-sell payload mapping files map
