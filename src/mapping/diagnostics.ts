@@ -1,5 +1,8 @@
-/** Load-time findings about a mapping file, each pinned to the YAML node it is about. */
-import type { LineCounter, Node as YamlNode } from 'yaml';
+/**
+ * Load-time findings about a YAML file (mapping files, drawdown rule files, the configuration),
+ * each pinned to the YAML node it is about.
+ */
+import { isMap, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
 
 export interface Diagnostic {
   /** The file as it was named to the loader. */
@@ -49,6 +52,35 @@ export class Reporter {
   get failed(): boolean {
     return hasErrors(this.diagnostics);
   }
+}
+
+/** A YAML parser error without the position and excerpt the parser appends (the diagnostic carries the position). */
+export function yamlErrorMessage(message: string): string {
+  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+}
+
+/**
+ * The offset of the node a path of keys and indexes (a zod issue's path) leads to in a YAML
+ * document: the value there, or its key when `atKey` (an unknown key); the deepest node found
+ * when the document stops short of the path (a missing key points at its parent).
+ */
+export function offsetAtPath(doc: Document, keyPath: readonly PropertyKey[], atKey = false): number {
+  let node: unknown = doc.contents;
+  let offset = (node as { range?: [number] } | null)?.range?.[0] ?? 0;
+  for (const [i, key] of keyPath.entries()) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => (item.key as { value?: unknown })?.value === key);
+      if (!pair) break;
+      offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
+      if (atKey && i === keyPath.length - 1) break;
+      node = pair.value;
+      offset = (node as { range?: [number] } | null)?.range?.[0] ?? offset;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+      offset = (node as { range?: [number] } | null)?.range?.[0] ?? offset;
+    } else break;
+  }
+  return offset;
 }
 
 /** "did you mean …?" for a misspelt name, when one candidate is close enough. */

@@ -7,7 +7,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node a
 import type { z } from 'zod';
 import { CURRENCY_MINOR_DIGITS, ENTITIES, isEntityName, type CurrencyCode, type EntityName } from '../model/index.js';
 import { canonicalFieldsOf, type CanonicalField, type CanonicalKind } from './canonical.js';
-import { Reporter, suggest } from './diagnostics.js';
+import { Reporter, suggest, yamlErrorMessage } from './diagnostics.js';
 import { compileExpr } from './expr.js';
 import {
   COERCIONS, DIRECTIONS,
@@ -86,7 +86,7 @@ export function parseSpec(text: string, file: string, entities: EntitySchemas = 
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const r = new Reporter(file, lines);
-  for (const e of doc.errors) r.error(e.pos[0], yamlMessage(e.message));
+  for (const e of doc.errors) r.error(e.pos[0], yamlErrorMessage(e.message));
   if (doc.errors.length > 0) return { reporter: r };
   const root = doc.contents;
   if (!isMap(root)) {
@@ -94,10 +94,6 @@ export function parseSpec(text: string, file: string, entities: EntitySchemas = 
     return { reporter: r };
   }
   return new SpecParser(r, file, entities).parse(root);
-}
-
-function yamlMessage(message: string): string {
-  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
 }
 
 function entries(map: YAMLMap): { key: YamlNode; name: string; value: YamlNode | null }[] {
