@@ -119,7 +119,7 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
 
     let demo: Demo | undefined;
     if (parts.demo) {
-      onProgress('starting the Salesforce, HubSpot, AWS and Microsoft sandboxes and the demo connection');
+      onProgress('starting the Salesforce, HubSpot, NetSuite, AWS and Microsoft sandboxes and the demo connection');
       demo = await startDemo(config, { store, client, log });
       if (demo) stops.push(() => demo!.stop());
     }

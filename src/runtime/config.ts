@@ -7,7 +7,7 @@ import { ApprovalPolicySchema } from '../cosell/policy-config.js';
 import { CoSellInvolvement, CoSellVisibility, Email } from '../model/index.js';
 
 /** The connection `ecosync up` creates between its Salesforce and HubSpot sandboxes. */
-export const DEMO_CONNECTION_NAME = 'demo-salesforce-hubspot';
+export const DEMO_CONNECTION_NAME = 'demo-hub';
 
 /** The people of the embedded demo's approval policy (and the requester of CRM-marked co-sells). */
 export const DEMO_COSELL_USERS = {
@@ -98,18 +98,19 @@ export const Config = z.object({
     /** The address senders of webhooks use (behind a proxy): HubSpot signs the full URL it called. */
     publicUrl: z.url().optional(),
   }).strict().default({ host: '127.0.0.1', port: 8080 }),
-  /** `ecosync up` only: seeded Salesforce and HubSpot sandboxes and a demo connection between them. */
+  /** `ecosync up` only: seeded Salesforce, HubSpot and NetSuite sandboxes, one demo hub around them, and the co-sell clouds' sandboxes. */
   demo: z.object({
     enabled: z.boolean().default(true),
     salesforcePort: z.number().int().min(0).max(65535).default(8701),
     hubspotPort: z.number().int().min(0).max(65535).default(8702),
     awsPort: z.number().int().min(0).max(65535).default(8703),
     microsoftPort: z.number().int().min(0).max(65535).default(8704),
+    netsuitePort: z.number().int().min(0).max(65535).default(8705),
     /** Seeded Salesforce accounts (each with 2 contacts and 1 opportunity). */
     accounts: z.number().int().min(0).default(200),
     /** Seconds between scheduled runs of the demo connection. */
     scheduleSeconds: z.number().int().min(10).default(300),
-  }).strict().default({ enabled: true, salesforcePort: 8701, hubspotPort: 8702, awsPort: 8703, microsoftPort: 8704, accounts: 200, scheduleSeconds: 300 }),
+  }).strict().default({ enabled: true, salesforcePort: 8701, hubspotPort: 8702, awsPort: 8703, microsoftPort: 8704, netsuitePort: 8705, accounts: 200, scheduleSeconds: 300 }),
   /** Co-sell with AWS and Microsoft: approval policy, requester, connection and per-cloud defaults. */
   cosell: CoSellSettings.default(() => CoSellSettings.parse({})),
   log: z.object({
@@ -146,6 +147,7 @@ const ENV_PATHS: Array<[name: string, path: string[], kind: 'string' | 'number']
   ['ECOSYNC_DEMO_HUBSPOT_PORT', ['demo', 'hubspotPort'], 'number'],
   ['ECOSYNC_DEMO_AWS_PORT', ['demo', 'awsPort'], 'number'],
   ['ECOSYNC_DEMO_MICROSOFT_PORT', ['demo', 'microsoftPort'], 'number'],
+  ['ECOSYNC_DEMO_NETSUITE_PORT', ['demo', 'netsuitePort'], 'number'],
   ['ECOSYNC_COSELL_CONNECTION', ['cosell', 'connection'], 'string'],
   ['ECOSYNC_COSELL_REQUESTER', ['cosell', 'requester'], 'string'],
   ['ECOSYNC_COSELL_NOTIFY_URL', ['cosell', 'notify', 'webhookUrl'], 'string'],

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { SANDBOX_CREDENTIALS, startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { hubspotSandboxConfig, startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
+import { netsuiteSandboxConfig, startNetSuiteSandbox, type NetSuiteSandbox } from '../../connectors/netsuite/sandbox/index.js';
 import { salesforceSandboxConfig, startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.js';
 import { ensureCoSellInboxes } from '../service/cosell-inbox.js';
 import { ensureSchedule, newRequest, requestSync } from '../service/sync-control.js';
@@ -28,9 +29,25 @@ export const SALESFORCE_HUBSPOT: Required<Pick<ConnectionInput, 'systems' | 'ent
   ],
 };
 
-/** A connection's credentials for the two sandboxes, keyed by system as connections store them. */
-export function sandboxCredentials(sf: SalesforceSandbox, hs: HubSpotSandbox) {
-  return { salesforce: salesforceSandboxConfig(sf), hubspot: hubspotSandboxConfig(hs) };
+/**
+ * The demo hub: Salesforce, HubSpot and NetSuite around each account and contact, opportunities
+ * between the CRMs, and NetSuite's sales orders and invoices kept in the hub (NetSuite is their
+ * system of record; private offers and drawdown read them there).
+ */
+export const DEMO_HUB: Required<Pick<ConnectionInput, 'systems' | 'entities'>> = {
+  systems: [...SALESFORCE_HUBSPOT.systems, { name: 'netsuite', system: 'netsuite', role: 'both' }],
+  entities: [
+    { entity: 'Account', members: [...SALESFORCE_HUBSPOT.entities[0].members, { system: 'netsuite', object: 'customer', mapping: 'mappings/netsuite-customer.yaml' }] },
+    { entity: 'Contact', members: [...SALESFORCE_HUBSPOT.entities[1].members, { system: 'netsuite', object: 'contact', mapping: 'mappings/netsuite-contact.yaml' }] },
+    SALESFORCE_HUBSPOT.entities[2],
+    { entity: 'SalesOrder', members: [{ system: 'netsuite', object: 'salesOrder', mapping: 'mappings/netsuite-sales-order.yaml' }] },
+    { entity: 'Invoice', members: [{ system: 'netsuite', object: 'invoice', mapping: 'mappings/netsuite-invoice.yaml' }] },
+  ],
+};
+
+/** A connection's credentials for the CRM sandboxes (and NetSuite's, when given), keyed by system as connections store them. */
+export function sandboxCredentials(sf: SalesforceSandbox, hs: HubSpotSandbox, ns?: NetSuiteSandbox) {
+  return { salesforce: salesforceSandboxConfig(sf), hubspot: hubspotSandboxConfig(hs), ...(ns ? { netsuite: netsuiteSandboxConfig(ns) } : {}) };
 }
 
 /** The co-sell clouds' credentials as a connection stores them, under the systems' names. */
@@ -47,14 +64,16 @@ export interface Demo {
   hubspotToken: string;
   awsUrl: string;
   microsoftUrl: string;
+  netsuiteUrl: string;
+  netsuiteAccountId: string;
   /** The Microsoft sandbox's CA (it serves TLS): trust it to call it from outside the hub. */
   microsoftCaPath: string;
   stop(): Promise<void>;
 }
 
-type Sandboxes = { sf: SalesforceSandbox; hs: HubSpotSandbox; aws: PartnerCentralSandbox; ms: MicrosoftSandbox };
+type Sandboxes = { sf: SalesforceSandbox; hs: HubSpotSandbox; aws: PartnerCentralSandbox; ms: MicrosoftSandbox; ns: NetSuiteSandbox };
 
-/** The four sandboxes, started side by side; when one fails, those that started are stopped. */
+/** The five sandboxes, started side by side; when one fails, those that started are stopped. */
 async function startSandboxes(config: Config): Promise<Sandboxes> {
   const host = '127.0.0.1';
   const started = await Promise.allSettled([
@@ -62,18 +81,22 @@ async function startSandboxes(config: Config): Promise<Sandboxes> {
     startHubSpotSandbox({ host, port: config.demo.hubspotPort, seed: 42, companies: Math.ceil(config.demo.accounts / 4) }),
     startPartnerCentralSandbox({ host, port: config.demo.awsPort, seed: 42, reviewDelayMs: DEMO_AWS_REVIEW_MS }),
     startMicrosoftSandbox({ host, port: config.demo.microsoftPort, seed: 42, dataDir: path.join(config.dataDir, 'sandbox', 'microsoft') }),
+    startNetSuiteSandbox({
+      host, port: config.demo.netsuitePort, seed: 42, companyName: 'Ecosync Demo Inc.', customers: Math.ceil(config.demo.accounts / 8),
+      dataDir: path.join(config.dataDir, 'sandbox'),
+    }),
   ]);
   const failed = started.find((r) => r.status === 'rejected');
   if (failed) {
     await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.close().catch(() => undefined) : undefined)));
     throw (failed as PromiseRejectedResult).reason;
   }
-  const [sf, hs, aws, ms] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [SalesforceSandbox, HubSpotSandbox, PartnerCentralSandbox, MicrosoftSandbox];
-  return { sf, hs, aws, ms };
+  const [sf, hs, aws, ms, ns] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [SalesforceSandbox, HubSpotSandbox, PartnerCentralSandbox, MicrosoftSandbox, NetSuiteSandbox];
+  return { sf, hs, aws, ms, ns };
 }
 
 /**
- * Seeded Salesforce and HubSpot sandboxes and a bidirectional demo connection with the shipped
+ * Seeded Salesforce, HubSpot and NetSuite sandboxes and one demo hub around them with the shipped
  * mappings, scheduled and synced once at start: a new user sees real runs in the Temporal UI
  * and can edit a mapping and watch its effect without touching production. The AWS Partner
  * Central and Microsoft Partner Center sandboxes (seeded solutions, invitations and referrals)
@@ -85,16 +108,16 @@ async function startSandboxes(config: Config): Promise<Sandboxes> {
  */
 export async function startDemo(config: Config, deps: { store: Store; client: Client; log: Logger }): Promise<Demo | undefined> {
   const { store, client, log } = deps;
-  const { sf, hs, aws, ms } = await startSandboxes(config);
-  const closeAll = () => Promise.all([sf.close(), hs.close(), aws.close(), ms.close()]);
+  const { sf, hs, aws, ms, ns } = await startSandboxes(config);
+  const closeAll = () => Promise.all([sf.close(), hs.close(), aws.close(), ms.close(), ns.close()]);
   try {
     const input: ConnectionInput = {
       name: DEMO_CONNECTION,
-      ...SALESFORCE_HUBSPOT,
+      ...DEMO_HUB,
       deletePolicy: 'propagate',
       conflictPolicy: 'last-writer-wins',
       scheduleSeconds: config.demo.scheduleSeconds,
-      credentials: { ...sandboxCredentials(sf, hs), ...cloudSandboxCredentials(aws, ms) },
+      credentials: { ...sandboxCredentials(sf, hs, ns), ...cloudSandboxCredentials(aws, ms) },
     };
     let connection = await store.connections.getByName(DEMO_CONNECTION);
     if (connection) {
@@ -120,6 +143,8 @@ export async function startDemo(config: Config, deps: { store: Store; client: Cl
       awsUrl: aws.url,
       microsoftUrl: ms.url,
       microsoftCaPath: ms.caPemPath,
+      netsuiteUrl: ns.url,
+      netsuiteAccountId: ns.accountId,
       async stop() {
         await closeAll();
       },

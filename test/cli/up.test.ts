@@ -13,19 +13,20 @@ describe('ecosync up (the README start command)', () => {
   afterAll(() => { hub?.child.kill('SIGKILL'); });
 
   it('brings up Temporal with its UI, the worker, the API, the database and the demo with its co-sell inboxes; doctor is green; Ctrl-C stops everything', async () => {
-    const [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort, nsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     // Every port is the test's own, the cloud sandboxes' too: a hub on the default ports may be running.
     const env = {
       ECOSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ecosync-up-')),
       TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), ECOSYNC_API_PORT: String(apiPort),
       ECOSYNC_DEMO_SALESFORCE_PORT: String(sfPort), ECOSYNC_DEMO_HUBSPOT_PORT: String(hsPort),
-      ECOSYNC_DEMO_AWS_PORT: String(awsPort), ECOSYNC_DEMO_MICROSOFT_PORT: String(msPort),
+      ECOSYNC_DEMO_AWS_PORT: String(awsPort), ECOSYNC_DEMO_MICROSOFT_PORT: String(msPort), ECOSYNC_DEMO_NETSUITE_PORT: String(nsPort),
     };
     hub = startCli(['up'], env);
     await eventually(async () => hub!.output().includes('Press Ctrl-C to stop.'), 90_000, `the hub to start; output so far:\n${hub.output()}`);
     expect(hub.output()).toContain(`Temporal UI   http://127.0.0.1:${uiPort}`);
     expect(hub.output()).toContain(`AWS           http://127.0.0.1:${awsPort}`);
     expect(hub.output()).toMatch(new RegExp(`Microsoft     https?://127\\.0\\.0\\.1:${msPort}`));
+    expect(hub.output()).toContain(`NetSuite      http://127.0.0.1:${nsPort}/services/rest`);
 
     const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
     expect(health.status).toBe(200);
@@ -33,15 +34,16 @@ describe('ecosync up (the README start command)', () => {
     const ui = await eventually(async () => { const r = await fetch(`http://127.0.0.1:${uiPort}/`); return r.ok ? r : undefined; }, 20_000, 'the Temporal UI');
     expect(await ui.text()).toMatch(/<html/i);
 
-    // The demo connection synced the seeded Salesforce data into the HubSpot sandbox on its own.
+    // The demo hub synced on its own: HubSpot holds its 50 seeded companies, Salesforce's 200
+    // accounts and NetSuite's 25 customers.
     const hubspot = `http://127.0.0.1:${hsPort}`;
     const token = /token (\S+)\)/.exec(hub.output())![1];
     const companies = await eventually(async () => {
       const r = await fetch(`${hubspot}/crm/v3/objects/companies/search`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ limit: 1 }) });
       const body = (await r.json()) as { total: number };
-      return body.total >= 200 ? body.total : undefined;
+      return body.total >= 275 ? body.total : undefined;
     }, 90_000, 'the demo sync to fill HubSpot');
-    expect(companies).toBe(250);
+    expect(companies).toBe(275);
 
     // The co-sell inboxes run from the start: the invitations AWS and Microsoft seeded wait for an alliance manager.
     const invitations = await eventually(async () => {
@@ -54,12 +56,13 @@ describe('ecosync up (the README start command)', () => {
 
     const doctor = await runCli(['doctor'], env);
     expect(doctor.output).toContain('✓ Workflow round trip');
+    expect(doctor.output).toMatch(/✓ Connection demo-hub: salesforce ✓ .*; hubspot ✓ .*; netsuite ✓ Connected to NetSuite account TSTDRV\d+/);
     expect(doctor.output).not.toContain('✗');
     expect(doctor.code).toBe(0);
 
     hub.child.kill('SIGINT');
     expect(await hub.exited).toBe(0);
-    for (const p of [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort]) expect(await portFree(p)).toBe(true);
+    for (const p of [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort, nsPort]) expect(await portFree(p)).toBe(true);
   }, 240_000);
 });
 
@@ -90,11 +93,11 @@ describe('doctor before ecosync up', () => {
     const awsPort = (held.address() as { port: number }).port;
     try {
       const ports = async (env: Record<string, string>) => {
-        const [port, uiPort, apiPort, sfPort, hsPort, msPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+        const [port, uiPort, apiPort, sfPort, hsPort, msPort, nsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
         const { config } = loadConfig({ env: {
           TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), ECOSYNC_API_PORT: String(apiPort),
           ECOSYNC_DEMO_SALESFORCE_PORT: String(sfPort), ECOSYNC_DEMO_HUBSPOT_PORT: String(hsPort),
-          ECOSYNC_DEMO_AWS_PORT: String(awsPort), ECOSYNC_DEMO_MICROSOFT_PORT: String(msPort), ...env,
+          ECOSYNC_DEMO_AWS_PORT: String(awsPort), ECOSYNC_DEMO_MICROSOFT_PORT: String(msPort), ECOSYNC_DEMO_NETSUITE_PORT: String(nsPort), ...env,
         } });
         return { check: await checkPorts(config, false), msPort };
       };

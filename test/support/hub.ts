@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.js';
+import { startNetSuiteSandbox, type NetSuiteSandbox, type NetSuiteSandboxOptions } from '../../connectors/netsuite/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../connectors/salesforce/sandbox/index.js';
 import { createActivities } from '../../src/runtime/activities.js';
-import { SALESFORCE_HUBSPOT, sandboxCredentials } from '../../src/runtime/demo.js';
+import { DEMO_HUB, SALESFORCE_HUBSPOT, sandboxCredentials } from '../../src/runtime/demo.js';
 import { canonicalIdFor } from '../../src/sync/index.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { newRequest, requestSync, runSyncAndWait, syncStatus } from '../../src/service/sync-control.js';
@@ -15,6 +16,9 @@ import { startTestTemporal } from './temporal.js';
 
 /** Salesforce and HubSpot with the shipped mappings, in dependency order. */
 export const CRM_HUB = SALESFORCE_HUBSPOT;
+
+/** Salesforce, HubSpot and NetSuite: the demo hub (NetSuite's orders and invoices kept in the hub). */
+export const ERP_HUB = DEMO_HUB;
 
 /** CRM_HUB's entities with one system's mapping file of one entity replaced (the entities given, or all). */
 export function withMapping(entity: string, system: string, mapping: string, entities = CRM_HUB.entities): NonNullable<ConnectionInput['entities']> {
@@ -40,17 +44,20 @@ export class TestHub {
     readonly db: TestStore,
     readonly sf: SalesforceSandbox,
     readonly hs: HubSpotSandbox,
+    /** Started when the options ask for NetSuite. */
+    readonly ns: NetSuiteSandbox | undefined,
     readonly taskQueue: string,
     private readonly bundle: Awaited<ReturnType<typeof bundleWorkflows>>,
   ) {}
 
-  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; sf?: SalesforceSandboxOptions; hs?: HubSpotSandboxOptions; worker?: boolean } = {}): Promise<TestHub> {
-    const [db, sf, hs] = await Promise.all([
+  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; sf?: SalesforceSandboxOptions; hs?: HubSpotSandboxOptions; ns?: NetSuiteSandboxOptions; worker?: boolean } = {}): Promise<TestHub> {
+    const [db, sf, hs, ns] = await Promise.all([
       openTestStore(options.store ?? 'pglite'),
       startSalesforceSandbox({ accounts: 0, ...options.sf }),
       startHubSpotSandbox({ companies: 0, ...options.hs }),
+      options.ns ? startNetSuiteSandbox({ customers: 0, ...options.ns }) : undefined,
     ]);
-    const hub = new TestHub(env, db, sf, hs, `test-${randomUUID()}`, bundle);
+    const hub = new TestHub(env, db, sf, hs, ns, `test-${randomUUID()}`, bundle);
     if (options.worker !== false) await hub.startWorker();
     return hub;
   }
@@ -84,7 +91,7 @@ export class TestHub {
       name: `sf-hs-${randomUUID().slice(0, 8)}`,
       ...CRM_HUB,
       deletePolicy: 'propagate',
-      credentials: crmCredentials(this.sf, this.hs),
+      credentials: crmCredentials(this.sf, this.hs, this.ns),
       ...input,
     });
   }
@@ -104,7 +111,7 @@ export class TestHub {
 
   async close(): Promise<void> {
     await this.worker?.shutdown().catch(() => undefined);
-    await Promise.all([this.sf.close(), this.hs.close()]);
+    await Promise.all([this.sf.close(), this.hs.close(), this.ns?.close()]);
     await this.db.close();
   }
 }

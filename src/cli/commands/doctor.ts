@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { checkDataDir, checkNode, checkPorts, checkTemporal, formatChecks, type Check } from '../../runtime/doctor.js';
+import type { CheckResult } from '../../sync/protocol.js';
+import { ApiClient } from '../client.js';
 import { storeOptions } from '../stack.js';
 import { openStore } from '../../store/index.js';
 import { EXIT } from '../exit.js';
@@ -39,6 +41,7 @@ export async function runDoctor(): Promise<Check[]> {
     }
     checks.push(await checkPorts(config, true));
     checks.push(await roundTrip(config));
+    checks.push(...await connectionChecks());
     return checks;
   }
   checks.push({ name: 'Hub', ok: true, detail: `not running (start it with ./ecosync up); checking its parts one by one` });
@@ -70,6 +73,23 @@ async function checkDatabase(config: Config): Promise<Check> {
       name: 'Database', ok: false, detail: `${where}: ${(error as Error).message}`,
       fix: config.database.url ? 'start PostgreSQL or correct DATABASE_URL' : 'check the data folder; delete it to start afresh',
     };
+  }
+}
+
+/** Every connection of the live hub logs in to each of its systems (`connections check`), one check a connection. */
+async function connectionChecks(): Promise<Check[]> {
+  try {
+    const api = ApiClient.from({});
+    const { connections } = await api.get<{ connections: Array<{ name: string }> }>('/connections');
+    return await Promise.all(connections.map(async ({ name }): Promise<Check> => {
+      const result = await api.post<{ ok: boolean; systems: Record<string, CheckResult> }>(`/connections/${encodeURIComponent(name)}/check`);
+      const failed = Object.entries(result.systems).filter(([, r]) => !r.ok);
+      return result.ok
+        ? { name: `Connection ${name}`, ok: true, detail: Object.entries(result.systems).map(([system, r]) => `${system} ✓ ${r.message}`).join('; ') }
+        : { name: `Connection ${name}`, ok: false, detail: failed.map(([system, r]) => `${system}: ${r.message}`).join('; '), fix: `correct the credentials of ${failed.map(([s]) => s).join(', ')} (ecosync connections check ${name} shows each system)` };
+    }));
+  } catch (error) {
+    return [{ name: 'Connections', ok: false, detail: (error as Error).message, fix: 'look at the hub\'s log (ecosync up)' }];
   }
 }
 

@@ -13,7 +13,7 @@ export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('start the hub: Temporal dev server + UI, worker, API, embedded database, demo sandboxes')
-    .option('--no-demo', 'without the seeded Salesforce, HubSpot, AWS and Microsoft sandboxes and the demo connection')
+    .option('--no-demo', 'without the seeded Salesforce, HubSpot, NetSuite, AWS and Microsoft sandboxes and the demo connection')
     .action((opts: { demo: boolean }) => runHub({ worker: true, api: true, demo: opts.demo }));
   program
     .command('worker')
@@ -56,7 +56,8 @@ async function runHub(parts: StackParts): Promise<void> {
       `  HubSpot       ${stack.demo.hubspotUrl}   (sandbox, seeded; token ${stack.demo.hubspotToken})`,
       `  AWS           ${stack.demo.awsUrl}   (Partner Central sandbox: solutions S-0000001…, invitations)`,
       `  Microsoft     ${stack.demo.microsoftUrl}   (Partner Center sandbox: Entra ID + referrals; CA ${stack.demo.microsoftCaPath})`,
-      `  Demo          connection ${DEMO_CONNECTION}: Salesforce ⇄ HubSpot with mappings/*.yaml, every ${config.demo.scheduleSeconds} s`,
+      `  NetSuite      ${stack.demo.netsuiteUrl}   (sandbox, account ${stack.demo.netsuiteAccountId}, seeded)`,
+      `  Demo          connection ${DEMO_CONNECTION}: Salesforce ⇄ HubSpot ⇄ NetSuite with mappings/*.yaml, every ${config.demo.scheduleSeconds} s`,
       `                runs in the UI: ${stack.uiUrl ?? 'Temporal UI'}/namespaces/${config.temporal.namespace}/workflows?query=EcosyncConnection%3D%22${DEMO_CONNECTION}%22`,
       `  Co-sell       ecosync cosell submit salesforce:${config.demo.accounts > 0 ? '006Dn0000000001IAA' : '<opportunity id>'} --cloud aws --by ${config.cosell.requester}; policy people: ${Object.entries(config.cosell.policy.users).map(([user, roles]) => `${user} (${roles.join(', ')})`).join(', ')}`,
       '                invitations the clouds shared: ecosync cosell list --status pending_acceptance',
