@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { advanceCursor, compareCursor, isAfterCursor, readWindow, type Cursor } from './cursor.js';
+import { advanceCursor, compareCursor, compareIds, isAfterCursor, readWindow, type Cursor } from './cursor.js';
 
 const c = (modifiedAt: string, id: string): Cursor => ({ modifiedAt, id });
 const cursorArb = fc.record({
@@ -31,6 +31,18 @@ describe('compareCursor', () => {
       expect(Math.sign(compareCursor(a, b))).toBe(-Math.sign(compareCursor(b, a)) || 0);
       if (compareCursor(a, b) <= 0 && compareCursor(b, d) <= 0) expect(compareCursor(a, d)).toBeLessThanOrEqual(0);
     }));
+  });
+});
+
+describe('compareIds', () => {
+  it('orders numeric ids (HubSpot\'s, NetSuite\'s) as numbers and other ids as strings', () => {
+    expect(['110', '99', '1000', '100'].sort(compareIds)).toEqual(['99', '100', '110', '1000']);
+    expect(['001B', '001A', '0019'].sort(compareIds)).toEqual(['0019', '001A', '001B']);
+    expect(compareCursor({ modifiedAt: '2024-05-01T00:00:00Z', id: '110' }, { modifiedAt: '2024-05-01T00:00:00Z', id: '99' })).toBe(1);
+  });
+
+  it('agrees with numeric order on every pair of whole numbers', () => {
+    fc.assert(fc.property(fc.nat(), fc.nat(), (a, b) => Math.sign(compareIds(String(a), String(b))) === Math.sign(a - b)));
   });
 });
 

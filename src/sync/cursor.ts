@@ -20,7 +20,18 @@ export function compareCursor(a: Cursor | null, b: Cursor | null): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
   const dt = instant(a.modifiedAt) - instant(b.modifiedAt);
   if (dt !== 0) return dt < 0 ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return compareIds(a.id, b.id);
+}
+
+const DIGITS = /^\d+$/;
+
+/**
+ * Ids in the order the systems sort them: numeric ids (HubSpot's, NetSuite's internal ids) as
+ * numbers, so "110" follows "99"; any other ids (Salesforce's) as strings.
+ */
+export function compareIds(a: string, b: string): number {
+  if (a.length !== b.length && DIGITS.test(a) && DIGITS.test(b)) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** True when a record at (modifiedAt, id) comes strictly after the cursor (null: always). */
