@@ -7,8 +7,8 @@
  * rule here with its reason; do not work around it.
  */
 
-/** Code without I/O: the sync engine, the mapping engine and the co-sell logic. */
-const PURE_CORE = '^src/(sync|mapping|cosell)/';
+/** Code without I/O: the sync engine, the mapping engine, the co-sell logic and the drawdown engine. */
+const PURE_CORE = '^src/(sync|mapping|cosell|drawdown)/';
 /** One connector's folder; `$1` in a `to` is that connector's name. connectors/registry.ts is not in one. */
 const A_CONNECTOR = '^connectors/([^/]+)/';
 
@@ -114,6 +114,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/mapping/' },
       to: { path: '^(src|connectors|workflows)/', pathNot: '^src/(mapping|model)/' },
+    },
+    {
+      name: 'drawdown-only-model',
+      comment:
+        'The drawdown engine stands on the canonical model and npm packages; from the mapping engine it takes only the YAML ' +
+        'diagnostics (src/mapping/diagnostics.ts), so rule files report problems the way mapping files do.',
+      severity: 'error',
+      from: { path: '^src/drawdown/' },
+      to: { path: '^(src|connectors|workflows)/', pathNot: ['^src/(drawdown|model)/', '^src/mapping/diagnostics\\.ts$'] },
     },
 
     // --- connectors/<system>/: one external system each ----------------------------------------

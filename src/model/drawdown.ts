@@ -136,7 +136,7 @@ export const DrawdownSource = z.object({
 }).strict().superRefine((s, ctx) => {
   const reversal = REVERSAL_KINDS.includes(s.kind);
   if (reversal && !s.refundOf) ctx.addIssue({ code: 'custom', path: ['refundOf'], message: `a ${s.kind} names the document it gives back against` });
-  if (!reversal && s.refundOf) ctx.addIssue({ code: 'custom', path: ['refundOf'], message: `only a refund or credit note gives back against another document, not a ${s.kind}` });
+  if (!reversal && s.refundOf) ctx.addIssue({ code: 'custom', path: ['refundOf'], message: `only a refund or credit note gives back against another document, not ${/^[aeiou]/.test(s.kind) ? 'an' : 'a'} ${s.kind}` });
 });
 export type DrawdownSource = z.infer<typeof DrawdownSource>;
 

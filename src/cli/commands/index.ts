@@ -6,6 +6,7 @@ import { registerCoSellCommands } from './cosell.js';
 import { registerDeadLetterCommands } from './deadletters.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerMappingCommands } from './mappings.js';
+import { registerRuleCommands } from './rules.js';
 import { registerSandboxCommands } from './sandbox.js';
 import { registerSyncCommands } from './sync.js';
 import { registerUpCommand } from './up.js';
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerUpCommand(program);
   registerDoctorCommand(program);
   registerMappingCommands(program, { schemaFor: objectSpecOf });
+  registerRuleCommands(program);
   registerSandboxCommands(program);
   registerConnectionCommands(program);
   registerSyncCommands(program);

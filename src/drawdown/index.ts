@@ -1,0 +1,8 @@
+/**
+ * Committed-spend drawdown without I/O: eligibility rules as versioned data (rules/*.yaml), the
+ * engine that turns source documents into ledger entries, and the summary of where a commitment
+ * stands. Format of the rule files: rules/README.md.
+ */
+export { commitmentPeriods, periodOn } from './periods.js';
+export { RuleSetFile, RuleVersion, versionOn, versionNamed, type RuleSet } from './rules.js';
+export { parseRuleSet, parseRuleSets, type RuleSetResult, type RuleText } from './load.js';
