@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { problems, sendProblem } from './problem.js';
 
 /**
  * Bearer API tokens with roles. Tokens come from ECOSYNC_API_TOKENS (`name:role:token,…`); an
@@ -165,28 +166,35 @@ export function callerOf(request: FastifyRequest): Caller {
   return caller;
 }
 
+/** The name of the bearer-token security scheme in the OpenAPI document. */
+export const BEARER = 'bearerAuth';
+
 /**
  * Requires a valid token on every route of `scope` (401 otherwise) and one of the route's
  * `config.roles` (403 otherwise). Fails closed: a route that names no roles answers 403.
+ * The routes' documentation says so: the bearer scheme, the roles, the 401 and 403 problems.
  */
 export function guardRoutes(scope: FastifyInstance, auth: ApiAuth): void {
+  scope.addHook('onRoute', (route) => {
+    const roles = route.config?.roles ?? [];
+    const who = `Roles: ${roles.length ? roles.join(', ') : 'none'}.`;
+    route.schema = {
+      ...route.schema,
+      security: [{ [BEARER]: [] }],
+      description: route.schema?.description ? `${route.schema.description}\n\n${who}` : who,
+      response: { ...problems(401, 403), ...(route.schema?.response as object | undefined) },
+    };
+  });
   scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization;
     const caller = auth.authenticate(header);
     if (!caller) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({
-        statusCode: 401,
-        error: 'Unauthorized',
-        message: header ? 'the API token is not valid' : 'an API token is required: send Authorization: Bearer <token>',
-      });
+      reply.header('www-authenticate', 'Bearer');
+      return sendProblem(reply, 401, header ? 'the API token is not valid' : 'an API token is required: send Authorization: Bearer <token>');
     }
     const roles = request.routeOptions.config.roles ?? [];
     if (!roles.includes(caller.role)) {
-      return reply.code(403).send({
-        statusCode: 403,
-        error: 'Forbidden',
-        message: `the role ${caller.role} (${caller.name}) may not do this${roles.length ? `: it needs ${roles.join(' or ')}` : ''}`,
-      });
+      return sendProblem(reply, 403, `the role ${caller.role} (${caller.name}) may not do this${roles.length ? `: it needs ${roles.join(' or ')}` : ''}`);
     }
     callers.set(request, caller);
   });

@@ -1,6 +1,10 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import { registerDocs } from './docs.js';
+import { problemErrorHandler, problemNotFoundHandler } from './problem.js';
 
 export interface ApiOptions {
   log: Logger;
@@ -11,18 +15,80 @@ export interface ApiOptions {
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
 
-/** The HTTP API: the one door in besides the CLI. Capabilities register their routes as plugins. */
+/**
+ * The largest request body a route takes unless it says otherwise: ample for any operator request
+ * (a connection with its credentials is a few KiB). Webhooks take more (see their plugin).
+ */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+const Health = z.object({
+  status: z.enum(['ok', 'degraded']),
+  parts: z.record(z.string(), z.string()).describe('Each part of the hub: "ok", or what is wrong with it'),
+});
+
+/** A route as registered: method and URL (`/connections/:name`). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route the API serves (HEAD routes and the documentation's own files included). */
+export function routesOf(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registered.get(app) ?? [];
+}
+
+/**
+ * The HTTP API: the one door in besides the CLI. Capabilities register their routes as plugins;
+ * each route declares its request and response schemas in zod, which validate the requests,
+ * serialize the answers and make the OpenAPI document at /openapi.json (Swagger UI at /docs).
+ * Every error is an RFC 9457 problem (see problem.ts).
+ */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.log.child({ component: 'api' }), logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: options.log.child({ component: 'api' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(problemErrorHandler);
+  app.setNotFoundHandler(problemNotFoundHandler);
+  const routes: RegisteredRoute[] = [];
+  registered.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  // A request without a body is an empty one: a route whose fields are all optional needs none,
+  // and one with required fields names them rather than saying the body is missing.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+  });
+
   const registry = options.metrics ?? new Registry();
   if (!options.metrics) collectDefaultMetrics({ register: registry, prefix: 'ecosync_' });
 
-  app.get('/healthz', async (_req, reply) => {
+  await registerDocs(app);
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.get('/healthz', {
+    schema: {
+      tags: ['service'],
+      summary: 'Whether the hub\'s parts (store, Temporal, worker) answer',
+      response: { 200: Health.describe('Every part answers'), 503: Health.describe('A part does not answer') },
+    },
+  }, async (_req, reply) => {
     const parts = await options.health();
     const ok = Object.values(parts).every((v) => v === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', parts });
   });
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  api.get('/metrics', {
+    schema: {
+      tags: ['service'],
+      summary: 'Prometheus metrics',
+      response: { 200: { description: 'The Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
+    },
+  }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   for (const plugin of options.plugins ?? []) await app.register(async (scope) => plugin(scope));
   return app;
 }

@@ -9,6 +9,7 @@ import { ApiAuth, LOCAL_ADMIN, loadApiTokens, parseApiTokens, readLocalToken } f
 import { operatorRoutes } from '../../src/api/routes/index.js';
 import { buildApi } from '../../src/api/server.js';
 import { openTestStore, type TestStore } from '../store/stores.js';
+import { problemText } from './problem.js';
 
 const TOKENS = {
   admin: 'admin-token-0123456789abcdef',
@@ -94,10 +95,10 @@ describe('operator routes: 401 without a valid token, 403 for a role that may no
     const missing = await call('GET', '/connections');
     expect(missing.statusCode).toBe(401);
     expect(missing.headers['www-authenticate']).toBe('Bearer');
-    expect(missing.json().message).toMatch(/API token is required/);
+    expect(problemText(missing)).toMatch(/API token is required/);
     const wrong = await call('GET', '/connections', 'not-a-known-token-at-all');
     expect(wrong.statusCode).toBe(401);
-    expect(wrong.json().message).toBe('the API token is not valid');
+    expect(problemText(wrong)).toBe('the API token is not valid');
   });
 
   it('lets every role read', async () => {
@@ -120,7 +121,7 @@ describe('operator routes: 401 without a valid token, 403 for a role that may no
       for (const role of ['viewer', 'alliance'] as const) {
         const denied = await call(method, url, TOKENS[role], body);
         expect(denied.statusCode, `${role} ${what}`).toBe(403);
-        expect(denied.json().message).toBe(`the role ${role} (${role}-user) may not do this: it needs admin or revops`);
+        expect(problemText(denied)).toBe(`the role ${role} (${role}-user) may not do this: it needs admin or revops`);
       }
       // Allowed roles get past the guard: a 400/404 from the handler, not 401/403.
       for (const role of ['revops', 'admin'] as const) {
@@ -129,7 +130,7 @@ describe('operator routes: 401 without a valid token, 403 for a role that may no
     }
     const revopsDelete = await call('DELETE', '/connections/x', TOKENS.revops);
     expect(revopsDelete.statusCode).toBe(403);
-    expect(revopsDelete.json().message).toMatch(/needs admin$/);
+    expect(problemText(revopsDelete)).toMatch(/needs admin$/);
     expect((await call('DELETE', '/connections/x', TOKENS.admin)).statusCode).toBe(404);
   });
 

@@ -10,6 +10,7 @@ import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { ALLIANCE_LEAD, ALLIANCE_MANAGER, CoSellHub, DEAL_DESK, SELLER } from '../cosell/support.js';
 import { storedOpportunity, surfaceSettings } from '../support/cosell-surface.js';
 import { eventually, startTestTemporal } from '../support/temporal.js';
+import { problemText } from './problem.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abcdef';
@@ -73,10 +74,10 @@ describe('co-sell API on the real Temporal server, store and cloud sandboxes', (
 
     const wrongRole = await call('POST', `/cosells/aws:${opportunity.id}/approve`, SAM, {});
     expect(wrongRole.statusCode).toBe(409);
-    expect(wrongRole.json().message).toBe(`${SELLER} may not decide stage deal_desk: it needs the role deal_desk`);
+    expect(problemText(wrongRole)).toBe(`${SELLER} may not decide stage deal_desk: it needs the role deal_desk`);
     const onBehalf = await call('POST', `/cosells/aws:${opportunity.id}/approve`, ALEX, { by: DEAL_DESK });
     expect(onBehalf.statusCode).toBe(403);
-    expect(onBehalf.json().message).toMatch(/only an admin acts on someone else's behalf/);
+    expect(problemText(onBehalf)).toMatch(/only an admin acts on someone else's behalf/);
     const viewer = await call('POST', `/cosells/aws:${opportunity.id}/approve`, VIEWER, {});
     expect(viewer.statusCode).toBe(403);
 
@@ -87,7 +88,7 @@ describe('co-sell API on the real Temporal server, store and cloud sandboxes', (
 
     const noComment = await call('POST', `/cosells/aws:${opportunity.id}/reject`, ADMIN, { by: ALLIANCE_LEAD });
     expect(noComment.statusCode).toBe(409);
-    expect(noComment.json().message).toMatch(/a rejection needs a comment/);
+    expect(problemText(noComment)).toMatch(/a rejection needs a comment/);
 
     // The admin token acts for the alliance lead; the workflow then sends the co-sell to AWS.
     const last = await call('POST', `/cosells/aws:${opportunity.id}/approve`, ADMIN, { by: ALLIANCE_LEAD });
@@ -118,7 +119,7 @@ describe('co-sell API on the real Temporal server, store and cloud sandboxes', (
       expect(late.statusCode).toBe(409);
       const whileWriting = await call('POST', '/cosells', ALEX, { opportunity: opportunity.id, cloud: 'aws' });
       expect(whileWriting.statusCode, whileWriting.body).toBe(409);
-      expect(whileWriting.json().message).toMatch(/already ended \(rejected_internal\)/);
+      expect(problemText(whileWriting)).toMatch(/already ended \(rejected_internal\)/);
     } finally {
       release();
       hub.faults.holdWriteBack = undefined;
@@ -126,7 +127,7 @@ describe('co-sell API on the real Temporal server, store and cloud sandboxes', (
     await eventually(async () => (await call('GET', `/cosells/aws:${opportunity.id}`, VIEWER)).json().execution === 'COMPLETED', 20_000, 'the co-sell completed');
     const resubmitted = await call('POST', '/cosells', ALEX, { opportunity: opportunity.id, cloud: 'aws' });
     expect(resubmitted.statusCode).toBe(409);
-    expect(resubmitted.json().message).toMatch(/already ended \(rejected_internal\)/);
+    expect(problemText(resubmitted)).toMatch(/already ended \(rejected_internal\)/);
     const listed = await eventually(async () => {
       const res = await call('GET', '/cosells?cloud=aws&status=rejected_internal', VIEWER);
       return (res.json().cosells as { id: string; execution: string }[]).find((c) => c.id === `cosell:aws:${opportunity.id}`);
@@ -149,13 +150,13 @@ describe('co-sell API on the real Temporal server, store and cloud sandboxes', (
   it('answers 404 with the reason for an opportunity ecosync does not know, and 400 for bad input', async () => {
     const unknown = await call('POST', '/cosells', ALEX, { opportunity: randomUUID(), cloud: 'aws' });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json().message).toMatch(/opportunity .* is unknown to ecosync: sync the CRM connection that holds it first/);
+    expect(problemText(unknown)).toMatch(/opportunity .* is unknown to ecosync: sync the CRM connection that holds it first/);
     const unlinked = await call('POST', '/cosells', ALEX, { opportunity: { system: 'salesforce', externalId: '006000000000000AAA' }, cloud: 'azure' });
     expect(unlinked.statusCode).toBe(404);
-    expect(unlinked.json().message).toMatch(/salesforce Opportunity 006000000000000AAA is unknown to ecosync/);
+    expect(problemText(unlinked)).toMatch(/salesforce Opportunity 006000000000000AAA is unknown to ecosync/);
     const badCloud = await call('POST', '/cosells', ALEX, { opportunity: randomUUID(), cloud: 'gcp' });
     expect(badCloud.statusCode).toBe(400);
-    expect(badCloud.json().message).toMatch(/body\.cloud/);
+    expect(problemText(badCloud)).toMatch(/body\.cloud/);
     const noSuch = await call('GET', `/cosells/aws:${randomUUID()}`, VIEWER);
     expect(noSuch.statusCode).toBe(404);
     expect((await call('GET', '/cosells?status=lost', VIEWER)).statusCode).toBe(400);

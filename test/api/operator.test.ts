@@ -12,6 +12,7 @@ import { connectionWorkflowId, scheduleId, type RunSummary } from '../../workflo
 import { CRM_HUB, crmCredentials, startTestTemporal, TestHub } from '../support/hub.js';
 import { hubView } from '../support/hub-view.js';
 import { eventually } from '../support/temporal.js';
+import { problemText } from './problem.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const REVOPS = 'revops-token-0123456789abcdef';
@@ -65,7 +66,7 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
     for (const [overrides, message] of cases) {
       const res = await create(overrides);
       expect(res.statusCode, JSON.stringify(overrides)).toBe(400);
-      expect(res.json().message).toMatch(message);
+      expect(problemText(res)).toMatch(message);
     }
     expect(await hub.store.connections.list()).toEqual([]);
   });
@@ -103,7 +104,7 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
     for (const [overrides, message] of refusals) {
       const res = await call('POST', '/connections', { ...body, ...overrides });
       expect(res.statusCode, JSON.stringify(overrides)).toBe(400);
-      expect(res.json().message).toMatch(message);
+      expect(problemText(res)).toMatch(message);
     }
     expect(await hub.store.connections.getByName('three-systems')).toBeNull();
 
@@ -187,7 +188,7 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id: letter.id, status: 'discarded' });
     expect((await call('POST', `/deadletters/${letter.id}/discard`)).statusCode).toBe(409);
-    expect((await call('POST', '/deadletters/not-a-uuid/discard')).json().message).toMatch(/params\.id: a dead letter id/);
+    expect(problemText(await call('POST', '/deadletters/not-a-uuid/discard'))).toMatch(/params\.id: a dead letter id/);
   });
 
   it('records a conflict resolution with the caller as resolvedBy, and writes the value to both systems', async () => {
@@ -203,8 +204,8 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
     expect(listed.json().conflicts.map((c: { id: string }) => c.id)).toEqual([conflict.id]);
     const wrongSide = await call('POST', `/conflicts/${conflict.id}/resolve`, { use: 'netsuite' });
     expect(wrongSide.statusCode).toBe(400);
-    expect(wrongSide.json().message).toMatch(/has no side "netsuite" \(sides: hubspot, salesforce\)/);
-    expect((await call('POST', `/conflicts/${conflict.id}/resolve`, { use: 'hubspot', value: 1 })).json().message).toMatch(/give either/);
+    expect(problemText(wrongSide)).toMatch(/has no side "netsuite" \(sides: hubspot, salesforce\)/);
+    expect(problemText(await call('POST', `/conflicts/${conflict.id}/resolve`, { use: 'hubspot', value: 1 }))).toMatch(/give either/);
 
     const res = await call('POST', `/conflicts/${conflict.id}/resolve`, { use: 'hubspot' });
     expect(res.statusCode, res.body).toBe(200);

@@ -1,51 +1,73 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { updateConnectionWorkflow } from '../../service/sync-control.js';
 import type { ConflictResolution } from '../../store/index.js';
 import { ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
-import { connectionFilter, HttpError, parseInput } from './http.js';
+import { HttpError, invalid, problems } from '../problem.js';
+import { ConflictView } from '../schemas.js';
+import { connectionFilter, Limit } from './http.js';
 import type { OperatorDeps } from './index.js';
-import { updateConnectionWorkflow } from '../../service/sync-control.js';
 import { isMissingUpdate, updateFailure } from './workflow.js';
 
 const ListQuery = z.object({
   connection: z.string().min(1).optional(),
   status: z.enum(['open', 'resolved']).optional(),
   entity: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: Limit,
 }).strict();
 const IdParams = z.object({ id: z.uuid('a conflict id (a UUID)') });
 const ResolveBody = z.union([
-  z.object({ use: z.string().min(1) }).strict(),
+  z.object({ use: z.string().min(1).describe('The side that wins, by system name') }).strict(),
   // A typed value may be any JSON, null included.
-  z.object({ value: z.json() }).strict(),
+  z.object({ value: z.json().describe('The value to write to every system') }).strict(),
 ], { error: 'give either { "use": "<system>" } or { "value": <json> }' });
 
 /** The workflow update that writes a resolution to both systems. */
 export const RESOLVE_UPDATE = 'resolveConflict';
 
+const tags = ['conflicts'];
+
 /** GET /conflicts, POST /conflicts/:id/resolve. */
 export function conflictRoutes(app: FastifyInstance, deps: OperatorDeps): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const control = { client: deps.client, taskQueue: deps.taskQueue };
 
-  app.get('/conflicts', { config: { roles: ANY_ROLE } }, async (request) => {
-    const query = parseInput(ListQuery, request.query, 'query');
-    const connection = await connectionFilter(deps.store, query.connection);
-    return { conflicts: await deps.store.conflicts.list({ connectionId: connection?.id, status: query.status, entity: query.entity, limit: query.limit }) };
+  api.get('/conflicts', {
+    config: { roles: ANY_ROLE },
+    schema: { tags, summary: 'Fields changed on more than one side that the connection\'s policy did not settle', querystring: ListQuery, response: { 200: z.object({ conflicts: z.array(ConflictView) }), ...problems(400, 404) } },
+  }, async (request) => {
+    const { connection: name, ...filter } = request.query;
+    const connection = await connectionFilter(deps.store, name);
+    return { conflicts: await deps.store.conflicts.list({ connectionId: connection?.id, ...filter }) };
   });
 
   /**
    * Records the decision (with the caller's token name as resolvedBy), then asks the
    * connection's workflow to write the winning value to both systems.
    */
-  app.post('/conflicts/:id/resolve', { config: { roles: OPERATORS } }, async (request, reply) => {
-    const { id } = parseInput(IdParams, request.params, 'params');
-    const body = parseInput(ResolveBody, request.body, 'body');
+  api.post('/conflicts/:id/resolve', {
+    config: { roles: OPERATORS },
+    schema: {
+      tags,
+      summary: 'Settle a conflict with one side\'s value or a typed one; the connection\'s workflow writes it everywhere',
+      params: IdParams,
+      body: ResolveBody,
+      response: {
+        200: z.object({ conflict: ConflictView, applied: z.literal(true), result: z.unknown().describe('What the workflow wrote') }),
+        202: z.object({ conflict: ConflictView, applied: z.literal(false), note: z.string() }).describe('Recorded; the worker cannot write resolutions yet'),
+        ...problems(400, 404, 409, 502),
+      },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
+    const body = request.body;
     const current = await deps.store.conflicts.get(id);
     if (!current) throw new HttpError(404, `no conflict ${id}`);
     if (current.status !== 'open') throw new HttpError(409, `conflict ${id} is already resolved (by ${current.resolvedBy ?? 'the sync'})`);
     let resolution: ConflictResolution;
     if ('use' in body) {
-      if (!current.sides[body.use]) throw new HttpError(400, `body.use: conflict ${id} has no side "${body.use}" (sides: ${Object.keys(current.sides).sort().join(', ')})`);
+      if (!current.sides[body.use]) throw invalid('body.use', `conflict ${id} has no side "${body.use}" (sides: ${Object.keys(current.sides).sort().join(', ')})`);
       resolution = { kind: 'side', system: body.use };
     } else {
       resolution = { kind: 'manual', value: body.value };
@@ -65,7 +87,7 @@ export function conflictRoutes(app: FastifyInstance, deps: OperatorDeps): void {
     if (!connection) throw new HttpError(404, `the conflict's connection no longer exists`);
     try {
       const applied = await updateConnectionWorkflow<unknown>(control, connection, RESOLVE_UPDATE, { conflictId: id });
-      return { conflict, applied: true, result: applied ?? null };
+      return { conflict, applied: true as const, result: applied ?? null };
     } catch (error) {
       if (isMissingUpdate(error, RESOLVE_UPDATE)) {
         return reply.code(202).send({

@@ -1,15 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { COSELL_SYSTEMS } from '../../model/cosell-status.js';
 import { ensureCoSellInboxes } from '../../service/cosell-inbox.js';
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import type { CheckResult } from '../../sync/protocol.js';
 import { ensureSchedule, terminateConnectionWorkflow } from '../../service/sync-control.js';
+import type { CheckResult } from '../../sync/protocol.js';
 import { ADMINS, ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
-import { connectionNamed, HttpError, parseInput } from './http.js';
+import { HttpError, invalid, problems } from '../problem.js';
+import { CheckResultView, ConnectionView } from '../schemas.js';
+import { connectionNamed, NameParams } from './http.js';
 import { checkEntities, checkSystems, defaultEntities, fromPairs } from './objects.js';
 import type { OperatorDeps } from './index.js';
-
-const NameParams = z.object({ name: z.string().min(1) });
 
 const ObjectInput = z.object({
   sourceMapping: z.string().min(1),
@@ -22,10 +23,9 @@ const ObjectInput = z.object({
 const SystemName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and -, starting with a letter (at most 40)');
 
 const SystemInput = z.object({
-  name: SystemName.optional(),
-  system: z.string().min(1),
-  /** both (default): read and written; source: only read; target: only written. */
-  role: z.enum(['both', 'source', 'target']).optional(),
+  name: SystemName.optional().describe('Its name in the connection (its credentials are kept under it); the kind when absent'),
+  system: z.string().min(1).describe('The connector kind: salesforce, hubspot, netsuite…'),
+  role: z.enum(['both', 'source', 'target']).optional().describe('both (default): read and written; source: only read; target: only written'),
 }).strict();
 
 const EntityInput = z.object({
@@ -36,23 +36,18 @@ const EntityInput = z.object({
 const Common = {
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ or - (at most 63), starting with a letter or digit'),
   deletePolicy: z.enum(['propagate', 'ignore']).default('ignore'),
-  /** 'last-writer-wins', 'manual' (queue every conflict), or a system name (it always wins). */
-  conflictPolicy: z.string().min(1).default('last-writer-wins'),
-  /** A record edited after it was deleted somewhere: 'skip' it, or 'resurrect' it everywhere. */
-  updateAfterDelete: z.enum(['skip', 'resurrect']).default('skip'),
-  /** Seconds between scheduled syncs; null: on demand and by webhook only. */
-  scheduleSeconds: z.number().int().min(10, 'at least 10 seconds').nullable().default(null),
-  /** Per system name: { "<system>": { …that connector's settings } }. */
-  credentials: z.record(z.string(), z.record(z.string(), z.unknown())),
+  conflictPolicy: z.string().min(1).default('last-writer-wins').describe('last-writer-wins, manual (queue every conflict), or a system\'s name (it always wins)'),
+  updateAfterDelete: z.enum(['skip', 'resurrect']).default('skip').describe('A record edited after it was deleted somewhere: skip it, or resurrect it everywhere'),
+  scheduleSeconds: z.number().int().min(10, 'at least 10 seconds').nullable().default(null).describe('Seconds between scheduled syncs; null: on demand and by webhook only'),
+  credentials: z.record(z.string(), z.record(z.string(), z.unknown())).describe('Per system name, that connector\'s settings; a co-sell cloud\'s too (aws-partner-central, microsoft-partner-center)'),
 };
 
 /** A hub: any number of systems, and per entity the systems that take part with their mapping files. */
 const HubBody = z.object({
   ...Common,
   systems: z.array(SystemInput).min(2, 'a connection needs at least two systems'),
-  /** 'default': the shipped mappings for the systems. */
-  entities: z.union([z.literal('default'), z.array(EntityInput)]).default('default'),
-}).strict();
+  entities: z.union([z.literal('default'), z.array(EntityInput)]).default('default').describe('"default": the shipped mappings of the systems'),
+}).strict().describe('A hub of named systems');
 
 /** Two systems, as connections were created before hubs. */
 const PairBody = z.object({
@@ -60,38 +55,53 @@ const PairBody = z.object({
   source: z.string().min(1),
   target: z.string().min(1),
   mode: z.enum(['one-way', 'bidirectional']).default('bidirectional'),
-  /** 'default': the shipped mappings for the system pair. */
-  objects: z.union([z.literal('default'), z.array(ObjectInput)]).default('default'),
-}).strict();
+  objects: z.union([z.literal('default'), z.array(ObjectInput)]).default('default').describe('"default": the shipped mappings of the system pair'),
+}).strict().describe('Two systems, source and target');
 
-const CreateBody = z.union([HubBody, PairBody]);
 export type CreateConnectionBody = z.input<typeof HubBody> | z.input<typeof PairBody>;
+
+const tags = ['connections'];
 
 /** GET/POST/DELETE /connections, and POST /connections/:name/check. */
 export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const control = { client: deps.client, taskQueue: deps.taskQueue };
 
-  app.get('/connections', { config: { roles: ANY_ROLE } }, async () => ({ connections: await deps.store.connections.list() }));
+  api.get('/connections', {
+    config: { roles: ANY_ROLE },
+    schema: { tags, summary: 'List the connections', response: { 200: z.object({ connections: z.array(ConnectionView) }) } },
+  }, async () => ({ connections: await deps.store.connections.list() }));
 
-  app.get('/connections/:name', { config: { roles: ANY_ROLE } }, async (request) => {
-    const { name } = parseInput(NameParams, request.params, 'params');
-    return connectionNamed(deps.store, name);
-  });
+  api.get('/connections/:name', {
+    config: { roles: ANY_ROLE },
+    schema: { tags, summary: 'One connection (never its credentials)', params: NameParams, response: { 200: ConnectionView, ...problems(404) } },
+  }, async (request) => connectionNamed(deps.store, request.params.name));
 
-  app.post('/connections', { config: { roles: OPERATORS } }, async (request, reply) => {
-    const raw = request.body as { systems?: unknown } | null;
-    const body = parseInput(raw && typeof raw === 'object' && 'systems' in raw ? HubBody : PairBody, request.body, 'body');
+  api.post('/connections', {
+    config: { roles: OPERATORS },
+    schema: {
+      tags,
+      summary: 'Create a connection and its Temporal schedule',
+      description: 'Each mapping file must exist, compile and map its system\'s kind; the credentials must cover every system.',
+      body: z.union([HubBody, PairBody]),
+      response: {
+        201: z.object({ connection: ConnectionView, schedule: z.enum(['created', 'updated', 'deleted', 'none']) }),
+        ...problems(400, 409, 502),
+      },
+    },
+  }, async (request, reply) => {
+    const body = request.body;
     const hub = 'systems' in body ? { systems: body.systems, entities: body.entities } : fromPairs(body.source, body.target, body.mode, body.objects);
     const systems = checkSystems(hub.systems);
     const policies = ['last-writer-wins', 'lww', 'manual', ...new Set(systems.flatMap((s) => [s.name, s.system]))];
-    if (!policies.includes(body.conflictPolicy)) throw new HttpError(400, `body.conflictPolicy: "${body.conflictPolicy}" is not one of ${policies.join(', ')}`);
+    if (!policies.includes(body.conflictPolicy)) throw invalid('body.conflictPolicy', `"${body.conflictPolicy}" is not one of ${policies.join(', ')}`);
     for (const s of systems) {
-      if (!body.credentials[s.name]) throw new HttpError(400, `body.credentials.${s.name}: the credentials for ${s.name} are missing`);
+      if (!body.credentials[s.name]) throw invalid(`body.credentials.${s.name}`, `the credentials for ${s.name} are missing`);
     }
     // Besides its systems, a connection may hold the clouds' credentials: its CRM opportunities co-sell with them.
     const cloudSystems: string[] = Object.values(COSELL_SYSTEMS);
     const extra = Object.keys(body.credentials).filter((name) => !systems.some((s) => s.name === name) && !cloudSystems.includes(name));
-    if (extra.length) throw new HttpError(400, `body.credentials: ${extra.join(', ')} is not a system of this connection (nor a co-sell cloud: ${cloudSystems.join(', ')})`);
+    if (extra.length) throw invalid('body.credentials', `${extra.join(', ')} is not a system of this connection (nor a co-sell cloud: ${cloudSystems.join(', ')})`);
     const entities = await checkEntities(systems, hub.entities === 'default' ? await defaultEntities(systems) : hub.entities);
     if (await deps.store.connections.getByName(body.name)) throw new HttpError(409, `a connection named "${body.name}" already exists`);
 
@@ -125,18 +135,35 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
     return reply.code(201).send({ connection, schedule });
   });
 
-  app.post('/connections/:name/check', { config: { roles: OPERATORS } }, async (request) => {
-    const { name } = parseInput(NameParams, request.params, 'params');
-    const connection = await connectionNamed(deps.store, name);
+  api.post('/connections/:name/check', {
+    config: { roles: OPERATORS },
+    schema: {
+      tags,
+      summary: 'Check each system of the connection with its stored credentials',
+      params: NameParams,
+      response: {
+        200: z.object({ connection: z.string(), ok: z.boolean(), systems: z.record(z.string(), CheckResultView).describe('By system name') }),
+        ...problems(404),
+      },
+    },
+  }, async (request) => {
+    const connection = await connectionNamed(deps.store, request.params.name);
     const credentials = (await deps.store.connections.getCredentials(connection.id)) ?? {};
     const results = await Promise.all(connection.systems.map((s) => checkOne(deps, s.system, credentials[s.name])));
     const systems: Record<string, CheckResult> = Object.fromEntries(connection.systems.map((s, i) => [s.name, results[i]]));
     return { connection: connection.name, ok: Object.values(systems).every((s) => s.ok), systems };
   });
 
-  app.delete('/connections/:name', { config: { roles: ADMINS } }, async (request) => {
-    const { name } = parseInput(NameParams, request.params, 'params');
-    const connection = await connectionNamed(deps.store, name);
+  api.delete('/connections/:name', {
+    config: { roles: ADMINS },
+    schema: {
+      tags,
+      summary: 'Delete a connection: its schedule and workflow stop, its runs, cursors, dead letters and conflicts go',
+      params: NameParams,
+      response: { 200: z.object({ deleted: z.string() }), ...problems(404) },
+    },
+  }, async (request) => {
+    const connection = await connectionNamed(deps.store, request.params.name);
     // Stop what would run it first, then forget it (its runs, cursors, letters and conflicts go too).
     await ensureSchedule(control, { ...connection, enabled: false });
     await terminateConnectionWorkflow(control, connection);

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CoSellCloud, CoSellInvolvement, CoSellVisibility, Email } from '../../model/index.js';
 import type { CoSellSettings } from '../../runtime/config.js';
@@ -7,7 +8,8 @@ import {
   type CoSellControl, type DecisionKind,
 } from '../../service/cosell-control.js';
 import { ANY_ROLE, callerOf, type Role } from '../auth.js';
-import { HttpError, parseInput } from './http.js';
+import { HttpError, invalid, problems } from '../problem.js';
+import { CoSellListItemView, CoSellStatusView, DecisionResultView, SubmitResultView } from '../schemas.js';
 import type { OperatorDeps } from './index.js';
 
 /** Alliance managers and admins submit and decide co-sells; every role reads them. */
@@ -21,10 +23,8 @@ const OpportunityInput = z.union([
 const SubmitBody = z.object({
   opportunity: OpportunityInput,
   cloud: CoSellCloud,
-  /** The connection holding the CRM's and the clouds' credentials; the configured one when absent. */
-  connection: z.string().min(1).optional(),
-  /** The alliance manager; the caller when absent (admins may name someone else). */
-  requestedBy: Email.optional(),
+  connection: z.string().min(1).optional().describe('The connection holding the CRM\'s and the clouds\' credentials; the configured one when absent'),
+  requestedBy: Email.optional().describe('The alliance manager; the caller when absent (only an admin may name someone else)'),
   options: z.object({
     solutionIds: z.array(z.string().min(1)).min(1).optional(),
     involvementType: CoSellInvolvement.optional(),
@@ -40,16 +40,14 @@ const ListQuery = z.object({
   cloud: CoSellCloud.optional(),
   status: z.enum(COSELL_LIST_STATUSES as [string, ...string[]]).optional(),
   approver: z.string().min(1).regex(/^[^"\\]+$/, 'an email, without quotes').optional(),
-  /** The caller's own queue: co-sells waiting for the token's name. */
-  mine: z.enum(['true', 'false']).optional(),
+  mine: z.enum(['true', 'false']).optional().describe('The caller\'s own queue: co-sells waiting for the token\'s name'),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 }).strict();
 
-const IdParams = z.object({ id: z.string().min(1) });
+const IdParams = z.object({ id: z.string().min(1).describe('<cloud>:<opportunity or invitation id>, or the full workflow id') });
 
 const DecisionBody = z.object({
-  /** Who decides; the caller when absent. Only an admin may decide on someone else's behalf. */
-  by: z.string().min(1).optional(),
+  by: z.string().min(1).optional().describe('Who decides; the caller when absent. Only an admin may decide on someone else\'s behalf'),
   comment: z.string().optional(),
   stage: z.string().min(1).optional(),
 }).strict();
@@ -80,16 +78,37 @@ function asHttp(error: unknown): never {
   throw error;
 }
 
+const tags = ['co-sell'];
+
+/**
+ * The service types a co-sell's state as any record, and its list amounts as any currency; what
+ * the workflows hold is the canonical co-sell and money, which the response schema checks.
+ */
+type Answer<S extends z.ZodType> = z.output<S>;
+
 /** POST /cosells, GET /cosells, GET /cosells/:id, POST /cosells/:id/approve|reject|request-changes|resubmit. */
 export function coSellRoutes(app: FastifyInstance, deps: OperatorDeps & { cosell: CoSellSettings }): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const control: CoSellControl = { client: deps.client, taskQueue: deps.taskQueue, store: deps.store, settings: deps.cosell };
 
-  app.post('/cosells', { config: { roles: COSELL_DECIDERS } }, async (request, reply) => {
-    const body = parseInput(SubmitBody, request.body, 'body');
+  api.post('/cosells', {
+    config: { roles: COSELL_DECIDERS },
+    schema: {
+      tags,
+      summary: 'Share an opportunity ecosync has synced with a cloud\'s co-sell programme, after internal approval',
+      body: SubmitBody,
+      response: {
+        201: SubmitResultView.describe('Started: the co-sell\'s first answer (waiting for approvers, or what the cloud would refuse)'),
+        200: SubmitResultView.describe('Already running: returned as it is'),
+        ...problems(400, 404, 409),
+      },
+    },
+  }, async (request, reply) => {
+    const body = request.body;
     let requestedBy = actingPerson(request, body.requestedBy, 'submit a co-sell');
     if (!isEmail(requestedBy)) {
       // The local admin token has no email: it submits as the configured requester.
-      if (callerOf(request).role !== 'admin') throw new HttpError(400, `body.requestedBy: the token's name "${requestedBy}" is not an email; name the alliance manager`);
+      if (callerOf(request).role !== 'admin') throw invalid('body.requestedBy', `the token's name "${requestedBy}" is not an email; name the alliance manager`);
       requestedBy = deps.cosell.requester;
     }
     try {
@@ -102,32 +121,46 @@ export function coSellRoutes(app: FastifyInstance, deps: OperatorDeps & { cosell
     }
   });
 
-  app.get('/cosells', { config: { roles: ANY_ROLE } }, async (request) => {
-    const { mine, ...query } = parseInput(ListQuery, request.query, 'query');
-    if (mine === 'true' && query.approver !== undefined) throw new HttpError(400, 'query: give approver or mine, not both');
+  api.get('/cosells', {
+    config: { roles: ANY_ROLE },
+    schema: { tags, summary: 'Co-sells both ways, newest first; an approver\'s queue', querystring: ListQuery, response: { 200: z.object({ cosells: z.array(CoSellListItemView) }), ...problems(400) } },
+  }, async (request) => {
+    const { mine, ...query } = request.query;
+    if (mine === 'true' && query.approver !== undefined) throw invalid('query.mine', 'give approver or mine, not both');
     try {
-      return { cosells: await listCoSells(control, { ...query, approver: mine === 'true' ? callerOf(request).name : query.approver }) };
+      const cosells = await listCoSells(control, { ...query, approver: mine === 'true' ? callerOf(request).name : query.approver });
+      return { cosells: cosells as Answer<typeof CoSellListItemView>[] };
     } catch (error) {
       asHttp(error);
     }
   });
 
-  app.get('/cosells/:id', { config: { roles: ANY_ROLE } }, async (request) => {
-    const { id } = parseInput(IdParams, request.params, 'params');
+  api.get('/cosells/:id', {
+    config: { roles: ANY_ROLE },
+    schema: { tags, summary: 'A co-sell: status, stage, who may decide, the trail', params: IdParams, response: { 200: CoSellStatusView, ...problems(400, 404) } },
+  }, async (request) => {
     try {
-      return await coSellStatus(control, id);
+      return (await coSellStatus(control, request.params.id)) as Answer<typeof CoSellStatusView>;
     } catch (error) {
       asHttp(error);
     }
   });
 
   for (const [segment, kind] of Object.entries(DECISION_ROUTES)) {
-    app.post(`/cosells/:id/${segment}`, { config: { roles: COSELL_DECIDERS } }, async (request) => {
-      const { id } = parseInput(IdParams, request.params, 'params');
-      const body = parseInput(DecisionBody, request.body, 'body');
+    api.post(`/cosells/:id/${segment}`, {
+      config: { roles: COSELL_DECIDERS },
+      schema: {
+        tags,
+        summary: `${segment[0].toUpperCase()}${segment.slice(1).replace('-', ' ')} a co-sell (the workflow checks that this person may, now)`,
+        params: IdParams,
+        body: DecisionBody,
+        response: { 200: DecisionResultView, ...problems(400, 403, 404, 409) },
+      },
+    }, async (request) => {
+      const body = request.body;
       const by = actingPerson(request, body.by, segment.replace('-', ' '));
       try {
-        return await decideCoSell(control, id, kind, { by, comment: body.comment, stage: body.stage });
+        return (await decideCoSell(control, request.params.id, kind, { by, comment: body.comment, stage: body.stage })) as Answer<typeof DecisionResultView>;
       } catch (error) {
         asHttp(error);
       }

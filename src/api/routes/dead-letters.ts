@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ReplayResult } from '../../../workflows/sync-types.js';
-import { ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
-import { connectionFilter, connectionNamed, HttpError, parseInput } from './http.js';
-import type { OperatorDeps } from './index.js';
 import { updateConnectionWorkflow } from '../../service/sync-control.js';
+import { ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
+import { HttpError, problems } from '../problem.js';
+import { DeadLetterView, ReplayResultView } from '../schemas.js';
+import { connectionFilter, connectionNamed, Limit, NameParams } from './http.js';
+import type { OperatorDeps } from './index.js';
 import { updateFailure } from './workflow.js';
 
 const ListQuery = z.object({
@@ -12,28 +15,41 @@ const ListQuery = z.object({
   status: z.enum(['open', 'replayed', 'discarded']).optional(),
   system: z.string().min(1).optional(),
   object: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: Limit,
 }).strict();
-const NameParams = z.object({ name: z.string().min(1) });
-const IdParams = z.object({ id: z.uuid('a dead letter id (a UUID)') });
-const ReplayBody = z.object({ ids: z.array(z.uuid('a dead letter id (a UUID)')).min(1).optional() }).strict();
+const LetterId = z.uuid('a dead letter id (a UUID)');
+const IdParams = z.object({ id: LetterId });
+const ReplayBody = z.object({ ids: z.array(LetterId).min(1).optional().describe('These letters only; every open letter of the connection when absent') }).strict();
+
+const tags = ['dead letters'];
 
 /** GET /deadletters, POST /connections/:name/deadletters/replay, POST /deadletters/:id/discard. */
 export function deadLetterRoutes(app: FastifyInstance, deps: OperatorDeps): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const control = { client: deps.client, taskQueue: deps.taskQueue };
 
-  app.get('/deadletters', { config: { roles: ANY_ROLE } }, async (request) => {
-    const query = parseInput(ListQuery, request.query, 'query');
-    const connection = await connectionFilter(deps.store, query.connection);
-    const letters = await deps.store.deadLetters.list({ connectionId: connection?.id, status: query.status, system: query.system, object: query.object, limit: query.limit });
-    return { deadLetters: letters };
+  api.get('/deadletters', {
+    config: { roles: ANY_ROLE },
+    schema: { tags, summary: 'Records that failed, with the reason', querystring: ListQuery, response: { 200: z.object({ deadLetters: z.array(DeadLetterView) }), ...problems(400, 404) } },
+  }, async (request) => {
+    const { connection: name, ...filter } = request.query;
+    const connection = await connectionFilter(deps.store, name);
+    return { deadLetters: await deps.store.deadLetters.list({ connectionId: connection?.id, ...filter }) };
   });
 
   // Replays run in the connection's workflow, after any running cycle: one writer per connection.
-  app.post('/connections/:name/deadletters/replay', { config: { roles: OPERATORS } }, async (request) => {
-    const { name } = parseInput(NameParams, request.params, 'params');
-    const { ids } = parseInput(ReplayBody, request.body, 'body');
-    const connection = await connectionNamed(deps.store, name);
+  api.post('/connections/:name/deadletters/replay', {
+    config: { roles: OPERATORS },
+    schema: {
+      tags,
+      summary: 'Run dead letters again, after the cause was fixed',
+      params: NameParams,
+      body: ReplayBody,
+      response: { 200: ReplayResultView, ...problems(400, 404, 502) },
+    },
+  }, async (request) => {
+    const { ids } = request.body;
+    const connection = await connectionNamed(deps.store, request.params.name);
     if (ids) {
       for (const id of ids) {
         const letter = await deps.store.deadLetters.get(id);
@@ -48,13 +64,18 @@ export function deadLetterRoutes(app: FastifyInstance, deps: OperatorDeps): void
     }
   });
 
-  app.post('/deadletters/:id/discard', { config: { roles: OPERATORS } }, async (request) => {
-    const { id } = parseInput(IdParams, request.params, 'params');
+  api.post('/deadletters/:id/discard', {
+    config: { roles: OPERATORS },
+    schema: { tags, summary: 'Give up on an open dead letter', params: IdParams, response: { 200: DeadLetterView, ...problems(400, 404, 409) } },
+  }, async (request) => {
+    const { id } = request.params;
     const letter = await deps.store.deadLetters.get(id);
     if (!letter) throw new HttpError(404, `no dead letter ${id}`);
     if (letter.status !== 'open') throw new HttpError(409, `dead letter ${id} is already ${letter.status}`);
     await deps.store.deadLetters.discard([id]);
     request.log.info({ deadLetter: id, by: callerOf(request).name }, 'dead letter discarded');
-    return deps.store.deadLetters.get(id);
+    const discarded = await deps.store.deadLetters.get(id);
+    if (!discarded) throw new HttpError(404, `dead letter ${id} was deleted with its connection`);
+    return discarded;
   });
 }

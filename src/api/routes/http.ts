@@ -1,24 +1,12 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Connection, Store } from '../../store/index.js';
+import { HttpError } from '../problem.js';
 
-/** An error with the HTTP status to answer; fastify's error handler sends { statusCode, error, message }. */
-export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
+/** `:name` of a connection's routes. */
+export const NameParams = z.object({ name: z.string().min(1).describe('The connection\'s name') });
 
-/** Parses request input with a zod schema; a mismatch is a 400 naming each bad field. */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params'): z.infer<S> {
-  const parsed = schema.safeParse(value ?? {});
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const at = [where, ...issue.path.map(String)].join('.');
-    return `${at}: ${issue.message}`;
-  });
-  throw new HttpError(400, problems.join('; '));
-}
+/** `?limit=` of the lists. */
+export const Limit = z.coerce.number().int().min(1).max(1000).optional().describe('At most this many, newest first (1–1000)');
 
 export async function connectionNamed(store: Store, name: string): Promise<Connection> {
   const connection = await store.connections.getByName(name);

@@ -4,7 +4,7 @@ import { CRM_SYSTEMS, objectSpecOf, objectSpecsOf } from '../../../connectors/re
 import { formatDiagnostic, parseMapping, type CompiledMapping } from '../../mapping/index.js';
 import { MAPPINGS_DIR, ROOT } from '../../runtime/paths.js';
 import type { ConnectionEntity, ConnectionSystem, SystemRole } from '../../store/index.js';
-import { HttpError } from './http.js';
+import { HttpError, invalid } from '../problem.js';
 
 /**
  * A connection's systems and entities, checked before the connection is saved: every system is a
@@ -54,9 +54,9 @@ export async function loadMapping(file: string): Promise<CompiledMapping> {
 
 /** A two-system connection (source, target, mode, object pairs) in the words of a hub. */
 export function fromPairs(source: string, target: string, mode: 'one-way' | 'bidirectional', objects: readonly ObjectInput[] | 'default'): { systems: SystemInput[]; entities: EntityInput[] | 'default' } {
-  if (source === target) throw new HttpError(400, 'the source and target systems must differ');
+  if (source === target) throw invalid('body.target', 'the source and target systems must differ');
   for (const [system, role] of [[source, 'source'], [target, 'target']]) {
-    if (!objectSpecsOf(system)) throw new HttpError(400, `unknown ${role} system "${system}" (known: ${CRM_SYSTEMS.join(', ')})`);
+    if (!objectSpecsOf(system)) throw invalid(`body.${role}`, `unknown ${role} system "${system}" (known: ${CRM_SYSTEMS.join(', ')})`);
   }
   return {
     systems: [{ system: source, role: mode === 'bidirectional' ? 'both' : 'source' }, { system: target, role: mode === 'bidirectional' ? 'both' : 'target' }],
@@ -71,16 +71,16 @@ export function fromPairs(source: string, target: string, mode: 'one-way' | 'bid
 }
 
 export function checkSystems(input: readonly SystemInput[]): ConnectionSystem[] {
-  if (input.length < 2) throw new HttpError(400, 'body.systems: a connection needs at least two systems');
+  if (input.length < 2) throw invalid('body.systems', 'a connection needs at least two systems');
   const systems = input.map((s, i): ConnectionSystem => {
-    if (!objectSpecsOf(s.system)) throw new HttpError(400, `body.systems[${i}]: unknown system "${s.system}" (known: ${CRM_SYSTEMS.join(', ')})`);
+    if (!objectSpecsOf(s.system)) throw invalid(`body.systems.${i}.system`, `unknown system "${s.system}" (known: ${CRM_SYSTEMS.join(', ')})`);
     return { name: s.name ?? s.system, system: s.system, role: s.role ?? 'both', instance: null };
   });
   const names = systems.map((s) => s.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new HttpError(400, `body.systems: two systems are named "${twice}"; name them apart (e.g. "${twice}-eu")`);
-  if (!systems.some((s) => s.role !== 'target')) throw new HttpError(400, 'body.systems: no system is read (every role is target)');
-  if (!systems.some((s) => s.role !== 'source')) throw new HttpError(400, 'body.systems: no system is written (every role is source)');
+  if (twice) throw invalid('body.systems', `two systems are named "${twice}"; name them apart (e.g. "${twice}-eu")`);
+  if (!systems.some((s) => s.role !== 'target')) throw invalid('body.systems', 'no system is read (every role is target)');
+  if (!systems.some((s) => s.role !== 'source')) throw invalid('body.systems', 'no system is written (every role is source)');
   return systems;
 }
 

@@ -1,51 +1,85 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { newRequest, requestSync, runSyncAndWait, syncStatus } from '../../service/sync-control.js';
 import { ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
-import { connectionFilter, connectionNamed, parseInput } from './http.js';
+import { problems } from '../problem.js';
+import { RunSummaryView, SyncRunView, SyncStatusView } from '../schemas.js';
+import { connectionFilter, connectionNamed, Limit, NameParams } from './http.js';
 import type { OperatorDeps } from './index.js';
 
-const NameParams = z.object({ name: z.string().min(1) });
 const SyncBody = z.object({
-  /** Full reconcile: read everything, not just the changes since the cursor. */
-  full: z.boolean().optional(),
-  /** Answer with the run's summary when the cycle that serves this request ends. */
-  wait: z.boolean().optional(),
+  full: z.boolean().optional().describe('Full reconcile: read everything, not just the changes since the cursor'),
+  wait: z.boolean().optional().describe('Answer with the run\'s summary when the cycle that serves this request ends'),
 }).strict();
-const Limit = z.coerce.number().int().min(1).max(1000).optional();
-const RunsQuery = z.object({ connection: z.string().min(1).optional(), status: z.enum(['running', 'succeeded', 'failed', 'cancelled']).optional(), limit: Limit }).strict();
-const StatusQuery = z.object({ runs: Limit }).strict();
+const RunsQuery = z.object({
+  connection: z.string().min(1).optional().describe('Only this connection\'s runs'),
+  status: z.enum(['running', 'succeeded', 'failed', 'cancelled']).optional(),
+  limit: Limit,
+}).strict();
+const StatusQuery = z.object({ runs: Limit.describe('How many recent runs to show (default 5)') }).strict();
+
+const tags = ['sync'];
 
 /** POST /connections/:name/sync, GET /connections/:name/status, GET /runs. */
 export function syncRoutes(app: FastifyInstance, deps: OperatorDeps): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const control = { client: deps.client, taskQueue: deps.taskQueue };
 
-  app.post('/connections/:name/sync', { config: { roles: OPERATORS } }, async (request, reply) => {
-    const { name } = parseInput(NameParams, request.params, 'params');
-    const body = parseInput(SyncBody, request.body, 'body');
-    const connection = await connectionNamed(deps.store, name);
-    const syncRequest = newRequest('manual', { full: body.full });
-    request.log.info({ connection: connection.name, by: callerOf(request).name, full: body.full === true, wait: body.wait === true }, 'sync requested');
-    if (body.wait) return runSyncAndWait(control, connection, syncRequest);
+  api.post('/connections/:name/sync', {
+    config: { roles: OPERATORS },
+    schema: {
+      tags,
+      summary: 'Ask the connection\'s workflow for a sync cycle',
+      params: NameParams,
+      body: SyncBody,
+      response: {
+        200: RunSummaryView.describe('With wait: the summary of the cycle that served the request'),
+        202: z.object({ accepted: z.literal(true), requestId: z.string().describe('Found in status.workflow.lastRun.requestIds once served') }),
+        ...problems(404),
+      },
+    },
+  }, async (request, reply) => {
+    const { full, wait } = request.body;
+    const connection = await connectionNamed(deps.store, request.params.name);
+    const syncRequest = newRequest('manual', { full });
+    request.log.info({ connection: connection.name, by: callerOf(request).name, full: full === true, wait: wait === true }, 'sync requested');
+    if (wait) return runSyncAndWait(control, connection, syncRequest);
     await requestSync(control, connection, syncRequest);
     return reply.code(202).send({ accepted: true, requestId: syncRequest.id });
   });
 
-  app.get('/connections/:name/status', { config: { roles: ANY_ROLE } }, async (request) => {
-    const { name } = parseInput(NameParams, request.params, 'params');
-    const query = parseInput(StatusQuery, request.query, 'query');
-    const connection = await connectionNamed(deps.store, name);
+  api.get('/connections/:name/status', {
+    config: { roles: ANY_ROLE },
+    schema: {
+      tags,
+      summary: 'The connection\'s workflow (what it does now, totals) and its recent runs',
+      params: NameParams,
+      querystring: StatusQuery,
+      response: {
+        200: z.object({
+          connection: z.string(),
+          workflow: SyncStatusView.nullable().describe('null: the connection\'s workflow is not running (never synced yet)'),
+          runs: z.array(SyncRunView),
+        }),
+        ...problems(400, 404),
+      },
+    },
+  }, async (request) => {
+    const connection = await connectionNamed(deps.store, request.params.name);
     const [workflow, runs] = await Promise.all([
       syncStatus(control, connection.id),
-      deps.store.runs.list({ connectionId: connection.id, limit: query.runs ?? 5 }),
+      deps.store.runs.list({ connectionId: connection.id, limit: request.query.runs ?? 5 }),
     ]);
-    // null: the connection's workflow is not running (never synced, or deleted and re-created).
     return { connection: connection.name, workflow: workflow ?? null, runs };
   });
 
-  app.get('/runs', { config: { roles: ANY_ROLE } }, async (request) => {
-    const query = parseInput(RunsQuery, request.query, 'query');
-    const connection = await connectionFilter(deps.store, query.connection);
-    return { runs: await deps.store.runs.list({ connectionId: connection?.id, status: query.status, limit: query.limit }) };
+  api.get('/runs', {
+    config: { roles: ANY_ROLE },
+    schema: { tags, summary: 'Sync runs, newest first', querystring: RunsQuery, response: { 200: z.object({ runs: z.array(SyncRunView) }), ...problems(400, 404) } },
+  }, async (request) => {
+    const { connection: name, status, limit } = request.query;
+    const connection = await connectionFilter(deps.store, name);
+    return { runs: await deps.store.runs.list({ connectionId: connection?.id, status, limit }) };
   });
 }

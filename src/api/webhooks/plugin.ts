@@ -1,9 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
+import { z } from 'zod';
 import * as hubspot from '../../../connectors/hubspot/webhooks.js';
 import * as salesforce from '../../../connectors/salesforce/webhooks.js';
 import { newRequest, requestSync, type SyncControlOptions } from '../../service/sync-control.js';
 import type { Connection, ConnectionsRepo } from '../../store/index.js';
+import { problems, sendProblem } from '../problem.js';
 import { entitiesOf, involves } from './entities.js';
 
 /**
@@ -15,7 +18,8 @@ import { entitiesOf, involves } from './entities.js';
  *   POST /webhooks/salesforce/:connection  X-Ecosync-Signature (the connection's webhookSecret)
  *
  * Unknown connection 404; no secret, a bad or old signature 401; a body that is not the
- * system's event batch 400 — and in each case nothing is started or signalled. A good request
+ * system's event batch 400; a body over WEBHOOK_BODY_LIMIT 413 — and in each case nothing is
+ * started or signalled, and the answer is a problem (application/problem+json). A good request
  * signals once (its events coalesced) and answers 204 as soon as Temporal holds the signal;
  * if Temporal cannot be reached the answer is 503, so the sender retries.
  */
@@ -50,6 +54,10 @@ export interface WebhookReceipt {
 /** What one system's webhook looks like: where its secret is, how it is signed, what it carries. */
 interface WebhookSource {
   system: WebhookReceipt['system'];
+  /** For the route's documentation: how the request is signed, its headers, its body. */
+  summary: string;
+  headers: z.ZodType;
+  body: z.ZodType;
   /** The secret's key in the system's part of the connection's credentials. */
   secretKey: string;
   verify(request: FastifyRequest, raw: Buffer, secret: string, now: number, baseUrl: string): { ok: true } | { ok: false; reason: string };
@@ -63,6 +71,12 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
 
 const HUBSPOT: WebhookSource = {
   system: 'hubspot',
+  summary: 'HubSpot tells ecosync that companies, contacts or deals changed (signature v3 with the app\'s client secret)',
+  headers: z.looseObject({
+    [hubspot.SIGNATURE_HEADER]: z.string().optional().describe('base64 HMAC-SHA256 of method, URL, body and timestamp'),
+    [hubspot.TIMESTAMP_HEADER]: z.string().optional().describe('Epoch milliseconds; refused when more than 5 minutes old'),
+  }),
+  body: hubspot.webhookBatchSchema,
   secretKey: 'clientSecret',
   verify: (request, raw, secret, now, baseUrl) => hubspot.verifySignatureV3({
     clientSecret: secret,
@@ -83,6 +97,11 @@ const HUBSPOT: WebhookSource = {
 
 const SALESFORCE: WebhookSource = {
   system: 'salesforce',
+  summary: 'The Salesforce org\'s callout tells ecosync that records changed (HMAC-SHA256 with the connection\'s webhookSecret)',
+  headers: z.looseObject({
+    [salesforce.SIGNATURE_HEADER]: z.string().optional().describe('t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">; refused when more than 5 minutes old'),
+  }),
+  body: salesforce.changeBatchSchema,
   secretKey: 'webhookSecret',
   verify: (request, raw, secret, now) => salesforce.verifySignature({ secret, header: header(request, salesforce.SIGNATURE_HEADER), body: raw, now }),
   parse: (raw) => {
@@ -91,6 +110,20 @@ const SALESFORCE: WebhookSource = {
     return { objects: batch.events.map((e) => e.sobject), recordIds: batch.events.map((e) => e.id), events: batch.events.length };
   },
 };
+
+/**
+ * The largest webhook body taken: a HubSpot batch holds at most 100 events and a Salesforce
+ * trigger 200 records, a few hundred bytes each; this leaves room for what they add over time.
+ */
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Webhook bodies are checked after their signature, on the exact bytes sent: their schema
+ * documents them, the handler parses them.
+ */
+const signatureFirst: FastifySchemaCompiler<z.ZodType> = (route) => (route.httpPart === 'body' ? () => true : validatorCompiler(route));
+
+const Params = z.object({ connection: z.string().min(1).describe('The connection\'s name (or id)') });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -114,10 +147,10 @@ export function webhooksPlugin(deps: WebhookDeps) {
   function handler(source: WebhookSource) {
     return async (request: FastifyRequest<{ Params: { connection: string } }>, reply: FastifyReply) => {
       const receivedAt = now();
-      const refuse = (status: number, outcome: string, error: string) => {
+      const refuse = (status: number, outcome: string, reason: string) => {
         counter?.inc({ system: source.system, outcome });
-        request.log.warn({ system: source.system, connection: request.params.connection, status, reason: error }, 'webhook refused');
-        return reply.code(status).send({ error });
+        request.log.warn({ system: source.system, connection: request.params.connection, status, reason }, 'webhook refused');
+        return sendProblem(reply, status, reason);
       };
       const connection = await findConnection(request.params.connection);
       if (!connection || !involves(connection, source.system)) return refuse(404, 'unknown-connection', `no connection "${request.params.connection}" with ${source.system}`);
@@ -137,7 +170,7 @@ export function webhooksPlugin(deps: WebhookDeps) {
         } catch (error) {
           counter?.inc({ system: source.system, outcome: 'unavailable' });
           request.log.error({ err: error, system: source.system, connection: connection.name }, 'webhook accepted but the sync could not be signalled');
-          return reply.code(503).send({ error: 'the sync service is unavailable; retry later' });
+          return sendProblem(reply, 503, 'the sync service is unavailable; retry later');
         }
       }
       counter?.inc({ system: source.system, outcome: entities.length > 0 ? 'signalled' : 'ignored' });
@@ -150,7 +183,23 @@ export function webhooksPlugin(deps: WebhookDeps) {
     // Signatures cover the exact bytes sent: keep the raw body (this scope only) and parse it after checking.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    app.post('/webhooks/hubspot/:connection', handler(HUBSPOT));
-    app.post('/webhooks/salesforce/:connection', handler(SALESFORCE));
+    for (const source of [HUBSPOT, SALESFORCE]) {
+      app.post(`/webhooks/${source.system}/:connection`, {
+        bodyLimit: WEBHOOK_BODY_LIMIT,
+        validatorCompiler: signatureFirst as FastifySchemaCompiler<unknown>,
+        schema: {
+          tags: ['webhooks'],
+          summary: source.summary,
+          description: 'Authenticated by its signature, not by an API token. Nothing is started or signalled unless the answer is 204.',
+          params: Params,
+          headers: source.headers,
+          body: source.body,
+          response: {
+            204: z.undefined().describe('Accepted: the connection\'s workflow has the sync request'),
+            ...problems(400, 401, 404, 413, 503),
+          },
+        },
+      }, handler(source));
+    }
   };
 }
