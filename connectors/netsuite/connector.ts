@@ -243,10 +243,13 @@ export class NetSuiteConnector implements Connector {
   }
 
   /**
-   * One record: an op that knows the internal id patches it (and stamps the canonical id as its
-   * external id); any other is upserted by external id. A GET first tells create from update for
-   * upserts and finds the default billing line's id when the address is written (addressBook is
-   * keyed by line id, so the line is updated in place rather than a second one added).
+   * One record, one request where it can be: an op that knows the internal id patches it (and
+   * stamps the canonical id as its external id); any other is a create, upserted by external id,
+   * so a create sent again after a crash updates the record it made instead of making a second.
+   * Only a patch that writes the billing address reads the record first, for the default billing
+   * line's id (addressBook is keyed by line id: the line is updated in place rather than a second
+   * one added); a create's billing line replaces the address book, which holds only what an
+   * earlier attempt of the same create put there.
    */
   private async writeOne(info: NetSuiteRecord, op: WriteOp, lookups: Lookups | undefined): Promise<WriteResult> {
     const prepared = prepareBody(info, op.fields, lookups);
@@ -255,25 +258,27 @@ export class NetSuiteConnector implements Connector {
       return { key: op.key, ok: false, retryable: false, error: { ...prepared.errors[0], message: prepared.errors.map((e) => e.message).join('; '), fields } };
     }
     const path = `/record/v1/${info.object}/${op.externalId ?? `eid:${encodeURIComponent(op.key)}`}`;
+    const replace = prepared.lines ? ['item'] : [];
     try {
-      let created = false;
-      if (!op.externalId || prepared.billing) {
-        const existing = await this.getRecord(path, prepared.billing ? { expandSubResources: 'true', fields: 'addressBook' } : { fields: EXTERNAL_ID_FIELD });
-        if (!existing && op.externalId) {
-          return { key: op.key, ok: false, retryable: false, error: { code: 'NONEXISTENT_ID', message: `NetSuite ${info.object} ${op.externalId} does not exist (deleted in NetSuite?)` } };
+      if (op.externalId) {
+        if (prepared.billing) {
+          const existing = await this.getRecord(path, { expandSubResources: 'true', fields: 'addressBook' });
+          if (!existing) return { key: op.key, ok: false, retryable: false, error: { code: 'NONEXISTENT_ID', message: `NetSuite ${info.object} ${op.externalId} does not exist (deleted in NetSuite?)` } };
+          prepared.body.addressBook = { items: [billingLine(existing, prepared.billing)] };
         }
-        created = !existing;
-        if (prepared.billing) prepared.body.addressBook = { items: [billingLine(existing, prepared.billing)] };
-        // A customer created from a CRM has no subsidiary there: NetSuite needs one.
-        if (created && info.object === 'customer' && prepared.body.subsidiary === undefined) prepared.body.subsidiary = { id: await this.defaultSubsidiary() };
+        await this.client.request('PATCH', path, { body: { ...prepared.body, [EXTERNAL_ID_FIELD]: op.key }, query: replace.length > 0 ? { replace: replace.join(',') } : undefined });
+        return { key: op.key, ok: true, externalId: op.externalId, created: false };
       }
-      const query = prepared.lines ? { replace: 'item' } : undefined;
-      const res = op.externalId
-        ? await this.client.request('PATCH', path, { body: { ...prepared.body, [EXTERNAL_ID_FIELD]: op.key }, query })
-        : await this.client.request('PUT', path, { body: prepared.body, query });
-      const id = idFromLocation(res.headers.get('location')) ?? op.externalId;
+      if (prepared.billing) {
+        prepared.body.addressBook = { items: [billingLine(undefined, prepared.billing)] };
+        replace.push('addressBook');
+      }
+      // A customer created from a CRM has no subsidiary there: NetSuite needs one.
+      if (info.object === 'customer' && prepared.body.subsidiary === undefined) prepared.body.subsidiary = { id: await this.defaultSubsidiary() };
+      const res = await this.client.request('PUT', path, { body: prepared.body, query: replace.length > 0 ? { replace: replace.join(',') } : undefined });
+      const id = idFromLocation(res.headers.get('location'));
       if (!id) return { key: op.key, ok: false, retryable: true, error: { code: 'NO_LOCATION', message: `NetSuite accepted the ${info.object} but named no record in its Location header` } };
-      return { key: op.key, ok: true, externalId: id, created };
+      return { key: op.key, ok: true, externalId: id, created: true };
     } catch (error) {
       return failure(op.key, error);
     }

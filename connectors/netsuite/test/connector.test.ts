@@ -143,17 +143,19 @@ describe('NetSuite connector against the sandbox', () => {
     expect(got.every((r) => Array.isArray(r.fields['item.items']) && (r.fields['item.items'] as unknown[]).length > 0)).toBe(true);
   });
 
-  it('upserts by external id: writing the same key twice makes one record; an op with the internal id patches it and stamps the key', async () => {
+  it('upserts by external id: a create sent twice (as after a crash) makes one record in one request each; an op with the internal id patches it and stamps the key', async () => {
     const { sb, ns } = await setup();
     const fields = { companyName: 'Wayne Enterprises', subsidiary: '2', currency: 'USD', terms: 'Net 30', creditLimit: 25000, billAddr1: '1007 Mountain Dr', billCity: 'Gotham', billCountry: 'US' };
     const [first] = await ns.write('customer', [{ key: KEY(1), fields }]);
     expect(first).toMatchObject({ ok: true, created: true });
+    sb.counters.reset();
     const [second] = await ns.write('customer', [{ key: KEY(1), fields: { ...fields, companyName: 'Wayne Enterprises Inc', billCity: 'Gotham City' } }]);
-    expect(second).toMatchObject({ ok: true, created: false, externalId: first.ok && first.externalId });
+    expect(second).toMatchObject({ ok: true, externalId: first.ok && first.externalId });
     expect(sb.state.count('customer')).toBe(1);
+    expect(sb.counters.snapshot()).toEqual({ 'customer.upsert': 1 });
     const rec = sb.state.getByExternalId('customer', KEY(1))!;
     expect(rec.body).toMatchObject({ companyName: 'Wayne Enterprises Inc', currency: '1', terms: '2', creditLimit: 25000, externalId: KEY(1) });
-    // The billing line was updated in place, not added to.
+    // The billing line was replaced, not added to.
     expect(rec.addressBook).toHaveLength(1);
     expect(rec.addressBook![0]).toMatchObject({ defaultBilling: true, address: { addr1: '1007 Mountain Dr', city: 'Gotham City', country: 'US' } });
 
@@ -220,8 +222,9 @@ describe('NetSuite connector against the sandbox', () => {
     expect(made).toMatchObject({ ok: true, created: true });
     expect(sb.state.get('customer', made.ok ? made.externalId : '')!.body.subsidiary).toBe(root.id);
     // An update never moves a customer to another subsidiary.
-    const [edited] = await ns.write('customer', [{ key: KEY(30), fields: { comments: 'edited' } }]);
+    const [edited] = await ns.write('customer', [{ key: KEY(30), externalId: made.ok ? made.externalId : '', fields: { comments: 'edited' } }]);
     expect(edited).toMatchObject({ ok: true, created: false });
+    expect(sb.state.get('customer', made.ok ? made.externalId : '')!.body.subsidiary).toBe(root.id);
 
     const configured = createNetSuiteConnector({ ...netsuiteSandboxConfig(sb), defaultSubsidiary: other.id }, { pacer: new ConcurrencyPacer(10) });
     const [placed] = await configured.write('customer', [{ key: KEY(31), fields: { companyName: 'Placed' } }]);
