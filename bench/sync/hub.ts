@@ -1,11 +1,12 @@
 /**
- * One benchmark hub: the Salesforce and HubSpot sandboxes in this process, and the ecosync worker
+ * One benchmark hub: the Salesforce and HubSpot (and NetSuite) sandboxes in this process, and the ecosync worker
  * (store, activities, Temporal worker) in a child process, driven over IPC. The Temporal server
  * is shared and started by run.ts.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.js';
+import { netsuiteSandboxConfig, startNetSuiteSandbox, type NetSuiteSandbox, type NetSuiteSandboxOptions } from '../../connectors/netsuite/sandbox/index.js';
 import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../connectors/salesforce/sandbox/index.js';
 import { SALESFORCE_HUBSPOT, sandboxCredentials } from '../../src/runtime/demo.js';
 import { newRequest, runSyncAndWait } from '../../src/service/sync-control.js';
@@ -18,9 +19,7 @@ import type { UpsertInput, WorkerInit, WorkerRequest, WorkerStats } from './work
 /** The shipped default mappings for the CRM pair, in dependency order. */
 export const CRM_ENTITIES = SALESFORCE_HUBSPOT.entities;
 
-/** The connector kind of the in-memory ERP that three-system runs fan out to. */
-export const MEMORY_ERP = 'memory-erp';
-const MEMORY_ERP_MAPPING = 'bench/sync/memory-erp-customer.yaml';
+const NETSUITE_CUSTOMER = { system: 'netsuite', object: 'customer', mapping: 'mappings/netsuite-customer.yaml' };
 
 export interface HubOptions {
   client: Client;
@@ -30,8 +29,8 @@ export interface HubOptions {
   store: 'postgres' | 'pglite';
   databaseUrl: string;
   entities: NonNullable<ConnectionInput['entities']>;
-  /** Accounts also go to an in-memory ERP-shaped system (a third written system). */
-  erp?: boolean;
+  /** Accounts also go to a NetSuite sandbox (a written system beside HubSpot, or instead of it). */
+  netsuite?: { sandbox: NetSuiteSandboxOptions; concurrency?: number; withHubSpot: boolean };
   sf: SalesforceSandboxOptions;
   hs?: HubSpotSandboxOptions;
   /** Node flags for the worker process (--cpu-prof...). */
@@ -40,14 +39,15 @@ export interface HubOptions {
   writeConcurrency?: number;
 }
 
-/** The connection with the in-memory ERP as a third, written system of its accounts. */
-function withErp(connection: ConnectionInput, erp: boolean | undefined): ConnectionInput {
-  if (!erp) return connection;
+/** The connection with NetSuite as a written system of its accounts: beside HubSpot, or in its place. */
+function withNetSuite(connection: ConnectionInput, ns: NetSuiteSandbox | undefined, options: HubOptions['netsuite']): ConnectionInput {
+  if (!ns || !options) return connection;
+  const keep = (system: string) => options.withHubSpot || system !== 'hubspot';
   return {
     ...connection,
-    systems: [...connection.systems, { name: MEMORY_ERP, system: MEMORY_ERP, role: 'target' }],
-    entities: (connection.entities ?? []).map((e) => (e.entity !== 'Account' ? e : { ...e, members: [...e.members, { system: MEMORY_ERP, object: 'customers', mapping: MEMORY_ERP_MAPPING }] })),
-    credentials: { ...connection.credentials, [MEMORY_ERP]: {} },
+    systems: [...connection.systems.filter((s) => keep(s.name)), { name: 'netsuite', system: 'netsuite', role: 'target' }],
+    entities: (connection.entities ?? []).map((e) => ({ ...e, members: [...e.members.filter((m) => keep(m.system)), NETSUITE_CUSTOMER] })),
+    credentials: { ...connection.credentials, netsuite: { ...netsuiteSandboxConfig(ns), ...(options.concurrency ? { concurrency: options.concurrency } : {}) } },
   };
 }
 
@@ -56,6 +56,7 @@ export class BenchHub {
     readonly options: HubOptions,
     readonly sf: SalesforceSandbox,
     readonly hs: HubSpotSandbox,
+    readonly ns: NetSuiteSandbox | undefined,
     readonly worker: WorkerProcess<WorkerRequest>,
     readonly taskQueue: string,
   ) {}
@@ -64,12 +65,13 @@ export class BenchHub {
   readonly applicationName = `ecosync-bench-${randomBytes(4).toString('hex')}`;
 
   static async start(options: HubOptions): Promise<BenchHub> {
-    const [sf, hs] = await Promise.all([
+    const [sf, hs, ns] = await Promise.all([
       startSalesforceSandbox({ apiLimit: 10_000_000, ...options.sf }),
       startHubSpotSandbox({ companies: 0, ...options.hs }),
+      options.netsuite ? startNetSuiteSandbox({ customers: 0, ...options.netsuite.sandbox }) : undefined,
     ]);
     const worker = new WorkerProcess<WorkerRequest>(new URL('./worker-process.ts', import.meta.url), options.workerFlags);
-    const hub = new BenchHub(options, sf, hs, worker, `bench-${randomUUID()}`);
+    const hub = new BenchHub(options, sf, hs, ns, worker, `bench-${randomUUID()}`);
     // The worker's database sessions carry a name of their own, so their CPU can be told apart.
     const url = `${options.databaseUrl}${options.databaseUrl.includes('?') ? '&' : '?'}application_name=${hub.applicationName}`;
     const init: WorkerInit = {
@@ -80,7 +82,7 @@ export class BenchHub {
       bundle: options.bundle,
       pageBudgetMs: options.pageBudgetMs,
       writeConcurrency: options.writeConcurrency,
-      connection: withErp(sandboxConnection({ name: `bench-sf-hs-${randomUUID().slice(0, 8)}`, mode: 'one-way', entities: options.entities, credentials: sandboxCredentials(sf, hs) }), options.erp),
+      connection: withNetSuite(sandboxConnection({ name: `bench-sf-hs-${randomUUID().slice(0, 8)}`, mode: 'one-way', entities: options.entities, credentials: sandboxCredentials(sf, hs) }), ns, options.netsuite),
     };
     hub.connection = await closeOnFailure(hub, () => worker.init(init));
     return hub;
@@ -90,6 +92,7 @@ export class BenchHub {
   async reset(): Promise<WorkerStats> {
     this.sf.counters.reset();
     this.hs.counters.reset();
+    this.ns?.counters.reset();
     return await this.worker.call({ method: 'reset' }) as WorkerStats;
   }
 
@@ -106,8 +109,12 @@ export class BenchHub {
     return this.worker.call({ method: 'baseline', args: { object: 'companies', ...args } }) as Promise<{ ms: number; calls: number; written: number; cpuMs: number }>;
   }
 
+  netsuiteBaseline(args: Extract<WorkerRequest, { method: 'netsuiteBaseline' }>['args']) {
+    return this.worker.call({ method: 'netsuiteBaseline', args }) as Promise<{ ms: number; calls: number; written: number; cpuMs: number }>;
+  }
+
   async close(): Promise<void> {
     await this.worker.close();
-    await Promise.all([this.sf.close(), this.hs.close()]);
+    await Promise.all([this.sf.close(), this.hs.close(), this.ns?.close()]);
   }
 }

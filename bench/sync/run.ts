@@ -4,7 +4,7 @@
  * HubSpot sandbox, no rate limits unless asked.
  *
  *   node --import tsx bench/sync/run.ts [--records 10000,100000] [--store postgres|pglite|both]
- *        [--crm-records 10000] [--erp-records 100000] [--rate-limit] [--profile] [--write-concurrency N] [--page-budget-ms N]
+ *        [--crm-records 10000] [--netsuite-records 10000] [--rate-limit] [--profile] [--write-concurrency N] [--page-budget-ms N]
  *
  * Processes: the sandboxes and this driver share one process; the worker (store, activities,
  * Temporal worker) runs in a child process so its RSS and CPU are its own; the Temporal server
@@ -16,6 +16,11 @@
  * where the worker's time went by phase; a second cycle over unchanged data; and the same
  * records written by a plain loop with the same SDK call, batch size and concurrency to a fresh
  * sandbox of the same kind in the same run — the ratio of the two does not depend on the machine.
+ * With NetSuite (--netsuite-records): Salesforce → NetSuite alone, the connector using the whole
+ * account's concurrency limit of 15, against a plain loop of fetch upserts 15 at a time (what the
+ * limit allows any integration); and Salesforce → HubSpot and NetSuite, the three-system fan-out.
+ * The NetSuite sandbox holds each write for --netsuite-latency-ms (100; NetSuite's own take longer),
+ * so the limit binds as it does against a real account.
  * With --rate-limit, a short run against a HubSpot sandbox limited to 40 calls per rolling 10 s
  * window (below what the pipeline does unlimited here, so the limit is what binds) says what share
  * of that limit the pipeline uses in steady state.
@@ -28,6 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
+import { netsuiteSandboxConfig, startNetSuiteSandbox } from '../../connectors/netsuite/sandbox/index.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { connectionWorkflowId } from '../../workflows/sync-types.js';
 import { HUBSPOT_RECORD_WRITE, HUBSPOT_WRITE, mb, SALESFORCE_READ, sumMatching } from '../support/figures.js';
@@ -48,7 +54,8 @@ const { values: args } = parseArgs({
     records: { type: 'string', default: '10000,100000' },
     store: { type: 'string', default: 'postgres' },
     'crm-records': { type: 'string', default: '10000' },
-    'erp-records': { type: 'string', default: '100000' },
+    'netsuite-records': { type: 'string', default: '10000' },
+    'netsuite-latency-ms': { type: 'string', default: '100' },
     'rate-limit': { type: 'boolean', default: false },
     'rate-calls': { type: 'string', default: '40' },
     'rate-window-ms': { type: 'string', default: '10000' },
@@ -64,14 +71,19 @@ const { values: args } = parseArgs({
 const RECORDS = args.records.split(',').filter(Boolean).map(Number);
 const STORES = (args.store === 'both' ? ['postgres', 'pglite'] : [args.store]) as ('postgres' | 'pglite')[];
 const CRM_RECORDS = Number(args['crm-records']);
-const ERP_RECORDS = Number(args['erp-records']);
+const NETSUITE_RECORDS = Number(args['netsuite-records']);
+/** How long the NetSuite sandbox takes over each record write, holding its slot of the limit (NetSuite's own take several hundred ms). */
+const NETSUITE_LATENCY_MS = Number(args['netsuite-latency-ms']);
+const netsuiteSandbox = () => ({ concurrencyLimit: NETSUITE_LIMIT, ...(NETSUITE_LATENCY_MS > 0 ? { faults: { latencyMs: NETSUITE_LATENCY_MS, endpoints: /^[a-zA-Z]+\.(upsert|update|create)$/ } } : {}) });
 const WRITE_CONCURRENCY = args['write-concurrency'] ? Number(args['write-concurrency']) : undefined;
 const PAGE_BUDGET_MS = args['page-budget-ms'] ? Number(args['page-budget-ms']) : undefined;
 /** The sync activities' default write concurrency (src/activities/sync.ts): the baseline uses the same. */
 const PIPELINE_WRITE_CONCURRENCY = WRITE_CONCURRENCY ?? 4;
 const HUBSPOT_BATCH = 100;
-/** The in-memory ERP's batch size (bench/sync/worker-process.ts). */
-const ERP_BATCH = 200;
+/** A NetSuite account's concurrency limit (a base account: 15). */
+const NETSUITE_LIMIT = 15;
+const NETSUITE_WRITE = /^[a-zA-Z]+\.(create|update|upsert|delete)$/;
+const NETSUITE_CALL = /^(?!control\.|refused\.)/;
 const SALESFORCE_QUERY_BATCH = 2000;
 for (const s of STORES) if (s !== 'postgres' && s !== 'pglite') throw new Error(`--store must be postgres, pglite or both, not ${s}`);
 
@@ -81,8 +93,8 @@ interface Scenario {
   /** Salesforce records of every synced object together. */
   records: number;
   entities: typeof CRM_ENTITIES;
-  /** Accounts fan out to HubSpot and an in-memory ERP-shaped system. */
-  erp?: boolean;
+  /** Accounts go to NetSuite too (withHubSpot) or instead of HubSpot; concurrency is the connector's (its default when absent). */
+  netsuite?: { withHubSpot: boolean; concurrency?: number };
   sf: { accounts: number; contactsPerAccount: number; opportunitiesPerAccount: number };
   second: boolean;
   baseline: boolean;
@@ -155,7 +167,8 @@ async function runScenario(s: Scenario) {
   const seeded = performance.now();
   const hub = await BenchHub.start({
     client, address: server.address, namespace: 'default', bundle, store: s.store, databaseUrl: DATABASE_URL,
-    entities: s.entities, erp: s.erp, sf: s.sf,
+    entities: s.entities, sf: s.sf,
+    netsuite: s.netsuite ? { sandbox: netsuiteSandbox(), concurrency: s.netsuite.concurrency, withHubSpot: s.netsuite.withHubSpot } : undefined,
     hs: s.rateLimit ? { tenSecondLimit: s.rateLimit.calls, rateWindowMs: s.rateLimit.windowMs } : undefined,
     workerFlags: s.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
     pageBudgetMs: PAGE_BUDGET_MS,
@@ -166,8 +179,9 @@ async function runScenario(s: Scenario) {
   const check = (what: string, ok: boolean) => { checks.push({ what, ok }); if (!ok) console.log(`  ✗ ${what}`); };
   try {
     console.log(`  sandboxes seeded and worker up in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+    const toHubSpot = s.netsuite?.withHubSpot !== false;
     const perObject = s.entities.map((e) => ({ object: e.members[0].object, target: e.members[1].object, records: hub.sf.state.count(e.members[0].object) }));
-    const minWrites = perObject.reduce((n, o) => n + Math.ceil(o.records / HUBSPOT_BATCH), 0);
+    const minWrites = toHubSpot ? perObject.reduce((n, o) => n + Math.ceil(o.records / HUBSPOT_BATCH), 0) : 0;
     const minReads = perObject.reduce((n, o) => n + Math.max(1, Math.ceil(o.records / SALESFORCE_QUERY_BATCH)), 0);
 
     // Rate-limited runs: every call HubSpot admits or refuses, with its time.
@@ -190,7 +204,7 @@ async function runScenario(s: Scenario) {
     const written = perObject.reduce((n, o) => n + hub.hs.state.count(o.target), 0);
     check(`first cycle succeeded (${c.summary.error ?? c.summary.status})`, c.summary.status === 'succeeded');
     check(`first cycle created every record (${c.summary.counters.created}/${s.records}, ${c.summary.counters.failed} failed)`, c.summary.counters.created === s.records && c.summary.counters.failed === 0);
-    check(`HubSpot holds every record (${written}/${s.records})`, written === s.records);
+    if (toHubSpot) check(`HubSpot holds every record (${written}/${s.records})`, written === s.records);
     const hubspotWrites = sumMatching(hsCalls, HUBSPOT_RECORD_WRITE);
     const associationCalls = sumMatching(hsCalls, /^associations\./);
     const recordsPerSec = rate(s.records, c.ms);
@@ -212,14 +226,20 @@ async function runScenario(s: Scenario) {
     };
     console.log(`  first cycle: ${recordsPerSec.toLocaleString('en-US')} records/s (${(c.ms / 1000).toFixed(1)} s), HubSpot writes ${hubspotWrites}/${minWrites}, Salesforce reads ${sumMatching(sfCalls, SALESFORCE_READ)}/${minReads}, ${history.events} events, worker peak RSS ${mb(c.after.peakRss)} MB`);
     console.log(`  CPU: worker ${c.cpuMs.worker} ms, sandboxes ${c.cpuMs.sandboxes} ms, Temporal ${c.cpuMs.temporal ?? '?'} ms, PostgreSQL ${c.cpuMs.postgres ?? '-'} ms`);
-    if (s.erp) {
-      const erp = c.after.erp ?? { records: 0, writeCalls: 0 };
-      const minimum = Math.ceil(s.records / ERP_BATCH);
-      check(`the ERP holds every record (${erp.records}/${s.records})`, erp.records === s.records);
-      check(`ERP write calls at the minimum (${erp.writeCalls}/${minimum})`, erp.writeCalls === minimum);
-      check(`HubSpot write calls at the minimum (${hubspotWrites}/${minWrites})`, hubspotWrites === minWrites);
-      (result.first as Record<string, unknown>).erp = { ...erp, minimumWriteCalls: minimum };
-      console.log(`  ERP: ${erp.records} records, ${erp.writeCalls}/${minimum} write calls`);
+    if (s.netsuite && hub.ns) {
+      const nsCalls = hub.ns.counters.snapshot();
+      const customers = hub.ns.state.count('customer');
+      const writes = sumMatching(nsCalls, NETSUITE_WRITE);
+      const calls = sumMatching(nsCalls, NETSUITE_CALL);
+      // NetSuite's REST record service takes one record a call: one upsert per customer is the least.
+      check(`NetSuite holds every record (${customers}/${s.records})`, customers === s.records);
+      check(`NetSuite write calls at the minimum (${writes}/${s.records})`, writes === s.records);
+      if (toHubSpot) check(`HubSpot write calls at the minimum (${hubspotWrites}/${minWrites})`, hubspotWrites === minWrites);
+      (result.first as Record<string, unknown>).netsuite = {
+        customers, writeCalls: writes, minimumWriteCalls: s.records, calls, callsPer1000Customers: Math.round((calls / s.records) * 1000 * 10) / 10,
+        refused429: hub.ns.concurrency.refused, maxInFlight: hub.ns.concurrency.maxInFlight, limit: NETSUITE_LIMIT, connectorConcurrency: s.netsuite.concurrency ?? 'default', byEndpoint: nsCalls,
+      };
+      console.log(`  NetSuite: ${customers} customers, ${writes}/${s.records} write calls, ${calls} calls in all (${((calls / s.records) * 1000).toFixed(1)} per 1,000 customers), at most ${hub.ns.concurrency.maxInFlight} in flight of ${NETSUITE_LIMIT}, ${hub.ns.concurrency.refused} refused (429)`);
     }
     if (s.profile) result.profileWindow = { fromUs: c.before.monoUs, toUs: c.after.monoUs };
 
@@ -243,7 +263,7 @@ async function runScenario(s: Scenario) {
         const again = await measureCycle(hub, pgCpu, full);
         const hs2 = hub.hs.counters.snapshot();
         const history2 = await countHistory(client, connectionWorkflowId(hub.connection.id));
-        const writes2 = sumMatching(hs2, HUBSPOT_WRITE) + (again.after.erp?.writeCalls ?? 0);
+        const writes2 = sumMatching(hs2, HUBSPOT_WRITE) + (hub.ns ? sumMatching(hub.ns.counters.snapshot(), NETSUITE_WRITE) : 0);
         const n = again.summary.counters;
         const label = full ? 'full reconcile' : 'incremental cycle';
         check(`${label} over unchanged data wrote nothing (${writes2} write calls, ${n.created + n.updated} records)`, again.summary.status === 'succeeded' && writes2 === 0 && n.created + n.updated === 0);
@@ -296,6 +316,33 @@ async function runScenario(s: Scenario) {
       };
       console.log(`  plain SDK loop (median of ${rounds}): ${baselineRate.toLocaleString('en-US')} records/s (${(b.ms / 1000).toFixed(1)} s, ${b.calls} calls, ${b.cpuMs} ms CPU); pipeline/loop = ${(recordsPerSec / baselineRate).toFixed(3)} (CPU ${(b.cpuMs / c.totalCpuMs).toFixed(3)})`);
     }
+    // NetSuite's plain loop: the same customers, one upsert each, as many at once as the account allows.
+    if (s.netsuite && !s.netsuite.withHubSpot && hub.ns) {
+      const customers = hub.ns.state.all('customer').map((c) => ({
+        externalId: String(c.body.externalId),
+        body: { companyName: c.body.companyName, phone: c.body.phone ?? null, url: c.body.url ?? null, subsidiary: { id: c.body.subsidiary } },
+      }));
+      const fresh = await startNetSuiteSandbox({ customers: 0, ...netsuiteSandbox() });
+      try {
+        const parentCpu = process.cpuUsage();
+        const b = await hub.netsuiteBaseline({ config: netsuiteSandboxConfig(fresh), tokenUrl: fresh.tokenUrl, customers, concurrency: NETSUITE_LIMIT });
+        const sandbox = process.cpuUsage(parentCpu);
+        check(`NetSuite plain loop wrote every record (${fresh.state.count('customer')}/${s.records})`, fresh.state.count('customer') === s.records);
+        const baselineRate = rate(b.written, b.ms);
+        const cpuMs = b.cpuMs + Math.round((sandbox.user + sandbox.system) / 1000);
+        // With every write holding a slot for the sandbox's latency, the limit allows at most this.
+        const allowed = NETSUITE_LATENCY_MS > 0 ? Math.round((NETSUITE_LIMIT * 1000) / NETSUITE_LATENCY_MS) : undefined;
+        result.baseline = {
+          rounds: 1, ms: Math.round(b.ms), recordsPerSec: baselineRate, calls: b.calls, cpuMs, maxInFlight: fresh.concurrency.maxInFlight,
+          latencyMs: NETSUITE_LATENCY_MS, limitAllowsRecordsPerSec: allowed, pipelineShareOfLimit: allowed ? Math.round((recordsPerSec / allowed) * 1000) / 1000 : undefined,
+          ratio: Math.round((recordsPerSec / baselineRate) * 1000) / 1000,
+          cpuRatio: Math.round((cpuMs / c.totalCpuMs) * 1000) / 1000,
+        };
+        console.log(`  plain fetch loop, ${NETSUITE_LIMIT} at once: ${baselineRate.toLocaleString('en-US')} records/s (${(b.ms / 1000).toFixed(1)} s, ${b.calls} calls); pipeline/loop = ${(recordsPerSec / baselineRate).toFixed(3)} (CPU ${(cpuMs / c.totalCpuMs).toFixed(3)})${allowed ? `; the limit allows ${allowed} records/s at ${NETSUITE_LATENCY_MS} ms a write: pipeline ${((recordsPerSec / allowed) * 100).toFixed(1)} % of it` : ''}`);
+      } finally {
+        await fresh.close();
+      }
+    }
     return result;
   } finally {
     await pgCpu?.close();
@@ -316,8 +363,11 @@ for (const store of STORES) {
     const accounts = Math.round(CRM_RECORDS / 4);
     scenarios.push({ name: `Account+Contact+Opportunity ${(accounts * 4).toLocaleString('en-US')}`, store, records: accounts * 4, entities: CRM_ENTITIES, sf: { accounts, contactsPerAccount: 2, opportunitiesPerAccount: 1 }, second: true, baseline: false });
   }
-  if (ERP_RECORDS > 0) {
-    scenarios.push({ name: `Account ${ERP_RECORDS.toLocaleString('en-US')} to HubSpot and an ERP`, store, records: ERP_RECORDS, entities: accountsOnly, erp: true, sf: { accounts: ERP_RECORDS, contactsPerAccount: 0, opportunitiesPerAccount: 0 }, second: true, baseline: false });
+  if (NETSUITE_RECORDS > 0) {
+    const sf = { accounts: NETSUITE_RECORDS, contactsPerAccount: 0, opportunitiesPerAccount: 0 };
+    const n = NETSUITE_RECORDS.toLocaleString('en-US');
+    scenarios.push({ name: `Account ${n} Salesforce → NetSuite`, store, records: NETSUITE_RECORDS, entities: accountsOnly, netsuite: { withHubSpot: false, concurrency: NETSUITE_LIMIT }, sf, second: true, baseline: false });
+    scenarios.push({ name: `Account ${n} Salesforce → HubSpot + NetSuite`, store, records: NETSUITE_RECORDS, entities: accountsOnly, netsuite: { withHubSpot: true }, sf, second: true, baseline: false });
   }
 }
 if (args['rate-limit']) {
@@ -380,6 +430,7 @@ const rows = (results as Row[]).map((r) => {
     's': (r.first.ms / 1000).toFixed(1),
     'HS writes/min': `${r.first.hubspot.writeCalls}/${r.first.hubspot.minimumWriteCalls}${r.first.hubspot.associationCalls ? ` (+${r.first.hubspot.associationCalls} assoc)` : ''}`,
     'SF reads/min': `${r.first.salesforce.readCalls}/${r.first.salesforce.minimumReadCalls}`,
+    'NS writes/min (calls/1k)': (() => { const n = (r.first as unknown as { netsuite?: { writeCalls: number; minimumWriteCalls: number; callsPer1000Customers: number } }).netsuite; return n ? `${n.writeCalls}/${n.minimumWriteCalls} (${n.callsPer1000Customers})` : ''; })(),
     'events/1k': r.first.history.eventsPer1000Records,
     'peak RSS MB': r.first.worker.peakRssMb,
     '2nd run s (writes)': second ? `${(second.ms / 1000).toFixed(1)} (${second.hubspot.writeCalls})` : '',
@@ -401,7 +452,7 @@ writeResults(out, {
   benchmark: 'sync',
   date: new Date().toISOString(),
   machine: { ...machine(), loadavgAtEnd: loadavg() },
-  setup: 'Salesforce and HubSpot sandboxes and this driver in one process; the worker (store, activities, Temporal worker) in a child process; Temporal CLI dev server (SQLite file); PostgreSQL server or PGlite in the worker',
+  setup: 'Salesforce, HubSpot and NetSuite sandboxes and this driver in one process; the worker (store, activities, Temporal worker) in a child process; Temporal CLI dev server (SQLite file); PostgreSQL server or PGlite in the worker',
   runs: results,
 });
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);

@@ -13,9 +13,9 @@ import { createSyncActivities } from '../../src/activities/sync.js';
 import { mappingCache } from '../../src/runtime/mappings.js';
 import { startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { answerDriver, openBenchStore, ProcessUsage, quietTemporalLogs, type BenchWorkerInit, type ProcessStats } from '../support/worker.js';
-import { Clock, MemorySystem } from '../../test/support/memory-hub.js';
+import { signingKey, TokenSource } from '../../connectors/netsuite/auth.js';
+import type { NetSuiteConfig } from '../../connectors/netsuite/connector.js';
 import { PhaseClock, timedConnector, timedMapping, timedStore } from './phases.js';
-import { MEMORY_ERP } from './hub.js';
 
 export interface WorkerInit extends BenchWorkerInit {
   /** Overrides for experiments; the shipped defaults when absent. */
@@ -35,6 +35,7 @@ export type WorkerRequest =
   | { method: 'reset'; args?: undefined }
   | { method: 'stats'; args?: undefined }
   | { method: 'baseline'; args: { basePath: string; accessToken: string; object: 'companies'; inputs: UpsertInput[]; batchSize: number; concurrency: number } }
+  | { method: 'netsuiteBaseline'; args: { config: NetSuiteConfig; tokenUrl: string; customers: Array<{ externalId: string; body: Record<string, unknown> }>; concurrency: number } }
   | { method: 'close'; args?: undefined };
 
 export interface WorkerStats extends ProcessStats {
@@ -42,8 +43,6 @@ export interface WorkerStats extends ProcessStats {
   monoUs: number;
   phases: ReturnType<PhaseClock['snapshot']>;
   details: ReturnType<PhaseClock['detailSnapshot']>;
-  /** The in-memory ERP of three-system runs: records it holds, write calls it took. */
-  erp?: { records: number; writeCalls: number };
 }
 
 quietTemporalLogs();
@@ -62,8 +61,7 @@ async function init(args: WorkerInit) {
   const log = pino({ level: 'silent' });
   const hubs = createHubs({
     store,
-    // The ERP-shaped third system lives in this process, in memory, until the ERP connector lands.
-    connectorFor: (system, credentials) => timedConnector(system === MEMORY_ERP ? memoryErp() : createConnector(system, credentials), clock),
+    connectorFor: (system, credentials) => timedConnector(createConnector(system, credentials), clock),
     mappingFor: async (file) => {
       const compiled = await mappings.get(file);
       const timed = timedMappings.get(file) ?? timedMapping(compiled, clock);
@@ -79,23 +77,12 @@ async function init(args: WorkerInit) {
   return { connection };
 }
 
-/** The in-memory ERP of the three-system runs: one per worker, counting its write calls. */
-let erp: MemorySystem | undefined;
-function memoryErp(): MemorySystem {
-  erp ??= new MemorySystem(MEMORY_ERP, `${MEMORY_ERP}:bench`, new Clock(), 2000, 200);
-  return erp;
-}
-
 function stats(): WorkerStats {
-  return {
-    ...usage.stats(), monoUs: Number(process.hrtime.bigint() / 1000n), phases: clock.snapshot(), details: clock.detailSnapshot(),
-    erp: erp ? { records: erp.live().length, writeCalls: erp.writeCalls } : undefined,
-  };
+  return { ...usage.stats(), monoUs: Number(process.hrtime.bigint() / 1000n), phases: clock.snapshot(), details: clock.detailSnapshot() };
 }
 
 function reset(): WorkerStats {
   clock.reset();
-  if (erp) erp.writeCalls = 0;
   usage.reset();
   return stats();
 }
@@ -117,7 +104,37 @@ async function baseline(args: Extract<WorkerRequest, { method: 'baseline' }>['ar
   return { ms, calls: batches.length, written: written.reduce((a, b) => a + b, 0), cpuMs: Math.round((used.user + used.system) / 1000) };
 }
 
-answerDriver<WorkerRequest>({ init, reset, stats, baseline }, async () => {
+/**
+ * NetSuite's plain loop: one token, then one PUT eid:<key> upsert per customer with fetch, as many
+ * at once as the account allows — what NetSuite's concurrency limit lets any integration do.
+ */
+async function netsuiteBaseline(args: Extract<WorkerRequest, { method: 'netsuiteBaseline' }>['args']) {
+  const { config } = args;
+  const tokens = new TokenSource(
+    { clientId: config.clientId, certificateId: config.certificateId, signing: signingKey(config.privateKey, config.algorithm), tokenUrl: args.tokenUrl },
+    async (form) => {
+      const res = await fetch(args.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+      return { status: res.status, body: await res.json() };
+    },
+  );
+  const token = await tokens.get();
+  const limit = pLimit(args.concurrency);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const written = await Promise.all(args.customers.map((c) => limit(async () => {
+    const res = await fetch(`${config.baseUrl}/record/v1/customer/eid:${encodeURIComponent(c.externalId)}`, {
+      method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(c.body),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 204) throw new Error(`NetSuite answered ${res.status} to the plain loop`);
+    return 1;
+  })));
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { ms, calls: args.customers.length + 1, written: written.length, cpuMs: Math.round((used.user + used.system) / 1000) };
+}
+
+answerDriver<WorkerRequest>({ init, reset, stats, baseline, netsuiteBaseline }, async () => {
   await worker?.shutdown().catch(() => undefined);
   await opened?.close();
 });
