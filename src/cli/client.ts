@@ -1,7 +1,6 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Command } from 'commander';
 import { readLocalToken } from '../api/auth.js';
+import type { FieldError, Problem } from '../api/problem.js';
 import { loadConfig, type Config } from '../runtime/config.js';
 import { EXIT } from './exit.js';
 
@@ -22,18 +21,43 @@ export const TOKEN_ENV = 'ECOSYNC_API_TOKEN';
 /** The hub could not be reached at all. */
 export class ApiUnreachable extends Error {
   constructor(readonly url: string, cause: Error) {
-    super(`cannot reach the ecosync API (${(cause as NodeJS.ErrnoException).code ?? cause.message}): is \`ecosync up\` running? API at ${url} (set --api <url> to use another)`);
+    super(`cannot reach the ecosync API (${codeOf(cause)}): is \`ecosync up\` running? API at ${url} (set --api <url> to use another)`);
     this.name = 'ApiUnreachable';
   }
 }
 
-/** The API answered with an error; `message` is its explanation. */
+/** The API answered with an error: `message` is the problem's detail, `errors` its field errors. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly errors: readonly FieldError[] = []) {
     super(message);
     this.name = 'ApiError';
   }
 }
+
+/** Why fetch failed: the network error's code (ECONNREFUSED…) under fetch's own "fetch failed". */
+function codeOf(error: Error): string {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return error.message;
+}
+
+/** The error an answer stands for: a problem's detail and field errors, or whatever a proxy put in the body. */
+function errorOf(status: number, text: string): ApiError {
+  let body: Partial<Problem> & { message?: unknown } = {};
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    // Not JSON (a proxy's error page): the text is the message.
+  }
+  const detail = typeof body.detail === 'string' ? body.detail : typeof body.message === 'string' ? body.message : text.trim() || `HTTP ${status}`;
+  const errors = Array.isArray(body.errors) ? body.errors.filter((e) => typeof e?.path === 'string' && typeof e?.message === 'string') : [];
+  return new ApiError(status, status === 401 ? `${detail} (the CLI sends --token, ${TOKEN_ENV}, or the hub's <dataDir>/api-token)` : detail, errors);
+}
+
+/** Node's fetch gives up on an answer's headers after 5 minutes; the hub may still be at work. */
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Where the API listens, as a URL a client can dial (a wildcard bind address means this machine). */
 export function apiUrlOf(config: Pick<Config, 'api'>): string {
@@ -68,39 +92,24 @@ export class ApiClient {
     return this.call<T>('DELETE', path);
   }
 
-  /**
-   * One request over node:http: no client-side time limit, because `sync run --wait` holds its
-   * request open for as long as the cycle takes.
-   */
-  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const target = new URL(this.url + path);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { accept: 'application/json' };
+  /** One request with fetch; an error answer becomes an ApiError, no answer an ApiUnreachable. */
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<T>((resolve, reject) => {
-      const req = send(target, { method, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = text ? JSON.parse(text) : undefined;
-          } catch {
-            // Not JSON (a proxy's error page): keep the text for the message.
-          }
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) return resolve(parsed as T);
-          const message = (parsed as { message?: string } | undefined)?.message ?? (text || `HTTP ${status}`);
-          reject(new ApiError(status, status === 401 ? `${message} (the CLI sends --token, ${TOKEN_ENV}, or the hub's <dataDir>/api-token)` : message));
-        });
-      });
-      req.on('error', (error) => reject(new ApiUnreachable(this.url, error)));
-      req.end(payload);
-    });
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(this.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      text = await response.text();
+    } catch (error) {
+      if (TIMEOUTS.has(codeOf(error as Error))) {
+        throw new ApiError(0, `the hub took more than 5 minutes to answer ${method} ${path}; what it was asked may still be under way (look with \`ecosync sync status\`)`);
+      }
+      throw new ApiUnreachable(this.url, error as Error);
+    }
+    if (!response.ok) throw errorOf(response.status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
   }
 }
 
@@ -112,15 +121,17 @@ export function withApiOptions(command: Command): Command {
 }
 
 /**
- * Runs a command body against the API: an unreachable hub or an API error becomes one line on
- * stderr and exit code 1; the body returns its own exit code otherwise.
+ * Runs a command body against the API: an unreachable hub or an API error becomes a line on
+ * stderr (then one per field the API named) and exit code 1; the body returns its own exit code
+ * otherwise.
  */
 export async function runWithApi(flags: ApiFlags, body: (api: ApiClient) => Promise<number | void>): Promise<void> {
   try {
     process.exitCode = (await body(ApiClient.from(flags))) ?? EXIT.ok;
   } catch (error) {
     if (error instanceof ApiUnreachable || error instanceof ApiError) {
-      process.stderr.write(`ecosync: ${error.message}\n`);
+      const fields = error instanceof ApiError ? error.errors.map((e) => `  ${e.path}: ${e.message}\n`) : [];
+      process.stderr.write(`ecosync: ${error.message}\n${fields.join('')}`);
       process.exitCode = EXIT.invalidInput;
       return;
     }
