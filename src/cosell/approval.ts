@@ -10,8 +10,13 @@ export interface ApprovalStage {
   name: string;
   /** A user holding any of these roles may decide the stage. */
   roles: string[];
-  /** The stage applies from this amount (a decimal string in the policy's currency); always when absent. */
+  /** The stage applies from this amount (a decimal string in the policy's currency). */
   minAmount?: string;
+  /**
+   * The stage applies from this discount off list price, in percent (private offers). A stage
+   * with both thresholds applies when either is reached; a stage with neither, always.
+   */
+  minDiscountPercent?: string;
   /** Approvers have this long before a reminder goes out and the stage is escalated. */
   slaSeconds: number;
   /** Added as an approver of the stage when the SLA lapses (a manager, say). */
@@ -72,12 +77,18 @@ export const DEFAULT_APPROVAL_POLICY: ApprovalPolicy = {
 };
 
 /**
- * The stages an opportunity of this amount passes. An unknown amount, or one in another
- * currency than the thresholds', passes them all: the strict path is the safe one.
+ * The stages an opportunity of this amount (an offer of this value and discount) passes. An
+ * unknown amount, or one in another currency than the thresholds', reaches every amount
+ * threshold, and an unknown discount every discount threshold: the strict path is the safe one.
  */
-export function stagesFor(policy: ApprovalPolicy, amount: { amount: string; currency: string } | undefined): ApprovalStage[] {
+export function stagesFor(policy: ApprovalPolicy, amount: { amount: string; currency: string } | undefined, discountPercent?: string): ApprovalStage[] {
   const comparable = amount !== undefined && amount.currency === policy.currency;
-  return policy.stages.filter((s) => s.minAmount === undefined || !comparable || compareDecimal(amount.amount, s.minAmount) >= 0);
+  return policy.stages.filter((s) => {
+    if (s.minAmount === undefined && s.minDiscountPercent === undefined) return true;
+    const byAmount = s.minAmount !== undefined && (!comparable || compareDecimal(amount.amount, s.minAmount) >= 0);
+    const byDiscount = s.minDiscountPercent !== undefined && (discountPercent === undefined || compareDecimal(discountPercent, s.minDiscountPercent) >= 0);
+    return byAmount || byDiscount;
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ export const ApprovalPolicySchema = z.object({
     name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lower-case name such as deal_desk'),
     roles: z.array(z.string().min(1)).min(1),
     minAmount: DecimalString.optional(),
+    minDiscountPercent: DecimalString.optional(),
     slaSeconds: z.number().positive(),
     escalateTo: Email.optional(),
   }).strict()).min(1),

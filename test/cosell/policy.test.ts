@@ -22,6 +22,20 @@ describe('approval policy', () => {
     expect(names(undefined)).toEqual(['deal_desk', 'alliance_lead']);
   });
 
+  it('applies a stage with a discount threshold from that discount on, or from its amount, whichever is reached (private offers)', () => {
+    const offers: ApprovalPolicy = {
+      ...policy,
+      stages: [...policy.stages, { name: 'finance', roles: ['vp'], minDiscountPercent: '20', minAmount: '500000', slaSeconds: 60 }],
+    };
+    const names = (amount: string, discount?: string) => stagesFor(offers, { amount, currency: 'USD' }, discount).map((s) => s.name);
+    expect(names('50000', '19.99')).toEqual(['deal_desk']);
+    expect(names('50000', '20')).toEqual(['deal_desk', 'finance']);
+    expect(names('150000', '5')).toEqual(['deal_desk', 'alliance_lead']);
+    expect(names('600000', '0')).toEqual(['deal_desk', 'alliance_lead', 'finance']);
+    // An unknown discount takes the strict path.
+    expect(names('50000')).toEqual(['deal_desk', 'finance']);
+  });
+
   it('lists approvers by role, adds the escalation approver once escalated, and leaves out who approved before', () => {
     expect(approversOf(policy, 'deal_desk', [])).toEqual(['dana@example.com', 'vic@example.com']);
     expect(approversOf(policy, 'deal_desk', ['deal_desk'])).toEqual(['boss@example.com', 'dana@example.com', 'vic@example.com']);
