@@ -3,27 +3,29 @@
  * object and external id, so a crash between writing the target and saving the link derives
  * the same id again, and the target upsert (keyed by that id) updates instead of duplicating.
  */
-import { createHash } from 'node:crypto';
+import { parse as parseUuid, v5 } from 'uuid';
 import { CanonicalId } from '../model/index.js';
 
 /** Namespace of every ecosync v5 id: uuidv5(DNS namespace, "ecosync.dev"). */
 export const ECOSYNC_NAMESPACE = 'b94f0b05-3ba6-5c2d-92d2-90ec88885a3a';
 
-const namespaces = new Map<string, Buffer>();
+const namespaces = new Map<string, Uint8Array>();
 
-/** RFC 9562 UUID version 5 (SHA-1 of namespace bytes + name). */
+/**
+ * RFC 9562 UUID version 5 (SHA-1 of namespace bytes + name). The name goes in as its UTF-8
+ * bytes, so a lone surrogate becomes U+FFFD as it always has, and ids already stored stay valid.
+ */
 export function uuidv5(name: string, namespace: string): string {
   let ns = namespaces.get(namespace);
   if (!ns) {
-    ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-    if (ns.length !== 16) throw new Error(`not a UUID namespace: ${namespace}`);
+    try {
+      ns = parseUuid(namespace);
+    } catch {
+      throw new Error(`not a UUID namespace: ${namespace}`);
+    }
     namespaces.set(namespace, ns);
   }
-  const bytes = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
-  bytes[6] = (bytes[6] & 0x0f) | 0x50;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return v5(Buffer.from(name, 'utf8'), ns);
 }
 
 /** The canonical id of a record first seen as `externalId` in `system`'s `object`. */
