@@ -3,6 +3,8 @@
  * `add` and `replace` operations. The client turns a partial referral into such a document; the
  * sandbox applies it.
  */
+import jsonpatch, { type Operation } from 'fast-json-patch';
+
 export interface JsonPatchOp {
   op: 'add' | 'replace';
   path: string;
@@ -28,7 +30,7 @@ export function toJsonPatch(current: unknown, patch: Record<string, unknown>, pr
   const base = isPlainObject(current) ? current : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
-    const path = `${prefix}/${escape(key)}`;
+    const path = `${prefix}/${jsonpatch.escapePathComponent(key)}`;
     const existing = base[key];
     if (isPlainObject(value) && isPlainObject(existing)) {
       ops.push(...toJsonPatch(existing, value, path));
@@ -39,45 +41,29 @@ export function toJsonPatch(current: unknown, patch: Record<string, unknown>, pr
   return ops;
 }
 
+/**
+ * Applies the operations to a copy of `doc` with fast-json-patch, after refusing what Partner
+ * Center refuses: anything but `add` and `replace`.
+ */
 export function applyJsonPatch<T>(doc: T, ops: unknown): T {
   if (!Array.isArray(ops)) throw new JsonPatchError('', 'the request body must be a JSON Patch array of operations');
-  const result = structuredClone(doc) as unknown;
-  ops.forEach((raw, i) => {
-    if (!isPlainObject(raw) || typeof raw.path !== 'string') throw new JsonPatchError(`[${i}]`, `operation ${i} needs "op" and "path"`);
-    const { op, path, value } = raw as { op: unknown; path: string; value: unknown };
-    if (op !== 'add' && op !== 'replace') throw new JsonPatchError(path, `operation "${String(op)}" is not supported (only add and replace)`);
-    if (!('value' in raw)) throw new JsonPatchError(path, `operation ${i} has no "value"`);
-    if (!path.startsWith('/')) throw new JsonPatchError(path, `path "${path}" must start with "/"`);
-    const keys = path.slice(1).split('/').map(unescape);
-    const last = keys.pop()!;
-    let parent: unknown = result;
-    for (const key of keys) {
-      parent = Array.isArray(parent) ? parent[Number(key)] : isPlainObject(parent) ? parent[key] : undefined;
-      if (parent === undefined) throw new JsonPatchError(path, `path "${path}" does not exist`);
+  let result = structuredClone(doc);
+  ops.forEach((raw: unknown, i) => {
+    const path = isPlainObject(raw) && typeof raw.path === 'string' ? raw.path : `[${i}]`;
+    if (isPlainObject(raw) && raw.op !== 'add' && raw.op !== 'replace') {
+      throw new JsonPatchError(path, `operation ${i}: "${String(raw.op)}" is not supported (only add and replace)`);
     }
-    if (Array.isArray(parent)) {
-      const index = last === '-' ? parent.length : Number(last);
-      if (!Number.isInteger(index) || index < 0 || index > parent.length || (op === 'replace' && index >= parent.length)) {
-        throw new JsonPatchError(path, `index "${last}" is out of range in "${path}"`);
-      }
-      if (op === 'add') parent.splice(index, 0, value);
-      else parent[index] = value;
-    } else if (isPlainObject(parent)) {
-      if (op === 'replace' && !(last in parent)) throw new JsonPatchError(path, `path "${path}" does not exist (use add)`);
-      parent[last] = value;
-    } else {
-      throw new JsonPatchError(path, `path "${path}" does not point into an object or array`);
+    try {
+      result = jsonpatch.applyOperation(result, raw as Operation, true, true, true, i).newDocument;
+    } catch (error) {
+      // The library's own errors name the problem on their first line; a path into __proto__ is a TypeError.
+      const reason = error instanceof jsonpatch.JsonPatchError ? error.message.split('\n')[0] : 'the path may not reach __proto__, constructor or prototype';
+      throw new JsonPatchError(path, `operation ${i} on "${path}": ${reason}`);
     }
   });
-  return result as T;
+  return result;
 }
 
-function escape(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-function unescape(key: string): string {
-  return key.replace(/~1/g, '/').replace(/~0/g, '~');
-}
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
