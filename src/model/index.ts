@@ -14,6 +14,7 @@ export * from './opportunity.js';
 export * from './cosell.js';
 export * from './erp.js';
 export * from './drawdown.js';
+export * from './offer.js';
 
 /**
  * Every canonical entity by name. CoSellSubmission is what the co-sell payload mapping files map
