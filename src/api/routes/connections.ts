@@ -8,7 +8,7 @@ import type { CheckResult } from '../../sync/protocol.js';
 import { ADMINS, ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { HttpError, invalid, problems } from '../problem.js';
 import { CheckResultView, ConnectionView } from '../schemas.js';
-import { connectionNamed, NameParams } from './http.js';
+import { connectionNamed, NameParams, NoBody } from './http.js';
 import { checkEntities, checkSystems, defaultEntities, fromPairs } from './objects.js';
 import type { OperatorDeps } from './index.js';
 
@@ -141,9 +141,10 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
       tags,
       summary: 'Check each system of the connection with its stored credentials',
       params: NameParams,
+      body: NoBody,
       response: {
         200: z.object({ connection: z.string(), ok: z.boolean(), systems: z.record(z.string(), CheckResultView).describe('By system name') }),
-        ...problems(404),
+        ...problems(400, 404),
       },
     },
   }, async (request) => {

@@ -6,7 +6,7 @@ import { updateConnectionWorkflow } from '../../service/sync-control.js';
 import { ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { HttpError, problems } from '../problem.js';
 import { DeadLetterView, ReplayResultView } from '../schemas.js';
-import { connectionFilter, connectionNamed, Limit, NameParams } from './http.js';
+import { connectionFilter, connectionNamed, Limit, NameParams, NoBody } from './http.js';
 import type { OperatorDeps } from './index.js';
 import { updateFailure } from './workflow.js';
 
@@ -66,7 +66,7 @@ export function deadLetterRoutes(app: FastifyInstance, deps: OperatorDeps): void
 
   api.post('/deadletters/:id/discard', {
     config: { roles: OPERATORS },
-    schema: { tags, summary: 'Give up on an open dead letter', params: IdParams, response: { 200: DeadLetterView, ...problems(400, 404, 409) } },
+    schema: { tags, summary: 'Give up on an open dead letter', params: IdParams, body: NoBody, response: { 200: DeadLetterView, ...problems(400, 404, 409) } },
   }, async (request) => {
     const { id } = request.params;
     const letter = await deps.store.deadLetters.get(id);

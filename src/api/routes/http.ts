@@ -5,6 +5,9 @@ import { HttpError } from '../problem.js';
 /** `:name` of a connection's routes. */
 export const NameParams = z.object({ name: z.string().min(1).describe('The connection\'s name') });
 
+/** The body of a POST that takes nothing (`{}`, or none at all). */
+export const NoBody = z.object({}).strict().describe('Nothing: an empty object, or no body');
+
 /** `?limit=` of the lists. */
 export const Limit = z.coerce.number().int().min(1).max(1000).optional().describe('At most this many, newest first (1–1000)');
 

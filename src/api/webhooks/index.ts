@@ -1,2 +1,2 @@
-export { webhooksPlugin, type WebhookDeps, type WebhookReceipt } from './plugin.js';
+export { WEBHOOK_BODY_LIMIT, webhooksPlugin, type WebhookDeps, type WebhookReceipt } from './plugin.js';
 export { entitiesOf, involves } from './entities.js';
