@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toODataFilter } from '../client.js';
-import { matchesFilter, parseFilter } from './odata.js';
+import { matchesFilter, ODataError, parseFilter } from './odata.js';
 
 const rows = [
   { id: 'a', status: 'New', substatus: 'Received', type: 'Shared', updatedDateTime: '2025-03-01T10:00:00.000Z', customerProfile: { name: "O'Neil Ltd" } },
@@ -27,11 +27,26 @@ describe('OData $filter', () => {
     expect(toODataFilter({})).toBeUndefined();
   });
 
+  it('reads numbers, booleans and null as OData types them', () => {
+    expect(parseFilter('id eq 5')).toEqual({ kind: 'cmp', field: 'id', op: 'eq', value: 5 });
+    expect(parseFilter('status eq null')).toEqual({ kind: 'cmp', field: 'status', op: 'eq', value: null });
+    expect(parseFilter('qualification ne true')).toEqual({ kind: 'cmp', field: 'qualification', op: 'ne', value: true });
+    expect(ids('status ne null')).toEqual(['a', 'b', 'c']);
+  });
+
   it('says what is wrong with a bad filter', () => {
     expect(() => parseFilter("colour eq 'red'")).toThrow(/cannot filter on "colour"/);
-    expect(() => parseFilter("status eq 'New")).toThrow(/unterminated/);
+    expect(() => parseFilter("status eq 'New")).toThrow(/is not valid OData: unexpected character/);
     expect(() => parseFilter('status eq New')).toThrow(/quote strings/);
-    expect(() => parseFilter("status eq 'New' and")).toThrow(/ends too early/);
+    expect(() => parseFilter("status eq 'New' and")).toThrow(/is not valid OData/);
     expect(() => parseFilter("updatedDateTime gt 'yesterday'")).toThrow(/date-time/);
+    expect(() => parseFilter("'New' eq status")).toThrow(/expected a field name/);
+  });
+
+  it('refuses the OData the referrals list does not take', () => {
+    expect(() => parseFilter("contains(name,'Acme')")).toThrow(`"contains(name,'Acme')" is not supported in $filter`);
+    expect(() => parseFilter("not (status eq 'New')")).toThrow(/is not supported in \$filter/);
+    expect(() => parseFilter('id add 1 eq 2')).toThrow(/expected a field name in \$filter, got "id add 1"/);
+    expect(() => parseFilter("status in ('New','Active')")).toThrow(ODataError);
   });
 });

@@ -1,7 +1,10 @@
+import { defaultParser, TokenType, type Token } from '@odata/parser';
+
 /**
  * The slice of OData `$filter` the referrals list takes: comparisons (eq ne gt ge lt le) on
  * referral fields joined by `and`/`or`, with parentheses. Dates compare as instants, the rest
- * as strings. A filter on an unknown field or with a syntax error is a 400, as on the real API.
+ * as strings. A filter on an unknown field, one using anything else OData has (functions, not,
+ * in, arithmetic) or with a syntax error is a 400, as on the real API.
  */
 export class ODataError extends Error {}
 
@@ -18,90 +21,62 @@ export const FILTERABLE_FIELDS = [
 ] as const;
 const DATE_FIELDS = new Set(['createdDateTime', 'updatedDateTime']);
 
-type Token = { t: 'ident' | 'string' | 'number' | 'date' | 'lparen' | 'rparen'; v: string };
+const COMPARISONS: Partial<Record<string, Op>> = {
+  [TokenType.EqualsExpression]: 'eq',
+  [TokenType.NotEqualsExpression]: 'ne',
+  [TokenType.GreaterThanExpression]: 'gt',
+  [TokenType.GreaterOrEqualsExpression]: 'ge',
+  [TokenType.LesserThanExpression]: 'lt',
+  [TokenType.LesserOrEqualsExpression]: 'le',
+};
+const NUMBER_TYPES = new Set(['Edm.Byte', 'Edm.SByte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64', 'Edm.Decimal', 'Edm.Double', 'Edm.Single']);
 
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i];
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '(') { tokens.push({ t: 'lparen', v: c }); i++; continue; }
-    if (c === ')') { tokens.push({ t: 'rparen', v: c }); i++; continue; }
-    if (c === "'") {
-      let s = '';
-      i++;
-      for (;;) {
-        if (i >= text.length) throw new ODataError('unterminated string literal in $filter');
-        if (text[i] === "'" && text[i + 1] === "'") { s += "'"; i += 2; continue; }
-        if (text[i] === "'") { i++; break; }
-        s += text[i++];
-      }
-      tokens.push({ t: 'string', v: s });
-      continue;
-    }
-    const date = /^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2})?/.exec(text.slice(i));
-    if (date) { tokens.push({ t: 'date', v: date[0] }); i += date[0].length; continue; }
-    const num = /^-?\d+(\.\d+)?/.exec(text.slice(i));
-    if (num) { tokens.push({ t: 'number', v: num[0] }); i += num[0].length; continue; }
-    const ident = /^[A-Za-z_][A-Za-z0-9_/]*/.exec(text.slice(i));
-    if (ident) { tokens.push({ t: 'ident', v: ident[0] }); i += ident[0].length; continue; }
-    throw new ODataError(`unexpected "${c}" at position ${i} in $filter`);
+/** Parses with @odata/parser, then keeps only the comparisons and and/or the referrals list takes. */
+export function parseFilter(text: string): Node {
+  let tree: Token;
+  try {
+    tree = defaultParser.filter(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ODataError(`$filter "${text}" is not valid OData: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`);
   }
-  return tokens;
+  return toNode(tree);
 }
 
-export function parseFilter(text: string): Node {
-  const tokens = tokenize(text);
-  let pos = 0;
-  const peek = () => tokens[pos];
-  const keyword = (word: string) => peek()?.t === 'ident' && peek().v.toLowerCase() === word;
+function toNode(token: Token): Node {
+  if (token.type === TokenType.BoolParenExpression) return toNode(token.value as Token);
+  if (token.type === TokenType.AndExpression || token.type === TokenType.OrExpression) {
+    const { left, right } = token.value as { left: Token; right: Token };
+    return { kind: token.type === TokenType.AndExpression ? 'and' : 'or', left: toNode(left), right: toNode(right) };
+  }
+  const op = COMPARISONS[token.type];
+  if (!op) throw new ODataError(`"${token.raw}" is not supported in $filter: use eq, ne, gt, ge, lt or le on a field, joined by and/or`);
+  const { left, right } = token.value as { left: Token; right: Token };
+  if (left.type !== TokenType.FirstMemberExpression) throw new ODataError(`expected a field name in $filter, got "${left.raw}"`);
+  const field = left.raw;
+  if (!(FILTERABLE_FIELDS as readonly string[]).includes(field)) {
+    throw new ODataError(`cannot filter on "${field}" (filterable: ${FILTERABLE_FIELDS.join(', ')})`);
+  }
+  if (right.type !== TokenType.Literal) throw new ODataError(`"${right.raw}" is not a value: quote strings as '...'`);
+  const value = literalValue(right);
+  if (DATE_FIELDS.has(field) && value !== null && Number.isNaN(Date.parse(String(value)))) {
+    throw new ODataError(`${field} compares with a date-time, got "${String(value)}"`);
+  }
+  return { kind: 'cmp', field, op, value };
+}
 
-  const parseOr = (): Node => {
-    let left = parseAnd();
-    while (keyword('or')) { pos++; left = { kind: 'or', left, right: parseAnd() }; }
-    return left;
-  };
-  const parseAnd = (): Node => {
-    let left = parseAtom();
-    while (keyword('and')) { pos++; left = { kind: 'and', left, right: parseAtom() }; }
-    return left;
-  };
-  const parseAtom = (): Node => {
-    const token = tokens[pos++];
-    if (!token) throw new ODataError('$filter ends too early');
-    if (token.t === 'lparen') {
-      const inner = parseOr();
-      if (tokens[pos++]?.t !== 'rparen') throw new ODataError('missing ")" in $filter');
-      return inner;
-    }
-    if (token.t !== 'ident') throw new ODataError(`expected a field name in $filter, got "${token.v}"`);
-    if (!(FILTERABLE_FIELDS as readonly string[]).includes(token.v)) {
-      throw new ODataError(`cannot filter on "${token.v}" (filterable: ${FILTERABLE_FIELDS.join(', ')})`);
-    }
-    const op = tokens[pos++];
-    if (op?.t !== 'ident' || !['eq', 'ne', 'gt', 'ge', 'lt', 'le'].includes(op.v.toLowerCase())) {
-      throw new ODataError(`expected eq, ne, gt, ge, lt or le after ${token.v} in $filter`);
-    }
-    const literal = tokens[pos++];
-    if (!literal || literal.t === 'lparen' || literal.t === 'rparen') throw new ODataError(`missing value after ${token.v} ${op.v} in $filter`);
-    let value: string | number | boolean | null;
-    if (literal.t === 'number') value = Number(literal.v);
-    else if (literal.t === 'ident') {
-      const word = literal.v.toLowerCase();
-      if (word === 'null') value = null;
-      else if (word === 'true' || word === 'false') value = word === 'true';
-      else throw new ODataError(`"${literal.v}" is not a value: quote strings as '...'`);
-    } else value = literal.v;
-    if (DATE_FIELDS.has(token.v) && value !== null && Number.isNaN(Date.parse(String(value)))) {
-      throw new ODataError(`${token.v} compares with a date-time, got "${String(value)}"`);
-    }
-    return { kind: 'cmp', field: token.v, op: op.v.toLowerCase() as Op, value };
-  };
-
-  const node = parseOr();
-  if (pos < tokens.length) throw new ODataError(`unexpected "${tokens[pos].v}" in $filter`);
-  return node;
+/** A literal's value: strings unquoted ('' is one quote), numbers and booleans typed, dates as written. */
+function literalValue(token: Token): string | number | boolean | null {
+  const type = String(token.value);
+  if (type === 'null') return null;
+  if (type === 'Edm.String') return token.raw.slice(1, -1).replace(/''/g, "'");
+  if (type === 'Edm.Boolean') return token.raw.toLowerCase() === 'true';
+  if (NUMBER_TYPES.has(type)) {
+    const n = Number(token.raw);
+    if (Number.isNaN(n)) throw new ODataError(`"${token.raw}" is not a number this service reads`);
+    return n;
+  }
+  return token.raw;
 }
 
 export function matchesFilter(node: Node, record: Record<string, unknown>): boolean {
