@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerPartnerCentralSandboxCommand } from '../../../connectors/aws-partner-central/sandbox/cli.js';
 import { registerHubSpotSandboxCommand } from '../../../connectors/hubspot/sandbox/cli.js';
 import { registerMicrosoftSandboxCommand } from '../../../connectors/microsoft-partner-center/cli.js';
+import { registerMicrosoftMarketplaceSandboxCommand } from '../../../connectors/microsoft-marketplace/sandbox/cli.js';
 import { registerNetSuiteSandboxCommand } from '../../../connectors/netsuite/sandbox/cli.js';
 import { registerSalesforceSandboxCommand } from '../../../connectors/salesforce/cli.js';
 
@@ -12,5 +13,6 @@ export function registerSandboxCommands(program: Command): void {
   registerHubSpotSandboxCommand(sandbox);
   registerPartnerCentralSandboxCommand(sandbox);
   registerMicrosoftSandboxCommand(sandbox);
+  registerMicrosoftMarketplaceSandboxCommand(sandbox);
   registerNetSuiteSandboxCommand(sandbox);
 }
