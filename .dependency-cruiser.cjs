@@ -9,7 +9,10 @@
 
 /** Code without I/O: the sync engine, the mapping engine, the co-sell logic and the drawdown engine. */
 const PURE_CORE = '^src/(sync|mapping|cosell|drawdown)/';
-/** One connector's folder; `$1` in a `to` is that connector's name. connectors/registry.ts is not in one. */
+/**
+ * One connector's folder; `$1` in a `to` is that connector's name. connectors/registry.ts is not in
+ * one; connectors/shared/ is held to the same rules as a connector's folder.
+ */
 const A_CONNECTOR = '^connectors/([^/]+)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -128,10 +131,13 @@ module.exports = {
     // --- connectors/<system>/: one external system each ----------------------------------------
     {
       name: 'connector-no-other-connector',
-      comment: 'A connector knows only its own system; connectors/registry.ts is the one place that knows every connector.',
+      comment:
+        'A connector knows only its own system; connectors/registry.ts is the one place that knows every connector. ' +
+        'connectors/shared/ holds what every connector does the same way towards its system (the one retry policy: ' +
+        'only the retries a system asks for, Temporal retrying the rest), so connectors may import it; it knows no system itself.',
       severity: 'error',
       from: { path: A_CONNECTOR },
-      to: { path: '^connectors/', pathNot: '^connectors/$1/' },
+      to: { path: '^connectors/', pathNot: ['^connectors/$1/', '^connectors/shared/'] },
     },
     {
       name: 'connector-no-workflow',
