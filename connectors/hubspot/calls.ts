@@ -1,26 +1,24 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthError, RateLimitError } from '../../src/sync/protocol.js';
+import { callWithRetries, retryAfterMs, type RetryLimits } from '../shared/retry.js';
 
 /**
  * How a failed HubSpot call is handled. The SDK's own retry (numberOfApiCallRetries) is left off:
  * it waits a fixed 10 s × attempt on TEN_SECONDLY_ROLLING whatever the headers say, writes to
- * console.error, and is installed through a process-wide singleton shared by every Client. Here a
- * ten-secondly 429 waits until the rate window frees (see RatePacer), a DAILY 429 is never retried
- * (RateLimitError with daily = true), and 5xx and network errors back off a few times.
+ * console.error, and is installed through a process-wide singleton shared by every Client. Here,
+ * under the one retry policy (connectors/shared/retry.ts), a ten-secondly 429 waits until the
+ * rate window frees (see RatePacer) and is the only failure retried in process; a DAILY 429 is
+ * never retried (RateLimitError with daily = true); 5xx and network errors go back to the caller
+ * at once, for Temporal to retry the activity.
  */
-export interface RetryPolicy {
-  /** Attempts after the first for 5xx and network errors. */
-  serverRetries: number;
-  /** First backoff for 5xx; doubles each attempt. */
-  baseDelayMs: number;
-  /** Waits for ten-secondly 429s before giving up with a RateLimitError. */
-  rateLimitRetries: number;
-  /** Cap on one rate-limit wait. */
-  maxRateLimitWaitMs: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { serverRetries: 4, baseDelayMs: 250, rateLimitRetries: 10, maxRateLimitWaitMs: 10_000 };
+export const HUBSPOT_RETRY: RetryLimits = {
+  // Ten waits for the window, as a burst from several activities sharing one app may need.
+  maxAttempts: 11,
+  // The ten-second window: a longer wait is Temporal's to schedule.
+  maxWaitMs: 10_000,
+  backoffMs: 250,
+};
 
 /** What an SDK ApiException (or a network error) means for us. */
 export type Failure =
@@ -68,8 +66,8 @@ function bodyOf(error: ApiExceptionLike): HubSpotErrorBody {
 
 /** Time until the rolling window frees up: Retry-After when given, else the window HubSpot announces. */
 function rateLimitWait(headers: Record<string, string> | undefined): number {
-  const retryAfter = Number(headers?.['retry-after']);
-  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
+  const retryAfter = retryAfterMs(headers?.['retry-after']);
+  if (retryAfter !== undefined && retryAfter > 0) return retryAfter;
   const interval = Number(headers?.['x-hubspot-ratelimit-interval-milliseconds']);
   if (Number.isFinite(interval) && interval > 0) return interval;
   return 10_000;
@@ -222,34 +220,35 @@ export function sharedPacer(basePath: string | undefined, accessToken: string): 
 }
 
 /**
- * Run one SDK call under the retry policy; failures that outlast it become typed errors. With a
- * pacer (which the SDK's middleware consults before each request) a 429 waits as long as it says.
+ * Runs one SDK call under the retry policy; failures become typed errors. With a pacer (which
+ * the SDK's middleware consults before each request) a 429 waits until the pacer's window frees,
+ * and holds the pacer's other calls as long.
  */
-export async function callWithRetries<T>(call: () => Promise<T>, policy: RetryPolicy, wait: Sleep = sleep, pacer?: RatePacer): Promise<T> {
-  let serverFailures = 0;
-  let rateLimits = 0;
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      const failure = classify(error);
-      switch (failure.kind) {
-        case 'daily':
-          throw new RateLimitError(failure.message, failure.waitMs, true);
-        case 'rateLimit':
-          if (rateLimits++ >= policy.rateLimitRetries) throw new RateLimitError(failure.message, failure.waitMs);
-          if (pacer && isApiException(error)) pacer.observe(error.headers);
-          await wait(Math.min(pacer ? pacer.refused(failure.waitMs) : failure.waitMs, policy.maxRateLimitWaitMs));
-          continue;
-        case 'server':
-          if (serverFailures >= policy.serverRetries) throw new Error(failure.message, { cause: error });
-          await wait(policy.baseDelayMs * 2 ** serverFailures++);
-          continue;
-        case 'auth':
-          throw new AuthError(failure.message);
-        case 'client':
-          throw new HubSpotRequestError(failure.message, failure.status, failure.body);
-      }
+export async function callHubSpot<T>(call: () => Promise<T>, limits: RetryLimits = HUBSPOT_RETRY, pacer?: RatePacer): Promise<T> {
+  try {
+    return await callWithRetries({
+      system: 'hubspot',
+      ...limits,
+      throttled: (outcome) => {
+        if (!('error' in outcome)) return undefined;
+        const failure = classify(outcome.error);
+        if (failure.kind !== 'rateLimit') return undefined;
+        if (pacer && isApiException(outcome.error)) pacer.observe(outcome.error.headers);
+        return { reason: 'TEN_SECONDLY_ROLLING', waitMs: pacer ? pacer.refused(failure.waitMs) : failure.waitMs, message: failure.message };
+      },
+    }, call);
+  } catch (error) {
+    if (error instanceof RateLimitError) throw error;
+    const failure = classify(error);
+    switch (failure.kind) {
+      case 'daily':
+        throw new RateLimitError(failure.message, failure.waitMs, true);
+      case 'auth':
+        throw new AuthError(failure.message);
+      case 'client':
+        throw new HubSpotRequestError(failure.message, failure.status, failure.body);
+      default:
+        throw new Error(failure.message, { cause: error });
     }
   }
 }

@@ -2,7 +2,8 @@ import { Client } from '@hubspot/api-client';
 import type {
   CheckResult, Connector, Cursor, DeleteOp, FieldSpec, FieldType, ObjectSpec, Page, ReadOptions, SourceRecord, SystemIdentity, WriteOp, WriteResult,
 } from '../../src/sync/protocol.js';
-import { callWithRetries, DEFAULT_RETRY_POLICY, HubSpotRequestError, RatePacer, sharedPacer, type RetryPolicy, type Sleep } from './calls.js';
+import type { RetryLimits } from '../shared/retry.js';
+import { callHubSpot, HUBSPOT_RETRY, HubSpotRequestError, RatePacer, sharedPacer } from './calls.js';
 import { DEAL_COMPANY_FIELD, HUBSPOT_OBJECTS, hubspotObject } from './descriptor.js';
 import { filterGroupsFrom, mustRepartition, SEARCH_PAGE_LIMIT, startFromCursor, toIsoInstant, type SearchStart } from './search-plan.js';
 import { failAll, isInvalidValue, matchWriteResults, writeErrorOf, type BatchErrorObject, type BatchInputRef, type BatchResultObject } from './write-results.js';
@@ -20,9 +21,8 @@ export interface HubSpotConfig {
 }
 
 export interface HubSpotConnectorOptions {
-  retry?: Partial<RetryPolicy>;
-  /** Waits between retries (tests pass a recording fake). */
-  sleep?: Sleep;
+  /** Attempts and in-process waits for ten-secondly 429s (HUBSPOT_RETRY when absent). */
+  retry?: Partial<RetryLimits>;
   /** Paces calls to the rate window; the process's pacer for these credentials when absent. */
   pacer?: RatePacer;
 }
@@ -106,10 +106,10 @@ export class HubSpotConnector implements Connector {
   private readonly objects: Record<string, ObjectApis>;
   private readonly associations: AssociationApis;
   private readonly properties: { coreApi: { getAll(objectType: string): Promise<{ results: HubSpotProperty[] }> } };
-  private readonly policy: RetryPolicy;
+  private readonly limits: RetryLimits;
   private readonly pacer: RatePacer;
 
-  constructor(config: HubSpotConfig, private readonly options: HubSpotConnectorOptions = {}) {
+  constructor(config: HubSpotConfig, options: HubSpotConnectorOptions = {}) {
     this.pacer = options.pacer ?? sharedPacer(config.basePath, config.accessToken);
     // Every request waits for room in the rate window right before it goes out (the nearer the
     // send, the nearer our clock is to HubSpot's count); every response, 429s included, passes its
@@ -137,7 +137,7 @@ export class HubSpotConnector implements Connector {
     };
     this.associations = crm.associations.v4 as unknown as AssociationApis;
     this.properties = crm.properties as unknown as HubSpotConnector['properties'];
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.limits = { ...HUBSPOT_RETRY, ...options.retry };
   }
 
   maxBatchSize(): number {
@@ -374,7 +374,7 @@ export class HubSpotConnector implements Connector {
   }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
-    return callWithRetries(fn, this.policy, this.options.sleep, this.pacer);
+    return callHubSpot(fn, this.limits, this.pacer);
   }
 
   /**

@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError, RateLimitError, type Page, type ReadOptions, type SourceRecord, type WriteOp } from '../../../src/sync/protocol.js';
+import { onRetry, type RetryEvent } from '../../shared/retry.js';
 import { createHubSpotConnector, type HubSpotConnectorOptions } from '../connector.js';
 import { DEAL_COMPANY_FIELD, HUBSPOT_OBJECTS } from '../descriptor.js';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../sandbox/index.js';
@@ -10,18 +10,15 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
 
-/** Waits are recorded and kept short: retry tests assert how long the connector chose to wait. */
-const waits: number[] = [];
-const quickRetries: HubSpotConnectorOptions = {
-  retry: { baseDelayMs: 1 },
-  sleep: async (ms) => {
-    waits.push(ms);
-    await sleep(Math.min(ms, 300));
-  },
-};
+/** HubSpot's retries in each test, as the one retry policy announces them. */
+const retries: RetryEvent[] = [];
+beforeEach(() => {
+  retries.length = 0;
+  const listening = onRetry((e) => { if (e.system === 'hubspot') retries.push(e); });
+  return () => listening.dispose();
+});
 
-async function setup(options: HubSpotSandboxOptions = {}, connectorOptions: HubSpotConnectorOptions = quickRetries) {
-  waits.length = 0;
+async function setup(options: HubSpotSandboxOptions = {}, connectorOptions: HubSpotConnectorOptions = {}) {
   const sb = await startHubSpotSandbox({ contactsPerCompany: 0, dealsPerCompany: 0, ...options });
   open.push(sb);
   return { sb, hubspot: createHubSpotConnector({ accessToken: sb.accessToken, basePath: sb.url }, connectorOptions) };
@@ -166,7 +163,7 @@ describe('HubSpot connector against the sandbox', () => {
     const { records } = await readAll(hubspot.read('companies', read(['name'], { pageSize: 5 })));
     expect(records).toHaveLength(30);
     // No 429, so no retry: one call per page.
-    expect(waits).toEqual([]);
+    expect(retries).toEqual([]);
     expect(sb.counters.get('companies.search')).toBe(6);
   });
 
@@ -177,17 +174,63 @@ describe('HubSpot connector against the sandbox', () => {
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).daily).toBe(true);
     expect(sb.counters.get('companies.batch.upsert')).toBe(2);
-    expect(waits).toEqual([]);
+    expect(retries).toEqual([]);
   });
 
-  it('recovers from injected 5xx with backoff', async () => {
+  it('a persistent 5xx costs one call per page or batch: no retry in process, a plain error for Temporal to retry', async () => {
+    const { sb, hubspot } = await setup({ companies: 30, faults: { serverErrorRate: 1, endpoints: /search|batch\.upsert/ } });
+    const readFailure = await readAll(hubspot.read('companies', read(['name'], { pageSize: 10 }))).catch((e: unknown) => e);
+    expect(readFailure).toBeInstanceOf(Error);
+    expect(readFailure).not.toBeInstanceOf(RateLimitError);
+    expect(readFailure).not.toBeInstanceOf(AuthError);
+    expect((readFailure as Error).message).toMatch(/^HubSpot 502/);
+    expect(sb.counters.get('companies.search')).toBe(1);
+
+    const ops: WriteOp[] = Array.from({ length: 250 }, (_, i) => ({ key: `s${i}`, fields: { name: `S${i}` } }));
+    const writeFailure = await hubspot.write('companies', ops).catch((e: unknown) => e);
+    expect((writeFailure as Error).message).toMatch(/^HubSpot 502/);
+    expect(sb.counters.get('companies.batch.upsert')).toBe(1);
+    expect(retries).toEqual([]);
+  });
+
+  it('recovers from injected 5xx when the write is repeated, as Temporal repeats the activity: every record once', async () => {
     const { sb, hubspot } = await setup({ faults: { serverErrorRate: 0.4, seed: 3, endpoints: /batch\.upsert/ } });
     const ops: WriteOp[] = Array.from({ length: 500 }, (_, i) => ({ key: `s${i}`, fields: { name: `S${i}` } }));
-    const results = await hubspot.write('companies', ops);
-    expect(results.every((r) => r.ok)).toBe(true);
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      const done = await hubspot.write('companies', ops).then((results) => results.every((r) => r.ok), () => false);
+      if (done) break;
+      expect(attempts).toBeLessThan(20);
+    }
+    expect(attempts).toBeGreaterThan(1);
     expect(sb.state.count('companies')).toBe(500);
-    expect(sb.counters.get('companies.batch.upsert')).toBeGreaterThan(5);
-    expect(waits.length).toBe(sb.counters.get('companies.batch.upsert') - 5);
+    expect(retries).toEqual([]);
+  });
+
+  it('waits out a ten-secondly 429 in process, for as long as the rate window says', async () => {
+    const { sb, hubspot } = await setup({ companies: 3, rateWindowMs: 300, faults: { rateLimitRate: 1, endpoints: /search/ } });
+    // The sandbox answers again once the connector has been told to wait.
+    const clearing = onRetry((e) => { if (e.system === 'hubspot') sb.faults.set({}); });
+    try {
+      const { records } = await readAll(hubspot.read('companies', read(['name'])));
+      expect(records).toHaveLength(3);
+    } finally {
+      clearing.dispose();
+    }
+    expect(sb.counters.get('companies.search')).toBe(2);
+    expect(retries).toEqual([{ system: 'hubspot', reason: 'TEN_SECONDLY_ROLLING', attempt: 1, delayMs: expect.any(Number) }]);
+    expect(retries[0].delayMs).toBeGreaterThan(0);
+    expect(retries[0].delayMs).toBeLessThanOrEqual(300);
+  });
+
+  it('a ten-secondly 429 that persists costs at most the bound of calls, then a RateLimitError saying so', async () => {
+    const { sb, hubspot } = await setup({ rateWindowMs: 20, faults: { rateLimitRate: 1, endpoints: /batch\.upsert/ } }, { retry: { maxAttempts: 3 } });
+    const error = await hubspot.write('companies', [{ key: 'r', fields: { name: 'R' } }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toMatchObject({ daily: false, message: expect.stringMatching(/ten_secondly_rolling.*still refused after 3 attempts/) });
+    expect(sb.counters.get('companies.batch.upsert')).toBe(3);
+    expect(retries).toHaveLength(2);
   });
 
   it('archives with delete and reports archived records as deleted when asked', async () => {
@@ -211,21 +254,21 @@ describe('HubSpot connector against the sandbox', () => {
     expect(b.sb.counters.get('account-info.details')).toBe(1);
   });
 
-  it('identifies through a 5xx and a 429 as any call does, and turns a bad token into AuthError', async () => {
+  it('identifies through a 429 as any call does, fails at once on a 5xx, and turns a bad token into AuthError', async () => {
     // A short rate window: after the 429 the pacer holds calls until our last one leaves it.
-    const { sb } = await setup({ portalId: 1234567, rateWindowMs: 200, faults: { serverErrorRate: 1, endpoints: /^account-info\./ } });
-    // Each wait swaps the fault: a 502 first, then a TEN_SECONDLY_ROLLING 429, then an answer.
-    const next = [{ rateLimitRate: 1, endpoints: /^account-info\./ }, {}];
-    const hubspot = createHubSpotConnector({ accessToken: sb.accessToken, basePath: sb.url }, {
-      retry: { baseDelayMs: 1 },
-      sleep: async (ms) => {
-        waits.push(ms);
-        sb.faults.set(next.shift() ?? {});
-      },
-    });
-    expect(await hubspot.identify()).toMatchObject({ instance: 'hubspot:1234567' });
+    const { sb, hubspot } = await setup({ portalId: 1234567, rateWindowMs: 200, faults: { serverErrorRate: 1, endpoints: /^account-info\./ } });
+    await expect(hubspot.identify()).rejects.toThrow(/^HubSpot 502/);
+    expect(sb.counters.get('account-info.details')).toBe(1);
+
+    sb.faults.set({ rateLimitRate: 1, endpoints: /^account-info\./ });
+    const clearing = onRetry((e) => { if (e.system === 'hubspot') sb.faults.set({}); });
+    try {
+      expect(await hubspot.identify()).toMatchObject({ instance: 'hubspot:1234567' });
+    } finally {
+      clearing.dispose();
+    }
     expect(sb.counters.get('account-info.details')).toBe(3);
-    expect(waits).toHaveLength(2);
+    expect(retries).toHaveLength(1);
 
     const secret = 'pat-na1-00000000-dead-beef-0000-000000000000';
     const error = await createHubSpotConnector({ accessToken: secret, basePath: sb.url }).identify().catch((e: unknown) => e);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RateLimitError, type WriteOp } from '../../../src/sync/protocol.js';
-import { callWithRetries, DEFAULT_RETRY_POLICY, RatePacer, type PacerClock } from '../calls.js';
+import { onRetry } from '../../shared/retry.js';
+import { callHubSpot, HUBSPOT_RETRY, RatePacer, type PacerClock } from '../calls.js';
 import { createHubSpotConnector } from '../connector.js';
 import { startHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../sandbox/index.js';
 
@@ -80,15 +81,18 @@ describe('RatePacer', () => {
     const pacer = new RatePacer(clock);
     let calls = 0;
     const waits: number[] = [];
+    const listening = onRetry((e) => waits.push(e.delayMs));
     const daily = Object.assign(new Error('429'), { code: 429, body: { policyName: 'DAILY', message: 'daily' }, headers: limitHeaders(10, 2000) });
-    const error = await callWithRetries(async () => {
+    const error = await callHubSpot(async () => {
       calls++;
       throw daily;
-    }, DEFAULT_RETRY_POLICY, async (ms) => waits.push(ms), pacer).catch((e: unknown) => e);
+    }, HUBSPOT_RETRY, pacer).catch((e: unknown) => e);
+    listening.dispose();
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).daily).toBe(true);
     expect(calls).toBe(1);
     expect(waits).toEqual([]);
+    expect(clock.slept).toEqual([]);
   });
 });
 
@@ -158,12 +162,16 @@ describe('HubSpot connector pacing against a rate-limited sandbox', () => {
     const windowMs = 600;
     const { sb, admitted } = await limitedSandbox({ tenSecondLimit: 6, rateWindowMs: windowMs });
     const waits: number[] = [];
-    const options = () => ({ pacer: new RatePacer(), sleep: async (ms: number) => { waits.push(ms); await new Promise((r) => setTimeout(r, ms)); } });
-    const a = createHubSpotConnector({ accessToken: sb.accessToken, basePath: sb.url }, options());
-    const b = createHubSpotConnector({ accessToken: sb.accessToken, basePath: sb.url }, options());
-    await Promise.all([a, b].map(async (hubspot, w) => {
-      for (let n = 0; n < 8; n++) expect((await hubspot.write('companies', batch(w, n, 2))).every((r) => r.ok)).toBe(true);
-    }));
+    const listening = onRetry((e) => { if (e.system === 'hubspot') waits.push(e.delayMs); });
+    const a = createHubSpotConnector({ accessToken: sb.accessToken, basePath: sb.url }, { pacer: new RatePacer() });
+    const b = createHubSpotConnector({ accessToken: sb.accessToken, basePath: sb.url }, { pacer: new RatePacer() });
+    try {
+      await Promise.all([a, b].map(async (hubspot, w) => {
+        for (let n = 0; n < 8; n++) expect((await hubspot.write('companies', batch(w, n, 2))).every((r) => r.ok)).toBe(true);
+      }));
+    } finally {
+      listening.dispose();
+    }
     expect(admitted.length).toBe(16);
     expect(sb.counters.get('companies.batch.upsert')).toBe(16 + waits.length);
     expect(waits.length).toBeGreaterThan(0);
