@@ -97,7 +97,7 @@ export async function startMicrosoftSandbox(options: MicrosoftSandboxOptions): P
   const store = new ReferralStore({ random, now, decisionDelayMs: options.decisionDelayMs ?? 3000, decide: options.decide ?? defaultDecide });
   for (let i = 0; i < (options.incoming ?? 5); i++) store.shareWithPartner();
 
-  const tls = ensureSandboxTls(options.dataDir);
+  const tls = await ensureSandboxTls(options.dataDir);
   const app = Fastify({ https: { key: tls.keyPem, cert: tls.certPem }, forceCloseConnections: true, logger: false });
   let url = '';
   let issuer: TokenIssuer | undefined;

@@ -1,13 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { X509Certificate, randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes, webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API loaded first.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 
 /**
  * TLS material for the Microsoft sandbox. @azure/identity only talks to an https authority host,
  * so the sandbox serves TLS with a certificate signed by its own CA. Both are made at run time
- * with the openssl CLI into `<dataDir>/tls` and reused while valid, so a user who points
- * NODE_EXTRA_CA_CERTS at the CA keeps a working setup across restarts. Nothing is committed.
+ * with @peculiar/x509 (EC P-256 keys) into `<dataDir>/tls` and reused while valid, so a user who
+ * points NODE_EXTRA_CA_CERTS at the CA keeps a working setup across restarts. Nothing is committed.
  */
 export interface SandboxTls {
   caPemPath: string;
@@ -20,7 +22,7 @@ const SERVER_NAMES = { dns: ['localhost'], ip: ['127.0.0.1', '::1'] };
 /** Regenerate when the server certificate has less than this left. */
 const MIN_REMAINING_MS = 24 * 3600 * 1000;
 
-export function ensureSandboxTls(dataDir: string): SandboxTls {
+export async function ensureSandboxTls(dataDir: string): Promise<SandboxTls> {
   const dir = path.join(dataDir, 'tls');
   const existing = readTls(dir);
   if (existing && usable(existing)) return existing;
@@ -30,7 +32,7 @@ export function ensureSandboxTls(dataDir: string): SandboxTls {
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   try {
-    generate(tmp);
+    await generate(tmp);
     if (existing) rmSync(dir, { recursive: true, force: true });
     try {
       renameSync(tmp, dir);
@@ -68,31 +70,52 @@ function usable(tls: SandboxTls): boolean {
   }
 }
 
-function openssl(args: string[], cwd: string): void {
-  try {
-    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === 'ENOENT') throw new Error('the openssl command is needed to make the sandbox TLS certificate (apt-get install openssl)');
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString().trim() ?? e.message}`);
-  }
-}
+const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+const DAY_MS = 24 * 3600 * 1000;
 
-function generate(dir: string): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '3650',
-    '-subj', '/O=ecosync/CN=ecosync Microsoft sandbox CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  openssl(['req', ...ec, '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', '/O=ecosync/CN=localhost'], dir);
-  const san = [...SERVER_NAMES.dns.map((d) => `DNS:${d}`), ...SERVER_NAMES.ip.map((ip) => `IP:${ip}`)].join(',');
-  writeFileSync(path.join(dir, 'server.ext'), [
-    `subjectAltName=${san}`, 'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth', '',
-  ].join('\n'));
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem',
-    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '825', '-extfile', 'server.ext', '-out', 'server.pem'], dir);
-  // The CA key has done its job: deleting it means nobody can mint more certificates this CA vouches for.
-  rmSync(path.join(dir, 'ca-key.pem'));
-  rmSync(path.join(dir, 'server.csr'));
-  rmSync(path.join(dir, 'server.ext'));
+async function generate(dir: string): Promise<void> {
+  const crypto = webcrypto;
+  const serial = () => `01${randomBytes(8).toString('hex')}`;
+  const notBefore = new Date(Date.now() - 60_000);
+  // The CA key lives only in memory: once the server certificate is signed nobody can mint another one it vouches for.
+  const caKeys = await crypto.subtle.generateKey(EC_P256, false, ['sign', 'verify']);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: 'O=ecosync, CN=ecosync Microsoft sandbox CA',
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + 3650 * DAY_MS),
+    signingAlgorithm: EC_P256,
+    keys: caKeys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey, false, crypto),
+    ],
+  }, crypto);
+  const serverKeys = await crypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
+  const server = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: 'O=ecosync, CN=localhost',
+    issuer: ca.subject,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + 825 * DAY_MS),
+    signingAlgorithm: EC_P256,
+    publicKey: serverKeys.publicKey,
+    signingKey: caKeys.privateKey,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([
+        ...SERVER_NAMES.dns.map((value) => ({ type: 'dns' as const, value })),
+        ...SERVER_NAMES.ip.map((value) => ({ type: 'ip' as const, value })),
+      ]),
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      await x509.SubjectKeyIdentifierExtension.create(serverKeys.publicKey, false, crypto),
+      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey, false, crypto),
+    ],
+  }, crypto);
+  const serverKeyPem = x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', serverKeys.privateKey), 'PRIVATE KEY');
+  writeFileSync(path.join(dir, 'ca.pem'), `${ca.toString('pem')}\n`);
+  writeFileSync(path.join(dir, 'server.pem'), `${server.toString('pem')}\n`);
+  writeFileSync(path.join(dir, 'server-key.pem'), `${serverKeyPem}\n`, { mode: 0o600 });
 }
