@@ -35,7 +35,7 @@ export function conflictRoutes(app: FastifyInstance, deps: OperatorDeps): void {
 
   api.get('/conflicts', {
     config: { roles: ANY_ROLE },
-    schema: { tags, summary: 'Fields changed on more than one side that the connection\'s policy did not settle', querystring: ListQuery, response: { 200: z.object({ conflicts: z.array(ConflictView) }), ...problems(400, 404) } },
+    schema: { tags, summary: 'Fields changed on more than one side that the connection\'s policy did not settle', querystring: ListQuery, response: { 200: z.object({ conflicts: z.array(ConflictView) }).describe('The conflicts, newest first'), ...problems(400, 404) } },
   }, async (request) => {
     const { connection: name, ...filter } = request.query;
     const connection = await connectionFilter(deps.store, name);
@@ -54,7 +54,7 @@ export function conflictRoutes(app: FastifyInstance, deps: OperatorDeps): void {
       params: IdParams,
       body: ResolveBody,
       response: {
-        200: z.object({ conflict: ConflictView, applied: z.literal(true), result: z.unknown().describe('What the workflow wrote') }),
+        200: z.object({ conflict: ConflictView, applied: z.literal(true), result: z.unknown().describe('What the workflow wrote') }).describe('Recorded and written to the systems'),
         202: z.object({ conflict: ConflictView, applied: z.literal(false), note: z.string() }).describe('Recorded; the worker cannot write resolutions yet'),
         ...problems(400, 404, 409, 502),
       },

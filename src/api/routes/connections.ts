@@ -69,12 +69,12 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
 
   api.get('/connections', {
     config: { roles: ANY_ROLE },
-    schema: { tags, summary: 'List the connections', response: { 200: z.object({ connections: z.array(ConnectionView) }) } },
+    schema: { tags, summary: 'List the connections', response: { 200: z.object({ connections: z.array(ConnectionView) }).describe('Every connection') } },
   }, async () => ({ connections: await deps.store.connections.list() }));
 
   api.get('/connections/:name', {
     config: { roles: ANY_ROLE },
-    schema: { tags, summary: 'One connection (never its credentials)', params: NameParams, response: { 200: ConnectionView, ...problems(404) } },
+    schema: { tags, summary: 'One connection (never its credentials)', params: NameParams, response: { 200: ConnectionView.describe('The connection'), ...problems(404) } },
   }, async (request) => connectionNamed(deps.store, request.params.name));
 
   api.post('/connections', {
@@ -85,7 +85,7 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
       description: 'Each mapping file must exist, compile and map its system\'s kind; the credentials must cover every system.',
       body: z.union([HubBody, PairBody]),
       response: {
-        201: z.object({ connection: ConnectionView, schedule: z.enum(['created', 'updated', 'deleted', 'none']) }),
+        201: z.object({ connection: ConnectionView, schedule: z.enum(['created', 'updated', 'deleted', 'none']) }).describe('Created, with its schedule (none: it syncs on demand and by webhook)'),
         ...problems(400, 409, 502),
       },
     },
@@ -143,7 +143,7 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
       params: NameParams,
       body: NoBody,
       response: {
-        200: z.object({ connection: z.string(), ok: z.boolean(), systems: z.record(z.string(), CheckResultView).describe('By system name') }),
+        200: z.object({ connection: z.string(), ok: z.boolean(), systems: z.record(z.string(), CheckResultView).describe('By system name') }).describe('Each system\'s answer; ok when all answered'),
         ...problems(400, 404),
       },
     },
@@ -161,7 +161,7 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
       tags,
       summary: 'Delete a connection: its schedule and workflow stop, its runs, cursors, dead letters and conflicts go',
       params: NameParams,
-      response: { 200: z.object({ deleted: z.string() }), ...problems(404) },
+      response: { 200: z.object({ deleted: z.string() }).describe('Deleted'), ...problems(404) },
     },
   }, async (request) => {
     const connection = await connectionNamed(deps.store, request.params.name);

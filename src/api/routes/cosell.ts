@@ -123,7 +123,7 @@ export function coSellRoutes(app: FastifyInstance, deps: OperatorDeps & { cosell
 
   api.get('/cosells', {
     config: { roles: ANY_ROLE },
-    schema: { tags, summary: 'Co-sells both ways, newest first; an approver\'s queue', querystring: ListQuery, response: { 200: z.object({ cosells: z.array(CoSellListItemView) }), ...problems(400) } },
+    schema: { tags, summary: 'Co-sells both ways, newest first; an approver\'s queue', querystring: ListQuery, response: { 200: z.object({ cosells: z.array(CoSellListItemView) }).describe('The co-sells, newest first'), ...problems(400) } },
   }, async (request) => {
     const { mine, ...query } = request.query;
     if (mine === 'true' && query.approver !== undefined) throw invalid('query.mine', 'give approver or mine, not both');
@@ -137,7 +137,7 @@ export function coSellRoutes(app: FastifyInstance, deps: OperatorDeps & { cosell
 
   api.get('/cosells/:id', {
     config: { roles: ANY_ROLE },
-    schema: { tags, summary: 'A co-sell: status, stage, who may decide, the trail', params: IdParams, response: { 200: CoSellStatusView, ...problems(400, 404) } },
+    schema: { tags, summary: 'A co-sell: status, stage, who may decide, the trail', params: IdParams, response: { 200: CoSellStatusView.describe('The co-sell and its state'), ...problems(400, 404) } },
   }, async (request) => {
     try {
       return (await coSellStatus(control, request.params.id)) as Answer<typeof CoSellStatusView>;
@@ -154,7 +154,7 @@ export function coSellRoutes(app: FastifyInstance, deps: OperatorDeps & { cosell
         summary: `${segment[0].toUpperCase()}${segment.slice(1).replace('-', ' ')} a co-sell (the workflow checks that this person may, now)`,
         params: IdParams,
         body: DecisionBody,
-        response: { 200: DecisionResultView, ...problems(400, 403, 404, 409) },
+        response: { 200: DecisionResultView.describe('Decided: the co-sell\'s state after it'), ...problems(400, 403, 404, 409) },
       },
     }, async (request) => {
       const body = request.body;

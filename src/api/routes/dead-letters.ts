@@ -30,7 +30,7 @@ export function deadLetterRoutes(app: FastifyInstance, deps: OperatorDeps): void
 
   api.get('/deadletters', {
     config: { roles: ANY_ROLE },
-    schema: { tags, summary: 'Records that failed, with the reason', querystring: ListQuery, response: { 200: z.object({ deadLetters: z.array(DeadLetterView) }), ...problems(400, 404) } },
+    schema: { tags, summary: 'Records that failed, with the reason', querystring: ListQuery, response: { 200: z.object({ deadLetters: z.array(DeadLetterView) }).describe('The dead letters, newest first'), ...problems(400, 404) } },
   }, async (request) => {
     const { connection: name, ...filter } = request.query;
     const connection = await connectionFilter(deps.store, name);
@@ -45,7 +45,7 @@ export function deadLetterRoutes(app: FastifyInstance, deps: OperatorDeps): void
       summary: 'Run dead letters again, after the cause was fixed',
       params: NameParams,
       body: ReplayBody,
-      response: { 200: ReplayResultView, ...problems(400, 404, 502) },
+      response: { 200: ReplayResultView.describe('What the replay came to'), ...problems(400, 404, 502) },
     },
   }, async (request) => {
     const { ids } = request.body;
@@ -66,7 +66,7 @@ export function deadLetterRoutes(app: FastifyInstance, deps: OperatorDeps): void
 
   api.post('/deadletters/:id/discard', {
     config: { roles: OPERATORS },
-    schema: { tags, summary: 'Give up on an open dead letter', params: IdParams, body: NoBody, response: { 200: DeadLetterView, ...problems(400, 404, 409) } },
+    schema: { tags, summary: 'Give up on an open dead letter', params: IdParams, body: NoBody, response: { 200: DeadLetterView.describe('The discarded letter'), ...problems(400, 404, 409) } },
   }, async (request) => {
     const { id } = request.params;
     const letter = await deps.store.deadLetters.get(id);

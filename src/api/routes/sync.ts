@@ -35,7 +35,7 @@ export function syncRoutes(app: FastifyInstance, deps: OperatorDeps): void {
       body: SyncBody,
       response: {
         200: RunSummaryView.describe('With wait: the summary of the cycle that served the request'),
-        202: z.object({ accepted: z.literal(true), requestId: z.string().describe('Found in status.workflow.lastRun.requestIds once served') }),
+        202: z.object({ accepted: z.literal(true), requestId: z.string().describe('Found in status.workflow.lastRun.requestIds once served') }).describe('Asked: the workflow serves it in its next cycle'),
         ...problems(404),
       },
     },
@@ -61,7 +61,7 @@ export function syncRoutes(app: FastifyInstance, deps: OperatorDeps): void {
           connection: z.string(),
           workflow: SyncStatusView.nullable().describe('null: the connection\'s workflow is not running (never synced yet)'),
           runs: z.array(SyncRunView),
-        }),
+        }).describe('What the connection does now, and its recent runs'),
         ...problems(400, 404),
       },
     },
@@ -76,7 +76,7 @@ export function syncRoutes(app: FastifyInstance, deps: OperatorDeps): void {
 
   api.get('/runs', {
     config: { roles: ANY_ROLE },
-    schema: { tags, summary: 'Sync runs, newest first', querystring: RunsQuery, response: { 200: z.object({ runs: z.array(SyncRunView) }), ...problems(400, 404) } },
+    schema: { tags, summary: 'Sync runs, newest first', querystring: RunsQuery, response: { 200: z.object({ runs: z.array(SyncRunView) }).describe('The runs, newest first'), ...problems(400, 404) } },
   }, async (request) => {
     const { connection: name, status, limit } = request.query;
     const connection = await connectionFilter(deps.store, name);
