@@ -1,29 +1,23 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AuthError, RateLimitError } from '../../src/sync/protocol.js';
+import { AuthError } from '../../src/sync/protocol.js';
+import { callWithRetries, retryAfterMs, type RetryLimits } from '../shared/retry.js';
 import type { TokenSource } from './auth.js';
 import type { ConcurrencyPacer } from './pacer.js';
 
 /**
  * One HTTP call to NetSuite's REST web services: paced to the account's concurrency limit, with
- * the bearer token, a 429 waited out (backoff with jitter, a bounded number of times; Temporal
- * retries the whole activity beyond that), and one retry with a new token after a 401. Nothing
- * else is retried here: a 5xx or a timeout goes back to the caller, which decides (a write result
- * marked retryable, a failed read the activity retries).
+ * the bearer token and one retry with a new token after a 401. Under the one retry policy
+ * (connectors/shared/retry.ts) a 429 — the account's concurrency or request limit — is waited out
+ * (Retry-After when NetSuite gives one, else backoff with jitter) a bounded number of times, and
+ * then, or when the wait is longer than the window, ends the call with a RateLimitError for
+ * Temporal to retry the activity after that wait. Nothing else is retried here: a 5xx or a
+ * timeout goes back to the caller, which decides (a write result marked retryable, a failed read
+ * the activity retries).
  */
 
-export interface RetryPolicy {
-  /** Waits for 429s (concurrency or rate) before giving up with a RateLimitError. */
-  rateLimitRetries: number;
-  /** First wait after a 429; doubles each time, with jitter. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** A request that takes longer is abandoned. */
-  timeoutMs: number;
-}
+export const NETSUITE_RETRY: RetryLimits = { maxAttempts: 9, maxWaitMs: 10_000, backoffMs: 250 };
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { rateLimitRetries: 8, baseDelayMs: 250, maxDelayMs: 8_000, timeoutMs: 120_000 };
-
-export type Sleep = (ms: number) => Promise<unknown>;
+/** A request that takes longer is abandoned. */
+export const NETSUITE_TIMEOUT_MS = 120_000;
 
 export interface ErrorDetail {
   detail?: string;
@@ -77,9 +71,10 @@ export interface RequestOptions {
 export interface ClientOptions {
   baseUrl: string;
   pacer: ConcurrencyPacer;
-  policy: RetryPolicy;
-  sleep?: Sleep;
-  random?: () => number;
+  /** Attempts and waits for 429s (NETSUITE_RETRY when absent). */
+  retry?: Partial<RetryLimits>;
+  /** Per request (NETSUITE_TIMEOUT_MS when absent). */
+  timeoutMs?: number;
 }
 
 export class NetSuiteClient {
@@ -104,44 +99,38 @@ export class NetSuiteClient {
     const tokens = this.tokens;
     if (!tokens) throw new Error('NetSuiteClient has no token source');
     const url = this.url(path, options.query);
-    let renewed = false;
-    for (let refusals = 0; ; ) {
+    const init = (token: string): RequestInit => ({
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...options.headers,
+      },
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    const res = await this.retrying(`${method} ${path}`, async () => {
       const token = await tokens.get();
-      const res = await this.send(url, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...options.headers,
-        },
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-      });
-      if (res.status === 429) {
-        await this.waitOut(res, refusals++, `${method} ${path}`);
-        continue;
+      const first = await this.send(url, init(token));
+      if (first.status !== 401) return first;
+      // Expired or revoked early: one more try with a new token.
+      tokens.invalidate(token);
+      const renewed = await tokens.get();
+      const second = await this.send(url, init(renewed));
+      if (second.status === 401) {
+        tokens.invalidate(renewed);
+        throw new AuthError(`NetSuite refused a new access token on ${method} ${path} (${describe(second.body as NetSuiteErrorBody)}). Check the role's REST Web Services permission; the Login Audit Trail names the reason.`);
       }
-      if (res.status === 401) {
-        tokens.invalidate(token);
-        if (!renewed) {
-          renewed = true;
-          continue;
-        }
-        throw new AuthError(`NetSuite refused a new access token on ${method} ${path} (${describe(res.body as NetSuiteErrorBody)}). Check the role's REST Web Services permission; the Login Audit Trail names the reason.`);
-      }
-      if (res.status === 403) throw new AuthError(`NetSuite forbids ${method} ${path}: ${describe(res.body as NetSuiteErrorBody)}. Give the integration's role the permission.`);
-      if (res.status >= 300) throw new NetSuiteRequestError(method, path, res.status, (res.body ?? {}) as NetSuiteErrorBody);
-      return res as Reply<T>;
-    }
+      return second;
+    });
+    if (res.status === 403) throw new AuthError(`NetSuite forbids ${method} ${path}: ${describe(res.body as NetSuiteErrorBody)}. Give the integration's role the permission.`);
+    if (res.status >= 300) throw new NetSuiteRequestError(method, path, res.status, (res.body ?? {}) as NetSuiteErrorBody);
+    return res as Reply<T>;
   }
 
   /** The token request: form-encoded, no bearer, paced and with 429s waited out like any call. */
   async postForm(url: string, form: URLSearchParams): Promise<{ status: number; body: unknown }> {
-    for (let refusals = 0; ; ) {
-      const res = await this.send(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString() });
-      if (res.status !== 429) return res;
-      await this.waitOut(res, refusals++, 'POST token');
-    }
+    return this.retrying('POST token', () => this.send(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString() }));
   }
 
   url(path: string, query?: Record<string, string | number | undefined>): string {
@@ -153,7 +142,7 @@ export class NetSuiteClient {
   /** One request in a pacer slot; the body is read before the slot is given back. */
   private async send(url: string, init: RequestInit): Promise<Reply<unknown>> {
     return this.options.pacer.run(async () => {
-      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.options.policy.timeoutMs) });
+      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.options.timeoutMs ?? NETSUITE_TIMEOUT_MS) });
       const text = await res.text();
       let body: unknown = undefined;
       if (text !== '') {
@@ -167,16 +156,21 @@ export class NetSuiteClient {
     });
   }
 
-  /** Waits before retrying a 429: Retry-After when NetSuite gives one, else backoff with jitter. */
-  private async waitOut(res: Reply<unknown>, refusals: number, what: string): Promise<void> {
-    const { rateLimitRetries, baseDelayMs, maxDelayMs } = this.options.policy;
-    const retryAfter = Number(res.headers.get('retry-after'));
-    const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** refusals);
-    const random = this.options.random ?? Math.random;
-    const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : Math.round(backoff / 2 + random() * (backoff / 2));
-    if (refusals >= rateLimitRetries) {
-      throw new RateLimitError(`NetSuite kept refusing ${what} with 429 (${describe(res.body as NetSuiteErrorBody)}) after ${refusals} waits: the account's concurrency limit is taken by other work`, waitMs);
-    }
-    await (this.options.sleep ?? sleep)(waitMs);
+  /** Runs `send` again after each 429, as the one retry policy allows. */
+  private retrying(what: string, send: () => Promise<Reply<unknown>>): Promise<Reply<unknown>> {
+    return callWithRetries({
+      system: 'netsuite',
+      ...NETSUITE_RETRY,
+      ...this.options.retry,
+      throttled: (outcome) => {
+        if (!('value' in outcome) || outcome.value.status !== 429) return undefined;
+        const res = outcome.value;
+        return {
+          reason: '429',
+          waitMs: retryAfterMs(res.headers.get('retry-after')),
+          message: `NetSuite refused ${what} with 429 (${describe(res.body as NetSuiteErrorBody)}): the account's concurrency limit is taken by other work`,
+        };
+      },
+    }, send);
   }
 }

@@ -2,7 +2,8 @@ import {
   AuthError, RateLimitError, type CheckResult, type Connector, type Cursor, type DeleteOp, type FieldSpec, type FieldType, type ObjectSpec, type Page, type ReadOptions, type SourceRecord, type SystemIdentity, type WriteOp, type WriteResult,
 } from '../../src/sync/protocol.js';
 import { signingKey, TokenSource, type Algorithm } from './auth.js';
-import { DEFAULT_RETRY_POLICY, NetSuiteClient, NetSuiteRequestError, type RetryPolicy, type Sleep } from './calls.js';
+import type { RetryLimits } from '../shared/retry.js';
+import { NetSuiteClient, NetSuiteRequestError } from './calls.js';
 import { EXTERNAL_ID_FIELD, isCustomField, LINES_FIELD, NETSUITE_OBJECTS, netsuiteRecord, type NetSuiteRecord } from './descriptor.js';
 import { sharedPacer, type ConcurrencyPacer } from './pacer.js';
 import {
@@ -41,9 +42,10 @@ export interface NetSuiteConfig {
 }
 
 export interface NetSuiteConnectorOptions {
-  retry?: Partial<RetryPolicy>;
-  /** Waits after 429s (tests pass a recording fake). */
-  sleep?: Sleep;
+  /** Attempts and in-process waits for 429s (NETSUITE_RETRY when absent). */
+  retry?: Partial<RetryLimits>;
+  /** Per request (NETSUITE_TIMEOUT_MS when absent). */
+  timeoutMs?: number;
   /** Paces requests; the process's pacer for the account when absent. */
   pacer?: ConcurrencyPacer;
   /** Clock for token expiry and assertion times (tests share the sandbox's). */
@@ -78,7 +80,7 @@ export class NetSuiteConnector implements Connector {
     this.accountId = normalizeAccount(config.accountId);
     const baseUrl = (config.baseUrl ?? `https://${this.accountId.toLowerCase().replace(/_/g, '-')}.suitetalk.api.netsuite.com/services/rest`).replace(/\/+$/, '');
     const pacer = options.pacer ?? sharedPacer(this.accountId, config.concurrency);
-    this.client = new NetSuiteClient({ baseUrl, pacer, policy: { ...DEFAULT_RETRY_POLICY, ...options.retry }, sleep: options.sleep });
+    this.client = new NetSuiteClient({ baseUrl, pacer, retry: options.retry, timeoutMs: options.timeoutMs });
     const tokenUrl = `${baseUrl}/auth/oauth2/v1/token`;
     this.tokens = new TokenSource(
       { clientId: config.clientId, certificateId: config.certificateId, signing: signingKey(config.privateKey, config.algorithm), tokenUrl },

@@ -1,6 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RateLimitError, type WriteOp } from '../../../src/sync/protocol.js';
+import { onRetry } from '../../shared/retry.js';
+import { NetSuiteRequestError } from '../calls.js';
 import { createNetSuiteConnector } from '../connector.js';
 import { ConcurrencyPacer, sharedPacer } from '../pacer.js';
 import { netsuiteSandboxConfig, startNetSuiteSandbox, type NetSuiteSandbox, type NetSuiteSandboxOptions } from '../sandbox/index.js';
@@ -71,13 +72,11 @@ describe('NetSuite connector under the account\'s concurrency limit', () => {
   it('waits out 429s when the account allows fewer requests than the connector sends, and every write lands', async () => {
     const sb = await sandbox({ accountId: 'TSTDRV5550010', concurrencyLimit: 2, faults: { latencyMs: 15 } });
     const waits: number[] = [];
+    const listening = onRetry((e) => { if (e.system === 'netsuite') waits.push(e.delayMs); });
     const pacer = new ConcurrencyPacer(8);
-    const ns = createNetSuiteConnector(netsuiteSandboxConfig(sb), {
-      pacer,
-      // The connector's backoff, shortened: the test checks that it waits, not how long.
-      sleep: async (ms) => { waits.push(ms); await sleep(Math.min(ms, 5)); },
-    });
-    const results = await ns.write('customer', customers('paced', 40));
+    // The connector's backoff, shortened: the test checks that it waits, not how long.
+    const ns = createNetSuiteConnector(netsuiteSandboxConfig(sb), { pacer, retry: { backoffMs: 4 } });
+    const results = await ns.write('customer', customers('paced', 40)).finally(() => listening.dispose());
     expect(results.every((r) => r.ok)).toBe(true);
     expect(sb.state.count('customer')).toBe(40);
     expect(sb.concurrency.refused).toBeGreaterThan(0);
@@ -91,14 +90,38 @@ describe('NetSuite connector under the account\'s concurrency limit', () => {
   it('gives up with a RateLimitError after a bounded number of 429s (Temporal retries the activity)', async () => {
     const sb = await sandbox({ accountId: 'TSTDRV5550011', faults: { rateLimitRate: 1, endpoints: /^suiteql$/ } });
     const waits: number[] = [];
-    const ns = createNetSuiteConnector(netsuiteSandboxConfig(sb), { pacer: new ConcurrencyPacer(4), retry: { rateLimitRetries: 3 }, sleep: async (ms) => { waits.push(ms); } });
+    const listening = onRetry((e) => { if (e.system === 'netsuite') waits.push(e.delayMs); });
+    const ns = createNetSuiteConnector(netsuiteSandboxConfig(sb), { pacer: new ConcurrencyPacer(4), retry: { maxAttempts: 3 } });
+    const error = await ns.readByIds('customer', ['100'], ['companyName']).catch((e: unknown) => e).finally(() => listening.dispose());
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect((error as RateLimitError).message).toMatch(/REQUEST_LIMIT_EXCEEDED.*still refused after 3 attempts/);
+    expect(sb.counters.get('suiteql')).toBe(3);
+    // The sandbox names its wait (Retry-After: 1): that is how long the connector waits.
+    expect(waits).toEqual([1000, 1000]);
+    expect((error as RateLimitError).retryAfterMs).toBe(1000);
+  });
+
+  it('a wait longer than the in-process window is handed to Temporal at once, as a RateLimitError carrying it', async () => {
+    const sb = await sandbox({ accountId: 'TSTDRV5550013', faults: { rateLimitRate: 1, endpoints: /^suiteql$/ } });
+    const ns = createNetSuiteConnector(netsuiteSandboxConfig(sb), { pacer: new ConcurrencyPacer(4), retry: { maxWaitMs: 500 } });
     const error = await ns.readByIds('customer', ['100'], ['companyName']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitError);
-    expect(waits).toHaveLength(3);
-    expect(sb.counters.get('suiteql')).toBe(4);
-    // Backoff doubles, with jitter between half and all of it.
-    expect(waits[1]).toBeGreaterThanOrEqual(250);
-    expect(waits[2]).toBeGreaterThanOrEqual(500);
+    expect(error).toMatchObject({ retryAfterMs: 1000, daily: false });
+    expect(sb.counters.get('suiteql')).toBe(1);
+  });
+
+  it('a persistent 5xx costs one call per page: no retry in process, a plain error for Temporal to retry', async () => {
+    const sb = await sandbox({ accountId: 'TSTDRV5550014', customers: 30, faults: { serverErrorRate: 1, endpoints: /^suiteql$/ } });
+    const waits: number[] = [];
+    const listening = onRetry((e) => { if (e.system === 'netsuite') waits.push(e.delayMs); });
+    const ns = createNetSuiteConnector(netsuiteSandboxConfig(sb), { pacer: new ConcurrencyPacer(4) });
+    const error = await (async () => {
+      for await (const _page of ns.read('customer', { cursor: null, fields: ['companyName'], pageSize: 10 })) return undefined;
+    })().catch((e: unknown) => e).finally(() => listening.dispose());
+    expect(error).toBeInstanceOf(NetSuiteRequestError);
+    expect(error).toMatchObject({ status: 500 });
+    expect(sb.counters.get('suiteql')).toBe(1);
+    expect(waits).toEqual([]);
   });
 
   it('two connectors for one account share the pacer: together they stay within the limit without a single 429', async () => {
