@@ -300,3 +300,59 @@ describe('AWS Partner Central sandbox with the unmodified SDK', () => {
     expect(await ids(3)).not.toEqual(await ids(4));
   });
 });
+
+describe('AWS Partner Central sandbox on the wire (awsJson1_0)', () => {
+  const signed = {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amz-date': '20300101T000000Z',
+    authorization: `AWS4-HMAC-SHA256 Credential=${SANDBOX_CREDENTIALS.accessKeyId}/20300101/us-east-1/partnercentral-selling/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`,
+  };
+  const call = (operation: string, body: string, headers: Record<string, string> = {}, method = 'POST', path = '/') => fetch(`${sandbox!.url}${path}`, {
+    method, body: method === 'GET' ? undefined : body,
+    headers: { ...signed, 'x-amz-target': `AWSPartnerCentralSelling.${operation}`, ...headers },
+  });
+
+  it('answers in awsJson1_0: content type, request id, and the error type in header and body', async () => {
+    await connect();
+    const ok = await call('ListOpportunities', '{"Catalog":"Sandbox"}');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('application/x-amz-json-1.0');
+    expect(ok.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await ok.json()).toEqual({ OpportunitySummaries: [] });
+
+    const missing = await call('GetOpportunity', '{"Catalog":"Sandbox","Identifier":"O1234567"}');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
+    expect(await missing.json()).toMatchObject({ __type: 'ResourceNotFoundException' });
+  });
+
+  it('refuses what is not an operation call, a body that is not JSON and a JSON content type it does not speak', async () => {
+    const { sandbox } = await connect();
+    for (const response of [await call('ListOpportunities', '', {}, 'GET'), await call('ListOpportunities', '{}', {}, 'POST', '/opportunities'), await call('', '{}')]) {
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
+    }
+    const notJson = await call('ListOpportunities', '{"Catalog":');
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ __type: 'SerializationException', message: 'The request body is not valid JSON.' });
+    const plainJson = await call('ListOpportunities', '{"Catalog":"Sandbox"}', { 'content-type': 'application/json' });
+    expect(await plainJson.json()).toMatchObject({ __type: 'SerializationException' });
+    expect(sandbox.counters.get('unknown.UnknownOperationException')).toBe(3);
+    expect(sandbox.counters.get('ListOpportunities.SerializationException')).toBe(2);
+  });
+
+  it('injects AWS faults: InternalServerException, ThrottlingException, and calls that never answer', async () => {
+    const { sandbox, sdk } = await connect();
+    sandbox.faults.set({ serverErrorRate: 1 });
+    expect(await rejection(sdk.send(new ListOpportunitiesCommand({ Catalog: 'Sandbox' })))).toMatchObject({ name: 'InternalServerException', $metadata: { httpStatusCode: 500 } });
+    sandbox.faults.set({ rateLimitRate: 1 });
+    expect(await rejection(sdk.send(new ListOpportunitiesCommand({ Catalog: 'Sandbox' })))).toBeInstanceOf(ThrottlingException);
+    sandbox.faults.set({ timeoutRate: 1 });
+    const hung = await rejection(fetch(sandbox.url, {
+      method: 'POST', body: '{"Catalog":"Sandbox"}', signal: AbortSignal.timeout(200),
+      headers: { ...signed, 'x-amz-target': 'AWSPartnerCentralSelling.ListOpportunities' },
+    }));
+    expect(hung.name).toBe('TimeoutError');
+    expect(sandbox.counters.get('ListOpportunities')).toBe(3);
+  });
+});

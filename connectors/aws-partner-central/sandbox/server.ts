@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { CallCounters, FaultInjector, type FaultPlan } from '../../../src/sandbox/index.js';
 import { CATALOGS, type Catalog } from '../rules.js';
 import { ApiError, internalError, throttled } from './errors.js';
@@ -97,75 +96,94 @@ export async function startPartnerCentralSandbox(options: PartnerCentralSandboxO
     }
     return l;
   };
+  /** What the onRequest hook learned about a call: the operation and the account that signed it. */
+  const calls = new WeakMap<FastifyRequest, { operation: string; account: SandboxAccount }>();
 
-  async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown, errorType?: string) => {
-      const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() };
-      if (errorType) headers['x-amzn-errortype'] = errorType;
-      res.writeHead(status, headers).end(JSON.stringify(body));
-    };
-    const fail = (operation: string, error: ApiError) => {
-      counters.add(`${operation}.${error.type}`);
-      send(error.status, error.body(), error.type);
-    };
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 10 * 1024 * 1024 });
+  // awsJson1_0 bodies are read as text and decoded by the route, so a bad one is a SerializationException.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-    const target = TARGET.exec(String(req.headers['x-amz-target'] ?? ''));
-    const body = await readBody(req);
-    if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/' || !target) {
-      return fail('unknown', new ApiError('UnknownOperationException', 400, 'Requests are POST / with X-Amz-Target: AWSPartnerCentralSelling.<Operation>.'));
+  const send = (reply: FastifyReply, status: number, body: unknown, errorType?: string): FastifyReply => {
+    reply.code(status).header('content-type', 'application/x-amz-json-1.0').header('x-amzn-requestid', randomUUID());
+    if (errorType) reply.header('x-amzn-errortype', errorType);
+    // A Buffer goes out as is: Fastify would add '; charset=utf-8' to a string's content type, which AWS does not send.
+    return reply.send(Buffer.from(JSON.stringify(body)));
+  };
+  const fail = (reply: FastifyReply, operation: string, error: ApiError): FastifyReply => {
+    counters.add(`${operation}.${error.type}`);
+    return send(reply, error.status, error.body(), error.type);
+  };
+
+  // Every call: the operation named by X-Amz-Target, SigV4's shape and key, content type, the
+  // account's rates and quota, then the fault plan. All of it is known before the body is read.
+  app.addHook('onRequest', async (request, reply) => {
+    const target = TARGET.exec(String(request.headers['x-amz-target'] ?? ''));
+    if (request.method !== 'POST' || request.url.split('?')[0] !== '/' || !target) {
+      return fail(reply, 'unknown', new ApiError('UnknownOperationException', 400, 'Requests are POST / with X-Amz-Target: AWSPartnerCentralSelling.<Operation>.'));
     }
     const operation = target[1];
     counters.add(operation);
-
-    const authorization = req.headers.authorization;
-    if (!authorization) return fail(operation, new ApiError('MissingAuthenticationTokenException', 403, 'Missing Authentication Token'));
+    const authorization = request.headers.authorization;
+    if (!authorization) return fail(reply, operation, new ApiError('MissingAuthenticationTokenException', 403, 'Missing Authentication Token'));
     const signature = AUTHORIZATION.exec(authorization);
-    if (!signature || !req.headers['x-amz-date'] || !signature[4].split(';').includes('host')) {
-      return fail(operation, new ApiError('IncompleteSignatureException', 400, 'Authorization header requires Credential, SignedHeaders (with host) and Signature, and the request an X-Amz-Date header.'));
+    if (!signature || !request.headers['x-amz-date'] || !signature[4].split(';').includes('host')) {
+      return fail(reply, operation, new ApiError('IncompleteSignatureException', 400, 'Authorization header requires Credential, SignedHeaders (with host) and Signature, and the request an X-Amz-Date header.'));
     }
     const account = accounts.get(signature[1]);
-    if (!account) return fail(operation, new ApiError('UnrecognizedClientException', 400, 'The security token included in the request is invalid.'));
-
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.0')) {
-      return fail(operation, new ApiError('SerializationException', 400, 'Content-Type must be application/x-amz-json-1.0.'));
+    if (!account) return fail(reply, operation, new ApiError('UnrecognizedClientException', 400, 'The security token included in the request is invalid.'));
+    if (!String(request.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.0')) {
+      return fail(reply, operation, new ApiError('SerializationException', 400, 'Content-Type must be application/x-amz-json-1.0.'));
     }
-    let input: Record<string, unknown>;
-    try {
-      input = body.length === 0 ? {} : JSON.parse(body);
-    } catch {
-      return fail(operation, new ApiError('SerializationException', 400, 'The request body is not valid JSON.'));
-    }
-
     const limiter = limiterFor(account.accessKeyId);
     const metered = isWriteOperation(operation) ? limiter.writes : limiter.reads;
-    if (metered.decide(operation).kind === 'rateLimit') return fail(operation, throttled());
+    if (metered.decide(operation).kind === 'rateLimit') return fail(reply, operation, throttled());
     if (isWriteOperation(operation) && !withinDailyQuota(account.accessKeyId)) {
-      return fail(operation, new ApiError('ServiceQuotaExceededException', 402, `The account has used its ${writesPerDay} writes for the last 24 hours.`));
+      return fail(reply, operation, new ApiError('ServiceQuotaExceededException', 402, `The account has used its ${writesPerDay} writes for the last 24 hours.`));
     }
     const decision = faults.decide(operation);
     if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
-    if (decision.kind === 'timeout') return; // never answered: the client's timeout has to fire
-    if (decision.kind === 'rateLimit') return fail(operation, throttled());
-    if (decision.kind === 'serverError') return fail(operation, internalError());
+    if (decision.kind === 'timeout') {
+      // Never answered: the client's timeout has to fire (close() drops the connection).
+      reply.hijack();
+      return reply;
+    }
+    if (decision.kind === 'rateLimit') return fail(reply, operation, throttled());
+    if (decision.kind === 'serverError') return fail(reply, operation, internalError());
+    calls.set(request, { operation, account });
+  });
 
+  app.post<{ Body: string | undefined }>('/', async (request, reply) => {
+    const { operation, account } = calls.get(request)!;
+    let input: Record<string, unknown>;
+    try {
+      input = !request.body ? {} : JSON.parse(request.body);
+    } catch {
+      return fail(reply, operation, new ApiError('SerializationException', 400, 'The request body is not valid JSON.'));
+    }
     try {
       options.beforeOperation?.(operation, input);
-      send(200, state.handle(operation, input, account.catalogs ?? CATALOGS));
+      return send(reply, 200, state.handle(operation, input, account.catalogs ?? CATALOGS));
     } catch (error) {
-      if (error instanceof ApiError) return fail(operation, error);
-      fail(operation, internalError());
-      throw error;
-    }
-  }
-
-  const server = createServer((req, res) => {
-    respond(req, res).catch((error: unknown) => {
-      // A bug in the sandbox: answered as InternalServerException above, reported here.
+      if (error instanceof ApiError) return fail(reply, operation, error);
+      // A bug in the sandbox: answered as AWS answers its own, and reported.
       console.error('aws-partner-central sandbox:', error);
-    });
+      return fail(reply, operation, internalError());
+    }
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+
+  // Fastify's own refusals (a body over the limit, a broken stream) in AWS's shape.
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const operation = calls.get(request)?.operation ?? 'unknown';
+    if (error.statusCode === 413) return fail(reply, operation, new ApiError('ValidationException', 413, 'Request entity too large.'));
+    if (error.statusCode && error.statusCode < 500) return fail(reply, operation, new ApiError('SerializationException', 400, error.message));
+    console.error('aws-partner-central sandbox:', error);
+    return fail(reply, operation, internalError());
+  });
+
+  await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -176,15 +194,6 @@ export async function startPartnerCentralSandbox(options: PartnerCentralSandboxO
       rates = { write: next.writeRatePerSec ?? rates.write, read: next.readRatePerSec ?? rates.read };
       limiters = new Map();
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () => app.close(),
   };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
