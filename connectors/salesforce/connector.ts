@@ -20,11 +20,12 @@ import { ECOSYNC_ID_FIELD, SALESFORCE_OBJECTS } from './descriptor.js';
  *   and repeats the call; a refresh that fails surfaces as AuthError.
  * - 403 REQUEST_LIMIT_EXCEEDED: the org's rolling 24-hour allowance is spent. Never retried
  *   here; thrown as RateLimitError with daily = true.
- * - 5xx, lock contention on the whole call, network errors and timeouts: retried here with
- *   exponential backoff (retry.attempts in total); when they persist, thrown as
- *   SalesforceApiError with retryable = true. Every call is safe to repeat: reads are GETs,
- *   writes are upserts by external id, updates by Id and deletes; a repeated bulk job creation
- *   at worst leaves an unused job, which Salesforce deletes after a week.
+ * - 5xx, lock contention on the whole call, network errors and timeouts: thrown at once as
+ *   SalesforceApiError with retryable = true, for Temporal to retry the activity (the one retry
+ *   policy, connectors/shared/retry.ts: Salesforce never asks for a short wait, so nothing is
+ *   retried in process). Every call is safe to repeat: reads are GETs, writes are upserts by
+ *   external id, updates by Id and deletes; a repeated bulk job creation at worst leaves an
+ *   unused job, which Salesforce deletes after a week.
  * - Per-record errors come back as WriteResults; UNABLE_TO_LOCK_ROW is marked retryable.
  * Tokens are never logged: jsforce's own logging stays off and errors carry no credentials.
  */
@@ -47,7 +48,6 @@ export interface SalesforceConfig {
 export interface SalesforceConnectorOptions {
   /** Sent as Sforce-Call-Options: client=<name>, so ecosync's own writes can be told apart. */
   client?: string;
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   requestTimeoutMs?: number;
   /** Objects `discover` describes (default: Account, Contact, Opportunity). */
   objects?: string[];
@@ -231,17 +231,11 @@ function toResult(key: string, r: CollectionResult | undefined, treatAsDone: Set
 export class SalesforceConnector implements Connector {
   readonly system = 'salesforce';
   private session?: Promise<jsforce.Connection>;
-  private readonly attempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
   private readonly log: Logger;
   /** Each object's fields by its describe, asked once: bulk CSV values take their types from it. */
   private readonly described = new Map<string, Promise<FieldSpec[]>>();
 
   constructor(private readonly config: SalesforceConfig, private readonly options: SalesforceConnectorOptions = {}) {
-    this.attempts = Math.max(1, options.retry?.attempts ?? 4);
-    this.baseDelayMs = options.retry?.baseDelayMs ?? 500;
-    this.maxDelayMs = options.retry?.maxDelayMs ?? 10_000;
     this.log = (options.logger ?? log()).child({ system: 'salesforce' });
   }
 
@@ -531,40 +525,35 @@ export class SalesforceConnector implements Connector {
     };
   }
 
-  /** One REST call through jsforce (auth header, session refresh, error parsing) with our retry policy. */
+  /** One REST call through jsforce (auth header, session refresh, error parsing), failures typed. */
   private request<T>(what: string, req: { method: string; url: string; body?: string; headers?: Record<string, string> }): Promise<T> {
     return this.call(what, async (conn, callOptions) => (await conn.request<T>(req as Parameters<jsforce.Connection['request']>[0], callOptions)) as T);
   }
 
-  /** One call through jsforce with our retry policy; `send` gets the connection and jsforce's per-call options. */
+  /**
+   * One call through jsforce; `send` gets the connection and jsforce's per-call options. A failure
+   * is typed and thrown at once: jsforce's own retry stays off and Temporal retries the activity.
+   */
   private async call<T>(what: string, send: (conn: jsforce.Connection, callOptions: { retry: { maxRetries: number }; timeout: number }) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const conn = await this.connection();
-        // jsforce's built-in retry is switched off so that this loop is the only policy.
-        return await send(conn, { retry: { maxRetries: 0 }, timeout: this.options.requestTimeoutMs ?? 120_000 });
-      } catch (e) {
-        if (e instanceof AuthError) throw e;
-        // A login that failed on the network comes back already wrapped, and is retried too.
-        const failure = e instanceof SalesforceApiError ? (e.retryable ? 'transient' : 'fatal') : classifyError(e);
-        const code = errorCode(e);
-        const message = e instanceof Error ? e.message : String(e);
-        if (failure === 'rateLimit') {
-          throw new RateLimitError(`Salesforce API request limit exceeded (${message})`, DAILY_LIMIT_RETRY_MS, true);
-        }
-        if (failure === 'auth') {
-          this.session = undefined;
-          throw new AuthError(`Salesforce authentication failed: ${message}`);
-        }
-        if (failure === 'transient' && attempt < this.attempts) {
-          const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-          this.log.warn({ call: what, code, attempt, delayMs: Math.round(delay) }, 'Salesforce call failed, retrying');
-          await new Promise((r) => setTimeout(r, delay));
-          continue;
-        }
-        if (e instanceof SalesforceApiError) throw e;
-        throw new SalesforceApiError(`Salesforce ${what} failed: ${code}: ${message}`, code, failure === 'transient');
+    try {
+      const conn = await this.connection();
+      return await send(conn, { retry: { maxRetries: 0 }, timeout: this.options.requestTimeoutMs ?? 120_000 });
+    } catch (e) {
+      if (e instanceof AuthError) throw e;
+      // A login that failed on the network comes back already wrapped.
+      const failure = e instanceof SalesforceApiError ? (e.retryable ? 'transient' : 'fatal') : classifyError(e);
+      const code = errorCode(e);
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.debug({ call: what, code, failure }, 'Salesforce call failed');
+      if (failure === 'rateLimit') {
+        throw new RateLimitError(`Salesforce API request limit exceeded (${message})`, DAILY_LIMIT_RETRY_MS, true);
       }
+      if (failure === 'auth') {
+        this.session = undefined;
+        throw new AuthError(`Salesforce authentication failed: ${message}`);
+      }
+      if (e instanceof SalesforceApiError) throw e;
+      throw new SalesforceApiError(`Salesforce ${what} failed: ${code}: ${message}`, code, failure === 'transient');
     }
   }
 

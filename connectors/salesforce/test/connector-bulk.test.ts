@@ -9,7 +9,6 @@ import { salesforceSandboxConfig, type SalesforceSandbox, startSalesforceSandbox
 
 const QUIET: SalesforceConnectorOptions = {
   logger: createLogger({ level: 'silent', pretty: false }),
-  retry: { attempts: 6, baseDelayMs: 1, maxDelayMs: 5 },
   bulkPoll: { intervalMs: 1 },
 };
 const ACCOUNTS = 12_345;
@@ -149,14 +148,30 @@ describe('Salesforce connector: full loads through Bulk API 2.0', () => {
     expect(jobsCreated()).toBe(before);
   });
 
-  it('retries injected 5xx on the bulk routes and still reads everything once', async () => {
+  it('a 5xx on the bulk routes fails the read at once, retryable; resumed from its last page as Temporal would, it reads everything once', async () => {
     sandbox.faults.set({ serverErrorRate: 0.3, seed: 5, endpoints: /^bulkQuery\./ });
     try {
       const faultsBefore = sandbox.counters.get('fault.serverError');
-      const { records } = await readAll(connector({ bulkPageSize: 2000 }).read('Account', full));
+      const reader = connector({ bulkPageSize: 2000 });
+      const records: SourceRecord[] = [];
+      let cursor: Cursor | null = null;
+      let failures = 0;
+      for (;;) {
+        try {
+          for await (const page of reader.read('Account', { ...full, cursor })) {
+            records.push(...page.records);
+            cursor = page.cursor;
+          }
+          break;
+        } catch (e) {
+          expect(e).toMatchObject({ retryable: true });
+          expect(++failures).toBeLessThan(50);
+        }
+      }
       expect(records).toHaveLength(ACCOUNTS + 1);
       expect(new Set(records.map((r) => r.id)).size).toBe(ACCOUNTS + 1);
-      expect(sandbox.counters.get('fault.serverError') - faultsBefore).toBeGreaterThan(0);
+      expect(sandbox.counters.get('fault.serverError') - faultsBefore).toBe(failures);
+      expect(failures).toBeGreaterThan(0);
     } finally {
       sandbox.faults.set({});
     }

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/runtime/log.js';
-import { AuthError, type Page, RateLimitError, type SourceRecord } from '../../../src/sync/protocol.js';
+import { AuthError, type Cursor, type Page, RateLimitError, type SourceRecord } from '../../../src/sync/protocol.js';
 import { createSalesforceConnector, SalesforceApiError, type SalesforceConfig, type SalesforceConnectorOptions } from '../connector.js';
 import { SALESFORCE_API_VERSION, SALESFORCE_OBJECTS } from '../descriptor.js';
 import { type SalesforceSandbox, startSalesforceSandbox } from '../sandbox/index.js';
@@ -11,12 +11,33 @@ function configFor(sandbox: SalesforceSandbox, overrides: Partial<SalesforceConf
   return { loginUrl: sandbox.url, clientId: c.clientId, clientSecret: c.clientSecret, refreshToken: c.refreshToken, apiVersion: SALESFORCE_API_VERSION, ...overrides };
 }
 
-const FAST_RETRY: SalesforceConnectorOptions = { retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 }, logger: createLogger({ level: 'silent', pretty: false }) };
+const QUIET: SalesforceConnectorOptions = { logger: createLogger({ level: 'silent', pretty: false }) };
 
 async function readAll(pages: AsyncIterable<Page>): Promise<{ records: SourceRecord[]; pages: Page[] }> {
   const all: Page[] = [];
   for await (const page of pages) all.push(page);
   return { records: all.flatMap((p) => p.records), pages: all };
+}
+
+/**
+ * Reads to the end as a sync does under Temporal: after a retryable failure the read starts
+ * again from the last page it handed out, as the activity's retry starts from the saved cursor.
+ */
+async function untilDone(read: (cursor: Cursor | null, keep: (page: Page) => void) => Promise<void>): Promise<{ records: SourceRecord[]; failures: number }> {
+  const records: SourceRecord[] = [];
+  let cursor: Cursor | null = null;
+  for (let failures = 0; ; failures++) {
+    try {
+      await read(cursor, (page) => {
+        records.push(...page.records);
+        cursor = page.cursor;
+      });
+      return { records, failures };
+    } catch (e) {
+      expect(e).toMatchObject({ retryable: true });
+      if (failures >= 50) throw e;
+    }
+  }
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -160,7 +181,7 @@ describe('Salesforce connector against the sandbox', () => {
   });
 
   it('surfaces 403 REQUEST_LIMIT_EXCEEDED as a daily RateLimitError without retrying', async () => {
-    const connector = createSalesforceConnector(configFor(sandbox), FAST_RETRY);
+    const connector = createSalesforceConnector(configFor(sandbox), QUIET);
     const { used, max } = sandbox.state.apiUsage();
     await connector.check();
     sandbox.state.setApiUsage(max);
@@ -244,35 +265,52 @@ describe('Salesforce connector: resuming across SystemModstamp ties', () => {
 });
 
 describe('Salesforce connector under injected faults', () => {
-  it('retries 5xx on reads and writes and ends with every record in place', async () => {
+  it('a 5xx fails the call at once, retryable; repeated as Temporal repeats the activity, reads and writes end with every record in place once', async () => {
     const sandbox = await startSalesforceSandbox({ accounts: 5_000, contactsPerAccount: 0, opportunitiesPerAccount: 0, faults: { serverErrorRate: 0.3, seed: 3, endpoints: /^(query|queryMore|composite\.upsert)$/ } });
     try {
-      const connector = createSalesforceConnector(configFor(sandbox), FAST_RETRY);
-      const { records } = await readAll(connector.read('Account', { cursor: null, fields: ['Name'] }));
-      expect(new Set(records.map((r) => r.id)).size).toBe(5_000);
+      const connector = createSalesforceConnector(configFor(sandbox), QUIET);
+      const read = await untilDone(async (cursor: Cursor | null, keep: (page: Page) => void) => {
+        for await (const page of connector.read('Account', { cursor, fields: ['Name'] })) keep(page);
+      });
+      expect(read.failures).toBeGreaterThan(0);
+      expect(read.records).toHaveLength(5_000);
+      expect(new Set(read.records.map((r) => r.id)).size).toBe(5_000);
+
       const ops = Array.from({ length: 1_000 }, (_, i) => ({ key: `f-${i}`, fields: { Name: `Faulty ${i}` } }));
-      const results = await connector.write('Account', ops);
-      expect(results.every((r) => r.ok)).toBe(true);
+      let writes = 0;
+      for (;;) {
+        writes++;
+        const done = await connector.write('Account', ops).then((results) => results.every((r) => r.ok), (e: unknown) => {
+          expect(e).toMatchObject({ retryable: true, errorCode: 'SERVER_UNAVAILABLE' });
+          return false;
+        });
+        if (done) break;
+        expect(writes).toBeLessThan(50);
+      }
       expect(sandbox.state.count('Account')).toBe(6_000);
-      expect(sandbox.counters.get('fault.serverError')).toBeGreaterThan(0);
+      expect(sandbox.counters.get('fault.serverError')).toBe(read.failures + writes - 1);
     } finally {
       await sandbox.close();
     }
   });
 
-  it('gives up on a persistent 5xx with a retryable error, and on a hung call after its timeout', async () => {
-    const sandbox = await startSalesforceSandbox({ accounts: 1, faults: { serverErrorRate: 1, endpoints: /^composite/ } });
+  it('a persistent 5xx costs one call per page, then a retryable error; a hung call gives up after its timeout', async () => {
+    const sandbox = await startSalesforceSandbox({ accounts: 1, faults: { serverErrorRate: 1, endpoints: /^composite|^query$/ } });
     try {
-      const connector = createSalesforceConnector(configFor(sandbox), FAST_RETRY);
+      const connector = createSalesforceConnector(configFor(sandbox), QUIET);
       const e = await rejection(connector.write('Account', [{ key: 'x', fields: { Name: 'x' } }]));
       expect(e).toBeInstanceOf(SalesforceApiError);
       expect(e).toMatchObject({ retryable: true, errorCode: 'SERVER_UNAVAILABLE' });
-      expect(sandbox.counters.get('composite.upsert')).toBe(4);
+      expect(sandbox.counters.get('composite.upsert')).toBe(1);
+      const queriesBefore = sandbox.counters.get('query');
+      const r = await rejection(readAll(connector.read('Account', { cursor: { modifiedAt: '2020-01-01T00:00:00.000Z', id: '' }, fields: ['Name'] })));
+      expect(r).toMatchObject({ retryable: true, errorCode: 'SERVER_UNAVAILABLE' });
+      expect(sandbox.counters.get('query') - queriesBefore).toBe(1);
 
       sandbox.faults.set({ timeoutRate: 1, endpoints: /^describe$/ });
-      const t = await rejection(createSalesforceConnector(configFor(sandbox), { ...FAST_RETRY, retry: { attempts: 2, baseDelayMs: 1 }, requestTimeoutMs: 200 }).discover());
+      const t = await rejection(createSalesforceConnector(configFor(sandbox), { ...QUIET, requestTimeoutMs: 200 }).discover());
       expect(t).toMatchObject({ retryable: true });
-      expect(sandbox.counters.get('fault.timeout')).toBe(2);
+      expect(sandbox.counters.get('fault.timeout')).toBe(1);
     } finally {
       await sandbox.close();
     }
@@ -282,7 +320,7 @@ describe('Salesforce connector under injected faults', () => {
     const sandbox = await startSalesforceSandbox({ accounts: 0 });
     const config = configFor(sandbox);
     await sandbox.close();
-    const e = await rejection(createSalesforceConnector(config, FAST_RETRY).discover());
+    const e = await rejection(createSalesforceConnector(config, QUIET).discover());
     expect(e).toBeInstanceOf(SalesforceApiError);
     expect(e).toMatchObject({ retryable: true, errorCode: 'ECONNREFUSED' });
   });
@@ -300,17 +338,21 @@ describe('Salesforce connector under injected faults', () => {
     }
   });
 
-  it('never writes credentials to the log while retrying and refreshing', async () => {
+  it('never writes credentials to the log while failing and refreshing', async () => {
     const sandbox = await startSalesforceSandbox({ accounts: 10, faults: { serverErrorRate: 0.5, seed: 1, endpoints: /^query/ } });
     let output = '';
     const destination = new Writable({ write(chunk, _enc, done) { output += String(chunk); done(); } });
     try {
-      // This seeded plan fails up to nine query calls in a row (each full read now counts its records first): enough attempts to outlast that.
-      const connector = createSalesforceConnector(configFor(sandbox), { ...FAST_RETRY, retry: { attempts: 10, baseDelayMs: 1, maxDelayMs: 5 }, logger: createLogger({ destination, level: 'debug', pretty: false }) });
+      const connector = createSalesforceConnector(configFor(sandbox), { logger: createLogger({ destination, level: 'debug', pretty: false }) });
       await connector.check();
       sandbox.state.expireSessions();
-      for (let i = 0; i < 5; i++) await readAll(connector.read('Account', { cursor: null, fields: ['Name'] }));
-      expect(output).toContain('retrying');
+      for (let i = 0; i < 5; i++) {
+        const { records } = await untilDone(async (cursor: Cursor | null, keep: (page: Page) => void) => {
+          for await (const page of connector.read('Account', { cursor, fields: ['Name'] })) keep(page);
+        });
+        expect(records).toHaveLength(10);
+      }
+      expect(output).toContain('Salesforce call failed');
       const c = sandbox.credentials;
       for (const secret of [c.clientSecret, c.refreshToken, '!AQ']) expect(output).not.toContain(secret);
     } finally {
