@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { RateLimitError } from '../../src/sync/protocol.js';
 import { AwsPartnerCentralClient, type AwsPartnerCentralConfig } from './client.js';
 import { isLockedForReview, PartnerCentralError } from './errors.js';
 import { sampleOpportunity } from './sample.js';
@@ -38,6 +39,19 @@ async function failure(promise: Promise<unknown>): Promise<PartnerCentralError> 
     return error as PartnerCentralError;
   }
   throw new Error('expected the call to fail');
+}
+
+/** Repeats a call after a retryable failure, as Temporal repeats the activity that made it. */
+async function asTemporalWould<T>(call: () => Promise<T>, onFailure: (error: PartnerCentralError) => void = () => undefined): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      expect(error).toMatchObject({ retryable: true });
+      onFailure(error as PartnerCentralError);
+      if (attempt >= 20) throw error;
+    }
+  }
 }
 
 async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -278,24 +292,45 @@ describe('AwsPartnerCentralClient', () => {
     expect((await failure(client.acceptInvitationTask(rejected, 'accept-3'))).code).toBe('ConflictException');
   });
 
-  it('retries injected InternalServerException and throttles until the call succeeds', async () => {
-    const { sandbox, client } = await connect({ faults: { serverErrorRate: 0.25, rateLimitRate: 0.1, seed: 11 } });
-    const { id } = await client.createOpportunity(sampleOpportunity(), 'c-1');
-    for (let i = 0; i < 12; i++) expect((await client.getOpportunity(id)).Id).toBe(id);
-    const failures = sandbox.counters.sum(/\.(InternalServerException|ThrottlingException)$/);
-    expect(failures).toBeGreaterThan(0);
-    expect(client.stats.retries).toBe(failures);
+  it('waits out injected throttles in process; an InternalServerException goes back at once, retryable, for Temporal to repeat', async () => {
+    const { sandbox, client } = await connect({ faults: { serverErrorRate: 0.25, rateLimitRate: 0.1, seed: 11 } }, { maxAttempts: 10 });
+    const { id } = await asTemporalWould(() => client.createOpportunity(sampleOpportunity(), 'c-1'));
+    for (let i = 0; i < 20; i++) expect((await asTemporalWould(() => client.getOpportunity(id))).Id).toBe(id);
+    const throttles = sandbox.counters.sum(/\.ThrottlingException$/);
+    const serverErrors = sandbox.counters.sum(/\.InternalServerException$/);
+    expect(throttles).toBeGreaterThan(0);
+    expect(serverErrors).toBeGreaterThan(0);
+    expect(client.stats.retries).toBe(throttles);
+    expect(client.stats.throttled).toBe(throttles);
     expect(sandbox.state.list()).toHaveLength(1);
+  });
+
+  it('a persistent InternalServerException costs one call; a persistent throttle costs at most maxAttempts, then a RateLimitError', async () => {
+    const { sandbox, client } = await connect({ faults: { serverErrorRate: 1, endpoints: /^GetOpportunity$/ } }, { maxAttempts: 3 });
+    const server = await failure(client.getOpportunity('O1234567'));
+    expect(server).toMatchObject({ code: 'InternalServerException', retryable: true });
+    expect(sandbox.counters.get('GetOpportunity')).toBe(1);
+
+    sandbox.faults.set({ rateLimitRate: 1, endpoints: /^GetOpportunity$/ });
+    const throttled = await client.getOpportunity('O1234567').catch((e: unknown) => e);
+    expect(throttled).toBeInstanceOf(RateLimitError);
+    expect((throttled as RateLimitError).message).toMatch(/^Partner Central throttled GetOpportunity: .*still refused after 3 attempts$/);
+    expect(sandbox.counters.get('GetOpportunity')).toBe(4);
+    expect(client.stats.retries).toBe(2);
   });
 });
 
 describe('AwsPartnerCentralClient when AWS does not answer', () => {
-  it('gives up on a hung call after requestTimeoutMs and retries it', async () => {
+  it('gives up on a hung call after requestTimeoutMs with a retryable error, and does not repeat it itself', async () => {
     const { sandbox, client } = await connect({ faults: { timeoutRate: 0.5, seed: 5, endpoints: /^GetOpportunity$/ } }, { requestTimeoutMs: 150 });
     const { id } = await client.createOpportunity(sampleOpportunity(), 'c-1');
-    for (let i = 0; i < 4; i++) expect((await client.getOpportunity(id)).Id).toBe(id);
-    expect(sandbox.counters.get('GetOpportunity')).toBeGreaterThan(4);
-    expect(client.stats.retries).toBe(sandbox.counters.get('GetOpportunity') - 4);
+    let timedOut = 0;
+    for (let i = 0; i < 4; i++) {
+      expect((await asTemporalWould(() => client.getOpportunity(id), () => timedOut++)).Id).toBe(id);
+    }
+    expect(timedOut).toBeGreaterThan(0);
+    expect(sandbox.counters.get('GetOpportunity')).toBe(4 + timedOut);
+    expect(client.stats.retries).toBe(0);
   });
 });
 

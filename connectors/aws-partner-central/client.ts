@@ -8,6 +8,7 @@ import {
   type SalesInvolvementType, type SolutionBase, type UpdateOpportunityRequest, type Visibility,
 } from '@aws-sdk/client-partnercentral-selling';
 import { log } from '../../src/runtime/log.js';
+import { callWithRetries } from '../shared/retry.js';
 import { localValidationError, PartnerCentralError, toPartnerCentralError } from './errors.js';
 import { Pacer } from './pacer.js';
 import type { Catalog } from './rules.js';
@@ -15,8 +16,10 @@ import { validateCreateOpportunity, validateSubmission, validationExceptionFor }
 
 /**
  * The slice of AWS Partner Central Selling that co-sell needs, on the official SDK: paced to the
- * account's rate limits (about 1 write and 10 reads a second), retried on throttles and 5xx,
- * pre-validated against the same rule table the sandbox enforces, errors in plain form.
+ * account's rate limits (about 1 write and 10 reads a second), a ThrottlingException waited out
+ * under the one retry policy (connectors/shared/retry.ts; a 5xx or a timeout goes back at once
+ * for Temporal to retry the activity), pre-validated against the same rule table the sandbox
+ * enforces, errors in plain form.
  */
 
 export interface AwsPartnerCentralConfig {
@@ -30,7 +33,7 @@ export interface AwsPartnerCentralConfig {
   writesPerSecond?: number;
   /** Local pacing of reads; AWS allows about 10 a second. */
   readsPerSecond?: number;
-  /** Attempts per call when throttled or failing with 5xx, the first included. Default 6. */
+  /** Attempts per call while AWS throttles it, the first included. Default 6. */
   maxAttempts?: number;
   /** How long startEngagement waits for an IN_PROGRESS task. Default 60 s. */
   taskTimeoutMs?: number;
@@ -83,7 +86,7 @@ export class AwsPartnerCentralClient {
       region: config.region,
       endpoint: config.endpoint,
       credentials: config.credentials,
-      // Retries are ours: they share the pacer, so a retry never jumps the rate limit.
+      // Retries are ours (throttles only): they share the pacer, so a retry never jumps the rate limit.
       maxAttempts: 1,
       // Without throwOnRequestTimeout the handler only logs a warning and keeps waiting.
       requestHandler: { requestTimeout: config.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
@@ -277,24 +280,33 @@ export class AwsPartnerCentralClient {
     this.sdk.destroy();
   }
 
-  /** One SDK call: paced, retried with backoff on throttles and 5xx, errors made plain. */
+  /** One SDK call: paced, throttles waited out with backoff (writes from 1 s, reads from 200 ms), errors made plain. */
   private async call<Out extends object>(kind: 'read' | 'write', command: $Command<any, Out, any>): Promise<Out> {
     const pacer = kind === 'write' ? this.writes : this.reads;
-    for (let attempt = 1; ; attempt++) {
+    return callWithRetries<Out>({
+      system: 'aws-partner-central',
+      maxAttempts: this.maxAttempts,
+      maxWaitMs: 10_000,
+      backoffMs: kind === 'write' ? 1_000 : 200,
+      throttled: (outcome) => {
+        if (!('error' in outcome) || !(outcome.error instanceof PartnerCentralError) || outcome.error.code !== 'ThrottlingException') return undefined;
+        return { reason: 'ThrottlingException', message: `Partner Central throttled ${command.constructor.name.replace(/Command$/, '')}: ${outcome.error.message}` };
+      },
+      // Nothing else goes out before the retry: the throttle was for the account.
+      onRetry: ({ delayMs }) => {
+        this.stats.retries++;
+        pacer.holdFor(delayMs);
+      },
+    }, async () => {
       this.stats.calls++;
       try {
         return await pacer.run(() => this.sdk.send(command as never) as Promise<Out>);
       } catch (raw) {
         const error = toPartnerCentralError(raw);
         if (error.code === 'ThrottlingException') this.stats.throttled++;
-        if (!error.retryable || attempt >= this.maxAttempts) throw error;
-        this.stats.retries++;
-        const delay = backoffMs(attempt, error.code === 'ThrottlingException' ? (kind === 'write' ? 1000 : 200) : 200);
-        log().debug({ operation: command.constructor.name, attempt, code: error.code, delayMs: delay }, 'partner central: retrying');
-        if (error.code === 'ThrottlingException') pacer.holdFor(delay);
-        else await sleep(delay);
+        throw error;
       }
-    }
+    });
   }
 }
 
@@ -333,12 +345,6 @@ function mergeValue(current: unknown, patch: unknown): unknown {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
-}
-
-/** Exponential backoff with jitter, capped at 10 s. */
-function backoffMs(attempt: number, baseMs: number): number {
-  const ceiling = Math.min(10_000, baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
 function sleep(ms: number): Promise<void> {
