@@ -76,6 +76,8 @@ class LedgerState {
 interface Item {
   source: DrawdownSource;
   date: string;
+  /** A refund or credit note: judged after the originals of its date. */
+  reversal: boolean;
 }
 
 /**
@@ -106,7 +108,7 @@ export function draw(commitment: Commitment, rules: RuleSet, sources: readonly D
     if (date === undefined) pending.push({ sourceId: s.id, kind: s.kind, reason: `not invoiced yet: ${rules.name} counts a document on the date the cloud invoices it` });
     else {
       dates.set(s.id, date);
-      originals.push({ source: s, date });
+      originals.push({ source: s, date, reversal: false });
     }
   }
   const items = [...originals];
@@ -121,15 +123,15 @@ export function draw(commitment: Commitment, rules: RuleSet, sources: readonly D
       pending.push({ sourceId: s.id, kind: s.kind, reason: originalKind ? `its original ${s.refundOf} is not judged yet` : `its original ${s.refundOf} is not in this commitment's ledger yet` });
     } else {
       const own = s.invoiceDate ?? s.date;
-      items.push({ source: s, date: own > originalDate ? own : originalDate });
+      items.push({ source: s, date: own > originalDate ? own : originalDate, reversal: true });
     }
   }
-  items.sort((a, b) => compare(a.date, b.date) || rank(a.source) - rank(b.source) || compare(a.source.id, b.source.id));
+  items.sort((a, b) => compare(a.date, b.date) || Number(a.reversal) - Number(b.reversal) || compare(a.source.id, b.source.id));
 
   const judge = new Judge(commitment, rules, state);
   const entries: DrawdownEntry[] = [];
   for (const item of items) {
-    const result = REVERSAL_KINDS.includes(item.source.kind) ? judge.reversal(item) : judge.original(item);
+    const result = item.reversal ? judge.reversal(item) : judge.original(item);
     if (!('commitmentId' in result)) pending.push(result);
     else {
       state.add(result);
@@ -141,7 +143,6 @@ export function draw(commitment: Commitment, rules: RuleSet, sources: readonly D
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const rank = (s: DrawdownSource) => (REVERSAL_KINDS.includes(s.kind) ? 1 : 0);
 
 /** One document per id: copies of the same document count once; two different documents with one id are held back. */
 function distinct(sources: readonly DrawdownSource[], pending: Pending[]): DrawdownSource[] {
@@ -168,6 +169,7 @@ export function judgingDate(rules: RuleSet, s: DrawdownSource): string | undefin
 
 class Judge {
   private readonly periods: CommitmentPeriod[];
+  private readonly caps = new Map<string, Dec>();
 
   constructor(private readonly c: Commitment, private readonly rules: RuleSet, private readonly state: LedgerState) {
     this.periods = commitmentPeriods(c);
@@ -221,8 +223,7 @@ class Judge {
     const { counted, findings } = this.lines(s, rate, version);
     // The part of the original the cap let through is the part a refund takes back.
     const overCapBefore = new Dec(original.overCapAmount ?? 0);
-    const throughCap = originalEligible.div(originalEligible.plus(overCapBefore));
-    let back = round(counted.times(throughCap), this.c.currency);
+    let back = round(counted.times(originalEligible).div(originalEligible.plus(overCapBefore)), this.c.currency);
     const left = originalEligible.minus(this.state.takenBackFrom(original.sourceId));
     if (back.gt(left)) {
       findings.push({ criterion: 'more-than-original', reason: `takes back more than is left of ${original.sourceId}'s ${words(originalEligible, this.c.currency)}; only ${words(left, this.c.currency)}` });
@@ -267,9 +268,10 @@ class Judge {
         reason: `line ${i + 1}${what ? ` (${what})` : ''}, ${words(new Dec(line.amount), s.currency)}: ${excluded.reason}`,
       });
     });
-    const share = new Dec(v.share.percent);
-    if (!share.eq(100) && sum.gt(0)) findings.push({ criterion: 'share', reason: `counts ${v.share.percent} % of its ${v.share.basis === 'pre-tax' ? 'pre-tax ' : ''}amount` });
-    return { counted: round(sum.times(share).div(100).times(rate), this.c.currency), findings };
+    const whole = v.share.percent === '100';
+    if (!whole && sum.gt(0)) findings.push({ criterion: 'share', reason: `counts ${v.share.percent} % of its ${v.share.basis === 'pre-tax' ? 'pre-tax ' : ''}amount` });
+    if (!whole) sum = sum.times(v.share.percent).div(100);
+    return { counted: round(rate === '1' ? sum : sum.times(rate), this.c.currency), findings };
   }
 
   private capPercent(v: RuleVersion): string {
@@ -279,7 +281,11 @@ class Judge {
   /** The most marketplace purchases may draw in a period, when the version caps them. */
   private capOf(v: RuleVersion, period: CommitmentPeriod): Dec | undefined {
     if (!v.marketplaceCap) return undefined;
-    return round(new Dec(period.amount).times(this.capPercent(v)).div(100), this.c.currency);
+    const percent = this.capPercent(v);
+    const key = `${period.start} ${percent}`;
+    let cap = this.caps.get(key);
+    if (!cap) this.caps.set(key, (cap = round(new Dec(period.amount).times(percent).div(100), this.c.currency)));
+    return cap;
   }
 
   /** One unit of the document's currency in the commitment's, as recorded with it (written as recorded). */
@@ -296,9 +302,10 @@ class Judge {
     let tax = ZERO;
     let gross = ZERO;
     for (const line of s.lines) {
-      tax = tax.plus(line.tax ?? 0);
-      gross = gross.plus(line.amount).plus(line.tax ?? 0);
+      gross = gross.plus(line.amount);
+      if (line.tax) tax = tax.plus(line.tax);
     }
+    gross = gross.plus(tax);
     const entry: DrawdownEntry = {
       commitmentId: this.c.id,
       sourceKind: s.kind,
