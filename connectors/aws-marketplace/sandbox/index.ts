@@ -4,3 +4,4 @@ export { MarketplaceState } from './state.js';
 export type { Agreement } from './agreements.js';
 export type { MarketplaceEvent, MarketplaceEvents, EventTarget } from './events.js';
 export { SELLER_ACCOUNT_ID, RESELLER_ACCOUNT_ID, BUYER_ACCOUNT_IDS } from './seed.js';
+export { registerAwsMarketplaceSandboxCommand } from './cli.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAwsMarketplaceSandboxCommand } from '../../../connectors/aws-marketplace/sandbox/cli.js';
 import { registerPartnerCentralSandboxCommand } from '../../../connectors/aws-partner-central/sandbox/cli.js';
 import { registerHubSpotSandboxCommand } from '../../../connectors/hubspot/sandbox/cli.js';
 import { registerMicrosoftSandboxCommand } from '../../../connectors/microsoft-partner-center/cli.js';
@@ -12,6 +13,7 @@ export function registerSandboxCommands(program: Command): void {
   registerSalesforceSandboxCommand(sandbox);
   registerHubSpotSandboxCommand(sandbox);
   registerPartnerCentralSandboxCommand(sandbox);
+  registerAwsMarketplaceSandboxCommand(sandbox);
   registerMicrosoftSandboxCommand(sandbox);
   registerMicrosoftMarketplaceSandboxCommand(sandbox);
   registerNetSuiteSandboxCommand(sandbox);
