@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { registerDocs } from './docs.js';
-import { problemErrorHandler, problemNotFoundHandler } from './problem.js';
+import { problemErrorHandler, problemNotFoundHandler, sendProblem } from './problem.js';
 
 export interface ApiOptions {
   log: Logger;
@@ -50,6 +50,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     loggerInstance: options.log.child({ component: 'api' }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: DEFAULT_BODY_LIMIT,
+    // What the router refuses before any route (a malformed URL, a parameter over its length) is a problem too.
+    frameworkErrors: (error, _request, reply) => sendProblem(reply, error.statusCode ?? 400, error.message),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

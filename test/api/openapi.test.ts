@@ -182,6 +182,9 @@ describe('the API describes itself and keeps to it', () => {
     expect(unknown.statusCode).toBe(404);
     expect(problemText(unknown)).toBe('no route GET /connectoins (the API\'s routes are listed at /docs)');
     expect(unknown.json().instance).toBe('/connectoins');
+    const badUrl = await call('GET', '/connections/%E0%A4%A', { token: VIEWER });
+    expect(badUrl.statusCode).toBe(400);
+    expect(problemText(badUrl)).toMatch(/is not a valid url component/);
 
     const notJson = await call('POST', '/connections', { token: ADMIN, body: '{"name":', headers: { 'content-type': 'application/json' } });
     expect(notJson.statusCode).toBe(400);
