@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_APPROVAL_POLICY, type ApprovalPolicy } from '../cosell/approval.js';
 import { ApprovalPolicySchema } from '../cosell/policy-config.js';
+import { offsetAtPath } from '../mapping/diagnostics.js';
 import { CoSellInvolvement, CoSellVisibility, Email } from '../model/index.js';
 
 /** The connection `ecosync up` creates between its Salesforce and HubSpot sandboxes. */
@@ -237,22 +238,7 @@ function knownKeys(keyPath: PropertyKey[]): string[] {
  * unknown key) or when the value is missing.
  */
 function positionOf(doc: Document, lines: LineCounter, keyPath: PropertyKey[], atKey = false): string {
-  let node: unknown = doc.contents;
-  let offset = 0;
-  for (const [i, key] of keyPath.entries()) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => (item.key as { value?: unknown })?.value === key);
-      if (!pair) break;
-      offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
-      if (atKey && i === keyPath.length - 1) break;
-      node = pair.value;
-      offset = (node as { range?: [number] } | null)?.range?.[0] ?? offset;
-    } else if (isSeq(node) && typeof key === 'number') {
-      node = node.items[key];
-      offset = (node as { range?: [number] } | null)?.range?.[0] ?? offset;
-    } else break;
-  }
-  const at = lines.linePos(offset);
+  const at = lines.linePos(offsetAtPath(doc, keyPath, atKey));
   return `${at.line}:${at.col}`;
 }
 
