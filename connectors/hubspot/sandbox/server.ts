@@ -1,16 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { CallCounters, FaultInjector, type FaultPlan } from '../../../src/sandbox/index.js';
-import type { FieldSpec, ObjectSpec } from '../../../src/sync/protocol.js';
-import { CURRENCY_OPTIONS, hubspotObject, propertyFields } from '../descriptor.js';
+import { CURRENCY_OPTIONS } from '../descriptor.js';
 import { seedPortal } from './data.js';
+import { errorBody, HttpError, type Reply } from './errors.js';
+import { CrmApi, MAX_ASSOCIATION_INPUTS, TYPE_ALIASES, inputsOf } from './objects.js';
 import { RateLimits } from './rate-limits.js';
-import { checkSearchRequest, compileSearch, runSearch, SEARCH_RESULT_CAP, type SearchRequest } from './search.js';
-import { defaultAssociationTypeId, HubSpotState, singular, type StoredRecord } from './store.js';
-import { knownProperty, validateProperties, validationMessage, type PropertyIssue } from './validate.js';
+import { HubSpotState } from './store.js';
 import { SANDBOX_PORTAL_ID, startHubSpotWebhooks, type HubSpotWebhookOptions, type HubSpotWebhooks } from './webhooks.js';
+
+export { MAX_BATCH_INPUTS } from './objects.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The endpoint a HubSpot route counts its calls under; `{type}` stands for the object type of
+     * the path (companies.list).
+     */
+    hubspotEndpoint?: string;
+  }
+}
 
 /**
  * A local HubSpot that the unmodified @hubspot/api-client talks to: CRM v3 objects (list, get,
@@ -70,44 +80,6 @@ export interface HubSpotSandbox {
   close(): Promise<void>;
 }
 
-export const MAX_BATCH_INPUTS = 100;
-const MAX_ASSOCIATION_INPUTS = 1_000;
-const MAX_LIST_LIMIT = 100;
-
-const TYPE_ALIASES: Record<string, string> = {
-  companies: 'companies', company: 'companies', '0-2': 'companies',
-  contacts: 'contacts', contact: 'contacts', '0-1': 'contacts',
-  deals: 'deals', deal: 'deals', '0-3': 'deals',
-};
-
-const DEFAULT_PROPERTIES: Record<string, string[]> = {
-  companies: ['name', 'domain'],
-  contacts: ['firstname', 'lastname', 'email'],
-  deals: ['dealname', 'amount', 'dealstage', 'pipeline', 'closedate'],
-};
-
-interface Reply {
-  status: number;
-  body?: unknown;
-}
-
-class HttpError extends Error {
-  constructor(readonly reply: Reply) {
-    super(String((reply.body as { message?: string } | undefined)?.message ?? reply.status));
-  }
-}
-
-/** HubSpot's error body. */
-function errorBody(category: string, message: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { status: 'error', message, correlationId: randomUUID(), category, ...extra };
-}
-
-function fail(status: number, category: string, message: string, extra: Record<string, unknown> = {}): never {
-  throw new HttpError({ status, body: errorBody(category, message, extra) });
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /** GET /account-info/v3/details as HubSpot answers it, for a portal in UTC on the US data centre. */
 function accountDetails(portalId: number): Record<string, unknown> {
   return {
@@ -140,57 +112,107 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   const counters = new CallCounters();
   const faults = new FaultInjector(options.faults ?? {});
   const limits = new RateLimits({ tenSecondLimit: options.tenSecondLimit, dailyLimit: options.dailyLimit, windowMs: options.rateWindowMs ?? 10_000 });
-  const api = new SandboxApi(state, faults, { allOrNothingBatches: options.allOrNothingBatches ?? false }, accountDetails(portalId));
+  const api = new CrmApi(state, faults, { allOrNothingBatches: options.allOrNothingBatches ?? false });
+  const account = accountDetails(portalId);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const webhooks = startHubSpotWebhooks(state, options.webhooks, portalId);
+  // Calls the fault plan holds until they time out are let go when the sandbox closes.
+  const closing = new AbortController();
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, errorBody('INTERNAL_ERROR', error instanceof Error ? error.message : String(error)));
-    });
+  const app = Fastify({
+    logger: false, forceCloseConnections: true, keepAliveTimeout: 30_000, bodyLimit: 10 * 1024 * 1024,
+    // Ids in paths may be long idProperty values; a trailing slash names the same resource.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1_000 },
   });
-  server.keepAliveTimeout = 30_000;
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const route = api.route(req.method ?? 'GET', url.pathname);
-    const body = await readJson(req);
-    if (!route) return send(res, 404, errorBody('OBJECT_NOT_FOUND', `No route for ${req.method} ${url.pathname}`));
-    counters.add(route.endpoint);
-    if (req.headers.authorization !== `Bearer ${accessToken}`) {
-      return send(res, 401, errorBody('INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview'));
-    }
-    const verdict = limits.admit(Date.now());
-    if (verdict.kind !== 'ok') return sendRateLimit(res, verdict.kind === 'daily' ? 'DAILY' : 'TEN_SECONDLY_ROLLING');
-    const decision = faults.decide(route.endpoint);
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-    if (decision.kind === 'rateLimit') return sendRateLimit(res, 'TEN_SECONDLY_ROLLING');
-    if (decision.kind === 'serverError') return send(res, 502, errorBody('INTERNAL_ERROR', 'Bad gateway: the service did not answer in time, please retry'));
-    if (decision.kind === 'timeout') {
-      await sleep(timeoutMs);
-      return send(res, 504, errorBody('INTERNAL_ERROR', 'Gateway timeout'));
-    }
+  // Bodies are JSON whatever their content type says; an empty one is no body.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
+    if (!String(text).trim()) return done(null, undefined);
     try {
-      // Changes made through the API reach webhook subscribers as INTEGRATION, a user's as CRM_UI.
-      const reply = state.withChangeSource('INTEGRATION', () => route.run(url.searchParams, body));
-      send(res, reply.status, reply.body, limits.headers());
+      done(null, JSON.parse(String(text)));
     } catch (error) {
-      if (error instanceof HttpError) return send(res, error.reply.status, error.reply.body, limits.headers());
-      throw error;
+      done(new HttpError({ status: 400, body: errorBody('VALIDATION_ERROR', `Invalid input JSON: ${(error as Error).message}`) }), undefined);
     }
-  }
+  });
 
-  function sendRateLimit(res: ServerResponse, policyName: 'DAILY' | 'TEN_SECONDLY_ROLLING'): void {
+  const send = (reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}): FastifyReply => {
+    reply.code(status).headers(headers);
+    if (body === undefined) return reply.send();
+    return reply.header('content-type', 'application/json;charset=utf-8').send(JSON.stringify(body));
+  };
+  const sendRateLimit = (reply: FastifyReply, policyName: 'DAILY' | 'TEN_SECONDLY_ROLLING'): FastifyReply => {
     const message = policyName === 'DAILY' ? 'You have reached your daily limit.' : 'You have reached your ten_secondly_rolling limit.';
-    send(res, 429, { status: 'error', message, errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName, groupName: 'sandbox' }, {
+    return send(reply, 429, { status: 'error', message, errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName, groupName: 'sandbox' }, {
       ...limits.headers(),
       'x-hubspot-ratelimit-interval-milliseconds': String(limits.settings.windowMs),
     });
-  }
+  };
+  const noRoute = (request: FastifyRequest, reply: FastifyReply) => send(reply, 404, errorBody('OBJECT_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  // Every call: counted under its endpoint, then bearer auth, HubSpot's rate limits and the fault plan.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return;
+    const endpoint = endpointOf(request);
+    if (!endpoint) return noRoute(request, reply);
+    counters.add(endpoint);
+    if (request.headers.authorization !== `Bearer ${accessToken}`) {
+      return send(reply, 401, errorBody('INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview'));
+    }
+    const verdict = limits.admit(Date.now());
+    if (verdict.kind !== 'ok') return sendRateLimit(reply, verdict.kind === 'daily' ? 'DAILY' : 'TEN_SECONDLY_ROLLING');
+    const decision = faults.decide(endpoint);
+    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+    if (decision.kind === 'rateLimit') return sendRateLimit(reply, 'TEN_SECONDLY_ROLLING');
+    if (decision.kind === 'serverError') return send(reply, 502, errorBody('INTERNAL_ERROR', 'Bad gateway: the service did not answer in time, please retry'));
+    if (decision.kind === 'timeout') {
+      await sleep(timeoutMs, undefined, { signal: closing.signal }).catch(() => undefined);
+      return send(reply, 504, errorBody('INTERNAL_ERROR', 'Gateway timeout'));
+    }
+  });
+
+  app.setNotFoundHandler(noRoute);
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+    if (error instanceof HttpError) return send(reply, error.reply.status, error.reply.body, limits.headers());
+    if (error.statusCode === 413) return send(reply, 413, errorBody('VALIDATION_ERROR', 'Request body is too large.'), limits.headers());
+    return send(reply, 500, errorBody('INTERNAL_ERROR', error.message));
+  });
+
+  type Request = FastifyRequest<{ Params: Record<string, string>; Body: unknown }>;
+  /** A route: the endpoint it counts under and a handler run as the integration (webhooks say INTEGRATION). */
+  const route = (endpoint: string, run: (request: Request, query: URLSearchParams) => Reply) => ({
+    config: { hubspotEndpoint: endpoint },
+    handler: async (request: Request, reply: FastifyReply) => {
+      const query = new URL(request.url, 'http://sandbox').searchParams;
+      const result = state.withChangeSource('INTEGRATION', () => run(request, query));
+      return send(reply, result.status, result.body, limits.headers());
+    },
+  });
+  const typeOf = (request: Request, param = 'objectType') => TYPE_ALIASES[request.params[param]];
+
+  app.get('/account-info/v3/details', route('account-info.details', () => ({ status: 200, body: account })));
+  app.get('/crm/v3/properties/:objectType', route('properties.{type}', (r) => api.properties(typeOf(r))));
+  app.get('/crm/v3/objects/:objectType', route('{type}.list', (r, q) => api.list(typeOf(r), q)));
+  app.post('/crm/v3/objects/:objectType', route('{type}.create', (r) => api.createOne(typeOf(r), r.body)));
+  app.post('/crm/v3/objects/:objectType/search', route('{type}.search', (r) => api.search(typeOf(r), r.body)));
+  app.post('/crm/v3/objects/:objectType/batch/read', route('{type}.batch.read', (r, q) => api.batchRead(typeOf(r), q, r.body)));
+  app.post('/crm/v3/objects/:objectType/batch/create', route('{type}.batch.create', (r) => api.batchWrite(typeOf(r), 'create', r.body)));
+  app.post('/crm/v3/objects/:objectType/batch/update', route('{type}.batch.update', (r) => api.batchWrite(typeOf(r), 'update', r.body)));
+  app.post('/crm/v3/objects/:objectType/batch/upsert', route('{type}.batch.upsert', (r) => api.batchWrite(typeOf(r), 'upsert', r.body)));
+  app.post('/crm/v3/objects/:objectType/batch/archive', route('{type}.batch.archive', (r) => api.batchArchive(typeOf(r), r.body)));
+  app.get('/crm/v3/objects/:objectType/:objectId', route('{type}.get', (r, q) => api.getOne(typeOf(r), r.params.objectId, q)));
+  app.patch('/crm/v3/objects/:objectType/:objectId', route('{type}.update', (r, q) => api.updateOne(typeOf(r), r.params.objectId, q, r.body)));
+  app.delete('/crm/v3/objects/:objectType/:objectId', route('{type}.archive', (r) => api.archiveOne(typeOf(r), r.params.objectId)));
+  app.put('/crm/v4/objects/:fromObjectType/:fromObjectId/associations/default/:toObjectType/:toObjectId', route('associations.put', (r) =>
+    api.associateDefault(typeOf(r, 'fromObjectType'), typeOf(r, 'toObjectType'), [{ from: { id: r.params.fromObjectId }, to: { id: r.params.toObjectId } }], true)));
+  app.post('/crm/v4/associations/:fromObjectType/:toObjectType/batch/associate/default', route('associations.batch.associate', (r) =>
+    api.associateDefault(typeOf(r, 'fromObjectType'), typeOf(r, 'toObjectType'), inputsOf(r.body, MAX_ASSOCIATION_INPUTS), false)));
+  app.post('/crm/v4/associations/:fromObjectType/:toObjectType/batch/read', route('associations.batch.read', (r) =>
+    api.readAssociations(typeOf(r, 'fromObjectType'), typeOf(r, 'toObjectType'), inputsOf(r.body, MAX_ASSOCIATION_INPUTS))));
+
   const host = options.host ?? '127.0.0.1';
+  await app.listen({ port: options.port ?? 0, host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     accessToken,
@@ -201,475 +223,22 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     batchMode: api.options,
     state,
     webhooks,
-    close: () => new Promise<void>((resolve, reject) => {
+    close: async () => {
       webhooks.close();
-      server.closeAllConnections();
-      server.close((error) => (error ? reject(error) : resolve()));
-    }),
+      closing.abort();
+      await app.close();
+    },
   };
 }
 
-function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
-  if (body === undefined) {
-    res.writeHead(status, headers).end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text.trim()) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { __invalidJson: text.slice(0, 100) };
-  }
-}
-
-interface Route {
-  endpoint: string;
-  run(query: URLSearchParams, body: unknown): Reply;
-}
-
-interface BatchError {
-  status: 'error';
-  category: string;
-  message: string;
-  correlationId: string;
-  subCategory?: string;
-  context?: Record<string, string[]>;
-  errors?: { message: string; code: string; context: { propertyName: string[] } }[];
-}
-
-/** The endpoints, as plain functions of (state, request) → reply. */
-class SandboxApi {
-  private searchCache: { key: string; results: StoredRecord[] } | undefined;
-  private listCache = new Map<string, { version: number; records: StoredRecord[] }>();
-
-  constructor(
-    private readonly state: HubSpotState,
-    private readonly faults: FaultInjector,
-    readonly options: { allOrNothingBatches: boolean },
-    private readonly account: Record<string, unknown>,
-  ) {}
-
-  route(method: string, path: string): Route | undefined {
-    const parts = path.split('/').filter(Boolean);
-    if (parts.length === 3 && parts[0] === 'account-info' && parts[1] === 'v3' && parts[2] === 'details' && method === 'GET') {
-      return { endpoint: 'account-info.details', run: () => ({ status: 200, body: this.account }) };
-    }
-    const [crm, version, kind] = parts;
-    if (crm !== 'crm') return undefined;
-    if (version === 'v3' && kind === 'properties' && parts.length === 4 && method === 'GET') {
-      const type = TYPE_ALIASES[parts[3]];
-      return type ? { endpoint: `properties.${type}`, run: () => this.properties(type) } : undefined;
-    }
-    if (version === 'v3' && kind === 'objects') {
-      const type = TYPE_ALIASES[parts[3]];
-      if (!type) return undefined;
-      if (parts.length === 4 && method === 'GET') return { endpoint: `${type}.list`, run: (q) => this.list(type, q) };
-      if (parts.length === 4 && method === 'POST') return { endpoint: `${type}.create`, run: (_q, b) => this.createOne(type, b) };
-      if (parts.length === 5 && parts[4] === 'search' && method === 'POST') return { endpoint: `${type}.search`, run: (_q, b) => this.search(type, b) };
-      if (parts.length === 6 && parts[4] === 'batch' && method === 'POST') {
-        const op = parts[5];
-        const run = this.batchOp(type, op);
-        return run ? { endpoint: `${type}.batch.${op}`, run } : undefined;
-      }
-      if (parts.length === 5) {
-        const id = parts[4];
-        if (method === 'GET') return { endpoint: `${type}.get`, run: (q) => this.getOne(type, id, q) };
-        if (method === 'PATCH') return { endpoint: `${type}.update`, run: (q, b) => this.updateOne(type, id, q, b) };
-        if (method === 'DELETE') return { endpoint: `${type}.archive`, run: () => this.archiveOne(type, id) };
-      }
-      return undefined;
-    }
-    if (version === 'v4') {
-      // PUT /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}
-      if (kind === 'objects' && parts.length === 9 && parts[5] === 'associations' && parts[6] === 'default' && method === 'PUT') {
-        const from = TYPE_ALIASES[parts[3]];
-        const to = TYPE_ALIASES[parts[7]];
-        if (!from || !to) return undefined;
-        return { endpoint: 'associations.put', run: () => this.associateDefault(from, to, [{ from: { id: parts[4] }, to: { id: parts[8] } }], true) };
-      }
-      if (kind === 'associations' && parts.length >= 7 && parts[5] === 'batch' && method === 'POST') {
-        const from = TYPE_ALIASES[parts[3]];
-        const to = TYPE_ALIASES[parts[4]];
-        if (!from || !to) return undefined;
-        const op = parts.slice(6).join('/');
-        if (op === 'associate/default') return { endpoint: 'associations.batch.associate', run: (_q, b) => this.associateDefault(from, to, inputsOf(b, MAX_ASSOCIATION_INPUTS), false) };
-        if (op === 'read') return { endpoint: 'associations.batch.read', run: (_q, b) => this.readAssociations(from, to, inputsOf(b, MAX_ASSOCIATION_INPUTS)) };
-      }
-    }
-    return undefined;
-  }
-
-  // ---- shapes ---------------------------------------------------------------------------------
-
-  /** SimplePublicObject with the requested properties (known ones as null when empty) plus the system ones. */
-  private view(type: string, rec: StoredRecord, wanted: string[] | 'all', associations: string[] = []): Record<string, unknown> {
-    const spec = hubspotObject(type);
-    let properties: Record<string, string | null>;
-    if (wanted === 'all') {
-      properties = { ...rec.properties };
-    } else {
-      properties = {};
-      for (const name of [...wanted, 'hs_object_id', 'createdate', spec.modifiedField]) {
-        if (knownProperty(spec, name)) properties[name] = rec.properties[name] ?? null;
-      }
-    }
-    const out: Record<string, unknown> = {
-      id: rec.id, properties, createdAt: iso(rec.createdMs), updatedAt: iso(rec.modifiedMs), archived: rec.archived,
-    };
-    if (rec.archived && rec.archivedMs !== undefined) out.archivedAt = iso(rec.archivedMs);
-    const assoc: Record<string, unknown> = {};
-    for (const to of associations) {
-      const ids = this.state.associations(type, rec.id, to);
-      if (ids.length > 0) assoc[to] = { results: ids.map((id) => ({ id, type: `${singular(type)}_to_${singular(to)}` })) };
-    }
-    if (Object.keys(assoc).length > 0) out.associations = assoc;
-    return out;
-  }
-
-  private batchReply(okStatus: number, results: unknown[], errors: BatchError[], startedAt: string): Reply {
-    const body: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
-    if (errors.length === 0) return { status: okStatus, body };
-    return { status: 207, body: { ...body, errors, numErrors: errors.length } };
-  }
-
-  // ---- properties -----------------------------------------------------------------------------
-
-  private properties(type: string): Reply {
-    const spec = hubspotObject(type);
-    return { status: 200, body: { results: propertyFields(spec).map((f, i) => toProperty(spec, f, i)) } };
-  }
-
-  // ---- single-object endpoints ----------------------------------------------------------------
-
-  private list(type: string, q: URLSearchParams): Reply {
-    const limit = Number(q.get('limit') ?? 10);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) fail(400, 'VALIDATION_ERROR', `limit must be between 1 and ${MAX_LIST_LIMIT}, got ${q.get('limit')}`);
-    const archived = q.get('archived') === 'true';
-    const records = this.listed(type, archived);
-    const after = q.get('after');
-    let start = 0;
-    if (after) {
-      const afterNum = Number(after);
-      let lo = 0;
-      let hi = records.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (records[mid].idNum < afterNum) lo = mid + 1;
-        else hi = mid;
-      }
-      start = lo;
-    }
-    const page = records.slice(start, start + limit);
-    const wanted = queryList(q, 'properties') ?? DEFAULT_PROPERTIES[type];
-    const associations = (queryList(q, 'associations') ?? []).map((t) => TYPE_ALIASES[t]).filter(Boolean);
-    const body: Record<string, unknown> = { results: page.map((r) => this.view(type, r, wanted, associations)) };
-    const next = records[start + limit];
-    if (next) body.paging = { next: { after: next.id, link: `?after=${next.id}` } };
-    return { status: 200, body };
-  }
-
-  /** Live (or archived) records in id order, rebuilt only after a write. */
-  private listed(type: string, archived: boolean): StoredRecord[] {
-    const key = `${type}:${archived}`;
-    const cached = this.listCache.get(key);
-    if (cached && cached.version === this.state.version) return cached.records;
-    const records = [...this.state.table(type).byId.values()].filter((r) => r.archived === archived).sort((a, b) => a.idNum - b.idNum);
-    this.listCache.set(key, { version: this.state.version, records });
-    return records;
-  }
-
-  private find(type: string, id: string, idProperty: string | null, archived = false): StoredRecord | undefined {
-    const rec = idProperty && idProperty !== 'hs_object_id' ? this.state.getByExternalId(type, id) : this.state.get(type, id);
-    return rec && rec.archived === archived ? rec : undefined;
-  }
-
-  private getOne(type: string, id: string, q: URLSearchParams): Reply {
-    const rec = this.find(type, id, q.get('idProperty'), q.get('archived') === 'true');
-    if (!rec) fail(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.');
-    const associations = (queryList(q, 'associations') ?? []).map((t) => TYPE_ALIASES[t]).filter(Boolean);
-    return { status: 200, body: this.view(type, rec, queryList(q, 'properties') ?? DEFAULT_PROPERTIES[type], associations) };
-  }
-
-  private createOne(type: string, body: unknown): Reply {
-    const spec = hubspotObject(type);
-    const input = (body ?? {}) as { properties?: unknown };
-    const { values, issues } = validateProperties(spec, input.properties, true);
-    this.checkUnique(type, values, undefined, issues);
-    if (issues.length > 0) fail(400, 'VALIDATION_ERROR', validationMessage(issues), { errors: issueDetails(issues) });
-    return { status: 201, body: this.view(type, this.state.create(type, values), 'all') };
-  }
-
-  private updateOne(type: string, id: string, q: URLSearchParams, body: unknown): Reply {
-    const spec = hubspotObject(type);
-    const rec = this.find(type, id, q.get('idProperty'));
-    if (!rec) fail(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.');
-    const { values, issues } = validateProperties(spec, (body as { properties?: unknown } | undefined)?.properties, false);
-    this.checkUnique(type, values, rec.id, issues);
-    if (issues.length > 0) fail(400, 'VALIDATION_ERROR', validationMessage(issues), { errors: issueDetails(issues) });
-    return { status: 200, body: this.view(type, this.state.update(type, rec.id, values), 'all') };
-  }
-
-  private archiveOne(type: string, id: string): Reply {
-    this.state.archive(type, id);
-    return { status: 204 };
-  }
-
-  // ---- batch ----------------------------------------------------------------------------------
-
-  private batchOp(type: string, op: string): Route['run'] | undefined {
-    switch (op) {
-      case 'read': return (q, b) => this.batchRead(type, q, b);
-      case 'create': return (_q, b) => this.batchWrite(type, 'create', b);
-      case 'update': return (_q, b) => this.batchWrite(type, 'update', b);
-      case 'upsert': return (_q, b) => this.batchWrite(type, 'upsert', b);
-      case 'archive': return (_q, b) => this.batchArchive(type, b);
-      default: return undefined;
-    }
-  }
-
-  private batchRead(type: string, q: URLSearchParams, body: unknown): Reply {
-    const startedAt = new Date().toISOString();
-    const b = (body ?? {}) as { properties?: string[]; idProperty?: string };
-    const inputs = inputsOf<{ id?: string }>(body, MAX_BATCH_INPUTS);
-    const results: unknown[] = [];
-    const missing: string[] = [];
-    for (const input of inputs) {
-      const rec = this.find(type, String(input.id), b.idProperty ?? null, q.get('archived') === 'true');
-      if (rec) results.push(this.view(type, rec, b.properties ?? DEFAULT_PROPERTIES[type]));
-      else missing.push(String(input.id));
-    }
-    const errors: BatchError[] = missing.length === 0 ? [] : [{
-      status: 'error', category: 'OBJECT_NOT_FOUND', correlationId: randomUUID(),
-      message: `Could not get some ${singular(type).toUpperCase()} objects, they may be deleted or not exist. Check that ids are valid.`,
-      context: { ids: missing },
-    }];
-    return this.batchReply(200, results, errors, startedAt);
-  }
-
-  private batchWrite(type: string, op: 'create' | 'update' | 'upsert', body: unknown): Reply {
-    const spec = hubspotObject(type);
-    const startedAt = new Date().toISOString();
-    type Input = { id?: string; idProperty?: string; properties?: unknown; objectWriteTraceId?: string };
-    const inputs = inputsOf<Input>(body, MAX_BATCH_INPUTS);
-    if (op === 'upsert') this.checkUpsertInputs(spec, inputs);
-    const errors: BatchError[] = [];
-    // Validate everything first: in all-or-nothing mode one bad input refuses the whole batch.
-    const planned = inputs.flatMap((input) => {
-      const context: Record<string, string[]> = {};
-      if (input.id !== undefined) context.ids = [String(input.id)];
-      if (input.objectWriteTraceId !== undefined) context.objectWriteTraceId = [input.objectWriteTraceId];
-      const existing = op === 'create' ? undefined
-        : op === 'update' ? this.find(type, String(input.id), input.idProperty ?? null)
-          : this.state.getByExternalId(type, String(input.id));
-      if (op === 'update' && !existing) {
-        errors.push({ status: 'error', category: 'OBJECT_NOT_FOUND', correlationId: randomUUID(), message: `Object ${String(input.id)} not found`, context });
-        return [];
-      }
-      const { values, issues } = validateProperties(spec, input.properties, !existing);
-      if (op === 'upsert' && !existing) values.ecosync_id = String(input.id);
-      this.checkUnique(type, values, existing?.id, issues);
-      return [{ input, context, existing, values, issues }];
-    });
-    const invalid = planned.flatMap((p) => p.issues);
-    if (this.options.allOrNothingBatches && invalid.length > 0) fail(400, 'VALIDATION_ERROR', validationMessage(invalid));
-    // One instant for the whole batch: records written together tie on their modified date, as in HubSpot.
-    const at = this.state.now();
-    const results: unknown[] = [];
-    for (const { input, context, existing, values, issues } of planned) {
-      if (issues.length > 0) {
-        errors.push({ status: 'error', category: 'VALIDATION_ERROR', correlationId: randomUUID(), message: validationMessage(issues), context, errors: issueDetails(issues) });
-        continue;
-      }
-      if (this.faults.recordFails()) {
-        errors.push({ status: 'error', category: 'INTERNAL_ERROR', correlationId: randomUUID(), message: 'The record could not be saved right now; try again', context });
-        continue;
-      }
-      const rec = existing ? this.state.update(type, existing.id, values, at) : this.state.create(type, values, at);
-      const view = { ...this.view(type, rec, 'all'), ...(input.objectWriteTraceId === undefined ? {} : { objectWriteTraceId: input.objectWriteTraceId }) };
-      results.push(op === 'upsert' ? { ...view, new: !existing } : view);
-    }
-    return this.batchReply(op === 'create' ? 201 : 200, results, errors, startedAt);
-  }
-
-  private checkUpsertInputs(spec: ObjectSpec, inputs: { id?: string; idProperty?: string }[]): void {
-    const seen = new Set<string>();
-    for (const input of inputs) {
-      const prop = input.idProperty ? knownProperty(spec, input.idProperty) : undefined;
-      if (!prop?.externalId) {
-        fail(400, 'VALIDATION_ERROR', `Unable to perform update/upsert by non-unique ${input.idProperty ?? '(missing idProperty)'} property`);
-      }
-      if (input.id === undefined || input.id === '') fail(400, 'VALIDATION_ERROR', 'Every upsert input needs an id (the idProperty value)');
-      if (seen.has(String(input.id))) fail(400, 'VALIDATION_ERROR', `Duplicate IDs found in batch input: [${String(input.id)}]. IDs must be unique`);
-      seen.add(String(input.id));
-    }
-  }
-
-  /** ecosync_id is a unique property: a value already held by another record is refused. */
-  private checkUnique(type: string, values: Record<string, string | null>, selfId: string | undefined, issues: PropertyIssue[]): void {
-    const key = values.ecosync_id;
-    if (!key) return;
-    const holder = this.state.getByExternalId(type, key);
-    if (holder && holder.id !== selfId) {
-      issues.push({ name: 'ecosync_id', code: 'INVALID_UNIQUE_VALUE', message: `${key} is already the ecosync_id of ${singular(type)} ${holder.id}; ecosync_id must be unique` });
-    }
-  }
-
-  private batchArchive(type: string, body: unknown): Reply {
-    for (const input of inputsOf<{ id?: string }>(body, MAX_BATCH_INPUTS)) this.state.archive(type, String(input.id));
-    return { status: 204 };
-  }
-
-  // ---- search ---------------------------------------------------------------------------------
-
-  private search(type: string, body: unknown): Reply {
-    const spec = hubspotObject(type);
-    const req = (body ?? {}) as SearchRequest;
-    const problem = checkSearchRequest(spec, req);
-    if (problem) fail(400, 'VALIDATION_ERROR', problem);
-    const limit = req.limit ?? 10;
-    const offset = Number(req.after ?? 0);
-    const table = this.state.table(type);
-    const view = table.searchView(this.state.now());
-    const key = JSON.stringify([type, req.filterGroups, req.sorts, req.query, table.indexVersion]);
-    let matches: StoredRecord[];
-    if (this.searchCache?.key === key) {
-      matches = this.searchCache.results;
-    } else {
-      const compiled = compileSearch(spec, req);
-      const start = Number.isFinite(compiled.fromModifiedMs) ? table.index.lowerBound(compiled.fromModifiedMs) : 0;
-      matches = runSearch(spec, view, compiled, start);
-      this.searchCache = { key, results: matches };
-    }
-    const end = Math.min(offset + limit, SEARCH_RESULT_CAP);
-    const wanted = req.properties ?? DEFAULT_PROPERTIES[type];
-    const responseBody: Record<string, unknown> = {
-      total: matches.length,
-      results: matches.slice(offset, end).map((r) => this.view(type, r, wanted)),
-    };
-    if (end < matches.length) responseBody.paging = { next: { after: String(end) } };
-    return { status: 200, body: responseBody };
-  }
-
-  // ---- associations v4 ------------------------------------------------------------------------
-
-  private associateDefault(from: string, to: string, inputs: { from?: { id?: string }; to?: { id?: string } }[], single: boolean): Reply {
-    const startedAt = new Date().toISOString();
-    const results: unknown[] = [];
-    const errors: BatchError[] = [];
-    for (const input of inputs) {
-      const fromId = String(input.from?.id);
-      const toId = String(input.to?.id);
-      const a = this.find(from, fromId, null);
-      const b = this.find(to, toId, null);
-      if (!a || !b) {
-        const message = `${!a ? `${singular(from)} ${fromId}` : `${singular(to)} ${toId}`} does not exist`;
-        if (single) fail(404, 'OBJECT_NOT_FOUND', message);
-        errors.push({ status: 'error', category: 'OBJECT_NOT_FOUND', correlationId: randomUUID(), message, context: { fromObjectId: [fromId], toObjectId: [toId] } });
-        continue;
-      }
-      this.state.associate(from, fromId, to, toId);
-      results.push(
-        { from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: defaultAssociationTypeId(from, to) } },
-        { from: { id: toId }, to: { id: fromId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: defaultAssociationTypeId(to, from) } },
-      );
-    }
-    // The SDK reads only a 200 here (a 207 would throw), so failures travel in `errors` of a 200.
-    return { status: 200, body: { status: 'COMPLETE', results, errors, numErrors: errors.length, startedAt, completedAt: new Date().toISOString() } };
-  }
-
-  private readAssociations(from: string, to: string, inputs: { id?: string }[]): Reply {
-    const startedAt = new Date().toISOString();
-    const results: unknown[] = [];
-    const errors: BatchError[] = [];
-    for (const input of inputs) {
-      const id = String(input.id);
-      const ids = this.find(from, id, null) ? this.state.associations(from, id, to) : [];
-      if (ids.length === 0) {
-        errors.push({
-          status: 'error', category: 'OBJECT_NOT_FOUND', subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND', correlationId: randomUUID(),
-          message: `No ${singular(to)} is associated with ${singular(from)} ${id}.`,
-          context: { fromObjectId: [id] },
-        });
-        continue;
-      }
-      const typeId = defaultAssociationTypeId(from, to);
-      results.push({
-        from: { id },
-        to: ids.map((toId) => ({ toObjectId: Number(toId), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })),
-      });
-    }
-    return this.batchReply(200, results, errors, startedAt);
-  }
-}
-
-/** A batch body's inputs, refusing more than HubSpot allows in one call. */
-function inputsOf<T>(body: unknown, max: number): T[] {
-  const inputs = (body as { inputs?: unknown } | undefined)?.inputs;
-  if (!Array.isArray(inputs)) fail(400, 'VALIDATION_ERROR', 'Invalid input JSON: "inputs" must be an array');
-  if (inputs.length > max) fail(400, 'VALIDATION_ERROR', `Batch input size exceeds the maximum of ${max} (was ${inputs.length}).`, { context: { maxSize: [String(max)] } });
-  return inputs as T[];
-}
-
-/** Query parameters given either repeated (the SDK) or comma-separated (hand-written URLs). */
-function queryList(q: URLSearchParams, name: string): string[] | undefined {
-  const all = q.getAll(name);
-  if (all.length === 0) return undefined;
-  return all.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
-}
-
-function issueDetails(issues: PropertyIssue[]): BatchError['errors'] {
-  return issues.map((i) => ({ message: i.message, code: i.code, context: { propertyName: [i.name] } }));
-}
-
-/** A descriptor field as the properties API returns it. */
-function toProperty(spec: ObjectSpec, f: FieldSpec, displayOrder: number): Record<string, unknown> {
-  const [type, fieldType] = hubspotType(f);
-  // ecosync's app creates its own properties (the id it upserts by, the co-sell fields).
-  const custom = f.name === spec.upsertKeyField || f.name.startsWith('ecosync_');
-  const readOnly = !f.createable && !f.updateable;
-  return {
-    name: f.name,
-    label: f.label ?? f.name,
-    type,
-    fieldType,
-    description: '',
-    groupName: `${singular(spec.name)}information`,
-    options: (f.picklistValues ?? []).map((value, i) => ({ label: value, value, displayOrder: i, hidden: false })),
-    displayOrder,
-    calculated: false,
-    externalOptions: false,
-    hasUniqueValue: f.externalId === true,
-    hidden: false,
-    hubspotDefined: !custom,
-    formField: !readOnly,
-    modificationMetadata: { archivable: custom, readOnlyDefinition: !custom, readOnlyValue: readOnly },
-    ...(f.referenceTo ? { referencedObjectType: singular(f.referenceTo).toUpperCase() } : {}),
-    createdAt: '2019-08-06T02:41:08.000Z',
-    updatedAt: '2024-01-01T00:00:00.000Z',
-    archived: false,
-  };
-}
-
-/** HubSpot (type, fieldType) for a descriptor field type. */
-export function hubspotType(f: FieldSpec): [string, string] {
-  switch (f.type) {
-    case 'id': case 'number': case 'integer': case 'currency': case 'percent': case 'reference': return ['number', 'number'];
-    case 'text': return ['string', 'textarea'];
-    case 'phone': return ['string', 'phonenumber'];
-    case 'picklist': return ['enumeration', 'select'];
-    case 'multipicklist': return ['enumeration', 'checkbox'];
-    case 'boolean': return ['bool', 'booleancheckbox'];
-    case 'date': return ['date', 'date'];
-    case 'datetime': return ['datetime', 'date'];
-    default: return ['string', 'text'];
-  }
+/**
+ * The endpoint name of a matched route, its placeholders filled from the path; undefined when the
+ * path names an object type the portal does not have (answered as a route that does not exist).
+ */
+function endpointOf(request: FastifyRequest): string | undefined {
+  const template = request.routeOptions.config.hubspotEndpoint;
+  if (!template) return undefined;
+  const params = request.params as Record<string, string | undefined>;
+  for (const type of [params.objectType, params.fromObjectType, params.toObjectType]) if (type !== undefined && !TYPE_ALIASES[type]) return undefined;
+  return template.replace('{type}', TYPE_ALIASES[params.objectType ?? ''] ?? '');
 }
