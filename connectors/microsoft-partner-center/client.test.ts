@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { ClientSecretCredential } from '@azure/identity';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/runtime/log.js';
+import { RateLimitError } from '../../src/sync/protocol.js';
 import { MicrosoftPartnerCenterClient, PARTNER_CENTER_SCOPE, PartnerCenterError, plainError, type MicrosoftPartnerCenterClientOptions } from './client.js';
 import type { Referral } from './referral.js';
 import { sampleReferralInput } from './sample.js';
@@ -30,10 +31,22 @@ async function sandbox(options: Partial<MicrosoftSandboxOptions> = {}): Promise<
 function clientFor(sb: MicrosoftSandbox, options: MicrosoftPartnerCenterClientOptions = {}, secret = sb.clientSecret): MicrosoftPartnerCenterClient {
   const client = new MicrosoftPartnerCenterClient(
     { tenantId: sb.tenantId, clientId: sb.clientId, clientSecret: secret, authorityHost: sb.url, apiBaseUrl: sb.url, caPem: sb.caPem },
-    { backoffBaseMs: 5, ...options },
+    { ...options, retry: { backoffMs: 5, ...options.retry } },
   );
   open.push(client);
   return client;
+}
+
+/** Repeats a call after a retryable failure, as Temporal repeats the activity that made it. */
+async function asTemporalWould<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      expect(error).toMatchObject({ retryable: true });
+      if (attempt >= 20) throw error;
+    }
+  }
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -219,9 +232,10 @@ describe('co-sell referrals against the simulated Microsoft side', () => {
 
   it('creates one referral per idempotency key, even when creates fail half the time', async () => {
     const sb = await sandbox({ faults: { serverErrorRate: 0.5, endpoints: /^referrals\.create$/, seed: 7 } });
-    const client = clientFor(sb, { maxRetries: 8 });
+    const client = clientFor(sb);
     const results = [];
-    for (let i = 0; i < 4; i++) results.push(await client.createReferral(sampleReferralInput(), 'ecosync:opp-5'));
+    // A failed create is repeated as the co-sell activity is, each repeat looking the key up first.
+    for (let i = 0; i < 4; i++) results.push(await asTemporalWould(() => client.createReferral(sampleReferralInput(), 'ecosync:opp-5')));
     expect(results.map((r) => r.created)).toEqual([true, false, false, false]);
     expect(new Set(results.map((r) => r.referral.id)).size).toBe(1);
     expect(sb.state.referrals().filter((r) => r.externalReferenceId === 'ecosync:opp-5')).toHaveLength(1);
@@ -262,41 +276,58 @@ describe('throttling and failures', () => {
     expect(waited).toBeGreaterThanOrEqual(1000);
   });
 
-  it('retries 5xx with backoff and gives up with a plain, retryable error', async () => {
+  it('gives up on a 429 that persists after the bounded attempts, or asks for longer than the window, with a RateLimitError', async () => {
     const sb = await sandbox({ incoming: 1 });
-    const client = clientFor(sb, { maxRetries: 3 });
+    const [one] = await collect(clientFor(sb).listReferrals());
+    sb.faults.set({ rateLimitRate: 1, endpoints: /^referrals\.get$/ });
+    const bounded = await clientFor(sb, { retry: { maxAttempts: 2 } }).getReferral(one.id).catch((e: unknown) => e);
+    expect(bounded).toBeInstanceOf(RateLimitError);
+    expect(bounded).toMatchObject({ retryAfterMs: 1000, message: expect.stringMatching(/^Partner Center throttled GET .*Rate limit is exceeded.*still refused after 2 attempts$/) });
+    expect(sb.counters.get('429 referrals.get')).toBe(2);
+    const tooLong = await clientFor(sb, { retry: { maxWaitMs: 500 } }).getReferral(one.id).catch((e: unknown) => e);
+    expect(tooLong).toMatchObject({ retryAfterMs: 1000, message: expect.stringContaining('longer than ecosync waits in process (1 attempt made)') });
+    expect(sb.counters.get('429 referrals.get')).toBe(3);
+  });
+
+  it('a 5xx goes back at once as a plain, retryable error: a persistent one costs one call', async () => {
+    const sb = await sandbox({ incoming: 1 });
+    const client = clientFor(sb);
     const [one] = await collect(client.listReferrals());
     sb.faults.set({ serverErrorRate: 0.3, endpoints: /^referrals\.get$/, seed: 11 });
-    for (let i = 0; i < 10; i++) expect((await client.getReferral(one.id)).referral.id).toBe(one.id);
+    for (let i = 0; i < 10; i++) expect((await asTemporalWould(() => client.getReferral(one.id))).referral.id).toBe(one.id);
     expect(sb.counters.get('503 referrals.get')).toBeGreaterThan(0);
 
     sb.faults.set({ serverErrorRate: 1, endpoints: /^referrals\.get$/ });
+    const before = sb.counters.get('referrals.get');
     const error = await client.getReferral(one.id).catch((e: unknown) => e) as PartnerCenterError;
     expect(plainError(error)).toEqual({ code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.', fields: [] });
     expect(error.retryable).toBe(true);
+    expect(sb.counters.get('referrals.get') - before).toBe(1);
     await expect(client.getReferral('no-such-id')).rejects.toMatchObject({ code: 'ServiceUnavailable' });
     sb.faults.set({});
     await expect(client.getReferral('no-such-id')).rejects.toMatchObject({ code: 'NotFound', status: 404, retryable: false });
   });
 
-  it('gives up on a hung call after the timeout and retries it', async () => {
+  it('gives up on a hung call after the timeout, retryable, without repeating it itself', async () => {
     const sb = await sandbox({ incoming: 1, faults: { timeoutRate: 1, endpoints: /^referrals\.get$/ } });
-    const client = clientFor(sb, { timeoutMs: 200, maxRetries: 1 });
+    const client = clientFor(sb, { timeoutMs: 200 });
     const [one] = await collect(client.listReferrals());
     await expect(client.getReferral(one.id)).rejects.toMatchObject({ code: 'NetworkError', retryable: true });
-    expect(sb.counters.get('referrals.get')).toBe(2);
+    expect(sb.counters.get('referrals.get')).toBe(1);
   });
 
   it('never logs the client secret or a token', async () => {
     const lines: string[] = [];
     const destination = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
-    const sb = await sandbox({ incoming: 1, tokenLifetimeSec: 600, faults: { serverErrorRate: 0.5, endpoints: /^referrals\.get$/, seed: 5 } });
+    const sb = await sandbox({ incoming: 1, tokenLifetimeSec: 600 });
     const client = clientFor(sb, { logger: createLogger({ level: 'debug', destination, pretty: false }) });
     const [one] = await collect(client.listReferrals());
     sb.state.advanceClock(601_000);
-    for (let i = 0; i < 5; i++) await client.getReferral(one.id);
+    // The refused token's call counts against the limit too: the call after the new token is throttled once.
+    sb.faults.set({ callsPerSecond: 1, endpoints: /^referrals\.get$/ });
+    await client.getReferral(one.id);
     const text = lines.join('');
-    expect(text).toMatch(/retrying/);
+    expect(text).toMatch(/calling again after the wait/);
     expect(text).toMatch(/acquiring a new one/);
     expect(text).not.toContain(sb.clientSecret);
     expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]+\./);

@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { ClientSecretCredential, type AccessToken } from '@azure/identity';
 import type { Logger } from 'pino';
 import { log, redactText } from '../../src/runtime/log.js';
+import { callWithRetries, retryAfterMs, type RetryLimits } from '../shared/retry.js';
 import { applyJsonPatch, toJsonPatch, type DeepPartial, type JsonPatchOp } from './json-patch.js';
 import type { Referral, ReferralDirection, ReferralInput, ReferralQualification, ReferralStatus, ReferralSubstatus, ReferralType } from './referral.js';
 import { validateReferral, validateReferralUpdate, type FieldError } from './validate.js';
@@ -12,7 +13,9 @@ import { validateReferral, validateReferralUpdate, type FieldError } from './val
  * Partner Center co-sell referrals client. Tokens come from Microsoft Entra ID through the
  * unmodified @azure/identity ClientSecretCredential; API calls go over node:https with the same
  * trust settings. Point both at the sandbox by setting authorityHost and apiBaseUrl to its URL
- * and caPem to its CA.
+ * and caPem to its CA. Under the one retry policy (connectors/shared/retry.ts) a 429 is waited
+ * out for as long as its Retry-After says; a 5xx, a timeout or a network failure goes back at
+ * once as a retryable PartnerCenterError, for Temporal to repeat the co-sell activity.
  */
 export interface MicrosoftPartnerCenterConfig {
   tenantId: string;
@@ -29,17 +32,15 @@ export interface MicrosoftPartnerCenterConfig {
 export interface MicrosoftPartnerCenterClientOptions {
   /** Default https://api.partner.microsoft.com/.default. */
   scope?: string;
-  /** Retries of a throttled (429), failed (5xx) or timed-out call. Default 4. */
-  maxRetries?: number;
   /** Per-call timeout. Default 30 s. */
   timeoutMs?: number;
-  /** First backoff step for 5xx and timeouts; doubles each retry, with jitter. Default 250 ms. */
-  backoffBaseMs?: number;
-  maxBackoffMs?: number;
-  /** Longest Retry-After we wait in-process; longer ones fail as retryable for the caller to schedule. Default 60 s. */
-  maxRetryAfterMs?: number;
+  /** Attempts and in-process waits for 429s (PARTNER_CENTER_RETRY when absent). */
+  retry?: Partial<RetryLimits>;
   logger?: Logger;
 }
+
+/** A longer Retry-After ends the call with a RateLimitError, which Temporal waits out between attempts of the activity. */
+export const PARTNER_CENTER_RETRY: RetryLimits = { maxAttempts: 5, maxWaitMs: 10_000, backoffMs: 250 };
 
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export const DEFAULT_API_BASE_URL = 'https://api.partner.microsoft.com';
@@ -135,16 +136,13 @@ export class MicrosoftPartnerCenterClient {
   private readonly agent: http.Agent;
   private readonly apiBase: URL;
   private readonly logger: Logger;
-  private readonly options: Required<Omit<MicrosoftPartnerCenterClientOptions, 'logger'>>;
+  private readonly options: { scope: string; timeoutMs: number; retry: RetryLimits };
 
   constructor(private readonly config: MicrosoftPartnerCenterConfig, options: MicrosoftPartnerCenterClientOptions = {}) {
     this.options = {
       scope: options.scope ?? PARTNER_CENTER_SCOPE,
-      maxRetries: options.maxRetries ?? 4,
       timeoutMs: options.timeoutMs ?? 30_000,
-      backoffBaseMs: options.backoffBaseMs ?? 250,
-      maxBackoffMs: options.maxBackoffMs ?? 8_000,
-      maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+      retry: { ...PARTNER_CENTER_RETRY, ...options.retry },
     };
     this.logger = (options.logger ?? log()).child({ system: 'microsoft-partner-center' });
     this.apiBase = new URL(config.apiBaseUrl ?? DEFAULT_API_BASE_URL);
@@ -156,16 +154,18 @@ export class MicrosoftPartnerCenterClient {
 
   /**
    * Creates a referral once per idempotency key. Partner Center has no idempotency header, so the
-   * key is stored as the referral's externalReferenceId and looked up before every POST: a retry
+   * key is stored as the referral's externalReferenceId and looked up before the POST: a repeat
    * after a lost response, a crash between POST and recording the id, or a replayed workflow
-   * activity finds the referral made the first time instead of making a second. Callers run one
-   * create per key at a time (a workflow per opportunity does), since two concurrent first
-   * creates could both miss the lookup.
+   * activity finds the referral made the first time instead of making a second. A POST that
+   * fails with a 5xx or on the network may have been taken, so it is not repeated here: it fails
+   * as retryable, and the activity's next attempt looks the key up first. Callers run one create
+   * per key at a time (a workflow per opportunity does), since two concurrent first creates could
+   * both miss the lookup.
    */
   async createReferral(
     payload: ReferralInput,
     idempotencyKey: string,
-    /** The caller's first try with this key (nothing can exist yet): the first lookup is skipped. */
+    /** The caller's first try with this key (nothing can exist yet): the lookup is skipped. */
     options: { firstAttempt?: boolean } = {},
   ): Promise<ReferralWithETag & { created: boolean }> {
     if (!idempotencyKey) throw new PartnerCenterError('InvalidInput', 'an idempotency key is required', ['externalReferenceId']);
@@ -176,30 +176,15 @@ export class MicrosoftPartnerCenterClient {
     const errors = validateReferral(body);
     if (errors.length > 0) throw invalidInput(errors);
 
-    for (let attempt = 0; ; attempt++) {
-      const existing = attempt === 0 && options.firstAttempt ? undefined : await this.findByExternalReference(idempotencyKey);
-      if (existing) {
-        const { referral, etag } = await this.getReferral(existing.id);
-        return { referral, etag, created: false };
-      }
-      let failure: PartnerCenterError;
-      let waitMs: number | undefined;
-      try {
-        // Not retried blindly: a retry goes through the lookup again.
-        const res = await this.call('POST', REFERRALS, { body, retry: false });
-        if (res.status === 200 || res.status === 201) return { referral: res.body as Referral, etag: etagOf(res), created: true };
-        failure = errorFrom(res);
-        waitMs = retryAfterMs(res);
-      } catch (error) {
-        if (!(error instanceof PartnerCenterError)) throw error;
-        failure = error;
-      }
-      if (!failure.retryable || attempt >= this.options.maxRetries) throw failure;
-      const wait = waitMs ?? this.backoff(attempt);
-      if (wait > this.options.maxRetryAfterMs) throw failure;
-      this.logger.debug({ op: 'createReferral', code: failure.code, attempt, waitMs: wait }, 'create failed, retrying after a fresh lookup');
-      await sleep(wait);
+    const existing = options.firstAttempt ? undefined : await this.findByExternalReference(idempotencyKey);
+    if (existing) {
+      const { referral, etag } = await this.getReferral(existing.id);
+      return { referral, etag, created: false };
     }
+    // A 429 is repeated by call(): Partner Center did not take the referral.
+    const res = await this.call('POST', REFERRALS, { body });
+    if (res.status === 200 || res.status === 201) return { referral: res.body as Referral, etag: etagOf(res), created: true };
+    throw errorFrom(res);
   }
 
   async getReferral(id: string): Promise<ReferralWithETag> {
@@ -276,48 +261,46 @@ export class MicrosoftPartnerCenterClient {
   }
 
   /**
-   * One API call with the retry policy: a 401 gets a fresh token once; 429 waits Retry-After;
-   * 5xx and network failures back off exponentially. With retry false only the 401 renewal applies.
+   * One API call under the one retry policy: a 429 waits as long as its Retry-After says (or
+   * backs off), a bounded number of times; a 401 gets a fresh token once. Any other answer is
+   * returned; a network failure or timeout throws a retryable PartnerCenterError.
    */
-  private async call(
-    method: string,
-    pathOrUrl: string,
-    opts: { body?: unknown; headers?: Record<string, string>; retry?: boolean } = {},
-  ): Promise<HttpResult> {
+  private async call(method: string, pathOrUrl: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
     const url = new URL(pathOrUrl, this.apiBase);
     if (url.origin !== this.apiBase.origin) {
       // A nextLink elsewhere would carry our bearer token to a host we were not configured for.
       throw new PartnerCenterError('UnexpectedLink', `refusing to call ${url.origin}: not the configured API host`);
     }
-    const retry = opts.retry ?? true;
-    let renewed = false;
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.accessToken();
-      let res: HttpResult;
-      try {
-        res = await this.send(method, url, token, opts.body, opts.headers);
-      } catch (error) {
-        const failure = new PartnerCenterError('NetworkError', redactText((error as Error).message), [], undefined, true);
-        if (!retry || attempt >= this.options.maxRetries) throw failure;
-        const wait = this.backoff(attempt);
-        this.logger.debug({ method, path: url.pathname, error: failure.message, attempt, waitMs: wait }, 'call failed, retrying');
-        await sleep(wait);
-        continue;
-      }
-      if (res.status === 401 && !renewed) {
-        // Expired or revoked early: MSAL would hand back its cached token, so start a new credential.
-        renewed = true;
-        attempt--;
-        this.renewCredential();
-        this.logger.debug({ method, path: url.pathname }, 'access token refused, acquiring a new one');
-        continue;
-      }
-      const throttled = res.status === 429;
-      if (!retry || !(throttled || res.status >= 500) || attempt >= this.options.maxRetries) return res;
-      const wait = (throttled ? retryAfterMs(res) : undefined) ?? this.backoff(attempt);
-      if (wait > this.options.maxRetryAfterMs) return res;
-      this.logger.debug({ method, path: url.pathname, status: res.status, attempt, waitMs: wait }, 'call throttled or failed, retrying');
-      await sleep(wait);
+    return callWithRetries<HttpResult>({
+      system: 'microsoft-partner-center',
+      ...this.options.retry,
+      logger: this.logger,
+      throttled: (outcome) => {
+        if (!('value' in outcome) || outcome.value.status !== 429) return undefined;
+        const res = outcome.value;
+        const header = res.headers['retry-after'];
+        return { reason: '429', waitMs: retryAfterMs(Array.isArray(header) ? header[0] : header), message: `Partner Center throttled ${method} ${url.pathname}: ${errorFrom(res).message}` };
+      },
+    }, () => this.authorized(method, url, opts.body, opts.headers));
+  }
+
+  /** One request with the current token, and once more with a new one if Partner Center refuses it (401). */
+  private async authorized(method: string, url: URL, body: unknown, headers: Record<string, string> | undefined): Promise<HttpResult> {
+    const res = await this.sendOrFail(method, url, await this.accessToken(), body, headers);
+    if (res.status !== 401) return res;
+    // Expired or revoked early: MSAL would hand back its cached token, so start a new credential.
+    this.renewCredential();
+    this.logger.debug({ method, path: url.pathname }, 'access token refused, acquiring a new one');
+    return this.sendOrFail(method, url, await this.accessToken(), body, headers);
+  }
+
+  private async sendOrFail(method: string, url: URL, token: string, body: unknown, headers: Record<string, string> | undefined): Promise<HttpResult> {
+    try {
+      return await this.send(method, url, token, body, headers);
+    } catch (error) {
+      const failure = new PartnerCenterError('NetworkError', redactText((error as Error).message), [], undefined, true);
+      this.logger.debug({ method, path: url.pathname, error: failure.message }, 'call failed');
+      throw failure;
     }
   }
 
@@ -391,27 +374,12 @@ export class MicrosoftPartnerCenterClient {
       ...(caPem ? { tlsOptions: { ca: [...tls.rootCertificates, caPem] } } : {}),
     });
   }
-
-  private backoff(attempt: number): number {
-    const step = Math.min(this.options.maxBackoffMs, this.options.backoffBaseMs * 2 ** attempt);
-    return Math.round(step / 2 + Math.random() * (step / 2));
-  }
 }
 
 function etagOf(res: HttpResult): string {
   const etag = res.headers.etag;
   if (!etag) throw new PartnerCenterError('MissingETag', 'the response carried no ETag', [], res.status);
   return etag;
-}
-
-/** Retry-After in seconds or as an HTTP date. */
-export function retryAfterMs(res: { headers: http.IncomingHttpHeaders }, now = Date.now()): number | undefined {
-  const value = res.headers['retry-after'];
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Turns a Partner Center error response into a PartnerCenterError. */
@@ -430,8 +398,4 @@ function invalidInput(errors: FieldError[]): PartnerCenterError {
     `The referral is invalid: ${errors.map((e) => e.message).join('; ')}`,
     [...new Set(errors.map((e) => e.field))], undefined, false, errors,
   );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
