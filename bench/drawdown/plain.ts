@@ -79,11 +79,11 @@ export function plainLedger(sources: readonly DrawdownSource[], periods: readonl
       // Judged by the original's version: a line saying it is not Deployed on AWS gave nothing to take back.
       for (const l of s.lines) if (!o.deployedRequired || l.flags?.deployedOnAws !== false) counted += units(l.amount, 2);
       counted = divRound(counted * o.rate, RATE_SCALE);
-      let back = o.eligible === 0 ? 0 : divRound(counted * o.eligible, o.eligible + o.overCap);
-      if (back > o.left) back = Math.max(0, o.left);
+      const throughCap = o.eligible === 0 ? 0 : divRound(counted * o.eligible, o.eligible + o.overCap);
+      const back = Math.min(throughCap, Math.max(0, o.left));
       o.left -= back;
       if (o.period >= 0 && o.eligible > 0) capUsed[o.period] -= back;
-      const overCap = o.overCap > 0 ? -(counted - back) : 0;
+      const overCap = o.overCap > 0 ? -(counted - throughCap) : 0;
       entries.push({ id: s.id, period: o.period, eligibleCents: -back, overCapCents: o.eligible === 0 ? 0 : overCap });
       continue;
     }

@@ -76,6 +76,9 @@ describe('AWS EDP/PPA', () => {
     // A1 counted 150,000; R1 took back 30,000.
     expect(r3).toMatchObject({ eligibleAmount: '-120000.00', grossAmount: '-130000.00', criteria: ['more-than-original'] });
     expect(r3.reason).toBe('takes back more than is left of A1\'s 150,000.00 USD; only 120,000.00 USD');
+    // A3 counted 40,000 of 80,000: of a 100,000 refund, 50,000 went through the cap, 40,000 is left to take back.
+    const r4 = draw(edp, AWS, [...awsYear, source('refund', 'R4', '2025-08-01', [line('100000.00')], { refundOf: 'A3' })]).entries.find((e) => e.sourceId === 'R4')!;
+    expect(r4).toMatchObject({ eligibleAmount: '-40000.00', overCapAmount: '-50000.00', criteria: ['marketplace-cap', 'more-than-original'] });
   });
 
   it('where the contract sets another cap, the contract wins', () => {

@@ -223,14 +223,15 @@ class Judge {
     const { counted, findings } = this.lines(s, rate, version);
     // The part of the original the cap let through is the part a refund takes back.
     const overCapBefore = new Dec(original.overCapAmount ?? 0);
-    let back = round(counted.times(originalEligible).div(originalEligible.plus(overCapBefore)), this.c.currency);
+    const throughCap = round(counted.times(originalEligible).div(originalEligible.plus(overCapBefore)), this.c.currency);
+    const overCap = counted.minus(throughCap);
+    if (overCap.gt(0)) findings.push({ criterion: 'marketplace-cap', reason: `${words(overCap, this.c.currency)} of it was over the marketplace cap in ${original.sourceId}` });
+    let back = throughCap;
     const left = originalEligible.minus(this.state.takenBackFrom(original.sourceId));
     if (back.gt(left)) {
       findings.push({ criterion: 'more-than-original', reason: `takes back more than is left of ${original.sourceId}'s ${words(originalEligible, this.c.currency)}; only ${words(left, this.c.currency)}` });
       back = max(ZERO, left);
     }
-    const overCap = counted.minus(back);
-    if (overCapBefore.gt(0) && overCap.gt(0)) findings.push({ criterion: 'marketplace-cap', reason: `${words(overCap, this.c.currency)} of it was over the marketplace cap in ${original.sourceId}` });
     return this.entry(s, date, rate, { version, period, eligible: back.neg(), overCap: overCapBefore.gt(0) ? overCap.neg() : undefined, findings, original });
   }
 
