@@ -26,10 +26,11 @@ import {
 import type { Reminder } from '../cosell/notify.js';
 import { COSELL_SYSTEMS, type CoSellCloud } from '../model/cosell-status.js';
 import type { CoSellError } from '../model/index.js';
+import { RateLimitError } from '../sync/protocol.js';
 import type { Store } from '../store/index.js';
 import type { CloudReview, CoSellActivities } from '../../workflows/cosell-types.js';
 import { CanonicalRecordNotFound, type CanonicalWriter } from './canonical-write.js';
-import { credentialsOf, perConnection } from './hubs.js';
+import { asActivityFailure, credentialsOf, perConnection } from './hubs.js';
 
 /** AWS Partner Central credentials as a connection stores them. */
 export interface AwsCoSellCredentials extends Omit<AwsPartnerCentralConfig, 'credentials'> {
@@ -269,12 +270,15 @@ function isFirstAttempt(): boolean {
 /**
  * Runs a cloud call; the cloud's final answers (validation, refusals) become non-retryable
  * failures carrying the cloud's own code, message and fields, for the alliance manager.
- * Throttles, 5xx and network failures stay retryable: Temporal retries the activity.
+ * 5xx and network failures stay retryable: Temporal retries the activity. A throttle the
+ * client could not wait out in process (a RateLimitError) is retried after the wait the cloud
+ * asked for.
  */
 export async function cloudCall<T>(mappings: CoSellMappingLoader, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
+    if (error instanceof RateLimitError) throw asActivityFailure(error);
     if (error instanceof PartnerCentralError && !error.retryable) {
       const problem: CoSellError = { code: error.code, message: error.message, fields: error.fields.map((f) => fieldError(mappings, f)) };
       throw ApplicationFailure.create({ type: error.code === 'ValidationException' ? 'CloudValidation' : 'CloudRefused', message: error.message, details: [problem], nonRetryable: true });
