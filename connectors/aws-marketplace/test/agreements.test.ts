@@ -116,6 +116,29 @@ describe('a buyer accepts a private offer', () => {
   });
 });
 
+describe('event delivery', () => {
+  it('retries an API destination that fails, and stops when it refuses the key', async () => {
+    receiver = await startReceiver(503);
+    mp = await startMarketplace({ events: { url: receiver.url, apiKeyValue: 'k-1', retryBaseMs: 10 } });
+    await releasedOffer();
+    await waitUntil(() => mp.sandbox.events.counters.get('retries') >= 2);
+    receiver.status = 200;
+    await mp.sandbox.events.idle();
+    const delivered = receiver.received.filter((r) => r.body['detail-type'] === 'Offer Released');
+    expect(delivered.length).toBeGreaterThanOrEqual(2);
+    expect(receiver.received.length).toBe(2 + mp.sandbox.events.counters.get('retries'));
+    expect(new Set(delivered.map((r) => r.body.id)).size).toBe(1);
+    expect(mp.sandbox.events.counters.get('events')).toBe(2);
+
+    receiver.status = 401;
+    const before = mp.sandbox.events.counters.get('failed');
+    await releasedOffer();
+    await mp.sandbox.events.idle();
+    expect(mp.sandbox.events.counters.get('failed')).toBe(before + 2);
+    expect(mp.sandbox.events.all).toHaveLength(4);
+  });
+});
+
 describe('the agreement\'s life', () => {
   it('expires at its end time on the clock, and a cancellation ends it (Ended events)', async () => {
     mp = await startMarketplace();

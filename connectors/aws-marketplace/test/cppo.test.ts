@@ -124,6 +124,28 @@ describe('CPPO', () => {
     expect(offer.Terms).toContainEqual({ Type: 'ValidityTerm', AgreementDuration: 'P12M' });
   });
 
+  it('the seller renames an authorization before release and restricts a released one; no new offers come from it', async () => {
+    const draft = await mp.run([
+      { ChangeType: 'CreateResaleAuthorization', ChangeName: 'auth', Entity: { Type: 'ResaleAuthorization@1.0' }, DetailsDocument: { ProductId: mp.products.hybrid, Name: 'Draft name', ResellerAccountId: RESELLER_ACCOUNT_ID } },
+    ] as Change[]);
+    const raId = createdId(draft);
+    const on = { Type: 'ResaleAuthorization@1.0', Identifier: raId };
+    expect((await mp.run([{ ChangeType: 'UpdateInformation', Entity: on, DetailsDocument: { Name: 'Renewal via Summit', Description: 'For an existing buyer', PreExistingBuyerAgreement: { AcquisitionChannel: 'AwsMarketplace', PricingModel: 'Contract' } } }] as Change[])).Status).toBe('SUCCEEDED');
+    expect(await mp.describe(raId)).toMatchObject({ Name: 'Renewal via Summit', Description: 'For an existing buyer', Status: 'Draft', PreExistingBuyerAgreement: { AcquisitionChannel: 'AwsMarketplace' } });
+    const released = await mp.run([
+      { ChangeType: 'UpdatePricingTerms', Entity: on, DetailsDocument: { PricingModel: 'Contract', Terms: [{ ...upfront(['Users'], '90'), Type: 'ResaleConfigurableUpfrontPricingTerm' }] } },
+      { ChangeType: 'UpdateLegalTerms', Entity: on, DetailsDocument: { Terms: [{ Type: 'BuyerLegalTerm', Documents: [{ Type: 'StandardEula', Version: '2022-07-14' }] }] } },
+      { ChangeType: 'ReleaseResaleAuthorization', Entity: on, DetailsDocument: {} },
+    ] as Change[]);
+    expect(released.Status).toBe('SUCCEEDED');
+    const repriced = await mp.run([{ ChangeType: 'UpdatePricingTerms', Entity: on, DetailsDocument: { PricingModel: 'Contract', Terms: [{ ...upfront(['Users'], '80'), Type: 'ResaleConfigurableUpfrontPricingTerm' }] } }] as Change[]);
+    expect(errorsOf(repriced)).toEqual([['UpdatePricingTerms', 'INCOMPATIBLE_TERMS']]);
+    expect((await mp.run([{ ChangeType: 'RestrictResaleAuthorization', Entity: on, DetailsDocument: {} }] as Change[])).Status).toBe('SUCCEEDED');
+    expect((await mp.describe(raId)).Status).toBe('Restricted');
+    const refused = await mp.run(resellerOffer(raId, '1'), { as: mp.reseller.catalog });
+    expect(messagesOf(refused)).toContain(`ResaleAuthorizationId: resale authorization ${raId} is Restricted, not Active.`);
+  });
+
   it('the buyer\'s acceptance makes an agreement proposed by the reseller, announced to reseller and manufacturer', async () => {
     const accepted = await acceptOffer(mp.sandbox.url, offerId, { buyerAccountId: BUYER_3, dimensions: { Users: 10 } });
     expect(accepted.status).toBe(201);
