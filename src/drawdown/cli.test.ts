@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { registerRuleCommands } from '../cli/commands/rules.js';
+import { loadRuleSet } from '../runtime/rules.js';
 
 /** Runs `ecosync rules …` in-process and returns what it printed and the exit code it set. */
 async function run(...args: string[]): Promise<{ out: string[]; err: string[]; code: number }> {
@@ -58,5 +59,15 @@ describe('ecosync rules validate', () => {
     expect(out).toEqual([]);
     expect(err).toEqual([expect.stringMatching(/^ecosync: cannot read .*missing\.yaml: ENOENT/)]);
     expect(code).toBe(1);
+  });
+});
+
+describe('rule sets read by name (as the drawdown reads a commitment\'s)', () => {
+  it('finds rules/<name>.yaml, and refuses an invalid file with every finding', async () => {
+    expect((await loadRuleSet('azure-macc')).versions.map((v) => v.version)).toEqual(['2019-01']);
+    const sub = mkdtempSync(join(dir, 'named-'));
+    writeFileSync(join(sub, 'broken.yaml'), 'name: broken\ncloud: aws\nprograms: [edp]\njudgedBy: invoice-date\nversions: []\n');
+    await expect(loadRuleSet('broken', sub)).rejects.toThrow(`rule set broken is invalid:\n${join(sub, 'broken.yaml')}:5:11: error: \`versions\`: Too small: expected array to have >=1 items`);
+    await expect(loadRuleSet('../etc', sub)).rejects.toThrow('not a rule set name: "../etc"');
   });
 });
