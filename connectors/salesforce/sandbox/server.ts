@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { CallCounters, FaultInjector, type FaultPlan } from '../../../src/sandbox/index.js';
 import { SALESFORCE_API_VERSION, SALESFORCE_OBJECTS } from '../descriptor.js';
 import { grantToken, SANDBOX_CREDENTIALS, sandboxOrgId, SessionStore, USER_ID } from './auth.js';
@@ -10,8 +10,17 @@ import { ORGANIZATION_OBJECT, seedOrg, type SeedOptions } from './seed.js';
 import { bindQuery, formatSfDateTime, parseSfDateTime, parseSoql, SoqlError } from './soql.js';
 import { startSalesforceWebhooks, type SalesforceWebhookOptions, type SalesforceWebhooks } from './webhooks.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The endpoint a Salesforce route counts its calls under (query, sobject.create, composite.upsert, …). */
+    salesforceEndpoint?: string;
+    /** The route is part of the org's API: it needs a session, uses the daily allowance and passes the fault plan. */
+    salesforceApi?: boolean;
+  }
+}
+
 /**
- * An HTTP server that speaks enough of the Salesforce REST API for the unmodified jsforce:
+ * A Fastify server that speaks enough of the Salesforce REST API for the unmodified jsforce:
  * OAuth token endpoint, identity, describe, SOQL query/queryAll with server-side cursors,
  * getDeleted/getUpdated, single-record and sObject Collections writes, Bulk API 2.0 query jobs.
  * Every API call is counted, passes through the fault injector, and answers with Sforce-Limit-Info.
@@ -104,26 +113,15 @@ function errorBody(errorCode: string, message: string, fields?: string[]) {
   return [{ message, errorCode, ...(fields ? { fields } : {}) }];
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'JSON_PARSER_ERROR', 'Unexpected character in the request body: not valid JSON');
-  }
-}
-
 /** The `client` named in a Sforce-Call-Options header, if any. */
 export function callOptionsClient(header: string | string[] | undefined): string | null {
   const text = Array.isArray(header) ? header.join(',') : header;
   const m = text ? /(?:^|[,\s])client=([^,\s]+)/.exec(text) : null;
   return m ? m[1] : null;
 }
+
+type Reply = [status: number, body?: unknown, headers?: Record<string, string>];
+type ApiRequest = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string | undefined>; Body: unknown }>;
 
 export async function startSalesforceSandbox(options: SalesforceSandboxOptions = {}): Promise<SalesforceSandbox> {
   const counters = new CallCounters();
@@ -142,18 +140,6 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
   let url = '';
 
   const limitInfo = () => `api-usage=${usage.used}/${usage.max}`;
-
-  function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
-    if (res.headersSent || res.destroyed) return;
-    const payload = body === undefined ? '' : body instanceof TextBody ? body.text : JSON.stringify(body);
-    const contentType = body instanceof TextBody ? body.contentType : 'application/json;charset=UTF-8';
-    res.writeHead(status, {
-      'Sforce-Limit-Info': limitInfo(),
-      ...(body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }),
-      ...headers,
-    });
-    res.end(payload);
-  }
 
   function openCursor(cursor: Cursor): string {
     const id = `01gDn${String(++cursorSerial).padStart(10, '0')}`;
@@ -177,12 +163,12 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     };
   }
 
-  function batchSize(req: IncomingMessage): number {
-    const m = /batchSize=(\d+)/.exec(String(req.headers['sforce-query-options'] ?? ''));
+  function batchSize(request: FastifyRequest): number {
+    const m = /batchSize=(\d+)/.exec(String(request.headers['sforce-query-options'] ?? ''));
     return m ? Math.min(DEFAULT_BATCH, Math.max(200, Number(m[1]))) : DEFAULT_BATCH;
   }
 
-  function runQuery(req: IncomingMessage, soql: string | null, includeDeleted: boolean, version: string) {
+  function runQuery(request: FastifyRequest, soql: string | undefined, includeDeleted: boolean, version: string) {
     if (!soql) throw new ApiError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
     let bound;
     try {
@@ -195,7 +181,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     }
     const versions = org.query(bound, includeDeleted);
     if (bound.count) return { totalSize: versions.length, done: true, records: [] };
-    return page(undefined, { versions, format: org.wireFormatter(bound.spec.name, version, bound.select), batchSize: batchSize(req) }, 0, version);
+    return page(undefined, { versions, format: org.wireFormatter(bound.spec.name, version, bound.select), batchSize: batchSize(request) }, 0, version);
   }
 
   function queryMore(locator: string, version: string) {
@@ -207,8 +193,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     return page(m[1], cursor, Number(m[2]), version);
   }
 
-  function writeContext(req: IncomingMessage, allOrNone: boolean): WriteContext {
-    return { client: callOptionsClient(req.headers['sforce-call-options']), allOrNone, recordFails: () => faults.recordFails() };
+  function writeContext(request: FastifyRequest, allOrNone: boolean): WriteContext {
+    return { client: callOptionsClient(request.headers['sforce-call-options']), allOrNone, recordFails: () => faults.recordFails() };
   }
 
   function collectionRecords(body: unknown): { allOrNone: boolean; records: Array<Record<string, unknown>> } {
@@ -226,290 +212,246 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     return type;
   }
 
-  function timeParam(params: URLSearchParams, name: string): number {
-    const text = params.get(name);
+  function timeParam(query: Record<string, string | undefined>, name: string): number {
+    const text = query[name];
     const ms = text ? parseSfDateTime(text.replace(' ', '+')) : Number.NaN;
     if (Number.isNaN(ms)) throw new ApiError(400, 'INVALID_DATE_FORMAT', `${name}: invalid date/time format: ${text ?? ''}`);
     return ms;
   }
 
-  type Reply = [status: number, body?: unknown, headers?: Record<string, string>];
-  type Route = { endpoint: string; handle: () => Promise<Reply> | Reply };
+  const existing = (object: string, id: string) => {
+    const v = org.get(object, id);
+    if (!v || v.fields.IsDeleted) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    return v;
+  };
 
-  /** Matches a REST path under /services/data/vXX.X to its endpoint name and handler. */
-  function route(req: IncomingMessage, path: string, params: URLSearchParams, version: string, body: () => Promise<unknown>): Route | undefined {
-    const method = req.method ?? 'GET';
-    let m: RegExpExecArray | null;
-    if (path === '' || path === '/') {
-      return { endpoint: 'resources', handle: () => [200, {
-        sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, queryAll: `/services/data/v${version}/queryAll`,
-        limits: `/services/data/v${version}/limits`, composite: `/services/data/v${version}/composite`, identity: `${url}/id/${orgId}/${USER_ID}`,
-        jobs: `/services/data/v${version}/jobs`,
-      }] };
-    }
-    if (path === '/limits' && method === 'GET') {
-      return { endpoint: 'limits', handle: () => [200, { DailyApiRequests: { Max: usage.max, Remaining: Math.max(0, usage.max - usage.used) } }] };
-    }
-    if (path === '/sobjects' && method === 'GET') return { endpoint: 'describeGlobal', handle: () => [200, describeGlobal(org.objects, version)] };
-    if ((path === '/query' || path === '/queryAll') && method === 'GET') {
-      const all = path === '/queryAll';
-      return { endpoint: all ? 'queryAll' : 'query', handle: () => [200, runQuery(req, params.get('q'), all, version)] };
-    }
-    if ((m = /^\/(?:query|queryAll)\/([\w-]+)$/.exec(path)) && method === 'GET') {
-      const locator = m[1];
-      return { endpoint: 'queryMore', handle: () => [200, queryMore(locator, version)] };
-    }
-    const bulkRoute = bulkQueryRoute(req, path, params, version, body);
-    if (bulkRoute) return bulkRoute;
-    if ((m = /^\/sobjects\/(\w+)\/describe\/?$/.exec(path)) && method === 'GET') {
-      const object = m[1];
-      return { endpoint: 'describe', handle: () => [200, describeObject(org.spec(object), version)] };
-    }
-    if ((m = /^\/sobjects\/(\w+)\/(deleted|updated)\/?$/.exec(path)) && method === 'GET') {
-      const [object, kind] = [m[1], m[2]];
-      return { endpoint: kind, handle: () => {
-        const start = timeParam(params, 'start');
-        const end = timeParam(params, 'end');
-        if (end < start) throw new ApiError(400, 'INVALID_REPLICATION_DATE', 'start date must be before end date');
-        const covered = formatSfDateTime(Math.min(end, now()));
-        if (kind === 'deleted') {
-          const deleted = org.deletedBetween(object, start, end);
-          return [200, {
-            deletedRecords: deleted.map((v) => ({ id: v.fields.Id, deletedDate: formatSfDateTime(v.fields.SystemModstamp as number) })),
-            earliestDateAvailable: formatSfDateTime(start), latestDateCovered: covered,
-          }];
-        }
-        return [200, { ids: org.updatedBetween(object, start, end).map((v) => v.fields.Id), latestDateCovered: covered }];
-      } };
-    }
-    if ((m = /^\/sobjects\/(\w+)\/?$/.exec(path)) && method === 'POST') {
-      const object = m[1];
-      return { endpoint: 'sobject.create', handle: async () => {
-        const values = (await body()) as Record<string, unknown>;
-        const [result] = org.create([{ type: org.spec(object).name, values }], writeContext(req, true));
-        if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message, result.errors[0].fields);
-        return [201, result];
-      } };
-    }
-    if ((m = /^\/sobjects\/(\w+)\/(\w+)\/(.+)$/.exec(path))) {
-      const [object, field, value] = [m[1], m[2], decodeURIComponent(m[3])];
-      if (method === 'PATCH') {
-        return { endpoint: 'sobject.upsert', handle: async () => {
-          const values = (await body()) as Record<string, unknown>;
-          const [result] = org.upsert(object, field, [{ ...values, [field]: value }], writeContext(req, true));
-          if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message, result.errors[0].fields);
-          return [result.created ? 201 : 200, result];
-        } };
-      }
-      if (method === 'GET') {
-        return { endpoint: 'sobject.get', handle: () => {
-          const v = org.findByExternalId(object, value);
-          if (!v) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
-          return [200, org.wireFormatter(object, version)(v)];
-        } };
-      }
-    }
-    if ((m = /^\/sobjects\/(\w+)\/(\w+)\/?$/.exec(path))) {
-      const [object, id] = [m[1], m[2]];
-      const existing = () => {
-        const v = org.get(object, id);
-        if (!v || v.fields.IsDeleted) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
-        return v;
-      };
-      if (method === 'GET') {
-        return { endpoint: 'sobject.get', handle: () => {
-          const fields = params.get('fields')?.split(',').map((f) => f.trim()).filter(Boolean);
-          const spec = org.spec(object);
-          const select = fields?.map((f) => {
-            const field = spec.fields.find((x) => x.name.toLowerCase() === f.toLowerCase());
-            if (!field) throw new ApiError(400, 'INVALID_FIELD', `No such column '${f}' on sobject of type ${spec.name}`);
-            return field.name;
-          });
-          return [200, org.wireFormatter(object, version, select)(existing())];
-        } };
-      }
-      if (method === 'PATCH') {
-        return { endpoint: 'sobject.update', handle: async () => {
-          const values = (await body()) as Record<string, unknown>;
-          existing();
-          const [result] = org.update([{ type: org.spec(object).name, id, values }], writeContext(req, true));
-          if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message, result.errors[0].fields);
-          return [204];
-        } };
-      }
-      if (method === 'DELETE') {
-        return { endpoint: 'sobject.delete', handle: () => {
-          existing();
-          const [result] = org.destroy([id], writeContext(req, true));
-          if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message);
-          return [204];
-        } };
-      }
-    }
-    if (path === '/composite/sobjects') {
-      if (method === 'POST') {
-        return { endpoint: 'composite.create', handle: async () => {
-          const { allOrNone, records } = collectionRecords(await body());
-          const typed = records.map((r) => {
-            const { attributes: _a, ...values } = r;
-            return { type: typeOf(r), values };
-          });
-          return [200, org.create(typed, writeContext(req, allOrNone))];
-        } };
-      }
-      if (method === 'PATCH') {
-        return { endpoint: 'composite.update', handle: async () => {
-          const { allOrNone, records } = collectionRecords(await body());
-          const typed = records.map((r) => {
-            const { attributes: _a, id, Id, ...values } = r;
-            return { type: typeOf(r), id: String(id ?? Id ?? ''), values };
-          });
-          return [200, org.update(typed, writeContext(req, allOrNone))];
-        } };
-      }
-      if (method === 'DELETE') {
-        return { endpoint: 'composite.delete', handle: () => {
-          const ids = (params.get('ids') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-          if (ids.length === 0) throw new ApiError(400, 'MISSING_ARGUMENT', 'ids parameter is required');
-          if (ids.length > MAX_COLLECTION) throw new ApiError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${MAX_COLLECTION} records into this call`);
-          return [200, org.destroy(ids, writeContext(req, params.get('allOrNone') === 'true'))];
-        } };
-      }
-    }
-    if ((m = /^\/composite\/sobjects\/(\w+)\/(\w+)$/.exec(path)) && method === 'PATCH') {
-      const [object, field] = [m[1], m[2]];
-      return { endpoint: 'composite.upsert', handle: async () => {
-        const { allOrNone, records } = collectionRecords(await body());
-        for (const r of records) if (typeOf(r).toLowerCase() !== object.toLowerCase()) throw new ApiError(400, 'INVALID_TYPE', `Record type ${typeOf(r)} does not match ${object}`);
-        return [200, org.upsert(object, field, records, writeContext(req, allOrNone))];
-      } };
-    }
-    if ((m = /^\/composite\/sobjects\/(\w+)$/.exec(path)) && method === 'POST') {
-      const object = m[1];
-      return { endpoint: 'composite.retrieve', handle: async () => {
-        const { ids, fields } = (await body()) as { ids?: string[]; fields?: string[] };
-        if (!Array.isArray(ids) || !Array.isArray(fields)) throw new ApiError(400, 'MISSING_ARGUMENT', 'ids and fields are required');
-        const spec = org.spec(object);
-        const select = fields.map((f) => spec.fields.find((x) => x.name.toLowerCase() === f.toLowerCase())?.name ?? f);
-        const format = org.wireFormatter(object, version, select.filter((f) => spec.fields.some((x) => x.name === f)));
-        return [200, ids.map((id) => {
-          const v = org.get(object, id);
-          return v && !v.fields.IsDeleted ? format(v) : null;
-        })];
-      } };
-    }
-    return undefined;
-  }
+  // ---- the server -------------------------------------------------------------------------------
 
-  /** Bulk API 2.0 query jobs under /jobs/query. */
-  function bulkQueryRoute(req: IncomingMessage, path: string, params: URLSearchParams, version: string, body: () => Promise<unknown>): Route | undefined {
-    const method = req.method ?? 'GET';
-    if (path === '/jobs/query' || path === '/jobs/query/') {
-      if (method === 'POST') return { endpoint: 'bulkQuery.create', handle: async () => [200, bulk.create(await body(), version)] };
-      if (method === 'GET') return { endpoint: 'bulkQuery.list', handle: () => [200, bulk.list(params, version)] };
-      return undefined;
+  const app = Fastify({
+    logger: false, forceCloseConnections: true, keepAliveTimeout: 30_000, bodyLimit: 50 * 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1_000 },
+  });
+  // JSON whatever the content type says (an empty body is none), forms for the OAuth endpoints.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, text, done) => done(null, new URLSearchParams(String(text))));
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
+    if (!String(text).trim()) return done(null, undefined);
+    try {
+      done(null, JSON.parse(String(text)));
+    } catch {
+      done(new ApiError(400, 'JSON_PARSER_ERROR', 'Unexpected character in the request body: not valid JSON'), undefined);
     }
-    const m = /^\/jobs\/query\/(\w+)(\/results)?\/?$/.exec(path);
-    if (!m) return undefined;
-    const [id, results] = [m[1], m[2]];
-    if (results) {
-      if (method !== 'GET') return undefined;
-      return { endpoint: 'bulkQuery.results', handle: () => {
-        const set = bulk.results(id, params);
-        return [200, new TextBody('text/csv', set.csv), { 'Sforce-Locator': set.locator, 'Sforce-NumberOfRecords': String(set.count) }];
-      } };
-    }
-    if (method === 'GET') return { endpoint: 'bulkQuery.get', handle: () => [200, bulk.info(id)] };
-    if (method === 'PATCH') return { endpoint: 'bulkQuery.abort', handle: async () => [200, bulk.abort(id, await body())] };
-    if (method === 'DELETE') return { endpoint: 'bulkQuery.delete', handle: () => { bulk.remove(id); return [204]; } };
-    return undefined;
-  }
+  });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const parsed = new URL(req.url ?? '/', 'http://sandbox');
-    const path = parsed.pathname;
-    const method = req.method ?? 'GET';
+  const send = (reply: FastifyReply, status: number, body?: unknown, headers: Record<string, string> = {}): FastifyReply => {
+    if (reply.sent || reply.raw.destroyed) return reply;
+    reply.code(status).header('Sforce-Limit-Info', limitInfo()).headers(headers);
+    if (body === undefined) return reply.send();
+    if (body instanceof TextBody) return reply.header('Content-Type', body.contentType).send(Buffer.from(body.text));
+    return reply.header('Content-Type', 'application/json;charset=UTF-8').send(JSON.stringify(body));
+  };
+  const notFound = (_request: FastifyRequest, reply: FastifyReply) => {
+    counters.add('notFound');
+    return send(reply, 404, errorBody('NOT_FOUND', 'The requested resource does not exist'));
+  };
 
-    if (path === '/services/oauth2/token' && method === 'POST') {
-      counters.add('token');
-      const outcome = grantToken(new URLSearchParams(await readBody(req)), sessions, url, orgId);
-      send(res, outcome.status, outcome.body);
-      return;
-    }
-    if (path === '/services/oauth2/revoke' && method === 'POST') {
-      counters.add('revoke');
-      const token = new URLSearchParams(await readBody(req)).get('token');
-      if (token) sessions.revoke(token);
-      send(res, 200);
-      return;
-    }
-    if (path === '/services/data' || path === '/services/data/') {
-      counters.add('versions');
-      send(res, 200, [{ label: 'Winter 25', url: `/services/data/v${SALESFORCE_API_VERSION}`, version: SALESFORCE_API_VERSION }]);
-      return;
-    }
-
-    const identity = /^\/id\/(\w+)\/(\w+)\/?$/.exec(path);
-    const api = /^\/services\/data\/v(\d+\.\d+)(\/.*)?$/.exec(path);
-    let endpoint: string;
-    let run: () => Promise<Reply> | Reply;
-    if (identity && method === 'GET' && isThisUser(identity[1], identity[2])) {
-      endpoint = 'identity';
-      run = () => [200, identityBody()];
-    } else if (api) {
-      let cached: Promise<unknown> | undefined;
-      const body = () => (cached ??= readBody(req).then(parseJson));
-      const r = route(req, api[2] ?? '', parsed.searchParams, api[1], body);
-      if (!r) {
-        counters.add('notFound');
-        send(res, 404, errorBody('NOT_FOUND', 'The requested resource does not exist'));
-        return;
-      }
-      ({ endpoint, handle: run } = r);
-    } else {
-      counters.add('notFound');
-      send(res, 404, errorBody('NOT_FOUND', 'The requested resource does not exist'));
-      return;
-    }
-
+  // The org's API: counted, then session, daily allowance and the fault plan, before any body is read.
+  app.addHook('onRequest', async (request, reply) => {
+    const config = request.routeOptions.config;
+    const endpoint = config.salesforceEndpoint;
+    if (!endpoint || request.is404) return;
     counters.add(endpoint);
-    const bearer = /^(?:Bearer|OAuth)\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? parsed.searchParams.get('oauth_token') ?? undefined;
+    if (!config.salesforceApi) return;
+    const query = request.query as Record<string, string | undefined>;
+    const bearer = /^(?:Bearer|OAuth)\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? query.oauth_token ?? undefined;
     if (!sessions.valid(bearer)) {
       counters.add('sessionInvalid');
-      send(res, 401, errorBody('INVALID_SESSION_ID', 'Session expired or invalid'));
-      return;
+      return send(reply, 401, errorBody('INVALID_SESSION_ID', 'Session expired or invalid'));
     }
     if (usage.used >= usage.max) {
       counters.add('limitExceeded');
-      send(res, 403, errorBody('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
-      return;
+      return send(reply, 403, errorBody('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
     }
     usage.used++;
     const fault = faults.decide(endpoint);
     if (fault.latencyMs > 0) await new Promise((r) => setTimeout(r, fault.latencyMs));
     if (fault.kind === 'rateLimit') {
       counters.add('fault.rateLimit');
-      send(res, 403, errorBody('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
-      return;
+      return send(reply, 403, errorBody('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
     }
     if (fault.kind === 'serverError') {
       counters.add('fault.serverError');
-      send(res, 503, errorBody('SERVER_UNAVAILABLE', 'Server temporarily unavailable. Please try again later.'));
-      return;
+      return send(reply, 503, errorBody('SERVER_UNAVAILABLE', 'Server temporarily unavailable. Please try again later.'));
     }
     if (fault.kind === 'timeout') {
       // Never answer: the client's own timeout decides; close() drops the connection.
       counters.add('fault.timeout');
-      return;
+      reply.hijack();
+      return reply;
     }
-    const [status, responseBody, headers] = await run();
-    send(res, status, responseBody, headers);
+  });
+
+  app.setNotFoundHandler(notFound);
+  app.setErrorHandler((e: Error & { statusCode?: number }, _request, reply) => {
+    if (e instanceof ApiError) return send(reply, e.status, errorBody(e.errorCode, e.message, e.fields));
+    if (e instanceof OrgError) return send(reply, e.status, errorBody(e.errorCode, e.message));
+    if (e.statusCode === 413) return send(reply, 413, errorBody('REQUEST_ENTITY_TOO_LARGE', 'The request body is too large.'));
+    return send(reply, 500, errorBody('UNKNOWN_EXCEPTION', `An unexpected error occurred: ${e.message}`));
+  });
+
+  /** A route of the org's REST API (under /services/data/vXX.X) and the endpoint it counts as. */
+  const api = (endpoint: string, run: (request: ApiRequest, version: string) => Reply | Promise<Reply>) => ({
+    config: { salesforceEndpoint: endpoint, salesforceApi: true },
+    handler: async (request: ApiRequest, reply: FastifyReply) => {
+      const [status, body, headers] = await run(request, request.params.version);
+      return send(reply, status, body, headers);
+    },
+  });
+  const DATA = '/services/data/v:version';
+
+  // ---- OAuth, versions, identity --------------------------------------------------------------
+
+  app.post<{ Body: URLSearchParams | undefined }>('/services/oauth2/token', { config: { salesforceEndpoint: 'token' } }, async (request, reply) => {
+    const outcome = grantToken(request.body instanceof URLSearchParams ? request.body : new URLSearchParams(), sessions, url, orgId);
+    return send(reply, outcome.status, outcome.body);
+  });
+  app.post<{ Body: URLSearchParams | undefined }>('/services/oauth2/revoke', { config: { salesforceEndpoint: 'revoke' } }, async (request, reply) => {
+    const token = request.body instanceof URLSearchParams ? request.body.get('token') : null;
+    if (token) sessions.revoke(token);
+    return send(reply, 200);
+  });
+  app.get('/services/data', { config: { salesforceEndpoint: 'versions' } }, async (_request, reply) =>
+    send(reply, 200, [{ label: 'Winter 25', url: `/services/data/v${SALESFORCE_API_VERSION}`, version: SALESFORCE_API_VERSION }]));
+  // The identity URL names the org and the user, each in 15- or 18-character form; any other is not found.
+  for (const org of [orgId.slice(0, 15), orgId]) {
+    for (const user of [USER_ID.slice(0, 15), USER_ID]) {
+      app.get(`/id/${org}/${user}`, { config: { salesforceEndpoint: 'identity', salesforceApi: true } }, async (_request, reply) => send(reply, 200, identityBody()));
+    }
   }
 
-  /** The identity URL names the org and the user, in 15- or 18-character form. */
-  function isThisUser(org: string, user: string): boolean {
-    return orgId.startsWith(org) && (org.length === 15 || org.length === 18) && USER_ID.startsWith(user) && (user.length === 15 || user.length === 18);
+  // ---- REST API -------------------------------------------------------------------------------
+
+  app.get(DATA, api('resources', (_r, version) => [200, {
+    sobjects: `/services/data/v${version}/sobjects`, query: `/services/data/v${version}/query`, queryAll: `/services/data/v${version}/queryAll`,
+    limits: `/services/data/v${version}/limits`, composite: `/services/data/v${version}/composite`, identity: `${url}/id/${orgId}/${USER_ID}`,
+    jobs: `/services/data/v${version}/jobs`,
+  }]));
+  app.get(`${DATA}/limits`, api('limits', () => [200, { DailyApiRequests: { Max: usage.max, Remaining: Math.max(0, usage.max - usage.used) } }]));
+  app.get(`${DATA}/sobjects`, api('describeGlobal', (_r, version) => [200, describeGlobal(org.objects, version)]));
+  app.get(`${DATA}/query`, api('query', (r, version) => [200, runQuery(r, r.query.q, false, version)]));
+  app.get(`${DATA}/queryAll`, api('queryAll', (r, version) => [200, runQuery(r, r.query.q, true, version)]));
+  app.get(`${DATA}/query/:locator`, api('queryMore', (r, version) => [200, queryMore(r.params.locator, version)]));
+  app.get(`${DATA}/queryAll/:locator`, api('queryMore', (r, version) => [200, queryMore(r.params.locator, version)]));
+
+  // Bulk API 2.0 query jobs.
+  app.post(`${DATA}/jobs/query`, api('bulkQuery.create', (r, version) => [200, bulk.create(r.body, version)]));
+  app.get(`${DATA}/jobs/query`, api('bulkQuery.list', (r, version) => [200, bulk.list(new URLSearchParams(r.query as Record<string, string>), version)]));
+  app.get(`${DATA}/jobs/query/:id`, api('bulkQuery.get', (r) => [200, bulk.info(r.params.id)]));
+  app.patch(`${DATA}/jobs/query/:id`, api('bulkQuery.abort', (r) => [200, bulk.abort(r.params.id, r.body)]));
+  app.delete(`${DATA}/jobs/query/:id`, api('bulkQuery.delete', (r) => { bulk.remove(r.params.id); return [204]; }));
+  app.get(`${DATA}/jobs/query/:id/results`, api('bulkQuery.results', (r) => {
+    const set = bulk.results(r.params.id, new URLSearchParams(r.query as Record<string, string>));
+    return [200, new TextBody('text/csv', set.csv), { 'Sforce-Locator': set.locator, 'Sforce-NumberOfRecords': String(set.count) }];
+  }));
+
+  // sObjects: describe, replication, single records.
+  app.get(`${DATA}/sobjects/:object/describe`, api('describe', (r, version) => [200, describeObject(org.spec(r.params.object), version)]));
+  for (const kind of ['deleted', 'updated'] as const) {
+    app.get(`${DATA}/sobjects/:object/${kind}`, api(kind, (r) => {
+      const object = r.params.object;
+      const start = timeParam(r.query, 'start');
+      const end = timeParam(r.query, 'end');
+      if (end < start) throw new ApiError(400, 'INVALID_REPLICATION_DATE', 'start date must be before end date');
+      const covered = formatSfDateTime(Math.min(end, now()));
+      if (kind === 'deleted') {
+        const deleted = org.deletedBetween(object, start, end);
+        return [200, {
+          deletedRecords: deleted.map((v) => ({ id: v.fields.Id, deletedDate: formatSfDateTime(v.fields.SystemModstamp as number) })),
+          earliestDateAvailable: formatSfDateTime(start), latestDateCovered: covered,
+        }];
+      }
+      return [200, { ids: org.updatedBetween(object, start, end).map((v) => v.fields.Id), latestDateCovered: covered }];
+    }));
   }
+  app.post(`${DATA}/sobjects/:object`, api('sobject.create', (r) => {
+    const [result] = org.create([{ type: org.spec(r.params.object).name, values: r.body as Record<string, unknown> }], writeContext(r, true));
+    if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message, result.errors[0].fields);
+    return [201, result];
+  }));
+  app.get(`${DATA}/sobjects/:object/:id`, api('sobject.get', (r, version) => {
+    const fields = r.query.fields?.split(',').map((f) => f.trim()).filter(Boolean);
+    const spec = org.spec(r.params.object);
+    const select = fields?.map((f) => {
+      const field = spec.fields.find((x) => x.name.toLowerCase() === f.toLowerCase());
+      if (!field) throw new ApiError(400, 'INVALID_FIELD', `No such column '${f}' on sobject of type ${spec.name}`);
+      return field.name;
+    });
+    return [200, org.wireFormatter(r.params.object, version, select)(existing(r.params.object, r.params.id))];
+  }));
+  app.patch(`${DATA}/sobjects/:object/:id`, api('sobject.update', (r) => {
+    existing(r.params.object, r.params.id);
+    const [result] = org.update([{ type: org.spec(r.params.object).name, id: r.params.id, values: r.body as Record<string, unknown> }], writeContext(r, true));
+    if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message, result.errors[0].fields);
+    return [204];
+  }));
+  app.delete(`${DATA}/sobjects/:object/:id`, api('sobject.delete', (r) => {
+    existing(r.params.object, r.params.id);
+    const [result] = org.destroy([r.params.id], writeContext(r, true));
+    if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message);
+    return [204];
+  }));
+  app.get(`${DATA}/sobjects/:object/:field/:value`, api('sobject.get', (r, version) => {
+    const v = org.findByExternalId(r.params.object, r.params.value);
+    if (!v) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    return [200, org.wireFormatter(r.params.object, version)(v)];
+  }));
+  app.patch(`${DATA}/sobjects/:object/:field/:value`, api('sobject.upsert', (r) => {
+    const { object, field, value } = r.params;
+    const [result] = org.upsert(object, field, [{ ...(r.body as Record<string, unknown>), [field]: value }], writeContext(r, true));
+    if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message, result.errors[0].fields);
+    return [result.created ? 201 : 200, result];
+  }));
+
+  // sObject Collections.
+  app.post(`${DATA}/composite/sobjects`, api('composite.create', (r) => {
+    const { allOrNone, records } = collectionRecords(r.body);
+    const typed = records.map((record) => {
+      const { attributes: _a, ...values } = record;
+      return { type: typeOf(record), values };
+    });
+    return [200, org.create(typed, writeContext(r, allOrNone))];
+  }));
+  app.patch(`${DATA}/composite/sobjects`, api('composite.update', (r) => {
+    const { allOrNone, records } = collectionRecords(r.body);
+    const typed = records.map((record) => {
+      const { attributes: _a, id, Id, ...values } = record;
+      return { type: typeOf(record), id: String(id ?? Id ?? ''), values };
+    });
+    return [200, org.update(typed, writeContext(r, allOrNone))];
+  }));
+  app.delete(`${DATA}/composite/sobjects`, api('composite.delete', (r) => {
+    const ids = (r.query.ids ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (ids.length === 0) throw new ApiError(400, 'MISSING_ARGUMENT', 'ids parameter is required');
+    if (ids.length > MAX_COLLECTION) throw new ApiError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${MAX_COLLECTION} records into this call`);
+    return [200, org.destroy(ids, writeContext(r, r.query.allOrNone === 'true'))];
+  }));
+  app.patch(`${DATA}/composite/sobjects/:object/:field`, api('composite.upsert', (r) => {
+    const { object, field } = r.params;
+    const { allOrNone, records } = collectionRecords(r.body);
+    for (const record of records) if (typeOf(record).toLowerCase() !== object.toLowerCase()) throw new ApiError(400, 'INVALID_TYPE', `Record type ${typeOf(record)} does not match ${object}`);
+    return [200, org.upsert(object, field, records, writeContext(r, allOrNone))];
+  }));
+  app.post(`${DATA}/composite/sobjects/:object`, api('composite.retrieve', (r, version) => {
+    const { ids, fields } = (r.body ?? {}) as { ids?: string[]; fields?: string[] };
+    if (!Array.isArray(ids) || !Array.isArray(fields)) throw new ApiError(400, 'MISSING_ARGUMENT', 'ids and fields are required');
+    const spec = org.spec(r.params.object);
+    const select = fields.map((f) => spec.fields.find((x) => x.name.toLowerCase() === f.toLowerCase())?.name ?? f);
+    const format = org.wireFormatter(r.params.object, version, select.filter((f) => spec.fields.some((x) => x.name === f)));
+    return [200, ids.map((id) => {
+      const v = org.get(r.params.object, id);
+      return v && !v.fields.IsDeleted ? format(v) : null;
+    })];
+  }));
 
   function identityBody() {
     const rest = `${url}/services/data/v{version}/`;
@@ -533,19 +475,8 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     };
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (e instanceof ApiError) send(res, e.status, errorBody(e.errorCode, e.message, e.fields));
-      else if (e instanceof OrgError) send(res, e.status, errorBody(e.errorCode, e.message));
-      else send(res, 500, errorBody('UNKNOWN_EXCEPTION', `An unexpected error occurred: ${e instanceof Error ? e.message : String(e)}`));
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
+  await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+  const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `http://${host}:${address.port}`;
 
@@ -574,10 +505,9 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     state,
     credentials: SANDBOX_CREDENTIALS,
     webhooks,
-    close: () => new Promise<void>((resolve) => {
+    close: async () => {
       webhooks.close();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+      await app.close();
+    },
   };
 }
