@@ -233,8 +233,13 @@ export async function callHubSpot<T>(call: () => Promise<T>, limits: RetryLimits
         if (!('error' in outcome)) return undefined;
         const failure = classify(outcome.error);
         if (failure.kind !== 'rateLimit') return undefined;
-        if (pacer && isApiException(outcome.error)) pacer.observe(outcome.error.headers);
-        return { reason: 'TEN_SECONDLY_ROLLING', waitMs: pacer ? pacer.refused(failure.waitMs) : failure.waitMs, message: failure.message };
+        const exception = isApiException(outcome.error) ? outcome.error : undefined;
+        if (pacer && exception) pacer.observe(exception.headers);
+        return {
+          reason: (exception && bodyOf(exception).policyName) || 'RATE_LIMIT',
+          waitMs: pacer ? pacer.refused(failure.waitMs) : failure.waitMs,
+          message: failure.message,
+        };
       },
     }, call);
   } catch (error) {
