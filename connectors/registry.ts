@@ -4,6 +4,7 @@
  * The one place that knows every connector; connectors themselves never import each other.
  */
 import type { Connector, ObjectSpec } from '../src/sync/protocol.js';
+import { AWS_MARKETPLACE_OBJECTS } from './aws-marketplace/descriptor.js';
 import { AWS_PARTNER_CENTRAL_OBJECTS } from './aws-partner-central/descriptor.js';
 import { createHubSpotConnector, type HubSpotConfig } from './hubspot/connector.js';
 import { HUBSPOT_OBJECTS } from './hubspot/descriptor.js';
@@ -39,9 +40,10 @@ export function objectSpecsOf(system: string): readonly ObjectSpec[] | undefined
   return undefined;
 }
 
-/** The co-sell clouds' objects, which ecosync writes but does not sync: their payload mappings are checked against these. */
+/** The clouds' objects (co-sells, private offers), which ecosync writes but does not sync: their payload mappings are checked against these. */
 export function cloudObjectSpecsOf(system: string): readonly ObjectSpec[] | undefined {
   if (system === 'aws-partner-central') return AWS_PARTNER_CENTRAL_OBJECTS;
+  if (system === 'aws-marketplace') return AWS_MARKETPLACE_OBJECTS;
   if (system === 'microsoft-partner-center') return MICROSOFT_PARTNER_CENTER_OBJECTS;
   return undefined;
 }

@@ -43,6 +43,10 @@ export const COSELL_STATUS_FIELD = 'Ecosync_CoSell_Status__c';
 export const COSELL_CLOUD_ID_FIELD = 'Ecosync_Cloud_Opportunity_Id__c';
 export const COSELL_MESSAGE_FIELD = 'Ecosync_CoSell_Message__c';
 export const COSELL_CLOUD_VALUES = ['AWS', 'Microsoft'];
+/** Where an opportunity's private offer stands (written by ecosync). */
+export const OFFER_STATUS_VALUES = [
+  'Draft', 'Pending Approval', 'Changes Requested', 'Rejected Internally', 'Submitted', 'Failed', 'Live', 'Accepted', 'Expired', 'Withdrawn',
+];
 export const COSELL_STATUS_VALUES = [
   'Draft', 'Pending Approval', 'Changes Requested', 'Rejected Internally', 'Submitted', 'In Review',
   'Approved', 'Rejected', 'Action Required', 'Closed',
@@ -133,6 +137,19 @@ export const SALESFORCE_OBJECTS: ObjectSpec[] = [
     field(COSELL_CLOUD_ID_FIELD, 'string', { label: 'Cloud Opportunity Id', length: 64 }),
     // A long text area: the cloud's reasons can name many fields.
     field(COSELL_MESSAGE_FIELD, 'text', { label: 'Co-sell Message', length: 32000 }),
+    // The private offer: its terms as the alliance manager fills them in …
+    field('Ecosync_Offer_Product__c', 'string', { label: 'Marketplace Product', length: 100 }),
+    field('Ecosync_Offer_Plan__c', 'string', { label: 'Marketplace Plan', length: 100 }),
+    field('Ecosync_Offer_Buyers__c', 'text', { label: 'Offer Buyers (AWS accounts or Microsoft beneficiaries)', length: 1000 }),
+    field('Ecosync_Offer_Term_Months__c', 'number', { label: 'Offer Term (months)' }),
+    field('Ecosync_Offer_Expires__c', 'date', { label: 'Offer Expires' }),
+    field('Ecosync_Offer_Eula_Url__c', 'url', { label: 'Offer EULA (custom)', length: 255 }),
+    // … and where it stands, written by ecosync.
+    field('Ecosync_Offer_Status__c', 'picklist', { label: 'Offer Status', picklistValues: OFFER_STATUS_VALUES }),
+    field('Ecosync_Offer_Id__c', 'string', { label: 'Marketplace Offer Id', length: 100 }),
+    field('Ecosync_Offer_Url__c', 'url', { label: 'Offer Buyer Link', length: 255 }),
+    field('Ecosync_Offer_Message__c', 'text', { label: 'Offer Message', length: 32000 }),
+    field('Ecosync_Agreement_Id__c', 'string', { label: 'Marketplace Agreement Id', length: 100 }),
     ecosyncIdField(),
     ...systemFields(),
   ]),

@@ -80,9 +80,11 @@ function checkAcrossFiles(checked: Checked[]): void {
   const owners = new Map<string, { owner: string; file: string }>();
   for (const { spec, reporter } of checked) {
     if (!spec) continue;
-    const objectKey = `${spec.system}/${spec.object}`;
+    // One file per system object and entity: an opportunity is synced as an Opportunity by one
+    // file, and read as a private offer's terms (OfferTerms) by another.
+    const objectKey = `${spec.system}/${spec.object}/${spec.entity}`;
     const first = byObject.get(objectKey);
-    if (first) reporter.error(spec.objectNode, `${spec.system} ${spec.object} is already mapped by ${first}; keep one file per system object`);
+    if (first) reporter.error(spec.objectNode, `${spec.system} ${spec.object} is already mapped to ${spec.entity} by ${first}; keep one file per system object and entity`);
     else byObject.set(objectKey, spec.file);
     for (const m of spec.fields) {
       const key = `${spec.entity}.${m.field}`;

@@ -55,7 +55,7 @@ describe('loading a mapping file', () => {
 
   it('reports an unknown entity at its value', () => {
     expect(check('system: salesforce\nobject: Opportunity\nentity: Oportunity\nfields:\n  name: Name\n')).toEqual([
-      'm.yaml:3:9: error: unknown entity `Oportunity` (did you mean `Opportunity`?); entities are `Account`, `Contact`, `Partner`, `Opportunity`, `CoSellSubmission`, `SalesOrder`, `Invoice`',
+      'm.yaml:3:9: error: unknown entity `Oportunity` (did you mean `Opportunity`?); entities are `Account`, `Contact`, `Partner`, `Opportunity`, `CoSellSubmission`, `SalesOrder`, `Invoice`, `OfferTerms`, `PrivateOffer`, `ResaleAuthorization`, `Agreement`',
     ]);
   });
 
@@ -238,7 +238,7 @@ describe('loading a directory', () => {
     writeFileSync(join(dir, 'notes.txt'), 'not a mapping');
     const { mappings, diagnostics } = await loadMappingDir(dir);
     expect(diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)).toEqual([
-      `${join(dir, 'b.yaml')}:2:9: error: salesforce Opportunity is already mapped by ${join(dir, 'a.yaml')}; keep one file per system object`,
+      `${join(dir, 'b.yaml')}:2:9: error: salesforce Opportunity is already mapped to Opportunity by ${join(dir, 'a.yaml')}; keep one file per system object and entity`,
       `${join(dir, 'b.yaml')}:12:3: error: Opportunity.description has system of record \`lww\` here but \`salesforce\` in ${join(dir, 'a.yaml')}; files mapping one entity must agree on who owns each field`,
     ]);
     expect(mappings.map((m) => m.file)).toEqual([join(dir, 'a.yaml')]);

@@ -5,6 +5,7 @@ import { CoSellSubmission } from './cosell.js';
 import { Opportunity } from './opportunity.js';
 import { Partner } from './partner.js';
 import { Invoice, SalesOrder } from './erp.js';
+import { Agreement, OfferTerms, PrivateOffer, ResaleAuthorization } from './offer.js';
 
 export * from './common.js';
 export * from './account.js';
@@ -18,8 +19,9 @@ export * from './offer.js';
 
 /**
  * Every canonical entity by name. CoSellSubmission is what the co-sell payload mapping files map
- * to the clouds. Entities of later capabilities (CoSellReferral, PrivateOffer,
- * ResaleAuthorization, Agreement, Commitment, DrawdownEntry, UsageRecord, Touchpoint) are added
+ * to the clouds; OfferTerms is what a CRM holds of a private offer, PrivateOffer
+ * what the offer payload mapping files map to the marketplaces.
+ * Entities of later capabilities (Commitment, DrawdownEntry, UsageRecord, Touchpoint) are added
  * here as they arrive; mappings and the store refer to entities only through this table.
  */
 export const ENTITIES = {
@@ -30,6 +32,10 @@ export const ENTITIES = {
   CoSellSubmission,
   SalesOrder,
   Invoice,
+  OfferTerms,
+  PrivateOffer,
+  ResaleAuthorization,
+  Agreement,
 } as const;
 export type EntityName = keyof typeof ENTITIES;
 export type EntityOf<N extends EntityName> = z.infer<(typeof ENTITIES)[N]>;

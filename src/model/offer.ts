@@ -76,6 +76,25 @@ export const OfferCloudIds = z.object({
 }).strict();
 export type OfferCloudIds = z.infer<typeof OfferCloudIds>;
 
+/**
+ * An offer's terms as the CRM holds them on the opportunity, read through a mapping file
+ * (mappings/salesforce-private-offer.yaml) when the offer is asked for and when it is resubmitted.
+ * Buyers are as typed: account ids or beneficiaries separated by commas, semicolons or lines.
+ * Never stored: ecosync builds the PrivateOffer from it, the request's pricing and its own state.
+ */
+export const OfferTerms = z.object({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  currency: z.string().optional(),
+  productId: z.string().optional(),
+  planId: z.string().optional(),
+  buyers: z.string().optional(),
+  termMonths: z.number().optional(),
+  expiresOn: IsoDate.optional(),
+  eulaUrl: z.string().optional(),
+}).strict();
+export type OfferTerms = z.infer<typeof OfferTerms>;
+
 /** A channel partner's resale authorization: the seller's wholesale price the reseller marks up. */
 export const ResaleAuthorization = z.object({
   id: CanonicalId,

@@ -48,6 +48,21 @@ export const OpportunityCoSell = z.object({
 }).strict();
 export type OpportunityCoSell = z.infer<typeof OpportunityCoSell>;
 
+/**
+ * The opportunity's private offer as the CRM shows it: ecosync writes where the offer stands, the
+ * buyer's link once it is live, what to fix when the marketplace refused it, and the agreement
+ * once the buyer accepted.
+ */
+export const OpportunityOffer = z.object({
+  cloud: CoSellCloud.optional(),
+  status: z.enum(['draft', 'pending_approval', 'changes_requested', 'rejected_internal', 'submitted', 'failed', 'live', 'accepted', 'expired', 'withdrawn']).optional(),
+  offerId: z.string().optional(),
+  buyerUrl: z.url().optional(),
+  message: z.string().optional(),
+  agreementId: z.string().optional(),
+}).strict();
+export type OpportunityOffer = z.infer<typeof OpportunityOffer>;
+
 export const Opportunity = z.object({
   id: CanonicalId,
   name: z.string().min(1),
@@ -62,5 +77,6 @@ export const Opportunity = z.object({
   description: z.string().optional(),
   partnerInvolvement: z.array(PartnerInvolvement).optional(),
   coSell: OpportunityCoSell.optional(),
+  offer: OpportunityOffer.optional(),
 }).strict();
 export type Opportunity = z.infer<typeof Opportunity>;
