@@ -113,13 +113,15 @@ describe('callWithRetries', () => {
     expect(calls).toBe(3);
 
     calls = 0;
-    const error = await callWithRetries({ ...byStatus, maxAttempts: 2 }, async () => {
+    const { result: error, giveUps } = await watch('answers', () => callWithRetries({ ...byStatus, maxAttempts: 2 }, async () => {
       calls++;
       return { status: 429 };
-    }).catch((e: unknown) => e);
+    }));
     expect(error).toBeInstanceOf(RateLimitError);
     expect(calls).toBe(2);
     expect((error as Error).message).toBe('answers refused the call (429); still refused after 2 attempts');
+    expect(giveUps).toEqual([{ system: 'answers', reason: '429', attempts: 2, retryAfterMs: 1_000 }]);
+    expect(retryTotals().find((t) => t.system === 'answers')).toMatchObject({ retries: 3, gaveUp: 1 });
   });
 
   it('without a named wait backs off exponentially from backoffMs, with jitter, up to the window', async () => {

@@ -126,20 +126,21 @@ export async function callWithRetries<T>(policy: CallPolicy<T>, call: () => Prom
     policy.onRetry?.(event);
     retried.emit(event);
   });
+  let value: T;
   try {
-    const value = await policyOfCall.execute(() => {
+    value = await policyOfCall.execute(() => {
       attempts++;
       return call();
     });
-    // Still refused after the last attempt, as an answer rather than an error.
-    if (asked) throw giveUp(policy, asked, attempts);
-    return value;
   } catch (error) {
     if (asked) throw giveUp(policy, asked, attempts);
     throw error;
   } finally {
     listening.dispose();
   }
+  // Still refused after the last attempt, as an answer rather than an error.
+  if (asked) throw giveUp(policy, asked, attempts);
+  return value;
 }
 
 function giveUp(policy: CallPolicy<unknown>, asked: Throttle, attempts: number): RateLimitError {
