@@ -8,6 +8,7 @@ import { cursorsRepo } from './cursors.js';
 import { runsRepo } from './runs.js';
 import { deadLettersRepo } from './dead-letters.js';
 import { conflictsRepo } from './conflicts.js';
+import { agreementsRepo } from './agreements.js';
 import { hubState } from './hub-state.js';
 import type { HubState } from '../sync/ports.js';
 
@@ -22,6 +23,7 @@ export type * from './cursors.js';
 export type * from './runs.js';
 export type * from './dead-letters.js';
 export type * from './conflicts.js';
+export type * from './agreements.js';
 export { isUniqueViolation } from './rows.js';
 
 export type StoreOptions = (
@@ -41,6 +43,7 @@ export interface StoreApi {
   runs: ReturnType<typeof runsRepo>;
   deadLetters: ReturnType<typeof deadLettersRepo>;
   conflicts: ReturnType<typeof conflictsRepo>;
+  agreements: ReturnType<typeof agreementsRepo>;
 }
 
 export interface Store extends StoreApi {
@@ -66,6 +69,7 @@ function repos(db: Db, keys: KeyHolder): StoreApi {
     runs: runsRepo(db),
     deadLetters: deadLettersRepo(db),
     conflicts: conflictsRepo(db),
+    agreements: agreementsRepo(db),
   };
 }
 

@@ -390,6 +390,30 @@ withStores(({ store }) => {
     });
   });
 
+  describe('agreements', () => {
+    it('records an agreement once however often it is seen, keeps its first ids and order, and lists by account and offer', async () => {
+      const c = await newConnection();
+      const [account, offer, order] = [randomUUID(), randomUUID(), randomUUID()];
+      const input = {
+        connectionId: c.id, cloud: 'aws', agreementId: 'agmt-1a2b3c4d5e6f7', canonicalId: randomUUID(), offerId: 'offer-abcdefghijklm',
+        privateOfferId: offer, accountId: account, opportunityId: null, acceptor: '444455556666', status: 'ACTIVE',
+        acceptedAt: '2026-12-01T10:00:00.000Z', startDate: '2026-12-01', endDate: '2027-11-30', totalContractValue: '180000.00', currency: 'USD',
+      };
+      const first = await store().agreements.record(input);
+      expect(first).toMatchObject({ created: true, agreement: { ...input, salesOrderId: null } });
+      await store().agreements.setSalesOrder(c.id, 'aws', input.agreementId, order);
+      // The poll sees it again after the event: one row, its order kept, the newer status taken.
+      const again = await store().agreements.record({ ...input, canonicalId: randomUUID(), privateOfferId: null, status: 'ACTIVE', endDate: '2027-12-31' });
+      expect(again.created).toBe(false);
+      expect(again.agreement).toMatchObject({ canonicalId: input.canonicalId, privateOfferId: offer, salesOrderId: order, endDate: '2027-12-31' });
+      await store().agreements.record({ ...input, agreementId: 'agmt-other', offerId: 'offer-other', accountId: randomUUID(), acceptedAt: '2026-12-02T00:00:00.000Z' });
+      expect((await store().agreements.list({ connectionId: c.id, accountId: account })).map((a) => a.agreementId)).toEqual([input.agreementId]);
+      expect((await store().agreements.list({ connectionId: c.id, offerId: 'offer-other' })).map((a) => a.agreementId)).toEqual(['agmt-other']);
+      expect((await store().agreements.list({ connectionId: c.id })).map((a) => a.agreementId)).toEqual([input.agreementId, 'agmt-other']);
+      expect(await store().agreements.get(c.id, 'aws', 'agmt-none')).toBeUndefined();
+    });
+  });
+
   describe('conflicts', () => {
     const conflictOf = (connectionId: string, canonicalId: string) => (sfValue: string) => ({
       connectionId, entity: 'Account', canonicalId, field: 'name', baseValue: 'Acme',
