@@ -3,13 +3,16 @@ import type { StoredRecord } from './store.js';
 import { knownProperty } from './validate.js';
 
 /**
- * CRM search semantics: filter groups are ORed, filters inside a group ANDed; one sort property;
- * offset paging through `after`; at most 10,000 results reachable per query.
+ * CRM search semantics: filter groups are ORed, filters inside a group ANDed (at most 5 groups of
+ * 6 filters, 18 in all); one sort property; offset paging through `after`; at most 10,000 results
+ * reachable per query.
  */
 export const SEARCH_RESULT_CAP = 10_000;
 export const SEARCH_MAX_LIMIT = 200;
 export const MAX_FILTER_GROUPS = 5;
 export const MAX_FILTERS_PER_GROUP = 6;
+/** Filters across all groups of one search. */
+export const MAX_FILTERS = 18;
 
 export interface SearchFilter {
   propertyName: string;
@@ -41,28 +44,42 @@ export interface CompiledSearch {
 const OPERATORS = new Set(['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN']);
 const QUERY_PROPERTIES = ['name', 'domain', 'website', 'phone', 'firstname', 'lastname', 'email', 'dealname'];
 
-/** The request's problem in HubSpot's words, or undefined when it is acceptable. */
-export function checkSearchRequest(spec: ObjectSpec, req: SearchRequest): string | undefined {
+/** What is wrong with a search request, in HubSpot's words, and where (`in`). */
+export interface SearchProblem {
+  message: string;
+  in?: string;
+}
+
+/** The request's problem, or undefined when HubSpot would run it. */
+export function checkSearchRequest(spec: ObjectSpec, req: SearchRequest): SearchProblem | undefined {
   const groups = req.filterGroups ?? [];
-  if (groups.length > MAX_FILTER_GROUPS) return `Too many filter groups (${groups.length}); the maximum is ${MAX_FILTER_GROUPS}.`;
-  for (const g of groups) {
-    const filters = g.filters ?? [];
-    if (filters.length > MAX_FILTERS_PER_GROUP) return `Too many filters in a filter group (${filters.length}); the maximum is ${MAX_FILTERS_PER_GROUP}.`;
-    for (const f of filters) {
-      if (!OPERATORS.has(f.operator)) return `Unknown operator ${f.operator}.`;
-      if (!knownProperty(spec, f.propertyName)) return `Property ${f.propertyName} does not exist for ${spec.name}.`;
-      if ((f.operator === 'IN' || f.operator === 'NOT_IN') && !Array.isArray(f.values)) return `Operator ${f.operator} requires values.`;
-      if (f.operator === 'BETWEEN' && (f.value === undefined || f.highValue === undefined)) return 'Operator BETWEEN requires value and highValue.';
+  if (groups.length > MAX_FILTER_GROUPS) return { message: `Too many filter groups (${groups.length}); the maximum is ${MAX_FILTER_GROUPS}.`, in: 'filterGroups' };
+  let total = 0;
+  for (const [g, group] of groups.entries()) {
+    const filters = group.filters ?? [];
+    total += filters.length;
+    if (filters.length > MAX_FILTERS_PER_GROUP) return { message: `Too many filters in a filter group (${filters.length}); the maximum is ${MAX_FILTERS_PER_GROUP}.`, in: `filterGroups[${g}].filters` };
+    for (const [i, f] of filters.entries()) {
+      const at = `filterGroups[${g}].filters[${i}]`;
+      const unset = [f.propertyName ? '' : 'propertyName', f.operator ? '' : 'operator'].filter(Boolean);
+      if (unset.length > 0) return { message: `Invalid input JSON on line 1: Cannot build Filter, some of required attributes are not set [${unset.join(', ')}]`, in: at };
+      if (!OPERATORS.has(f.operator)) return { message: `Unknown operator ${f.operator}.`, in: `${at}.operator` };
+      if (!knownProperty(spec, f.propertyName)) return { message: `Property ${f.propertyName} does not exist for ${spec.name}.`, in: `${at}.propertyName` };
+      if ((f.operator === 'IN' || f.operator === 'NOT_IN') && !Array.isArray(f.values)) return { message: `Operator ${f.operator} requires values.`, in: `${at}.values` };
+      if (f.operator === 'BETWEEN' && (f.value === undefined || f.highValue === undefined)) {
+        return { message: 'Invalid input JSON on line 1: Cannot construct instance of Filter, problem: operator BETWEEN requires a highValue', in: `${at}.highValue` };
+      }
     }
   }
-  if ((req.sorts?.length ?? 0) > 1) return 'Only one sort is supported.';
+  if (total > MAX_FILTERS) return { message: `Too many filters (${total}); a search takes at most ${MAX_FILTERS} across its filter groups.`, in: 'filterGroups' };
+  if ((req.sorts?.length ?? 0) > 1) return { message: 'Only one sort is supported.', in: 'sorts' };
   const limit = req.limit ?? 10;
-  if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_MAX_LIMIT) return `limit must be between 1 and ${SEARCH_MAX_LIMIT}, got ${limit}.`;
+  if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_MAX_LIMIT) return { message: `limit must be between 1 and ${SEARCH_MAX_LIMIT}, got ${limit}.`, in: 'limit' };
   const after = Number(req.after ?? 0);
-  if (!Number.isInteger(after) || after < 0) return `after must be a non-negative integer, got ${String(req.after)}.`;
-  if (after >= SEARCH_RESULT_CAP) return `The search API returns at most ${SEARCH_RESULT_CAP} results per query (requested after=${after}); narrow the query to page further.`;
+  if (!Number.isInteger(after) || after < 0) return { message: `after must be a non-negative integer, got ${String(req.after)}.`, in: 'after' };
+  if (after >= SEARCH_RESULT_CAP) return { message: `The search API returns at most ${SEARCH_RESULT_CAP} results per query (requested after=${after}); narrow the query to page further.`, in: 'after' };
   const sort = parseSort(req.sorts?.[0]);
-  if (sort && !knownProperty(spec, sort.property)) return `Cannot sort by unknown property ${sort.property}.`;
+  if (sort && !knownProperty(spec, sort.property)) return { message: `Cannot sort by unknown property ${sort.property}.`, in: 'sorts' };
   return undefined;
 }
 

@@ -5,7 +5,8 @@ import { CallCounters, FaultInjector, type FaultPlan } from '../../../src/sandbo
 import { CURRENCY_OPTIONS } from '../descriptor.js';
 import { seedPortal } from './data.js';
 import { errorBody, HttpError, type Reply } from './errors.js';
-import { CrmApi, MAX_ASSOCIATION_INPUTS, TYPE_ALIASES, inputsOf } from './objects.js';
+import { AssociationsApi, MAX_ASSOCIATION_INPUTS } from './associations.js';
+import { CrmApi, TYPE_ALIASES, inputsOf } from './objects.js';
 import { RateLimits } from './rate-limits.js';
 import { HubSpotState } from './store.js';
 import { SANDBOX_PORTAL_ID, startHubSpotWebhooks, type HubSpotWebhookOptions, type HubSpotWebhooks } from './webhooks.js';
@@ -24,9 +25,10 @@ declare module 'fastify' {
 
 /**
  * A local HubSpot that the unmodified @hubspot/api-client talks to: CRM v3 objects (list, get,
- * update, archive, batch read/create/update/upsert/archive, search), the properties API,
- * associations v4 and the account details (account-info v3), with bearer auth, HubSpot's rate
- * limits and error bodies, seeded data, call counters and fault injection.
+ * create with associations, update, archive, merge, GDPR delete, batch read/create/update/upsert/
+ * archive, search, property history), the properties API, associations v4 with labels, and the
+ * account details (account-info v3), with bearer auth, HubSpot's rate limits and error bodies,
+ * seeded data, call counters and fault injection.
  */
 export interface HubSpotSandboxOptions {
   port?: number;
@@ -112,7 +114,8 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   const counters = new CallCounters();
   const faults = new FaultInjector(options.faults ?? {});
   const limits = new RateLimits({ tenSecondLimit: options.tenSecondLimit, dailyLimit: options.dailyLimit, windowMs: options.rateWindowMs ?? 10_000 });
-  const api = new CrmApi(state, faults, { allOrNothingBatches: options.allOrNothingBatches ?? false });
+  const api = new CrmApi(state, faults, { allOrNothingBatches: options.allOrNothingBatches ?? false }, portalId);
+  const associations = new AssociationsApi(state);
   const account = accountDetails(portalId);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const webhooks = startHubSpotWebhooks(state, options.webhooks, portalId);
@@ -191,9 +194,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
 
   app.get('/account-info/v3/details', route('account-info.details', () => ({ status: 200, body: account })));
   app.get('/crm/v3/properties/:objectType', route('properties.{type}', (r) => api.properties(typeOf(r))));
+  app.get('/crm/v3/properties/:objectType/:propertyName', route('properties.{type}', (r) => api.property(typeOf(r), r.params.propertyName)));
+
+  // CRM v3 objects.
   app.get('/crm/v3/objects/:objectType', route('{type}.list', (r, q) => api.list(typeOf(r), q)));
   app.post('/crm/v3/objects/:objectType', route('{type}.create', (r) => api.createOne(typeOf(r), r.body)));
   app.post('/crm/v3/objects/:objectType/search', route('{type}.search', (r) => api.search(typeOf(r), r.body)));
+  app.post('/crm/v3/objects/:objectType/merge', route('{type}.merge', (r) => api.merge(typeOf(r), r.body)));
+  app.post('/crm/v3/objects/contacts/gdpr-delete', route('contacts.gdpr-delete', (r) => api.gdprDelete(r.body)));
   app.post('/crm/v3/objects/:objectType/batch/read', route('{type}.batch.read', (r, q) => api.batchRead(typeOf(r), q, r.body)));
   app.post('/crm/v3/objects/:objectType/batch/create', route('{type}.batch.create', (r) => api.batchWrite(typeOf(r), 'create', r.body)));
   app.post('/crm/v3/objects/:objectType/batch/update', route('{type}.batch.update', (r) => api.batchWrite(typeOf(r), 'update', r.body)));
@@ -202,12 +210,30 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
   app.get('/crm/v3/objects/:objectType/:objectId', route('{type}.get', (r, q) => api.getOne(typeOf(r), r.params.objectId, q)));
   app.patch('/crm/v3/objects/:objectType/:objectId', route('{type}.update', (r, q) => api.updateOne(typeOf(r), r.params.objectId, q, r.body)));
   app.delete('/crm/v3/objects/:objectType/:objectId', route('{type}.archive', (r) => api.archiveOne(typeOf(r), r.params.objectId)));
-  app.put('/crm/v4/objects/:fromObjectType/:fromObjectId/associations/default/:toObjectType/:toObjectId', route('associations.put', (r) =>
-    api.associateDefault(typeOf(r, 'fromObjectType'), typeOf(r, 'toObjectType'), [{ from: { id: r.params.fromObjectId }, to: { id: r.params.toObjectId } }], true)));
-  app.post('/crm/v4/associations/:fromObjectType/:toObjectType/batch/associate/default', route('associations.batch.associate', (r) =>
-    api.associateDefault(typeOf(r, 'fromObjectType'), typeOf(r, 'toObjectType'), inputsOf(r.body, MAX_ASSOCIATION_INPUTS), false)));
-  app.post('/crm/v4/associations/:fromObjectType/:toObjectType/batch/read', route('associations.batch.read', (r) =>
-    api.readAssociations(typeOf(r, 'fromObjectType'), typeOf(r, 'toObjectType'), inputsOf(r.body, MAX_ASSOCIATION_INPUTS))));
+
+  // Associations v4: one record's, and in batches between two object types.
+  const from = (r: Request) => typeOf(r, 'fromObjectType');
+  const to = (r: Request) => typeOf(r, 'toObjectType');
+  const one = '/crm/v4/objects/:fromObjectType/:fromObjectId/associations';
+  app.get(`${one}/:toObjectType`, route('associations.list', (r, q) => associations.getPage(from(r), r.params.fromObjectId, to(r), q)));
+  app.put(`${one}/default/:toObjectType/:toObjectId`, route('associations.put', (r) => associations.createDefault(from(r), r.params.fromObjectId, to(r), r.params.toObjectId)));
+  app.put(`${one}/:toObjectType/:toObjectId`, route('associations.create', (r) => associations.create(from(r), r.params.fromObjectId, to(r), r.params.toObjectId, r.body)));
+  app.delete(`${one}/:toObjectType/:toObjectId`, route('associations.archive', (r) => associations.archive(from(r), r.params.fromObjectId, to(r), r.params.toObjectId)));
+  const batch = '/crm/v4/associations/:fromObjectType/:toObjectType/batch';
+  const inputs = <T>(r: Request) => inputsOf<T>(r.body, MAX_ASSOCIATION_INPUTS);
+  app.post(`${batch}/associate/default`, route('associations.batch.associate', (r) => associations.batchCreateDefault(from(r), to(r), inputs(r))));
+  app.post(`${batch}/create`, route('associations.batch.create', (r) => associations.batchCreate(from(r), to(r), inputs(r))));
+  app.post(`${batch}/read`, route('associations.batch.read', (r) => associations.batchRead(from(r), to(r), inputs(r))));
+  app.post(`${batch}/archive`, route('associations.batch.archive', (r) => associations.batchArchive(from(r), to(r), inputs(r))));
+  app.post(`${batch}/labels/archive`, route('associations.batch.archiveLabels', (r) => associations.batchArchiveLabels(from(r), to(r), inputs(r))));
+
+  // Association labels (the v4 schema API), at the path the spec gives and the one the SDK calls.
+  for (const labels of ['/crm/associations/v4/:fromObjectType/:toObjectType/labels', '/crm/v4/associations/:fromObjectType/:toObjectType/labels']) {
+    app.get(labels, route('associations.labels.list', (r) => associations.labels(from(r), to(r))));
+    app.post(labels, route('associations.labels.create', (r) => associations.createLabel(from(r), to(r), r.body)));
+    app.put(labels, route('associations.labels.update', (r) => associations.updateLabel(from(r), to(r), r.body)));
+    app.delete(`${labels}/:associationTypeId`, route('associations.labels.remove', (r) => associations.removeLabel(from(r), to(r), r.params.associationTypeId)));
+  }
 
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });

@@ -1,5 +1,6 @@
 import type { ObjectSpec } from '../../../src/sync/protocol.js';
 import { HUBSPOT_OBJECTS } from '../descriptor.js';
+import { AssociationTypes } from './association-types.js';
 
 /**
  * The sandbox's in-memory CRM: records by id and by ecosync_id, a search index kept sorted by
@@ -16,6 +17,19 @@ export interface StoredRecord {
   readonly modifiedMs: number;
   readonly archived: boolean;
   readonly archivedMs?: number;
+  /** Who created it, as property history names sources: INTEGRATION (the API), CRM_UI (a user), IMPORT (seeded). */
+  readonly source?: string;
+  /** Earlier values of properties changed since creation, newest first (propertiesWithHistory). */
+  readonly history?: Readonly<Record<string, readonly PropertyValue[]>>;
+  /** Deleted for good (GDPR): not even an archived read finds it. */
+  readonly purged?: boolean;
+}
+
+/** One value a property held, as HubSpot's property history reports it. */
+export interface PropertyValue {
+  value: string;
+  timestamp: number;
+  sourceType: string;
 }
 
 const byModifiedThenId = (a: StoredRecord, b: StoredRecord) => a.modifiedMs - b.modifiedMs || a.idNum - b.idNum;
@@ -118,16 +132,8 @@ export class ObjectTable {
   }
 }
 
-/** Association type ids HubSpot uses for the default (unlabelled) association between two objects. */
-const DEFAULT_ASSOCIATION_TYPE: Record<string, number> = {
-  'contacts->companies': 279, 'companies->contacts': 280,
-  'deals->companies': 341, 'companies->deals': 342,
-  'contacts->deals': 4, 'deals->contacts': 3,
-};
-
-export function defaultAssociationTypeId(from: string, to: string): number {
-  return DEFAULT_ASSOCIATION_TYPE[`${from}->${to}`] ?? 1;
-}
+/** The "Primary" label from a contact to its company. */
+const PRIMARY_COMPANY = 1;
 
 /** HubSpot's singular name, used in v3 association type labels such as deal_to_company. */
 export function singular(type: string): string {
@@ -152,8 +158,10 @@ export class HubSpotState {
   readonly changeListeners = new Set<(change: RecordChange) => void>();
   /** The changeSource given to changes made now; the API server sets INTEGRATION around each call. */
   changeSource = 'CRM_UI';
-  /** `${from}:${fromId}:${to}` → associated ids, in the order they were made. */
-  private readonly links = new Map<string, string[]>();
+  /** The portal's association types: HubSpot's and the labels users add. */
+  readonly associationTypes = new AssociationTypes();
+  /** `${from}:${fromId}:${to}` → associated id → association type ids, ids in the order they were associated. */
+  private readonly links = new Map<string, Map<string, Set<number>>>();
   /** Bumped on every write; search caches key on it. */
   version = 0;
 
@@ -204,7 +212,7 @@ export class HubSpotState {
     for (const [k, v] of Object.entries(values)) if (v !== null && v !== '') properties[k] = v;
     Object.assign(properties, { hs_object_id: String(idNum), createdate: iso, [table.spec.modifiedField]: iso });
     if (type === 'deals') properties.pipeline ??= 'default';
-    const rec: StoredRecord = { id: String(idNum), idNum, properties, createdMs: at, modifiedMs: at, archived: false };
+    const rec: StoredRecord = { id: String(idNum), idNum, properties, createdMs: at, modifiedMs: at, archived: false, source: this.changeSource };
     this.write(table, rec);
     this.emit(type, 'creation', rec, Object.keys(properties), at);
     return rec;
@@ -221,9 +229,9 @@ export class HubSpotState {
       else properties[k] = v;
     }
     properties[table.spec.modifiedField] = new Date(at).toISOString();
-    const rec: StoredRecord = { ...before, properties, modifiedMs: at };
-    this.write(table, rec);
     const changed = Object.keys(values).filter((k) => (before.properties[k] ?? null) !== (properties[k] ?? null));
+    const rec: StoredRecord = { ...before, properties, modifiedMs: at, history: changed.length > 0 ? this.historyAfter(before, changed, properties, at) : before.history };
+    this.write(table, rec);
     if (changed.length > 0) this.emit(type, 'propertyChange', rec, changed, at);
     return rec;
   }
@@ -239,18 +247,97 @@ export class HubSpotState {
     return true;
   }
 
-  associate(from: string, fromId: string, to: string, toId: string): void {
-    for (const [a, aId, b, bId] of [[from, fromId, to, toId], [to, toId, from, fromId]]) {
-      const key = `${a}:${aId}:${b}`;
-      const list = this.links.get(key) ?? [];
-      if (!list.includes(bId)) list.push(bId);
-      this.links.set(key, list);
+  /** A property's values, newest first: its history, or the one value it has held since creation. */
+  propertyHistory(rec: StoredRecord, name: string): readonly PropertyValue[] {
+    const changes = rec.history?.[name];
+    if (changes) return changes;
+    const value = rec.properties[name];
+    return value === null || value === undefined ? [] : [{ value, timestamp: rec.createdMs, sourceType: rec.source ?? 'IMPORT' }];
+  }
+
+  /**
+   * Associates two records with a type (the pair's unlabelled default when absent), and the
+   * reverse pair with its inverse. A labelled association carries the default too, as in HubSpot.
+   */
+  associate(from: string, fromId: string, to: string, toId: string, typeId?: number): void {
+    const fallback = this.associationTypes.defaultType(from, to);
+    const type = this.associationTypes.get(typeId ?? fallback?.typeId ?? Number.NaN);
+    if (!type || type.from !== from || type.to !== to) throw new Error(`no association type ${typeId ?? '(default)'} from ${from} to ${to}`);
+    for (const t of fallback && fallback !== type ? [fallback, type] : [type]) {
+      this.typesOf(from, fromId, to, toId, true).add(t.typeId);
+      this.typesOf(to, toId, from, fromId, true).add(t.inverse);
     }
     this.version++;
   }
 
+  /** Removes association types between two records (every type when none are named); a pair left with none is no longer associated. */
+  dissociate(from: string, fromId: string, to: string, toId: string, typeIds?: number[]): void {
+    const forward = this.typesOf(from, fromId, to, toId, false);
+    if (!forward) return;
+    for (const typeId of typeIds ?? [...forward]) {
+      if (!forward.delete(typeId)) continue;
+      const inverse = this.associationTypes.get(typeId)?.inverse;
+      if (inverse !== undefined) this.typesOf(to, toId, from, fromId, false)?.delete(inverse);
+    }
+    if (forward.size === 0) this.links.get(`${from}:${fromId}:${to}`)?.delete(toId);
+    if (this.typesOf(to, toId, from, fromId, false)?.size === 0) this.links.get(`${to}:${toId}:${from}`)?.delete(fromId);
+    this.version++;
+  }
+
+  /** Ids of the `to` records associated with a record, in the order they were associated. */
   associations(from: string, fromId: string, to: string): readonly string[] {
-    return this.links.get(`${from}:${fromId}:${to}`) ?? [];
+    const pairs = this.links.get(`${from}:${fromId}:${to}`);
+    return pairs ? [...pairs.keys()] : [];
+  }
+
+  /** The association type ids from one record to another, in type id order. */
+  associationTypeIds(from: string, fromId: string, to: string, toId: string): number[] {
+    return [...(this.typesOf(from, fromId, to, toId, false) ?? [])].sort((a, b) => a - b);
+  }
+
+  /** Moves every association of `fromId` to `intoId` (merging two records). */
+  moveAssociations(type: string, fromId: string, intoId: string): void {
+    for (const other of HUBSPOT_OBJECTS.map((o) => o.name)) {
+      for (const otherId of this.associations(type, fromId, other)) {
+        const typeIds = this.associationTypeIds(type, fromId, other, otherId);
+        this.dissociate(type, fromId, other, otherId);
+        if (other === type && otherId === intoId) continue;
+        for (const typeId of typeIds) this.associate(type, intoId, other, otherId, typeId);
+      }
+    }
+  }
+
+  /** Deletes a record for good (a GDPR delete): gone from reads, archived ones included, and from every association. */
+  purge(type: string, id: string, at = this.now()): boolean {
+    const table = this.table(type);
+    const before = table.byId.get(id);
+    if (!before || before.purged) return false;
+    for (const other of HUBSPOT_OBJECTS.map((o) => o.name)) for (const otherId of this.associations(type, id, other)) this.dissociate(type, id, other, otherId);
+    if (!before.archived) this.archive(type, id, at);
+    table.byId.set(id, { ...table.byId.get(id)!, purged: true });
+    this.version++;
+    return true;
+  }
+
+  private typesOf(from: string, fromId: string, to: string, toId: string, create: true): Set<number>;
+  private typesOf(from: string, fromId: string, to: string, toId: string, create: false): Set<number> | undefined;
+  private typesOf(from: string, fromId: string, to: string, toId: string, create: boolean): Set<number> | undefined {
+    const key = `${from}:${fromId}:${to}`;
+    let pairs = this.links.get(key);
+    if (!pairs) {
+      if (!create) return undefined;
+      this.links.set(key, (pairs = new Map()));
+    }
+    let types = pairs.get(toId);
+    if (!types && create) pairs.set(toId, (types = new Set()));
+    return types;
+  }
+
+  /** The history after `changed` properties took their values in `properties` at `at`. */
+  private historyAfter(before: StoredRecord, changed: string[], properties: Record<string, string | null>, at: number): Record<string, readonly PropertyValue[]> {
+    const history: Record<string, readonly PropertyValue[]> = { ...before.history };
+    for (const name of changed) history[name] = [{ value: properties[name] ?? '', timestamp: at, sourceType: this.changeSource }, ...this.propertyHistory(before, name)];
+    return history;
   }
 
   /** Seeding: bulk records and links without per-record index work. */
@@ -280,8 +367,11 @@ export class HubSpotState {
   private write(table: ObjectTable, rec: StoredRecord): void {
     table.put(rec, this.now(), this.searchLagMs);
     this.version++;
-    // Setting a contact's associatedcompanyid makes that company its (primary) associated company.
+    // Setting a contact's associatedcompanyid makes that company its primary company (type 1); it stops being another's.
     const company = table.spec.name === 'contacts' ? rec.properties.associatedcompanyid : undefined;
-    if (company && !rec.archived && this.get('companies', company)) this.associate('contacts', rec.id, 'companies', company);
+    if (company && !rec.archived && this.get('companies', company)) {
+      for (const other of this.associations('contacts', rec.id, 'companies')) if (other !== company) this.dissociate('contacts', rec.id, 'companies', other, [PRIMARY_COMPANY]);
+      this.associate('contacts', rec.id, 'companies', company, PRIMARY_COMPANY);
+    }
   }
 }

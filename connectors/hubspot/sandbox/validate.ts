@@ -110,7 +110,7 @@ export function normalizeValue(f: FieldSpec | undefined, text: string): string {
 }
 
 /** HubSpot's VALIDATION_ERROR message format, embedding the per-property issues as JSON. */
-export function validationMessage(issues: PropertyIssue[]): string {
-  const list = issues.map((i) => ({ isValid: false, message: i.message, error: i.code, name: i.name }));
+export function validationMessage(issues: PropertyIssue[], portalId: number): string {
+  const list = issues.map((i) => ({ isValid: false, message: i.message, error: i.code, name: i.name, localizedErrorMessage: i.message, portalId }));
   return `Property values were not valid: ${JSON.stringify(list)}`;
 }
