@@ -8,7 +8,7 @@
  */
 
 /** Code without I/O: the sync engine, the mapping engine, the co-sell logic and the drawdown engine. */
-const PURE_CORE = '^src/(sync|mapping|cosell|drawdown)/';
+const PURE_CORE = '^src/(sync|mapping|cosell|offers|drawdown)/';
 /**
  * One connector's folder; `$1` in a `to` is that connector's name. connectors/registry.ts is not in
  * one; connectors/shared/ is held to the same rules as a connector's folder.

@@ -4,12 +4,14 @@ import {
 import {
   DescribeAgreementCommand, MarketplaceAgreementClient, SearchAgreementsCommand,
 } from '@aws-sdk/client-marketplace-agreement';
+import { callWithRetries } from '../shared/retry.js';
 
 /**
  * The slice of AWS Marketplace private offers need, on the official SDKs: change sets in the
  * Catalog (started idempotently by ClientRequestToken, then followed), and agreements read from
- * the Agreement service. The SDK's own retries wait out throttling (the retries AWS asks for);
- * everything else goes back to the caller as a typed error, and Temporal retries the activity.
+ * the Agreement service. A ThrottlingException is waited out under the one retry policy
+ * (connectors/shared/retry.ts); everything else goes back to the caller at once as a typed
+ * error, and Temporal retries the activity.
  */
 
 export interface AwsCredentials {
@@ -28,7 +30,7 @@ export interface AwsMarketplaceConfig {
   sessionToken?: string;
   /** A channel partner's credentials, for the reseller's side of a CPPO. */
   reseller?: AwsCredentials;
-  /** Attempts per call while AWS throttles it (the SDK's retry). Default 4. */
+  /** Attempts per call while AWS throttles it. Default 6. */
   maxAttempts?: number;
 }
 
@@ -78,9 +80,12 @@ const REFUSALS = new Set(['ValidationException', 'AccessDeniedException', 'Resou
 export class AwsMarketplaceClient {
   private readonly seller: { catalog: MarketplaceCatalogClient; agreement: MarketplaceAgreementClient };
   private readonly reseller?: { catalog: MarketplaceCatalogClient };
+  private readonly maxAttempts: number;
 
   constructor(config: AwsMarketplaceConfig) {
-    const base = { region: config.region ?? 'us-east-1', maxAttempts: config.maxAttempts ?? 4, ...(config.endpoint ? { endpoint: config.endpoint } : {}) };
+    this.maxAttempts = config.maxAttempts ?? 6;
+    // The SDK sends each call once: throttling is waited out below, anything else is Temporal's to retry.
+    const base = { region: config.region ?? 'us-east-1', maxAttempts: 1, ...(config.endpoint ? { endpoint: config.endpoint } : {}) };
     const credentials = config.accessKeyId && config.secretAccessKey
       ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, ...(config.sessionToken ? { sessionToken: config.sessionToken } : {}) } }
       : {};
@@ -157,7 +162,16 @@ export class AwsMarketplaceClient {
 
   private async call<T>(send: () => Promise<T>): Promise<T> {
     try {
-      return await send();
+      return await callWithRetries<T>({
+        system: 'aws-marketplace',
+        maxAttempts: this.maxAttempts,
+        maxWaitMs: 10_000,
+        backoffMs: 500,
+        throttled: (outcome) => {
+          if (!('error' in outcome) || (outcome.error as { name?: string })?.name !== 'ThrottlingException') return undefined;
+          return { reason: 'ThrottlingException', message: `AWS Marketplace throttled the call: ${(outcome.error as Error).message}` };
+        },
+      }, send);
     } catch (error) {
       const name = (error as { name?: string }).name ?? '';
       const message = (error as Error).message ?? String(error);
