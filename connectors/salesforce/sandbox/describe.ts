@@ -81,12 +81,11 @@ export function describeObject(spec: ObjectSpec, version: string): Record<string
 }
 
 export function describeGlobal(specs: ObjectSpec[], version: string): Record<string, unknown> {
-  return {
-    encoding: 'UTF-8',
-    maxBatchSize: 200,
-    sobjects: specs.map((s) => {
-      const { fields: _fields, childRelationships: _c, recordTypeInfos: _r, ...rest } = describeObject(s, version);
-      return rest;
-    }),
-  };
+  return { encoding: 'UTF-8', maxBatchSize: 200, sobjects: specs.map((s) => describeBasic(s, version)) };
+}
+
+/** An object's entry in the global describe (and the objectDescribe of its basic information): the describe without fields. */
+export function describeBasic(spec: ObjectSpec, version: string): Record<string, unknown> {
+  const { fields: _fields, childRelationships: _c, recordTypeInfos: _r, ...rest } = describeObject(spec, version);
+  return rest;
 }

@@ -313,6 +313,7 @@ export class SalesforceOrg {
     const claimed = new Map<string, Set<string>>();
     const seen = new Set<string>();
     const plans = records.map(({ type, id: rawId, values }) => {
+      if (rawId === undefined || rawId === null || rawId === '') return { result: fail('MISSING_ARGUMENT', 'Id not specified in an update call', ['Id']) };
       const recordId = typeof rawId === 'string' && isWellFormedId(rawId) ? id18(rawId) : undefined;
       const object = recordId ? this.objectOfId(recordId) : undefined;
       if (!recordId || !object || (type && type.toLowerCase() !== object.toLowerCase())) {

@@ -4,7 +4,7 @@ import { CallCounters, FaultInjector, type FaultPlan } from '../../../src/sandbo
 import { SALESFORCE_API_VERSION, SALESFORCE_OBJECTS } from '../descriptor.js';
 import { grantToken, SANDBOX_CREDENTIALS, sandboxOrgId, SessionStore, USER_ID } from './auth.js';
 import { BulkQueryJobs } from './bulk.js';
-import { describeGlobal, describeObject } from './describe.js';
+import { describeBasic, describeGlobal, describeObject } from './describe.js';
 import { OrgError, SalesforceOrg, type Version, type WireRecord, type WriteContext } from './org.js';
 import { ORGANIZATION_OBJECT, seedOrg, type SeedOptions } from './seed.js';
 import { bindQuery, formatSfDateTime, parseSfDateTime, parseSoql, SoqlError } from './soql.js';
@@ -90,6 +90,10 @@ export interface SalesforceSandbox {
 
 const DEFAULT_BATCH = 2000;
 const MAX_COLLECTION = 200;
+/** Records one sObject Collections retrieve returns (a GET is bounded by URL length first, ~800 ids). */
+const MAX_RETRIEVE = 2000;
+/** Records sObject Basic Information lists as recently used. */
+const MAX_RECENT = 25;
 const MAX_OPEN_CURSORS = 50;
 
 interface Cursor {
@@ -176,7 +180,9 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
       bound = bindQuery(parsed, org.spec(parsed.object));
     } catch (e) {
       if (e instanceof SoqlError) throw new ApiError(400, e.errorCode, e.message);
-      if (e instanceof OrgError) throw new ApiError(400, 'INVALID_TYPE', `sObject type '${/FROM\s+(\w+)/i.exec(soql)?.[1] ?? ''}' is not supported.`);
+      if (e instanceof OrgError) {
+        throw new ApiError(400, 'INVALID_TYPE', `sObject type '${/FROM\s+(\w+)/i.exec(soql)?.[1] ?? ''}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`);
+      }
       throw e;
     }
     const versions = org.query(bound, includeDeleted);
@@ -219,10 +225,29 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     return ms;
   }
 
-  const existing = (object: string, id: string) => {
+  /** A live record of the path. One in the recycle bin cannot be read (NOT_FOUND) nor changed (ENTITY_IS_DELETED), as in an org. */
+  const existing = (object: string, id: string, forWrite = false) => {
     const v = org.get(object, id);
-    if (!v || v.fields.IsDeleted) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    if (!v || (v.fields.IsDeleted && !forWrite)) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    if (v.fields.IsDeleted) throw new ApiError(404, 'ENTITY_IS_DELETED', 'entity is deleted', []);
     return v;
+  };
+
+  /** sObject Collections retrieve: one entry per id, null where there is no live record; every field must exist. */
+  const retrieveMany = (object: string, ids: unknown, fields: unknown, version: string) => {
+    if (!Array.isArray(ids) || ids.length === 0 || !Array.isArray(fields) || fields.length === 0) throw new ApiError(400, 'MISSING_ARGUMENT', 'ids and fields are required');
+    if (ids.length > MAX_RETRIEVE) throw new ApiError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot retrieve more than ${MAX_RETRIEVE} records in one call`);
+    const spec = org.spec(object);
+    const select = fields.map((f) => {
+      const field = spec.fields.find((x) => x.name.toLowerCase() === String(f).toLowerCase());
+      if (!field) throw new ApiError(400, 'INVALID_FIELD', `No such column '${String(f)}' on entity '${spec.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`);
+      return field.name;
+    });
+    const format = org.wireFormatter(object, version, select);
+    return ids.map((id) => {
+      const v = typeof id === 'string' ? org.get(object, id) : undefined;
+      return v && !v.fields.IsDeleted ? format(v) : null;
+    });
   };
 
   // ---- the server -------------------------------------------------------------------------------
@@ -241,6 +266,15 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     } catch {
       done(new ApiError(400, 'JSON_PARSER_ERROR', 'Unexpected character in the request body: not valid JSON'), undefined);
     }
+  });
+
+  /** The methods each REST resource takes, for the 405s. */
+  const routeMethods = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/services/data/v') || route.config?.salesforceEndpoint === 'methodNotAllowed') return;
+    const methods = routeMethods.get(route.url) ?? new Set<string>();
+    for (const m of [route.method].flat()) methods.add(m);
+    routeMethods.set(route.url, methods);
   });
 
   const send = (reply: FastifyReply, status: number, body?: unknown, headers: Record<string, string> = {}): FastifyReply => {
@@ -336,7 +370,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     limits: `/services/data/v${version}/limits`, composite: `/services/data/v${version}/composite`, identity: `${url}/id/${orgId}/${USER_ID}`,
     jobs: `/services/data/v${version}/jobs`,
   }]));
-  app.get(`${DATA}/limits`, api('limits', () => [200, { DailyApiRequests: { Max: usage.max, Remaining: Math.max(0, usage.max - usage.used) } }]));
+  app.get(`${DATA}/limits`, api('limits', () => [200, orgLimits(usage, bulk.ids().length)]));
   app.get(`${DATA}/sobjects`, api('describeGlobal', (_r, version) => [200, describeGlobal(org.objects, version)]));
   app.get(`${DATA}/query`, api('query', (r, version) => [200, runQuery(r, r.query.q, false, version)]));
   app.get(`${DATA}/queryAll`, api('queryAll', (r, version) => [200, runQuery(r, r.query.q, true, version)]));
@@ -355,6 +389,12 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
   }));
 
   // sObjects: describe, replication, single records.
+  app.get(`${DATA}/sobjects/:object`, api('sobject.info', (r, version) => {
+    const spec = org.spec(r.params.object);
+    const format = org.wireFormatter(spec.name, version, spec.fields.some((f) => f.name === 'Name') ? ['Id', 'Name'] : ['Id']);
+    const recent = org.query(bindQuery(parseSoql(`SELECT Id FROM ${spec.name} ORDER BY SystemModstamp DESC LIMIT ${MAX_RECENT}`), spec), false);
+    return [200, { objectDescribe: describeBasic(spec, version), recentItems: recent.map(format) }];
+  }));
   app.get(`${DATA}/sobjects/:object/describe`, api('describe', (r, version) => [200, describeObject(org.spec(r.params.object), version)]));
   for (const kind of ['deleted', 'updated'] as const) {
     app.get(`${DATA}/sobjects/:object/${kind}`, api(kind, (r) => {
@@ -389,13 +429,13 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     return [200, org.wireFormatter(r.params.object, version, select)(existing(r.params.object, r.params.id))];
   }));
   app.patch(`${DATA}/sobjects/:object/:id`, api('sobject.update', (r) => {
-    existing(r.params.object, r.params.id);
+    existing(r.params.object, r.params.id, true);
     const [result] = org.update([{ type: org.spec(r.params.object).name, id: r.params.id, values: r.body as Record<string, unknown> }], writeContext(r, true));
     if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message, result.errors[0].fields);
     return [204];
   }));
   app.delete(`${DATA}/sobjects/:object/:id`, api('sobject.delete', (r) => {
-    existing(r.params.object, r.params.id);
+    existing(r.params.object, r.params.id, true);
     const [result] = org.destroy([r.params.id], writeContext(r, true));
     if (!result.success) throw new ApiError(400, result.errors[0].statusCode, result.errors[0].message);
     return [204];
@@ -442,16 +482,24 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     return [200, org.upsert(object, field, records, writeContext(r, allOrNone))];
   }));
   app.post(`${DATA}/composite/sobjects/:object`, api('composite.retrieve', (r, version) => {
-    const { ids, fields } = (r.body ?? {}) as { ids?: string[]; fields?: string[] };
-    if (!Array.isArray(ids) || !Array.isArray(fields)) throw new ApiError(400, 'MISSING_ARGUMENT', 'ids and fields are required');
-    const spec = org.spec(r.params.object);
-    const select = fields.map((f) => spec.fields.find((x) => x.name.toLowerCase() === f.toLowerCase())?.name ?? f);
-    const format = org.wireFormatter(r.params.object, version, select.filter((f) => spec.fields.some((x) => x.name === f)));
-    return [200, ids.map((id) => {
-      const v = org.get(r.params.object, id);
-      return v && !v.fields.IsDeleted ? format(v) : null;
-    })];
+    const { ids, fields } = (r.body ?? {}) as { ids?: unknown; fields?: unknown };
+    return [200, retrieveMany(r.params.object, ids, fields, version)];
   }));
+  app.get(`${DATA}/composite/sobjects/:object`, api('composite.retrieve', (r, version) => {
+    const list = (name: string) => r.query[name]?.split(',').map((s) => s.trim()).filter(Boolean);
+    return [200, retrieveMany(r.params.object, list('ids'), list('fields'), version)];
+  }));
+
+  // A resource the org has, asked with a method it does not take: 405 naming the ones it does.
+  for (const [url, methods] of routeMethods) {
+    const missing = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'].filter((m) => !methods.has(m));
+    if (missing.length === 0) continue;
+    const allowed = [...methods].filter((m) => m !== 'HEAD').join(',');
+    app.route({
+      method: missing, url, config: { salesforceEndpoint: 'methodNotAllowed' },
+      handler: async (request, reply) => send(reply, 405, errorBody('METHOD_NOT_ALLOWED', `HTTP Method '${request.method}' not allowed. Allowed are ${allowed}`)),
+    });
+  }
 
   function identityBody() {
     const rest = `${url}/services/data/v{version}/`;
@@ -509,5 +557,24 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
       webhooks.close();
       await app.close();
     },
+  };
+}
+
+/** GET /limits: the org's allowances; API requests and Bulk 2.0 query jobs count for real, the rest is a Developer Edition's. */
+function orgLimits(usage: { used: number; max: number }, bulkJobs: number): Record<string, { Max: number; Remaining: number }> {
+  const limit = (max: number, used = 0) => ({ Max: max, Remaining: Math.max(0, max - used) });
+  return {
+    ConcurrentAsyncGetReportInstances: limit(200),
+    ConcurrentSyncReportRuns: limit(20),
+    DailyApiRequests: limit(usage.max, usage.used),
+    DailyAsyncApexExecutions: limit(250_000),
+    DailyBulkApiBatches: limit(15_000),
+    DailyBulkV2QueryFileStorageMB: limit(976_562),
+    DailyBulkV2QueryJobs: limit(10_000, bulkJobs),
+    DailyStreamingApiEvents: limit(10_000),
+    DataStorageMB: limit(5),
+    FileStorageMB: limit(20),
+    HourlyTimeBasedWorkflow: limit(50),
+    SingleEmail: limit(15),
   };
 }

@@ -329,7 +329,7 @@ function fieldMap(spec: ObjectSpec): Map<string, FieldSpec> {
 function resolve(fields: Map<string, FieldSpec>, spec: ObjectSpec, name: string): FieldSpec {
   const f = fields.get(name.toLowerCase());
   if (!f) {
-    throw new SoqlError('INVALID_FIELD', `No such column '${name}' on entity '${spec.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`);
+    throw new SoqlError('INVALID_FIELD', `No such column '${name}' on entity '${spec.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`);
   }
   return f;
 }

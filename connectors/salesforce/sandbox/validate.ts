@@ -47,6 +47,8 @@ export function validateFields(
   const errors: SaveError[] = [];
   const readOnly: string[] = [];
   const requiredMissing: string[] = [];
+  // Fields given a value, valid or not: a bad value is its own error, not a missing one.
+  const given = new Set<string>();
 
   for (const [key, raw] of Object.entries(input)) {
     if (key === 'attributes' || key === 'Id' || key === 'id') continue;
@@ -64,6 +66,7 @@ export function validateFields(
       else values[field.name] = null;
       continue;
     }
+    given.add(field.name);
     const converted = convert(field, raw, ctx);
     if ('error' in converted) errors.push(converted.error);
     else values[field.name] = converted.value;
@@ -71,7 +74,7 @@ export function validateFields(
 
   if (mode === 'create') {
     for (const field of spec.fields) {
-      if (field.createable && !field.nillable && !(field.name in values) && !requiredMissing.includes(field.name)) {
+      if (field.createable && !field.nillable && !given.has(field.name) && !(field.name in values) && !requiredMissing.includes(field.name)) {
         requiredMissing.push(field.name);
       }
     }
