@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Address, CanonicalId, Domain, Email, Money } from './common.js';
+import { CommitmentStanding } from './drawdown.js';
 import { AccountFinance } from './erp.js';
 
 /** A customer organisation. */
@@ -20,5 +21,11 @@ export const Account = z.object({
   azureTenantId: z.uuid().optional(),
   /** Finance's fields, kept by the ERP (system of record). */
   ...AccountFinance,
+  /** The customer's committed spend with each cloud, written by ecosync's drawdown ledger. */
+  commitments: z.object({
+    aws: CommitmentStanding.optional(),
+    azure: CommitmentStanding.optional(),
+    gcp: CommitmentStanding.optional(),
+  }).strict().optional(),
 }).strict();
 export type Account = z.infer<typeof Account>;

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
-import { CanonicalId, Cloud, CountryCode, CurrencyCode, DecimalString, IsoDate, IsoDateTime } from './common.js';
+import { CanonicalId, Cloud, CountryCode, CurrencyCode, DecimalString, Email, IsoDate, IsoDateTime } from './common.js';
 import { PartnerRole } from './opportunity.js';
 
 /**
@@ -66,6 +66,8 @@ export const Commitment = z.object({
   /** The contract's country (Azure MACC does not count purchases from another country). */
   country: CountryCode.optional(),
   overrides: CommitmentOverrides.optional(),
+  /** Who is told when the commitment crosses a threshold or heads for a shortfall (alliance managers). */
+  alertTo: z.array(Email).optional(),
 }).strict().superRefine((c, ctx) => {
   if (PROGRAM_CLOUD[c.program] !== c.cloud) {
     ctx.addIssue({ code: 'custom', path: ['program'], message: `${c.program} is a program of ${PROGRAM_CLOUD[c.program]}, not ${c.cloud}` });
@@ -198,6 +200,30 @@ export const UsageRecord = z.object({
   dedupeKey: z.string().min(1),
 }).strict();
 export type UsageRecord = z.infer<typeof UsageRecord>;
+
+/**
+ * Where a customer's commitment with one cloud stands, as the CRM account shows it: the current
+ * period's commitment, what the ledger says is consumed, and the forecast to the period's end.
+ * ecosync writes it; nobody edits it in the CRM.
+ */
+export const CommitmentStanding = z.object({
+  program: CommitmentProgram,
+  currency: CurrencyCode,
+  /** The current period's commitment. */
+  committed: DecimalString,
+  consumed: DecimalString,
+  remaining: DecimalString,
+  /** Consumed at the period's end if the run rate holds. */
+  forecast: DecimalString,
+  /** consumed / committed in percent, two decimals. */
+  percentConsumed: DecimalString,
+  periodEnd: IsoDate,
+  /** The day the figures are for. */
+  asOf: IsoDate,
+  /** For people: the figures and the latest alert in words. */
+  message: z.string().optional(),
+}).strict();
+export type CommitmentStanding = z.infer<typeof CommitmentStanding>;
 
 /** A partner's part in an opportunity, for sourced vs influenced revenue. */
 export const Touchpoint = z.object({

@@ -9,6 +9,9 @@ import { runsRepo } from './runs.js';
 import { deadLettersRepo } from './dead-letters.js';
 import { conflictsRepo } from './conflicts.js';
 import { agreementsRepo } from './agreements.js';
+import { commitmentsRepo } from './commitments.js';
+import { meteringRepo } from './metering.js';
+import { touchpointsRepo } from './touchpoints.js';
 import { hubState } from './hub-state.js';
 import type { HubState } from '../sync/ports.js';
 
@@ -24,6 +27,9 @@ export type * from './runs.js';
 export type * from './dead-letters.js';
 export type * from './conflicts.js';
 export type * from './agreements.js';
+export type * from './commitments.js';
+export type * from './metering.js';
+export type * from './touchpoints.js';
 export { isUniqueViolation } from './rows.js';
 
 export type StoreOptions = (
@@ -44,6 +50,9 @@ export interface StoreApi {
   deadLetters: ReturnType<typeof deadLettersRepo>;
   conflicts: ReturnType<typeof conflictsRepo>;
   agreements: ReturnType<typeof agreementsRepo>;
+  commitments: ReturnType<typeof commitmentsRepo>;
+  metering: ReturnType<typeof meteringRepo>;
+  touchpoints: ReturnType<typeof touchpointsRepo>;
 }
 
 export interface Store extends StoreApi {
@@ -70,6 +79,9 @@ function repos(db: Db, keys: KeyHolder): StoreApi {
     deadLetters: deadLettersRepo(db),
     conflicts: conflictsRepo(db),
     agreements: agreementsRepo(db),
+    commitments: commitmentsRepo(db),
+    metering: meteringRepo(db),
+    touchpoints: touchpointsRepo(db),
   };
 }
 
