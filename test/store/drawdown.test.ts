@@ -16,7 +16,7 @@ withStores(({ store }) => {
     systems: [{ name: 'salesforce', system: 'salesforce', role: 'both' }, { name: 'hubspot', system: 'hubspot', role: 'both' }],
   });
 
-  const commitment = (accountId = randomUUID()): Commitment => ({
+  const commitment = (accountId: string = randomUUID()): Commitment => ({
     id: randomUUID(), accountId, cloud: 'aws', program: 'edp', amount: '1200000.00', currency: 'USD', startDate: '2025-01-01', endDate: '2025-12-31', ruleSet: 'aws-edp',
   });
 
