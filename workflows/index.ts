@@ -4,3 +4,4 @@ export { healthCheckWorkflow } from './health.js';
 export { connectionSyncWorkflow, scheduledSyncWorkflow } from './sync.js';
 export { coSellWorkflow } from './cosell.js';
 export { coSellInvitationWorkflow, coSellInboxWorkflow } from './cosell-inbound.js';
+export { privateOfferWorkflow } from './offer.js';

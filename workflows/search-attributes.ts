@@ -15,6 +15,10 @@ export const SA = {
   recordsSynced: defineSearchAttributeKey('EcosyncRecordsSynced', SearchAttributeType.INT),
   cloud: defineSearchAttributeKey('EcosyncCloud', SearchAttributeType.KEYWORD),
   approvers: defineSearchAttributeKey('EcosyncApprovers', SearchAttributeType.KEYWORD_LIST),
+  /** A private offer's buyers (AWS account ids, Microsoft beneficiaries). */
+  buyer: defineSearchAttributeKey('EcosyncBuyer', SearchAttributeType.KEYWORD_LIST),
+  /** The cloud's id of the thing a run drives (a private offer's offer id), so cloud events find it. */
+  cloudId: defineSearchAttributeKey('EcosyncCloudId', SearchAttributeType.KEYWORD),
 } as const;
 
 export const SEARCH_ATTRIBUTES = Object.values(SA);

@@ -187,3 +187,20 @@ export const Agreement = z.object({
   currency: CurrencyCode,
 }).strict();
 export type Agreement = z.infer<typeof Agreement>;
+
+/** What the alliance manager asks for besides the terms on the opportunity. */
+export interface OfferRequest {
+  cloud: OfferCloud;
+  channel: OfferChannel;
+  /** The opportunity (canonical) and its account, the buyer. */
+  opportunityId: string;
+  accountId?: string;
+  requestedBy: string;
+  pricingModel: PricingModel;
+  dimensions: OfferDimension[];
+  paymentSchedule?: Installment[];
+  /** CPPO: the reseller and its markup on the wholesale prices. */
+  resale?: { resellerAccountId: string; markupPercent: string };
+  /** Terms given with the request win over the opportunity's. */
+  terms?: OfferTerms;
+}

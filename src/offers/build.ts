@@ -1,5 +1,5 @@
 import {
-  PrivateOffer, type Installment, type OfferChannel, type OfferCloud, type OfferDimension, type OfferProblem, type OfferTerms, type PricingModel,
+  PrivateOffer, type Installment, type OfferChannel, type OfferCloud, type OfferDimension, type OfferProblem, type OfferRequest, type OfferTerms, type PricingModel,
 } from '../model/index.js';
 import { discountPercent, totalValue } from './terms.js';
 
@@ -9,22 +9,7 @@ import { discountPercent, totalValue } from './terms.js';
  * malformed term is a problem naming the CRM field to fix, never a guess. No I/O.
  */
 
-/** What the alliance manager asks for besides the terms on the opportunity. */
-export interface OfferRequest {
-  cloud: OfferCloud;
-  channel: OfferChannel;
-  /** The opportunity (canonical) and its account, the buyer. */
-  opportunityId: string;
-  accountId?: string;
-  requestedBy: string;
-  pricingModel: PricingModel;
-  dimensions: OfferDimension[];
-  paymentSchedule?: Installment[];
-  /** CPPO: the reseller and its markup on the wholesale prices. */
-  resale?: { resellerAccountId: string; markupPercent: string };
-  /** Terms given with the request win over the opportunity's. */
-  terms?: OfferTerms;
-}
+export type { OfferRequest };
 
 /** Where each term comes from on the CRM, for problems: OfferTerms field → the CRM field (from the terms mapping). */
 export type CrmFields = Partial<Record<keyof OfferTerms, string>>;
