@@ -23,6 +23,7 @@ import {
   COSELL_NON_RETRYABLE,
   type CoSellActivities,
   type CoSellInput,
+  type CoSellPhase,
   type CoSellProgress,
   type CoSellView,
   type CrmEdit,
@@ -49,6 +50,17 @@ export const COSELL_ACTIVITY_OPTIONS: ActivityOptions = {
 };
 
 const activities = proxyActivities<CoSellActivities>(COSELL_ACTIVITY_OPTIONS);
+
+/** What a co-sell does or waits for in each phase but approval (which names its approvers), for the Temporal UI. */
+const NEXT: Record<CoSellPhase, string> = {
+  validate: 'checking the payload against the cloud\'s rules',
+  approval: 'waiting for approval',
+  changes: 'waiting for the alliance manager to resubmit',
+  cloud: 'sending it to the cloud',
+  review: 'waiting for the cloud\'s review (polled)',
+  fix: 'waiting for the alliance manager\'s fix: the cloud asked for action',
+  done: 'done',
+};
 
 /** A co-sell workflow continues as new once its history passes this many events. */
 export const MAX_HISTORY_EVENTS = 2000;
@@ -82,8 +94,9 @@ export async function coSellWorkflow(input: CoSellInput): Promise<CoSellView> {
       { key: SA.status, value: s.referral.status },
       { key: SA.approvers, value: approvers },
     ]);
-    const who = approvers.length > 0 ? `; waiting for ${stage}: ${approvers.join(', ')}` : '';
-    setCurrentDetails(`${cloud} co-sell of "${s.snapshot.opportunity.name}": ${s.referral.status}${s.referral.externalId ? ` (${s.referral.externalId})` : ''}${who}`);
+    const doing = s.phase === 'approval' ? `waiting for ${stage}: ${approvers.join(', ')}` : NEXT[s.phase];
+    const problem = s.referral.lastError ? `\n${s.referral.lastError.code}: ${s.referral.lastError.message}` : '';
+    setCurrentDetails(`${cloud} co-sell of "${s.snapshot.opportunity.name}": ${s.referral.status}${s.referral.externalId ? ` (${s.referral.externalId})` : ''}; ${doing}${problem}`);
   }
 
   function trail(stage: string, by: string, decision: CoSellReferral['approvals'][number]['decision'], comment?: string): void {

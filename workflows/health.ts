@@ -1,4 +1,4 @@
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { HealthActivities } from '../src/activities/health.js';
 import { SA } from './search-attributes.js';
 
@@ -15,7 +15,9 @@ export interface HealthReport {
 
 /** One round trip through worker and store; `ecosync doctor` and the tests run it. */
 export async function healthCheckWorkflow(): Promise<HealthReport> {
+  setCurrentDetails('waiting for a worker to reach the store');
   const { database, checkedAt } = await checkStore();
   upsertSearchAttributes([{ key: SA.status, value: 'ok' }]);
+  setCurrentDetails(`the store (${database}) answered a worker at ${checkedAt}`);
   return { workflowId: workflowInfo().workflowId, database, checkedAt };
 }

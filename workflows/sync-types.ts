@@ -16,6 +16,8 @@ export interface SyncRequest {
   full?: boolean;
   /** Only these entities (e.g. a webhook about one object); all when absent. */
   entities?: string[];
+  /** When the webhook that asked for it reached the API (ISO 8601): the cycle serving it reports the time to written. */
+  receivedAt?: string;
 }
 
 /** The planner's counts, plus the calls made to the systems. */

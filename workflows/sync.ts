@@ -71,6 +71,14 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
   let status: SyncStatus = { connectionId, phase: 'idle', pending: pending.length, cycles, lastRun, totals };
   let replaying = false;
 
+  /** What the Temporal UI shows between cycles: what the workflow waits for and how the last cycle went. */
+  function showIdle(): void {
+    const last = lastRun
+      ? `last cycle ${lastRun.status} at ${lastRun.finishedAt}: ${describe(lastRun.counters)}${lastRun.error ? `\n${lastRun.error}` : ''}`
+      : 'no cycle yet';
+    setCurrentDetails(`waiting for a sync request (schedule, webhook or CLI); ${pending.length} pending, ${cycles} cycles so far\n${last}`);
+  }
+
   setHandler(requestSyncSignal, (request) => { pending.push(request); });
   setHandler(statusQuery, () => ({ ...status, pending: pending.length, cycles, lastRun, totals }));
   setHandler(runSyncUpdate, async (request) => {
@@ -90,10 +98,12 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
     // Replays wait for a running cycle to end: one writer per connection at a time.
     await condition(() => status.phase !== 'running' && !replaying);
     replaying = true;
+    setCurrentDetails(`replaying ${ids ? `${ids.length} dead letter(s)` : 'every open dead letter'}`);
     try {
       return await pages.replayDeadLetters({ connectionId, ids });
     } finally {
       replaying = false;
+      showIdle();
     }
   }, {
     validator: (request) => {
@@ -104,10 +114,12 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
   setHandler(resolveConflictUpdate, async ({ conflictId }) => {
     await condition(() => status.phase !== 'running' && !replaying);
     replaying = true;
+    setCurrentDetails(`writing the resolution of conflict ${conflictId} to every system`);
     try {
       return await short.applyConflictResolution({ connectionId, conflictId });
     } finally {
       replaying = false;
+      showIdle();
     }
   }, {
     validator: (request) => {
@@ -122,7 +134,7 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
     { key: SA.target, value: plan.targetSystem },
     { key: SA.status, value: 'idle' },
   ]);
-  setCurrentDetails(`${plan.name}: idle, ${cycles} cycles so far`);
+  showIdle();
 
   for (;;) {
     await condition(() => pending.length > 0 && !replaying);
@@ -135,7 +147,9 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
       ?? (plan.bidirectional ? (['forward', 'backward'] as const) : (['forward'] as const)).map((direction) => ({ direction, label: direction }));
 
     const run = await short.startRun({ connectionId, mode, reasons: batch.map((r) => r.reason) });
+    const asked = [...new Set(batch.map((r) => r.reason))].join(', ');
     status = { ...status, phase: 'running' };
+    setCurrentDetails(`${mode} cycle (asked by ${asked}): starting`);
     upsertSearchAttributes([{ key: SA.status, value: 'running' }]);
     let counters: SyncCounters = { ...ZERO_COUNTERS };
     let error: string | undefined;
@@ -153,7 +167,7 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
             lookback = false;
             pageCount++;
             status = { ...status, phase: 'running', current: { entity: pair.entity, source: label, pages: pageCount, counters } };
-            setCurrentDetails(`${plan.name}: ${mode} cycle, ${pair.entity} from ${label}, page ${pageCount}; ${describe(counters)}`);
+            setCurrentDetails(`${mode} cycle (asked by ${asked}): ${pair.entity} from ${label}, page ${pageCount}${more ? ', more to read' : ''}\n${describe(counters)}`);
           }
         }
       }
@@ -162,7 +176,8 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
       error = failureMessage(err);
       failureDelay = retryAfterOf(err);
     }
-    const finished = await short.finishRun({ runId: run.runId, status: error ? 'failed' : 'succeeded', counters, error });
+    const received = batch.flatMap((r) => (r.receivedAt ? [r.receivedAt] : []));
+    const finished = await short.finishRun({ runId: run.runId, status: error ? 'failed' : 'succeeded', counters, error, ...(received.length > 0 ? { received } : {}) });
     cycles++;
     totals = addCounters(totals, counters);
     lastRun = { runId: run.runId, requestIds: batch.map((r) => r.id), mode, status: error ? 'failed' : 'succeeded', counters, error, startedAt: run.startedAt, finishedAt: finished.finishedAt };
@@ -173,12 +188,13 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
       { key: SA.recordsSynced, value: totals.created + totals.updated + totals.deleted },
       { key: SA.recordsFailed, value: totals.failed },
     ]);
-    setCurrentDetails(`${plan.name}: ${error ? `last cycle failed: ${error}` : 'idle'}; last cycle ${describe(counters)}`);
+    showIdle();
 
     // A daily API limit: wait for the window to reset before serving anything else.
     const retryAfterMs = dailyLimitRetryAfter(error, failureDelay);
     if (retryAfterMs !== undefined) {
       status = { ...status, phase: 'waiting-for-rate-limit' };
+      setCurrentDetails(`waiting until ${new Date(Date.now() + retryAfterMs).toISOString()} for the daily API limit to reset, then a new cycle\n${error}`);
       await sleep(retryAfterMs);
       pending.push({ id: `retry-${run.runId}`, reason: 'schedule' });
     }

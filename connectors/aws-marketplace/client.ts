@@ -4,6 +4,7 @@ import {
 import {
   DescribeAgreementCommand, MarketplaceAgreementClient, SearchAgreementsCommand,
 } from '@aws-sdk/client-marketplace-agreement';
+import { countCall } from '../shared/calls.js';
 import { callWithRetries } from '../shared/retry.js';
 
 /**
@@ -171,7 +172,7 @@ export class AwsMarketplaceClient {
           if (!('error' in outcome) || (outcome.error as { name?: string })?.name !== 'ThrottlingException') return undefined;
           return { reason: 'ThrottlingException', message: `AWS Marketplace throttled the call: ${(outcome.error as Error).message}` };
         },
-      }, send);
+      }, () => { countCall('aws-marketplace'); return send(); });
     } catch (error) {
       const name = (error as { name?: string }).name ?? '';
       const message = (error as Error).message ?? String(error);

@@ -8,6 +8,7 @@ import {
   type SalesInvolvementType, type SolutionBase, type UpdateOpportunityRequest, type Visibility,
 } from '@aws-sdk/client-partnercentral-selling';
 import { log } from '../../src/runtime/log.js';
+import { countCall } from '../shared/calls.js';
 import { callWithRetries } from '../shared/retry.js';
 import { localValidationError, PartnerCentralError, toPartnerCentralError } from './errors.js';
 import { Pacer } from './pacer.js';
@@ -299,6 +300,7 @@ export class AwsPartnerCentralClient {
       },
     }, async () => {
       this.stats.calls++;
+      countCall('aws-partner-central');
       try {
         return await pacer.run(() => this.sdk.send(command as never) as Promise<Out>);
       } catch (raw) {

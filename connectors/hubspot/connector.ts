@@ -2,6 +2,7 @@ import { Client } from '@hubspot/api-client';
 import type {
   CheckResult, Connector, Cursor, DeleteOp, FieldSpec, FieldType, ObjectSpec, Page, ReadOptions, SourceRecord, SystemIdentity, WriteOp, WriteResult,
 } from '../../src/sync/protocol.js';
+import { countCall } from '../shared/calls.js';
 import type { RetryLimits } from '../shared/retry.js';
 import { callHubSpot, HUBSPOT_RETRY, HubSpotRequestError, RatePacer, sharedPacer } from './calls.js';
 import { DEAL_COMPANY_FIELD, HUBSPOT_OBJECTS, hubspotObject } from './descriptor.js';
@@ -374,7 +375,7 @@ export class HubSpotConnector implements Connector {
   }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
-    return callHubSpot(fn, this.limits, this.pacer);
+    return callHubSpot(() => { countCall('hubspot'); return fn(); }, this.limits, this.pacer);
   }
 
   /**

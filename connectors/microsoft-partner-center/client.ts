@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { ClientSecretCredential, type AccessToken } from '@azure/identity';
 import type { Logger } from 'pino';
 import { log, redactText } from '../../src/runtime/log.js';
+import { countCall } from '../shared/calls.js';
 import { callWithRetries, retryAfterMs, type RetryLimits } from '../shared/retry.js';
 import { applyJsonPatch, toJsonPatch, type DeepPartial, type JsonPatchOp } from './json-patch.js';
 import type { Referral, ReferralDirection, ReferralInput, ReferralQualification, ReferralStatus, ReferralSubstatus, ReferralType } from './referral.js';
@@ -305,6 +306,7 @@ export class MicrosoftPartnerCenterClient {
   }
 
   private send(method: string, url: URL, token: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+    countCall('microsoft-partner-center');
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { AuthError } from '../../src/sync/protocol.js';
+import { countCall } from '../shared/calls.js';
 import { callWithRetries, retryAfterMs, type RetryLimits } from '../shared/retry.js';
 import type { TokenSource } from './auth.js';
 import type { ConcurrencyPacer } from './pacer.js';
@@ -142,6 +143,7 @@ export class NetSuiteClient {
   /** One request in a pacer slot; the body is read before the slot is given back. */
   private async send(url: string, init: RequestInit): Promise<Reply<unknown>> {
     return this.options.pacer.run(async () => {
+      countCall('netsuite');
       const res = await fetch(url, { ...init, signal: AbortSignal.timeout(this.options.timeoutMs ?? NETSUITE_TIMEOUT_MS) });
       const text = await res.text();
       let body: unknown = undefined;

@@ -6,6 +6,7 @@ import {
   AuthError, type CheckResult, type Connector, type Cursor, type DeleteOp, type FieldSpec, type FieldType,
   type ObjectSpec, type Page, RateLimitError, type ReadOptions, type SourceRecord, type SystemIdentity, type WriteOp, type WriteResult,
 } from '../../src/sync/protocol.js';
+import { countCall } from '../shared/calls.js';
 import { type BulkResume, decodeCsv, decodeResume, encodeResume, fetchResultSet, type ResultSet } from './bulk.js';
 import { ECOSYNC_ID_FIELD, SALESFORCE_OBJECTS } from './descriptor.js';
 
@@ -537,6 +538,7 @@ export class SalesforceConnector implements Connector {
   private async call<T>(what: string, send: (conn: jsforce.Connection, callOptions: { retry: { maxRetries: number }; timeout: number }) => Promise<T>): Promise<T> {
     try {
       const conn = await this.connection();
+      countCall('salesforce');
       return await send(conn, { retry: { maxRetries: 0 }, timeout: this.options.requestTimeoutMs ?? 120_000 });
     } catch (e) {
       if (e instanceof AuthError) throw e;

@@ -19,6 +19,7 @@ import {
 import type { CoSellCloud } from '../model/cosell.js';
 import type { InboundMatch } from '../model/cosell-inbound.js';
 import type { CanonicalRecord } from '../store/index.js';
+import { invitationText } from '../service/summaries.js';
 import {
   invitationWorkflowId, type InboundActivities, type InvitationInput,
 } from '../../workflows/cosell-inbound-types.js';
@@ -127,6 +128,7 @@ export function createInboundActivities(deps: InboundDeps): InboundActivities {
             // Running: left alone. Finished: not started again (the cloud may lag behind our answer).
             workflowIdConflictPolicy: 'USE_EXISTING',
             workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+            ...invitationText(cloud, invitationId, connectionName ?? connectionId),
           });
           newlyStarted.push(invitationId);
         } catch (error) {

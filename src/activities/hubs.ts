@@ -13,6 +13,7 @@ import {
   AuthError, buildHub, CanonicalRecordNotFound, CanonicalWriteError, createEngine, HubConfigError, RateLimitError,
   type Connector, type Engine, type EngineDeps, type Mapper,
 } from '../sync/index.js';
+import { meteredConnector, meteredState, type SyncMetrics } from './metered.js';
 
 export const nonRetryable = (type: string, message: string, details?: unknown) =>
   ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
@@ -58,6 +59,8 @@ export interface HubsDeps {
   /** A compiled mapping file (the caller caches, and compiles a file again when it changes). */
   mappingFor(file: string): Promise<Mapper>;
   log: Logger;
+  /** Counts records read, written and failed and conflicts found, per connection and system. */
+  metrics?: SyncMetrics;
 }
 
 interface Reached {
@@ -70,7 +73,10 @@ interface Reached {
 export function createHubs(deps: HubsDeps) {
   const reach = perConnection<Reached>(deps.store, async (connection, credentials) => {
     const connectors = new Map<string, Connector>();
-    for (const s of connection.systems) connectors.set(s.name, deps.connectorFor(s.system, credentialsOf(connection, credentials, s.name)));
+    for (const s of connection.systems) {
+      const connector = deps.connectorFor(s.system, credentialsOf(connection, credentials, s.name));
+      connectors.set(s.name, deps.metrics ? meteredConnector(connector, { connection: connection.name, system: s.name }, deps.metrics) : connector);
+    }
     const instances: Record<string, string> = {};
     await Promise.all(connection.systems.map(async (s) => {
       const identity = await connectors.get(s.name)!.identify();
@@ -93,6 +99,14 @@ export function createHubs(deps: HubsDeps) {
   }
 
   return {
+    /** A system's connector in the connection (the one the engine writes through), to read a record outside a sync. */
+    async connector(connectionId: string, system: string): Promise<Connector> {
+      const { value: reached } = await asFailure(() => reach(connectionId));
+      const connector = reached.connectors.get(system);
+      if (!connector) throw nonRetryable('ConfigurationError', `the connection has no system named ${system}`);
+      return connector;
+    },
+
     /**
      * The connection's engine. Mappings are looked up on every call (the loader compiles an
      * edited file again), so a RevOps fix applies to the next page or replay without a restart.
@@ -112,8 +126,9 @@ export function createHubs(deps: HubsDeps) {
         upsertKeyOf: (kind, object) => objectSpecOf(kind, object)?.upsertKeyField,
         isEntity: isEntityName,
       }));
+      const state = deps.store.hub(connectionId);
       const engine = createEngine(hub, {
-        state: deps.store.hub(connectionId),
+        state: deps.metrics ? meteredState(state, connection.name, deps.metrics) : state,
         connector: (name) => reached.connectors.get(name)!,
         ...extra,
       });

@@ -6,7 +6,8 @@ import type { ReplayResult, RunSummary, SyncCounters, SyncMode, SyncPageInput, S
 export interface SyncActivities {
   loadSyncPlan(connectionId: string): Promise<SyncPlanSummary>;
   startRun(input: { connectionId: string; mode: SyncMode; reasons: SyncReason[] }): Promise<{ runId: string; startedAt: string }>;
-  finishRun(input: { runId: string; status: RunSummary['status']; counters: SyncCounters; error?: string }): Promise<{ finishedAt: string }>;
+  /** `received`: when each webhook the cycle served reached the API (ISO 8601), for the webhook → written latency. */
+  finishRun(input: { runId: string; status: RunSummary['status']; counters: SyncCounters; error?: string; received?: string[] }): Promise<{ finishedAt: string }>;
   syncPage(input: SyncPageInput): Promise<SyncPageResult>;
   wakeConnection(input: { connectionId: string; reason: SyncReason }): Promise<void>;
   replayDeadLetters(input: { connectionId: string; ids?: string[] }): Promise<ReplayResult>;

@@ -6,11 +6,12 @@
 import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { coSellEventOf, type CoSellEvent } from '../cosell/crm.js';
-import type { Connection, Store } from '../store/index.js';
+import type { Connection, Store, SyncRun } from '../store/index.js';
 import { ECOSYNC_ORIGIN, ECOSYNC_NAMESPACE, uuidv5, type EngineDeps, type RecordChange, type SyncCounts } from '../sync/index.js';
 import { ZERO_COUNTERS, type ReplayResult, type SyncCounters, type SyncPageInput, type SyncPageResult, type SyncPlanSummary } from '../../workflows/sync-types.js';
 import type { SyncActivities } from './sync-contract.js';
 import { asActivityFailure, nonRetryable, type Hubs } from './hubs.js';
+import type { SyncMetrics } from './metered.js';
 
 export type { CoSellEvent };
 
@@ -36,6 +37,8 @@ export interface SyncDeps {
    * error is logged and the page goes on: a co-sell problem never stops the CRM sync.
    */
   coSellEvents?: (events: CoSellEvent[]) => Promise<void>;
+  /** Times each cycle, and each webhook from its arrival to the end of the cycle that served it. */
+  metrics?: SyncMetrics;
 }
 
 /** How often a page activity heartbeats while it waits (the workflow's heartbeat timeout is 10 s). */
@@ -69,6 +72,18 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
     }
   }
 
+  /**
+   * The cycle's duration, and for each webhook it served the time from the webhook's arrival at
+   * the API to the cycle's end: every write of the cycle done, the webhook's record's included.
+   */
+  async function timeCycle(run: SyncRun, received: readonly string[]): Promise<void> {
+    if (!deps.metrics || !run.finishedAt) return;
+    const connection = (await deps.store.connections.get(run.connectionId))?.name ?? run.connectionId;
+    const finished = Date.parse(run.finishedAt);
+    deps.metrics.syncCycleSeconds.observe({ connection, mode: run.mode, status: run.status }, (finished - Date.parse(run.startedAt)) / 1000);
+    for (const at of received) deps.metrics.webhookToWrittenSeconds.observe({ connection }, Math.max(0, finished - Date.parse(at)) / 1000);
+  }
+
   return {
     async loadSyncPlan(connectionId: string): Promise<SyncPlanSummary> {
       const { connection: c } = await engineOf(connectionId);
@@ -96,12 +111,14 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
       return { runId: run.id, startedAt: run.startedAt };
     },
 
-    async finishRun({ runId, status, counters, error }) {
-      // finish adds the counters once: a retried finish leaves a finished run alone.
+    async finishRun({ runId, status, counters, error, received }) {
+      // finish adds the counters once: a retried finish leaves a finished run alone (and times it once).
+      const running = deps.metrics ? (await deps.store.runs.get(runId))?.status === 'running' : false;
       const run = await deps.store.runs.finish(runId, {
         status, error: error ?? null,
         counters: { read: counters.read, created: counters.created, updated: counters.updated, unchanged: counters.unchanged, deleted: counters.deleted, failed: counters.failed, conflicts: counters.conflicts },
       });
+      if (running) await timeCycle(run, received ?? []);
       deps.log.info({ runId, status, counters, error }, 'sync cycle finished');
       return { finishedAt: run.finishedAt ?? new Date().toISOString() };
     },

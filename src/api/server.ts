@@ -11,6 +11,8 @@ export interface ApiOptions {
   /** Reports whether the hub's parts answer; /healthz returns 503 when one does not. */
   health: () => Promise<Record<string, 'ok' | string>>;
   metrics?: Registry;
+  /** Prometheus text served after the registry's (the Temporal SDK's worker metrics, from its own exporter). */
+  moreMetrics?: () => Promise<string>;
   /** Route groups added by capabilities (sync triggers, webhooks, approvals). */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
@@ -90,7 +92,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       summary: 'Prometheus metrics',
       response: { 200: { description: 'The Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
     },
-  }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  }, async (_req, reply) => {
+    const [ours, more] = await Promise.all([registry.metrics(), options.moreMetrics?.() ?? '']);
+    return reply.type(registry.contentType).send(more ? `${ours}\n${more}` : ours);
+  });
   for (const plugin of options.plugins ?? []) await app.register(async (scope) => plugin(scope));
   return app;
 }

@@ -2,7 +2,6 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiAuth, loadApiTokens } from '../api/auth.js';
 import { operatorRoutes } from '../api/routes/index.js';
 import { buildApi } from '../api/server.js';
@@ -11,14 +10,17 @@ import { openStore, type Store } from '../store/index.js';
 import type { Config } from '../runtime/config.js';
 import { createActivities } from '../runtime/activities.js';
 import { startDemo, type Demo } from '../runtime/demo.js';
+import { createMetrics, freeLoopbackPort, scrapeOf, watchCoSells, watchStore } from '../runtime/metrics.js';
 import { ensureSecretKey } from '../runtime/secret-key.js';
-import { bridgeTemporalLogs, findTemporalCli, startDevServer, type DevServer } from '../runtime/temporal.js';
+import { findTemporalCli, installTemporalRuntime, startDevServer, type DevServer } from '../runtime/temporal.js';
 import { startWorker, type RunningWorker } from '../runtime/worker.js';
 
 export interface Stack {
   temporalAddress: string;
   uiUrl?: string;
   apiUrl?: string;
+  /** The worker's /metrics when the API does not run in this process (`ecosync worker`). */
+  metricsUrl?: string;
   worker?: RunningWorker;
   demo?: Demo;
   store: Store;
@@ -73,10 +75,16 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
       address = devServer.address;
     }
 
-    bridgeTemporalLogs(log);
+    // The Temporal SDK serves a worker's metrics on a loopback port of its own; /metrics passes them on.
+    const sdkMetricsPort = parts.worker ? await freeLoopbackPort() : undefined;
+    installTemporalRuntime(log, { metricsAddress: sdkMetricsPort ? `127.0.0.1:${sdkMetricsPort}` : undefined });
     const connection = await Connection.connect({ address });
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: config.temporal.namespace });
+
+    const metrics = createMetrics();
+    stops.push(async () => metrics.close());
+    const moreMetrics = sdkMetricsPort ? scrapeOf(`http://127.0.0.1:${sdkMetricsPort}/metrics`, log) : undefined;
 
     let worker: RunningWorker | undefined;
     if (parts.worker) {
@@ -85,36 +93,45 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
         address,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        activities: createActivities({ store, client, taskQueue: config.temporal.taskQueue, log, cosell: config.cosell }),
+        activities: createActivities({ store, client, taskQueue: config.temporal.taskQueue, log, cosell: config.cosell, metrics }),
         log,
       });
       stops.push(() => worker!.shutdown());
     }
 
+    const health = async () => ({
+      store: await store.db.query('select 1').then(() => 'ok', (e: Error) => e.message),
+      temporal: await connection.workflowService.getSystemInfo({}).then(() => 'ok', (e: Error) => e.message),
+      ...(worker ? { worker: worker.worker.getState() === 'RUNNING' ? 'ok' : worker.worker.getState() } : {}),
+    });
+
     let apiUrl: string | undefined;
+    let metricsUrl: string | undefined;
     if (parts.api) {
       onProgress('starting the API');
-      const metrics = new Registry();
-      collectDefaultMetrics({ register: metrics, prefix: 'ecosync_' });
+      // What the store and Temporal visibility say, once per hub: the API's to report.
+      watchStore(metrics, store, log);
+      watchCoSells(metrics, client, log);
       const control = { client, taskQueue: config.temporal.taskQueue };
       const api: FastifyInstance = await buildApi({
         log,
-        metrics,
+        metrics: metrics.registry,
+        moreMetrics,
         plugins: [
           operatorRoutes({ store, client, taskQueue: config.temporal.taskQueue, auth: new ApiAuth(apiTokens!.tokens), cosell: config.cosell }),
           // Webhooks authenticate by the sender's signature, not by API token.
-          webhooksPlugin({ store, sync: control, metrics, publicBaseUrl: config.api.publicUrl }),
+          webhooksPlugin({ store, sync: control, metrics: metrics.registry, publicBaseUrl: config.api.publicUrl }),
         ],
-        health: async () => ({
-          store: await store.db.query('select 1').then(() => 'ok', (e: Error) => e.message),
-          temporal: await connection.workflowService.getSystemInfo({}).then(() => 'ok', (e: Error) => e.message),
-          ...(worker ? { worker: worker.worker.getState() === 'RUNNING' ? 'ok' : worker.worker.getState() } : {}),
-        }),
+        health,
       });
-      await api.listen({ host: config.api.host, port: config.api.port });
+      apiUrl = await listen(api, config.api.host, config.api.port);
       stops.push(() => api.close());
-      const bound = api.server.address();
-      apiUrl = typeof bound === 'object' && bound ? `http://${config.api.host}:${bound.port}` : `http://${config.api.host}:${config.api.port}`;
+    } else if (parts.worker) {
+      // A worker alone answers a scraper and a health check on its own port.
+      onProgress('serving the worker\'s metrics');
+      const listener = await buildApi({ log, metrics: metrics.registry, moreMetrics, health });
+      metricsUrl = `${await listen(listener, config.metrics.host, config.metrics.port)}/metrics`;
+      stops.push(() => listener.close());
     }
 
     let demo: Demo | undefined;
@@ -124,9 +141,16 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
       if (demo) stops.push(() => demo!.stop());
     }
 
-    return { temporalAddress: address, uiUrl: devServer?.uiUrl, apiUrl, worker, demo, store, client, stop };
+    return { temporalAddress: address, uiUrl: devServer?.uiUrl, apiUrl, metricsUrl, worker, demo, store, client, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Listens and returns the base URL (the port the system chose when 0 was asked for). */
+async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const bound = app.server.address();
+  return `http://${host}:${typeof bound === 'object' && bound ? bound.port : port}`;
 }

@@ -6,11 +6,13 @@ import { createCanonicalWriter } from '../activities/canonical-write.js';
 import { createHubs } from '../activities/hubs.js';
 import { createCoSellActivities } from '../activities/cosell.js';
 import { createInboundActivities } from '../activities/cosell-inbound.js';
+import { createOfferActivities } from '../activities/offers.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createSyncActivities } from '../activities/sync.js';
 import { handleCoSellEvents } from '../service/cosell-control.js';
 import { newRequest, requestSync } from '../service/sync-control.js';
 import type { Store } from '../store/index.js';
+import type { SyncMetrics } from '../activities/metered.js';
 import { defaultCoSellSettings, type CoSellSettings } from './config.js';
 import { coSellMappingFiles, mappingCache } from './mappings.js';
 import { webhookNotifier } from './notify.js';
@@ -25,6 +27,8 @@ export interface ActivityDeps {
   pageBudgetMs?: number;
   /** Co-sell settings for opportunities marked in the CRM and where reminders go; the embedded demo's when absent. */
   cosell?: CoSellSettings;
+  /** Where the sync counts records, conflicts and cycle times (src/runtime/metrics.ts); nothing is counted without. */
+  metrics?: SyncMetrics;
 }
 
 /** Every activity the worker registers, wired to the store, connectors and Temporal client. */
@@ -36,7 +40,7 @@ export function createActivities(deps: ActivityDeps) {
   const notify = webhookNotifier(coSell.settings.notify, { log: deps.log });
   // One engine factory for the worker: sync pages, co-sell write-backs, accepted invitations,
   // resolved conflicts and replays all write through it, on one set of connectors per connection.
-  const hubs = createHubs({ store: deps.store, connectorFor, mappingFor: (file) => mappings.get(file), log: deps.log });
+  const hubs = createHubs({ store: deps.store, connectorFor, mappingFor: (file) => mappings.get(file), log: deps.log, metrics: deps.metrics });
   const writer = createCanonicalWriter(hubs);
   // The co-sell payloads are mapped with the files under mappings/, read from disk here.
   return {
@@ -48,8 +52,10 @@ export function createActivities(deps: ActivityDeps) {
       log: deps.log,
       pageBudgetMs: deps.pageBudgetMs,
       coSellEvents: (events) => handleCoSellEvents(coSell, events),
+      metrics: deps.metrics,
     }),
     ...createCoSellActivities({ store: deps.store, writer, log: deps.log, notify, mappings: coSellMappingFiles }),
     ...createInboundActivities({ store: deps.store, writer, client: deps.client, log: deps.log, notify, mappings: coSellMappingFiles }),
+    ...createOfferActivities({ store: deps.store, hubs, writer, mappingFor: (file) => mappings.get(file), log: deps.log, notify }),
   };
 }

@@ -99,6 +99,14 @@ export const Config = z.object({
     /** The address senders of webhooks use (behind a proxy): HubSpot signs the full URL it called. */
     publicUrl: z.url().optional(),
   }).strict().default({ host: '127.0.0.1', port: 8080 }),
+  /**
+   * Where a process that runs the worker without the API (`ecosync worker`) serves /metrics and
+   * /healthz; with the API in the process, the API's own /metrics has everything.
+   */
+  metrics: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(9464),
+  }).strict().default({ host: '127.0.0.1', port: 9464 }),
   /** `ecosync up` only: seeded Salesforce, HubSpot and NetSuite sandboxes, one demo hub around them, and the co-sell clouds' sandboxes. */
   demo: z.object({
     enabled: z.boolean().default(true),
@@ -143,6 +151,8 @@ const ENV_PATHS: Array<[name: string, path: string[], kind: 'string' | 'number']
   ['ECOSYNC_API_HOST', ['api', 'host'], 'string'],
   ['ECOSYNC_API_PORT', ['api', 'port'], 'number'],
   ['ECOSYNC_PUBLIC_URL', ['api', 'publicUrl'], 'string'],
+  ['ECOSYNC_METRICS_HOST', ['metrics', 'host'], 'string'],
+  ['ECOSYNC_METRICS_PORT', ['metrics', 'port'], 'number'],
   ['LOG_LEVEL', ['log', 'level'], 'string'],
   ['ECOSYNC_DEMO_SALESFORCE_PORT', ['demo', 'salesforcePort'], 'number'],
   ['ECOSYNC_DEMO_HUBSPOT_PORT', ['demo', 'hubspotPort'], 'number'],

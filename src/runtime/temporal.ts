@@ -120,10 +120,13 @@ export async function answers(address: string): Promise<boolean> {
 
 let runtimeInstalled = false;
 /**
- * Sends the Temporal SDK's own logs (worker, core) through pino, so one log stream carries
- * everything, redacted the same way. Runtime.install may run once per process.
+ * Sets up the Temporal SDK's runtime for this process (Runtime.install may run once): its own
+ * logs (worker, core) go through pino, so one log stream carries everything, redacted the same
+ * way; with `metricsAddress` (host:port) its worker metrics are served there in the Prometheus
+ * format (temporal_*: task slots, poll and schedule-to-start latencies, workflow and activity
+ * outcomes), which ecosync's /metrics passes on.
  */
-export function bridgeTemporalLogs(log: Logger): void {
+export function installTemporalRuntime(log: Logger, options: { metricsAddress?: string } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const child = log.child({ component: 'temporal' });
@@ -132,5 +135,6 @@ export function bridgeTemporalLogs(log: Logger): void {
     logger: new DefaultLogger('INFO', (entry: LogEntry) => {
       child[toPino[entry.level]](entry.meta ?? {}, entry.message);
     }),
+    ...(options.metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsAddress } } } } : {}),
   });
 }

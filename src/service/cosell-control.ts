@@ -12,6 +12,7 @@ import { INBOUND_COSELL_STATUSES } from '../model/cosell-inbound.js';
 import type { CoSellSettings } from '../runtime/config.js';
 import { instanceOf, type Connection, type Store } from '../store/index.js';
 import { updateFailure } from './failures.js';
+import { coSellText } from './summaries.js';
 
 /**
  * How the API, the CLI and the sync layer drive co-sells: submit an opportunity the store knows
@@ -31,8 +32,9 @@ export const CLOUDS: readonly CoSellCloud[] = ['aws', 'azure'];
 export const OUTBOUND_PREFIX = 'cosell:';
 export const INBOUND_PREFIX = 'cosell-inbound:';
 const WORKFLOW_TYPE = 'coSellWorkflow';
+const INVITATION_TYPE = 'coSellInvitationWorkflow';
 /** The workflows a co-sell list shows: ours, and the invitations clouds share (not their inboxes). */
-const LISTED_TYPES = [WORKFLOW_TYPE, 'coSellInvitationWorkflow'];
+const LISTED_TYPES = [WORKFLOW_TYPE, INVITATION_TYPE];
 /** Statuses of both kinds, as EcosyncStatus carries them. */
 export const COSELL_LIST_STATUSES: readonly string[] = [...COSELL_STATUSES, ...INBOUND_COSELL_STATUSES.filter((s) => !(COSELL_STATUSES as readonly string[]).includes(s))];
 
@@ -222,6 +224,7 @@ async function startCoSell(
         { key: SA.approvers, value: [] },
       ],
       memo: { opportunity: snapshot.opportunity.name, amount: snapshot.opportunity.amount ?? null, requestedBy },
+      ...coSellText(cloud, snapshot, { connection: connection.name, requestedBy, crm }),
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
@@ -394,6 +397,30 @@ export async function listCoSells(control: Pick<CoSellControl, 'client'>, filter
     if (items.length >= limit) break;
   }
   return items;
+}
+
+export interface CoSellCount {
+  kind: CoSellKind;
+  cloud: CoSellCloud;
+  status: string;
+  count: number;
+}
+
+/**
+ * How many co-sells of each kind each cloud has in each status (running or ended), through
+ * Temporal visibility: one count query per kind, cloud and status, since visibility groups counts
+ * by execution status only.
+ */
+export async function countCoSells(control: Pick<CoSellControl, 'client'>): Promise<CoSellCount[]> {
+  const kinds = [
+    { kind: 'outbound' as const, type: WORKFLOW_TYPE, statuses: COSELL_STATUSES },
+    { kind: 'inbound' as const, type: INVITATION_TYPE, statuses: INBOUND_COSELL_STATUSES },
+  ];
+  const wanted = kinds.flatMap(({ kind, type, statuses }) => CLOUDS.flatMap((cloud) => statuses.map((status) => ({ kind, type, cloud, status }))));
+  return Promise.all(wanted.map(async ({ kind, type, cloud, status }) => {
+    const { count } = await control.client.workflow.count(`WorkflowType = "${type}" AND ${SA.cloud.name} = "${cloud}" AND ${SA.status.name} = "${status}"`);
+    return { kind, cloud, status, count };
+  }));
 }
 
 function itemOf(info: WorkflowExecutionInfo): CoSellListItem {

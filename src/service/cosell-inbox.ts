@@ -4,6 +4,7 @@ import { COSELL_SYSTEMS, type CoSellCloud } from '../model/cosell-status.js';
 import type { Connection } from '../store/index.js';
 import { SA } from '../../workflows/search-attributes.js';
 import { inboxWorkflowId, type InboxInput, type InboxView } from '../../workflows/cosell-inbound-types.js';
+import { inboxText } from './summaries.js';
 
 export interface CoSellInboxOptions {
   /** Who may accept or reject invitations (its `inbound` section, else its last stage). */
@@ -40,6 +41,7 @@ export async function ensureCoSellInbox(
     taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    ...inboxText(cloud, connection.name, options.pollIntervalMs === undefined ? undefined : options.pollIntervalMs / 1000),
     typedSearchAttributes: [
       { key: SA.connection, value: connection.name },
       { key: SA.cloud, value: cloud },

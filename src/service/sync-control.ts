@@ -4,6 +4,7 @@ import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy, WithStartWorkflow
 import { SA } from '../../workflows/search-attributes.js';
 import { connectionWorkflowId, scheduleId, type RunSummary, type SyncRequest, type SyncStatus } from '../../workflows/sync-types.js';
 import type { Connection } from '../store/index.js';
+import { syncTriggerText, syncWorkflowText } from './summaries.js';
 
 /**
  * How the CLI, the API and activities drive a connection's workflow: start it if it is not
@@ -15,11 +16,13 @@ export interface SyncControlOptions {
 }
 
 /**
- * How a connection's workflow starts: its fixed id and its search attributes (the first system's
- * kind as EcosyncSource, the others' as EcosyncTarget, comma-separated).
+ * How a connection's workflow starts: its fixed id, its search attributes (the first system's
+ * kind as EcosyncSource, the others' as EcosyncTarget, comma-separated) and what the Temporal UI
+ * says of it.
  */
-function startOptions(connection: Pick<Connection, 'id' | 'name' | 'systems'>, taskQueue: string) {
+function startOptions(connection: Pick<Connection, 'id' | 'name' | 'systems' | 'entities' | 'scheduleSeconds'>, taskQueue: string) {
   return {
+    ...syncWorkflowText(connection),
     taskQueue,
     workflowId: connectionWorkflowId(connection.id),
     args: [{ connectionId: connection.id }] as [{ connectionId: string }],
@@ -108,6 +111,7 @@ export async function ensureSchedule(options: SyncControlOptions, connection: Co
     taskQueue: options.taskQueue,
     workflowId: `sync-trigger:${connection.id}`,
     typedSearchAttributes: [{ key: SA.connection, value: connection.name }],
+    ...syncTriggerText(connection),
   };
   if (exists) {
     await handle.update((previous) => ({ ...previous, spec, action }));

@@ -166,7 +166,7 @@ export function webhooksPlugin(deps: WebhookDeps) {
       const entities = connection.enabled ? entitiesOf(connection, source.system, parsed.objects) : [];
       if (entities.length > 0) {
         try {
-          await requestSync(deps.sync, connection, newRequest('webhook', { entities }));
+          await requestSync(deps.sync, connection, newRequest('webhook', { entities, receivedAt: new Date(receivedAt).toISOString() }));
         } catch (error) {
           counter?.inc({ system: source.system, outcome: 'unavailable' });
           request.log.error({ err: error, system: source.system, connection: connection.name }, 'webhook accepted but the sync could not be signalled');

@@ -7,6 +7,7 @@ import { ApiClient } from '../client.js';
 import { storeOptions } from '../stack.js';
 import { openStore } from '../../store/index.js';
 import { EXIT } from '../exit.js';
+import { HEALTH_CHECK_TEXT } from '../../service/summaries.js';
 
 /** `ecosync doctor`: checks what the hub needs and says how to fix what is wrong. */
 export function registerDoctorCommand(program: Command): void {
@@ -105,6 +106,7 @@ async function roundTrip(config: Config): Promise<Check> {
       taskQueue: config.temporal.taskQueue,
       workflowId: `doctor-${Date.now()}`,
       workflowExecutionTimeout: '15 seconds',
+      ...HEALTH_CHECK_TEXT,
       args: [],
     }) as { database: string };
     return { name: 'Workflow round trip', ok: true, detail: `health workflow ran on the worker in ${Date.now() - started} ms (database: ${report.database})` };
