@@ -1,23 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
-import { ROOT } from '../../src/runtime/paths.js';
 import { onlyEntities, startTestTemporal, TestHub, withMapping } from '../support/hub.js';
+import { mappingVariant } from '../support/mapping-variant.js';
 
 /** Write calls a sandbox received (reads excluded). */
 const hubspotWrites = (hub: TestHub) => hub.hs.counters.sum(/batch\.(create|update|upsert|archive)$|associations\.(put|batch\.associate)$|\.(create|update|archive)$/);
 const salesforceWrites = (hub: TestHub) => hub.sf.counters.sum(/^composite\.(create|update|upsert|delete)$|^sobject\.(create|update|delete|upsert)$/);
-
-/** A copy of a shipped mapping with one edit, for tests that need a different policy or a bug to fix. */
-function mappingVariant(file: string, edit: (text: string) => string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ecosync-mapping-'));
-  const target = path.join(dir, path.basename(file));
-  writeFileSync(target, edit(readFileSync(path.join(ROOT, file), 'utf8')));
-  return target;
-}
 
 describe('Salesforce ⇄ HubSpot sync on the real Temporal server', () => {
   let env: TestWorkflowEnvironment;
