@@ -5,3 +5,4 @@ export { connectionSyncWorkflow, scheduledSyncWorkflow } from './sync.js';
 export { coSellWorkflow } from './cosell.js';
 export { coSellInvitationWorkflow, coSellInboxWorkflow } from './cosell-inbound.js';
 export { privateOfferWorkflow } from './offer.js';
+export { meteringWorkflow, scheduledMeteringWorkflow } from './metering.js';

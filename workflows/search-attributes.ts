@@ -19,6 +19,8 @@ export const SA = {
   buyer: defineSearchAttributeKey('EcosyncBuyer', SearchAttributeType.KEYWORD_LIST),
   /** The cloud's id of the thing a run drives (a private offer's offer id), so cloud events find it. */
   cloudId: defineSearchAttributeKey('EcosyncCloudId', SearchAttributeType.KEYWORD),
+  /** The customer (canonical Account id) a commitment's ledger belongs to. */
+  customer: defineSearchAttributeKey('EcosyncCustomer', SearchAttributeType.KEYWORD),
 } as const;
 
 export const SEARCH_ATTRIBUTES = Object.values(SA);

@@ -8,3 +8,5 @@ export { summarize, summarizePeriods, DEFAULT_THRESHOLDS, type DrawdownAlert, ty
 export { commitmentPeriods, periodOn } from './periods.js';
 export { RuleSetFile, RuleVersion, versionOn, versionNamed, type RuleSet } from './rules.js';
 export { parseRuleSet, parseRuleSets, type RuleSetResult, type RuleText } from './load.js';
+export { collectSources, agreementSourceId, invoiceSourceId, usageSourceId, MARKETPLACE_CHANNEL, type AgreementFacts, type MonthlyUsageFacts, type Skipped, type SourceInput } from './sources.js';
+export { standingOf } from './standing.js';

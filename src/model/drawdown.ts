@@ -41,6 +41,21 @@ export const CommitmentOverrides = z.object({
 }).strict();
 export type CommitmentOverrides = z.infer<typeof CommitmentOverrides>;
 
+/**
+ * What ecosync needs to know of a product the customer buys under a commitment, which neither the
+ * marketplace agreement nor the ERP's invoice says: the facts rules look at, and the price of
+ * each metered dimension (usage reaches the hub as quantities).
+ */
+export const ProductFacts = z.object({
+  /** Facts rules may require (`deployedOnAws`, `azureBenefitEligible`, `underAgreement`…). */
+  flags: z.record(z.string(), z.boolean()).optional(),
+  /** Kinds of purchase rules may leave out (`professional-services`, `maps`…). */
+  categories: z.array(z.string().min(1)).optional(),
+  /** Price of one unit of each metered dimension, in the commitment's currency. */
+  unitPrices: z.record(z.string(), Amount).optional(),
+}).strict();
+export type ProductFacts = z.infer<typeof ProductFacts>;
+
 export const Commitment = z.object({
   id: CanonicalId,
   /** The customer (canonical Account). */
@@ -66,6 +81,11 @@ export const Commitment = z.object({
   /** The contract's country (Azure MACC does not count purchases from another country). */
   country: CountryCode.optional(),
   overrides: CommitmentOverrides.optional(),
+  /**
+   * Facts of the products bought under the commitment, by marketplace product id (agreements,
+   * usage) or ERP item (invoice lines).
+   */
+  products: z.record(z.string(), ProductFacts).optional(),
   /** Who is told when the commitment crosses a threshold or heads for a shortfall (alliance managers). */
   alertTo: z.array(Email).optional(),
 }).strict().superRefine((c, ctx) => {

@@ -8,9 +8,11 @@ import { createCoSellActivities } from '../activities/cosell.js';
 import { createInboundActivities } from '../activities/cosell-inbound.js';
 import { createOfferActivities } from '../activities/offers.js';
 import { createHealthActivities } from '../activities/health.js';
+import { createMeteringActivities } from '../activities/metering.js';
 import { createSyncActivities } from '../activities/sync.js';
 import { handleCoSellEvents } from '../service/cosell-control.js';
 import { newRequest, requestSync } from '../service/sync-control.js';
+import { meteringActivityDeps } from '../service/metering-control.js';
 import type { Store } from '../store/index.js';
 import type { SyncMetrics } from '../activities/metered.js';
 import { defaultCoSellSettings, type CoSellSettings } from './config.js';
@@ -57,5 +59,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createCoSellActivities({ store: deps.store, writer, log: deps.log, notify, mappings: coSellMappingFiles }),
     ...createInboundActivities({ store: deps.store, writer, client: deps.client, log: deps.log, notify, mappings: coSellMappingFiles }),
     ...createOfferActivities({ store: deps.store, hubs, writer, mappingFor: (file) => mappings.get(file), log: deps.log, notify }),
+    ...createMeteringActivities(meteringActivityDeps({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, log: deps.log })),
   };
 }

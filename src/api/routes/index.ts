@@ -10,6 +10,7 @@ import { coSellRoutes } from './cosell.js';
 import { connectionRoutes } from './connections.js';
 import { deadLetterRoutes } from './dead-letters.js';
 import { syncRoutes } from './sync.js';
+import { usageRoutes } from './usage.js';
 
 export interface OperatorDeps {
   store: Store;
@@ -35,5 +36,6 @@ export function operatorRoutes(deps: Omit<OperatorDeps, 'connectorFor' | 'cosell
     deadLetterRoutes(app, full);
     conflictRoutes(app, full);
     coSellRoutes(app, full);
+    usageRoutes(app, full);
   };
 }
