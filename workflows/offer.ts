@@ -59,6 +59,8 @@ export async function privateOfferWorkflow(input: OfferInput): Promise<OfferView
       { key: SA.status, value: s.offer.status },
       { key: SA.approvers, value: approvers },
       { key: SA.buyer, value: s.offer.buyerAccounts },
+      // The marketplace's events name the offer by its cloud id: this is how they find the workflow.
+      ...(s.offer.cloudIds.offerId ? [{ key: SA.cloudId, value: s.offer.cloudIds.offerId }] : []),
     ]);
     const waiting = approvers.length > 0 ? `; waiting for ${stage}: ${approvers.join(', ')}` : s.phase === 'live' ? `; waiting for the buyer until ${s.offer.expiresOn}` : '';
     setCurrentDetails(`${cloud === 'aws' ? 'AWS' : 'Microsoft'} private offer "${s.offer.name}" (${s.offer.totalValue ?? '?'} ${s.offer.currency}): ${s.offer.status}${s.offer.cloudIds.offerId ? ` (${s.offer.cloudIds.offerId})` : ''}${waiting}`);

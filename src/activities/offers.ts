@@ -94,7 +94,7 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
         : resellerOfferChanges(doc, offer.resale!.cloudId!, offer.markupPercent ?? '0');
       const as = step === 'resale' ? 'reseller' as const : 'seller' as const;
       try {
-        const id = await (await awsClient(connectionId)).startChangeSet({ changes: changes as never, token, intent, name: offer.name.slice(0, 100), as });
+        const id = await (await awsClient(connectionId)).startChangeSet({ changes: changes as never, token: clientToken(token), intent, name: offer.name.slice(0, 100), as });
         return { id, as };
       } catch (error) {
         if (error instanceof MarketplaceBusy) return { busy: true };
@@ -192,7 +192,7 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
       const today = new Date().toISOString().slice(0, 10);
       const changes = [{ ChangeType: 'UpdateAvailability', Entity: { Type: 'Offer@1.0', Identifier: offer.cloudIds.offerId! }, DetailsDocument: { AvailabilityEndDate: today } }];
       try {
-        await (await awsClient(connectionId)).startChangeSet({ changes: changes as never, token, as: offer.channel === 'cppo' ? 'reseller' : 'seller' });
+        await (await awsClient(connectionId)).startChangeSet({ changes: changes as never, token: clientToken(token), as: offer.channel === 'cppo' ? 'reseller' : 'seller' });
       } catch (error) {
         throw error instanceof MarketplaceRefused ? refused(error) : asActivityFailure(error);
       }
@@ -249,6 +249,14 @@ async function patchQuietly(deps: OfferDeps, connectionId: string, entity: 'Oppo
     if (!(error instanceof CanonicalRecordNotFound)) throw error;
     deps.log.warn({ opportunityId: canonicalId }, `offer: status not written back: ${error.message}`);
   }
+}
+
+/**
+ * AWS takes a ClientRequestToken of at most 36 characters: the workflow's token (offer, round,
+ * step, intent) as a UUID v5, the same for every retry of the same step.
+ */
+export function clientToken(token: string): string {
+  return canonicalIdFor('aws-marketplace', 'ChangeSet', token);
 }
 
 function microsoftNotConnected(): ApplicationFailure {
