@@ -5,4 +5,5 @@ export { connectionSyncWorkflow, scheduledSyncWorkflow } from './sync.js';
 export { coSellWorkflow } from './cosell.js';
 export { coSellInvitationWorkflow, coSellInboxWorkflow } from './cosell-inbound.js';
 export { privateOfferWorkflow } from './offer.js';
+export { drawdownWorkflow, scheduledDrawdownWorkflow } from './drawdown.js';
 export { meteringWorkflow, scheduledMeteringWorkflow } from './metering.js';

@@ -7,6 +7,9 @@ import { createHubs } from '../activities/hubs.js';
 import { createCoSellActivities } from '../activities/cosell.js';
 import { createInboundActivities } from '../activities/cosell-inbound.js';
 import { createOfferActivities } from '../activities/offers.js';
+import { createDrawdownActivities } from '../activities/drawdown.js';
+import { wakeCommitment } from '../service/drawdown-control.js';
+import { loadRuleSet } from './rules.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createMeteringActivities } from '../activities/metering.js';
 import { createSyncActivities } from '../activities/sync.js';
@@ -60,5 +63,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createInboundActivities({ store: deps.store, writer, client: deps.client, log: deps.log, notify, mappings: coSellMappingFiles }),
     ...createOfferActivities({ store: deps.store, hubs, writer, mappingFor: (file) => mappings.get(file), log: deps.log, notify }),
     ...createMeteringActivities(meteringActivityDeps({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, log: deps.log })),
+    ...createDrawdownActivities({ store: deps.store, writer, log: deps.log, rules: (name) => loadRuleSet(name), notify, wake: (c, wake) => wakeCommitment({ client: deps.client, taskQueue: deps.taskQueue }, c, wake) }),
   };
 }
