@@ -4,7 +4,7 @@
  * Run it when a workflow change is meant to be incompatible (then bump a workflow version);
  * otherwise the committed histories must keep replaying:
  *   node --import tsx test/workflows/record-histories.ts            (every scenario)
- *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, hub, cosell, inbound)
+ *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, hub, cosell, inbound, metering)
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +20,13 @@ import { ALLIANCE_LEAD, ALLIANCE_MANAGER, CoSellHub, DEAL_DESK, sampleAccount, s
 import { hubspotSandboxConfig, startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { CRM_HUB, crmCredentials, startTestTemporal, TestHub } from '../support/hub.js';
 import { eventually } from '../support/temporal.js';
+import { createActivities } from '../../src/runtime/activities.js';
+import { startWorker } from '../../src/runtime/worker.js';
+import { wakeMetering } from '../../src/service/metering-control.js';
+import { meteringWorkflowId } from '../../workflows/metering-types.js';
+import { openTestStore } from '../store/stores.js';
+import { meteringConnection, post, recordAgreements, startApi, startAwsMetering, usageEvents } from '../metering/rig.js';
+import pino from 'pino';
 
 /** The history in Temporal's standard JSON form, as the CLI exports it. */
 function save(workflowId: string, name: string): void {
@@ -39,6 +46,7 @@ try {
   if (wanted('hub')) await recordHub();
   if (wanted('cosell')) await recordCoSell();
   if (wanted('inbound')) await recordInbound();
+  if (wanted('metering')) await recordMetering();
 } finally {
   await env.teardown();
 }
@@ -148,5 +156,40 @@ async function recordInbound(): Promise<void> {
     save(inbox.workflowId, 'cosell-inbox.json');
   } finally {
     await hub.close();
+  }
+}
+
+/** Metering to AWS: usage through the API sent in one pass, a customer's usage lettered for want of an agreement, then replayed. */
+async function recordMetering(): Promise<void> {
+  const aws = await startAwsMetering(4);
+  const db = await openTestStore('postgres');
+  const taskQueue = 'record-metering';
+  const worker = await startWorker({
+    address: env.address, namespace: 'default', taskQueue, workflowBundle: bundle,
+    activities: createActivities({ store: db.store, client: env.client, taskQueue, log: pino({ level: 'silent' }) }),
+  });
+  try {
+    const [latecomer] = aws.customers.splice(3);
+    const connection = await meteringConnection(db.store, aws);
+    await recordAgreements(db.store, connection.id, aws.customers);
+    await wakeMetering({ client: env.client, taskQueue, settings: { graceMs: 0, quietMs: 1_000 } }, connection, 'aws');
+    const api = await startApi(db.store, env.client, taskQueue);
+    const { events } = usageEvents(aws, { events: 100, hours: [1, 2] });
+    const stranger = { ...events[0], accountId: latecomer.accountId, dedupeKey: 'stranger' };
+    await post(api, `/connections/${connection.name}/usage`, { records: [...events, stranger] });
+    await eventually(async () => (await db.store.metering.letters({ connectionId: connection.id, status: 'open' })).length === 1, 30_000, 'the letter');
+    await recordAgreements(db.store, connection.id, [latecomer]);
+    await post(api, `/connections/${connection.name}/usage/replay`, { cloud: 'aws' });
+    await eventually(async () => (await db.store.metering.sends(connection.id, { status: 'sent' })).length === 25, 30_000, 'every hour sent');
+    const id = meteringWorkflowId(connection.id, 'aws');
+    await eventually(async () => (await env.client.workflow.getHandle(id).query<{ phase: string }>('meteringStatus')).phase === 'idle', 30_000, 'the pass to end');
+    save(id, 'metering.json');
+    await env.client.workflow.getHandle(id).terminate('recorded');
+    await env.client.schedule.getHandle(`metering-schedule:${connection.id}:aws`).delete();
+    await api.close();
+  } finally {
+    await worker.shutdown();
+    await db.close();
+    await aws.close();
   }
 }

@@ -24,6 +24,8 @@ describe('recorded workflow histories replay deterministically', () => {
       // Co-sell: AWS through two approvals (an SLA reminder and escalation) to AWS's approval;
       // changes requested and resubmitted; an AWS invitation accepted; the inbox that started it.
       'cosell-aws-approved.json', 'cosell-changes-resubmitted.json', 'cosell-invitation-accepted.json', 'cosell-inbox.json',
+      // Metering to AWS: usage sent in a pass, a dead letter replayed by an update and sent.
+      'metering.json',
     ]));
   });
 
