@@ -10,6 +10,7 @@ import { canonicalIdFor } from '../sync/index.js';
 import type { Store } from '../store/index.js';
 import { crmRefOf, resolveOpportunity, type OpportunityRef } from './cosell-control.js';
 import { updateFailure } from './failures.js';
+import { offerText } from './summaries.js';
 
 /**
  * How the API and the CLI drive private offers: ask for one on an opportunity (a workflow per
@@ -103,6 +104,7 @@ export async function createOffer(control: OfferControl, request: CreateOfferReq
         { key: SA.status, value: 'draft' },
       ],
       memo: { opportunity: typeof opportunity?.data.name === 'string' ? opportunity.data.name : opportunityId, requestedBy: request.requestedBy },
+      ...offerText(input.request, opportunity?.data ?? {}, { connection: connection.name, crm }),
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -4,7 +4,7 @@
  * workflow starts. The workflows themselves keep their current details up to date as they run.
  */
 import type { CoSellSnapshot } from '../cosell/payload.js';
-import type { Money } from '../model/index.js';
+import type { Money, OfferRequest } from '../model/index.js';
 import { COSELL_CLOUD_NAMES, type CoSellCloud } from '../model/cosell-status.js';
 import { systemsLine, type Connection } from '../store/index.js';
 
@@ -80,6 +80,23 @@ export function inboxText(cloud: CoSellCloud, connection: string, pollSeconds?: 
   return {
     staticSummary: `${COSELL_CLOUD_NAMES[cloud]} co-sell inbox · ${connection}`,
     staticDetails: `Polls ${COSELL_CLOUD_NAMES[cloud]}${pollSeconds ? ` every ${pollSeconds} s` : ''} for opportunities shared with connection ${connection}, and starts one invitation workflow for each.`,
+  };
+}
+
+/**
+ * A private offer asked for on an opportunity: `AWS private offer · Aperture Logistics 1 – Analytics
+ * Add-on · 392,000 USD` (the opportunity's amount; the offer's own total is in its current details).
+ */
+export function offerText(request: OfferRequest, opportunity: { name?: string; amount?: Money }, context: { connection: string; crm?: { system: string; id: string } }): WorkflowText {
+  const cloud = COSELL_CLOUD_NAMES[request.cloud];
+  const name = opportunity.name ?? request.opportunityId;
+  return {
+    staticSummary: [`${cloud} private offer${request.channel === 'cppo' ? ' through a reseller' : ''}`, name, ...(opportunity.amount ? [moneyWords(opportunity.amount)] : [])].join(' · '),
+    staticDetails: [
+      `Opportunity **${name}** (ecosync id \`${request.opportunityId}\`${context.crm ? `, ${context.crm.system} ${context.crm.id}` : ''}) offered on ${cloud} Marketplace${request.resale ? ` through reseller ${request.resale.resellerAccountId} at ${request.resale.markupPercent} % markup` : ''}.`,
+      `${request.pricingModel} pricing: ${request.dimensions.map((d) => `${d.key} at ${d.price}${d.quantity ? ` × ${d.quantity}` : ''}`).join(', ')}.`,
+      `Asked for by ${request.requestedBy} through connection ${context.connection}; the current details say what it waits for.`,
+    ].join('\n'),
   };
 }
 

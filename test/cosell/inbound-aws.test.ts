@@ -80,6 +80,10 @@ describe('AWS engagement invitations become CRM opportunities after an approval 
     expect((await handle.describe()).memo).toEqual({
       opportunity: 'Retail analytics platform (Northwind Traders, Inc.)', amount: { amount: '150000.00', currency: 'USD' },
     });
+    // …and the Temporal UI says which invitation it is, and where it stands.
+    const description = await handle.describe();
+    expect(await description.staticSummary()).toBe(`AWS invitation · ${id} · ${hub.connection.name}`);
+    expect((await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails).toMatch(/^aws invitation .* for "Northwind Traders, Inc.": pending_acceptance/);
 
     expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ by: SELLER }] }))).toMatch(/needs the role alliance_manager/);
     expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ by: DEAL_DESK }] }))).toMatch(/needs the role alliance_manager/);
