@@ -72,11 +72,16 @@ export class OfferHub {
       client: env.client, taskQueue: hub.taskQueue, store: hub.store, policy: OFFER_POLICY,
       timings: { pollIntervalMs: 50, maxPollIntervalMs: 400, acceptancePollMs: 60_000 },
     };
-    if (options.worker !== false) await offers.startWorker(bundle);
-    // The CRM's accounts and opportunities are in the hub before anyone asks for an offer.
-    const run = await hub.sync(offers.connection);
-    if (run.status !== 'succeeded') throw new Error(`the first sync failed: ${run.error}`);
+    if (options.worker === false) return offers;
+    await offers.startWorker(bundle);
+    await offers.firstSync();
     return offers;
+  }
+
+  /** The CRM's accounts and opportunities are in the hub before anyone asks for an offer. */
+  async firstSync(): Promise<void> {
+    const run = await this.hub.sync(this.connection);
+    if (run.status !== 'succeeded') throw new Error(`the first sync failed: ${run.error}`);
   }
 
   async startWorker(bundle: Awaited<ReturnType<typeof bundleWorkflows>>): Promise<void> {
