@@ -10,6 +10,7 @@ import { registerRuleCommands } from './rules.js';
 import { registerSandboxCommands } from './sandbox.js';
 import { registerSyncCommands } from './sync.js';
 import { registerUpCommand } from './up.js';
+import { registerUsageCommands } from './usage.js';
 
 /** Each command group lives in its own file and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -23,4 +24,5 @@ export function registerCommands(program: Command): void {
   registerDeadLetterCommands(program);
   registerConflictCommands(program);
   registerCoSellCommands(program);
+  registerUsageCommands(program);
 }
