@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { ApiAuth, loadApiTokens } from '../api/auth.js';
 import { operatorRoutes } from '../api/routes/index.js';
+import { drawdownPagePlugin } from '../api/routes/drawdown.js';
 import { buildApi } from '../api/server.js';
 import { webhooksPlugin } from '../api/webhooks/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -121,6 +122,8 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
           operatorRoutes({ store, client, taskQueue: config.temporal.taskQueue, auth: new ApiAuth(apiTokens!.tokens), cosell: config.cosell }),
           // Webhooks authenticate by the sender's signature, not by API token.
           webhooksPlugin({ store, sync: control, metrics: metrics.registry, publicBaseUrl: config.api.publicUrl }),
+          // The burn-down page asks the reader for a token itself.
+          drawdownPagePlugin(),
         ],
         health,
       });

@@ -42,7 +42,7 @@ export function commitmentsOf(ids: ReturnType<typeof fixtureIds>) {
 }
 
 /** Puts the year's documents where the hub keeps them. */
-export async function seedYear(store: Store, connectionId: string, ids: ReturnType<typeof fixtureIds>): Promise<void> {
+export async function seedYear(store: Store, connectionId: string, ids: ReturnType<typeof fixtureIds>, options: { commitments?: boolean } = {}): Promise<void> {
   await store.records.upsertMany(connectionId, [{ entity: 'Account', canonicalId: ids.account, data: { name: 'Acme Corp', domain: 'acme.example' }, hash: 'seed' }]);
   const agreement = (agreementId: string, acceptedAt: string, value: string, productId: string) => store.agreements.record({
     connectionId, cloud: 'aws', agreementId, canonicalId: `0190f0a0-0000-7000-8000-${agreementId.replace(/\D/g, '').padStart(12, '0')}`, offerId: `offer-${agreementId}`,
@@ -78,8 +78,15 @@ export async function seedYear(store: Store, connectionId: string, ids: ReturnTy
   await store.records.upsertMany(connectionId, invoices.map((inv) => ({ entity: 'Invoice', canonicalId: inv.id, data: inv.data, hash: inv.data.number! })));
 
   const { ppa, macc } = commitmentsOf(ids);
+  if (options.commitments === false) return;
   await store.commitments.create(connectionId, ppa);
   await store.commitments.create(connectionId, macc);
+  await enterReversals(store, ids);
+}
+
+/** The refund and credit note a person enters by hand. */
+export async function enterReversals(store: Store, ids: ReturnType<typeof fixtureIds>): Promise<void> {
+  const { ppa, macc } = commitmentsOf(ids);
   await store.commitments.addDocument(ppa.id, { kind: 'refund', id: 'refund:R1', date: '2025-07-01', currency: 'USD', refundOf: 'agreement:aws:agmt-1', lines: [{ amount: '12000.00' }] }, 'alex@example.com');
   await store.commitments.addDocument(macc.id, {
     kind: 'credit-note', id: 'credit-note:CN1', date: '2025-07-10', currency: 'USD', refundOf: `invoice:${ids.invoice(6)}`,

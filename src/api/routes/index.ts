@@ -9,6 +9,7 @@ import { conflictRoutes } from './conflicts.js';
 import { coSellRoutes } from './cosell.js';
 import { connectionRoutes } from './connections.js';
 import { deadLetterRoutes } from './dead-letters.js';
+import { drawdownRoutes } from './drawdown.js';
 import { syncRoutes } from './sync.js';
 import { usageRoutes } from './usage.js';
 
@@ -36,6 +37,7 @@ export function operatorRoutes(deps: Omit<OperatorDeps, 'connectorFor' | 'cosell
     deadLetterRoutes(app, full);
     conflictRoutes(app, full);
     coSellRoutes(app, full);
+    drawdownRoutes(app, full);
     usageRoutes(app, full);
   };
 }
