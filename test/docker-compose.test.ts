@@ -14,6 +14,7 @@ interface Service {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
+  deploy?: { replicas?: number };
 }
 
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
@@ -26,6 +27,14 @@ describe('docker-compose.yml (the production shape)', () => {
     expect(services.temporal.image).toMatch(/^temporalio\//);
     expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
     expect(services['temporal-ui'].ports).toContain('8233:8080');
+  });
+
+  it('runs two workers on the one task queue, each serving its metrics to the compose network', () => {
+    expect(services.worker.deploy?.replicas).toBe(2);
+    expect(services.worker.ports ?? []).toEqual([]);
+    const { config } = loadConfig({ env: { ...services.worker.environment, ECOSYNC_SECRET_KEY: 'k' }, cwd: ROOT });
+    expect(config.temporal.taskQueue).toBe('ecosync');
+    expect(config.metrics).toEqual({ host: '0.0.0.0', port: 9464 });
   });
 
   it('depends only on services it defines', () => {

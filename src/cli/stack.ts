@@ -13,7 +13,7 @@ import { createActivities } from '../runtime/activities.js';
 import { startDemo, type Demo } from '../runtime/demo.js';
 import { createMetrics, freeLoopbackPort, scrapeOf, watchCoSells, watchStore } from '../runtime/metrics.js';
 import { ensureSecretKey } from '../runtime/secret-key.js';
-import { findTemporalCli, installTemporalRuntime, startDevServer, type DevServer } from '../runtime/temporal.js';
+import { findTemporalCli, installTemporalRuntime, startDevServer, temporalConnectionOptions, type DevServer } from '../runtime/temporal.js';
 import { startWorker, type RunningWorker } from '../runtime/worker.js';
 
 export interface Stack {
@@ -79,7 +79,9 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
     // The Temporal SDK serves a worker's metrics on a loopback port of its own; /metrics passes them on.
     const sdkMetricsPort = parts.worker ? await freeLoopbackPort() : undefined;
     installTemporalRuntime(log, { metricsAddress: sdkMetricsPort ? `127.0.0.1:${sdkMetricsPort}` : undefined });
-    const connection = await Connection.connect({ address });
+    // An external cluster with its TLS and API key as configured; the embedded dev server plain.
+    const reach = devServer ? { address } : temporalConnectionOptions(config.temporal, address);
+    const connection = await Connection.connect(reach);
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: config.temporal.namespace });
 
@@ -94,6 +96,7 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
         address,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
+        connection: reach,
         activities: createActivities({ store, client, taskQueue: config.temporal.taskQueue, log, cosell: config.cosell, metrics }),
         log,
       });

@@ -92,6 +92,23 @@ export const Config = z.object({
     uiPort: z.number().int().min(1).max(65535).default(8233),
     /** Path of the temporal CLI binary for the embedded server. */
     cli: z.string().optional(),
+    /** An API key (Temporal Cloud, or a cluster that takes bearer tokens): sent as the Authorization header, over TLS. */
+    apiKey: z.string().min(1).optional(),
+    /**
+     * TLS to an external cluster, PEM files: a client certificate and its key (mTLS, as Temporal
+     * Cloud's certificate namespaces take), the CA of a cluster with a private one, the name its
+     * certificate carries. TLS is on when any of them or an API key is given, or `enabled: true`.
+     */
+    tls: z.object({
+      enabled: z.union([z.boolean(), z.stringbool()]).optional(),
+      certFile: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
+      caFile: z.string().min(1).optional(),
+      serverName: z.string().min(1).optional(),
+    }).strict().superRefine((tls, ctx) => {
+      if (tls.certFile && !tls.keyFile) ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'a client certificate needs its key (TEMPORAL_TLS_KEY)' });
+      if (tls.keyFile && !tls.certFile) ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'a client key needs its certificate (TEMPORAL_TLS_CERT)' });
+    }).optional(),
   }).strict().default({ namespace: 'default', taskQueue: 'ecosync', port: 7233, uiPort: 8233 }),
   api: z.object({
     host: z.string().default('127.0.0.1'),
@@ -148,6 +165,12 @@ const ENV_PATHS: Array<[name: string, path: string[], kind: 'string' | 'number']
   ['TEMPORAL_PORT', ['temporal', 'port'], 'number'],
   ['TEMPORAL_UI_PORT', ['temporal', 'uiPort'], 'number'],
   ['TEMPORAL_CLI', ['temporal', 'cli'], 'string'],
+  ['TEMPORAL_API_KEY', ['temporal', 'apiKey'], 'string'],
+  ['TEMPORAL_TLS', ['temporal', 'tls', 'enabled'], 'string'],
+  ['TEMPORAL_TLS_CERT', ['temporal', 'tls', 'certFile'], 'string'],
+  ['TEMPORAL_TLS_KEY', ['temporal', 'tls', 'keyFile'], 'string'],
+  ['TEMPORAL_TLS_CA', ['temporal', 'tls', 'caFile'], 'string'],
+  ['TEMPORAL_TLS_SERVER_NAME', ['temporal', 'tls', 'serverName'], 'string'],
   ['ECOSYNC_API_HOST', ['api', 'host'], 'string'],
   ['ECOSYNC_API_PORT', ['api', 'port'], 'number'],
   ['ECOSYNC_PUBLIC_URL', ['api', 'publicUrl'], 'string'],

@@ -3,7 +3,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { Config } from './config.js';
-import { answers, findTemporalCli } from './temporal.js';
+import { answers, findTemporalCli, temporalConnectionOptions, type TemporalConnectionOptions } from './temporal.js';
 
 export interface Check {
   name: string;
@@ -25,7 +25,13 @@ export function checkNode(version = process.versions.node): Check {
 /** Temporal: an existing cluster at temporal.address, else the CLI binary for the embedded server. */
 export async function checkTemporal(config: Config): Promise<Check> {
   if (config.temporal.address) {
-    return (await answers(config.temporal.address))
+    let reach: TemporalConnectionOptions;
+    try {
+      reach = temporalConnectionOptions(config.temporal, config.temporal.address);
+    } catch (error) {
+      return { name: 'Temporal', ok: false, detail: (error as Error).message, fix: 'point TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY and TEMPORAL_TLS_CA at readable PEM files' };
+    }
+    return (await answers(reach))
       ? { name: 'Temporal', ok: true, detail: `cluster answers at ${config.temporal.address}` }
       : { name: 'Temporal', ok: false, detail: `nothing answers at ${config.temporal.address} (TEMPORAL_ADDRESS)`, fix: 'start that cluster, or unset TEMPORAL_ADDRESS to use the embedded dev server' };
   }

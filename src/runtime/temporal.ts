@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import type { LogLevel } from '@temporalio/common';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { searchAttributeArgs } from '../../workflows/search-attributes.js';
+import type { Config } from './config.js';
 import { ROOT } from './paths.js';
 
 /** Where the Temporal CLI is: TEMPORAL_CLI / config, our cached build in .tools/bin, or PATH. */
@@ -104,11 +105,45 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 }
 
-/** Whether a Temporal frontend answers at address. */
-export async function answers(address: string): Promise<boolean> {
+/** How to reach a cluster: the client's Connection and the worker's NativeConnection take the same. */
+export interface TemporalConnectionOptions {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
+}
+
+/** Which setting each TLS file comes from, for an error a user can act on. */
+const TLS_FILES = { certFile: 'TEMPORAL_TLS_CERT', keyFile: 'TEMPORAL_TLS_KEY', caFile: 'TEMPORAL_TLS_CA' } as const;
+
+/**
+ * The connection to the configured cluster: TLS when an API key, a certificate, a CA or a server
+ * name is set (Temporal Cloud takes an API key or a client certificate, always over TLS). A TLS
+ * file that cannot be read stops the start with the setting and the path.
+ */
+export function temporalConnectionOptions(temporal: Pick<Config['temporal'], 'apiKey' | 'tls'>, address: string): TemporalConnectionOptions {
+  const t = temporal.tls ?? {};
+  const read = (key: keyof typeof TLS_FILES): Buffer | undefined => {
+    const file = t[key];
+    if (!file) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`temporal.tls.${key} (${TLS_FILES[key]}): cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  };
+  const on = t.enabled ?? Boolean(temporal.apiKey || t.certFile || t.caFile || t.serverName);
+  const [crt, key, ca] = [read('certFile'), read('keyFile'), read('caFile')];
+  const tls: TLSConfig | undefined = on
+    ? { ...(crt && key ? { clientCertPair: { crt, key } } : {}), ...(ca ? { serverRootCACertificate: ca } : {}), ...(t.serverName ? { serverNameOverride: t.serverName } : {}) }
+    : undefined;
+  return { address, ...(tls ? { tls } : {}), ...(temporal.apiKey ? { apiKey: temporal.apiKey } : {}) };
+}
+
+/** Whether a Temporal frontend answers at address (with the cluster's TLS and API key when given). */
+export async function answers(address: string | TemporalConnectionOptions): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 1000 });
+    connection = await Connection.connect({ ...(typeof address === 'string' ? { address } : address), connectTimeout: 1000 });
     await connection.workflowService.getSystemInfo({});
     return true;
   } catch {

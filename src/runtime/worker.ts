@@ -1,9 +1,12 @@
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { WORKFLOWS_PATH } from './paths.js';
+import type { TemporalConnectionOptions } from './temporal.js';
 
 export interface WorkerOptions {
   address: string;
+  /** TLS and API key of an external cluster (temporalConnectionOptions). */
+  connection?: Omit<TemporalConnectionOptions, 'address'>;
   namespace: string;
   taskQueue: string;
   activities: object;
@@ -30,7 +33,7 @@ const noop = () => undefined;
 const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
-  const connection = await NativeConnection.connect({ address: options.address });
+  const connection = await NativeConnection.connect({ ...options.connection, address: options.address });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,

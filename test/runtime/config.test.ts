@@ -26,7 +26,7 @@ describe('configuration', () => {
     const problems = problemsOf(() => loadConfig({ env: {}, cwd }));
     expect(problems).toContain(`${file}:2:9: api.port: Invalid input: expected number, received string`);
     expect(problems).toContain(`${file}:4:12: temporal.address: host:port`);
-    expect(problems).toContain(`${file}:5:3: temporal.bogus: unknown key (known: address, namespace, taskQueue, port, uiPort, cli)`);
+    expect(problems).toContain(`${file}:5:3: temporal.bogus: unknown key (known: address, namespace, taskQueue, port, uiPort, cli, apiKey, tls)`);
     expect(problems).toHaveLength(3);
   });
 

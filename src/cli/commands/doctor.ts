@@ -8,6 +8,7 @@ import { storeOptions } from '../stack.js';
 import { openStore } from '../../store/index.js';
 import { EXIT } from '../exit.js';
 import { HEALTH_CHECK_TEXT } from '../../service/summaries.js';
+import { temporalConnectionOptions } from '../../runtime/temporal.js';
 
 /** `ecosync doctor`: checks what the hub needs and says how to fix what is wrong. */
 export function registerDoctorCommand(program: Command): void {
@@ -99,7 +100,7 @@ async function roundTrip(config: Config): Promise<Check> {
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 2000 });
+    connection = await Connection.connect({ ...(config.temporal.address ? temporalConnectionOptions(config.temporal, address) : { address }), connectTimeout: 2000 });
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const started = Date.now();
     const report = await client.workflow.execute('healthCheckWorkflow', {
