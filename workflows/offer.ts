@@ -157,6 +157,8 @@ export async function privateOfferWorkflow(input: OfferInput): Promise<OfferView
 
   setHandler(marketplaceNoticeSignal, (notice) => {
     if (notice?.kind === 'agreement' && notice.offerId === s.offer.cloudIds.offerId && !s.announced) s.announced = { agreementId: notice.agreementId };
+    // Microsoft: the buyer's purchase, resolved from the landing page's token; its subscription is the agreement.
+    if (notice?.kind === 'subscription' && notice.offerId === s.offer.cloudIds.offerId && !s.announced) s.announced = { agreementId: notice.subscriptionId };
     notified = true;
   });
 
@@ -322,7 +324,8 @@ export async function privateOfferWorkflow(input: OfferInput): Promise<OfferView
   }
 
   function pollDelay(attempt: number): number {
-    const first = input.pollIntervalMs ?? 30_000;
+    // Microsoft asks that a configure job's status be read at most once a minute.
+    const first = input.pollIntervalMs ?? (cloud === 'azure' ? 60_000 : 30_000);
     const max = input.maxPollIntervalMs ?? 600_000;
     return Math.min(max, first * 2 ** Math.min(attempt - 1, 20));
   }

@@ -8,6 +8,7 @@
  * once per agreement id, and the ERP's sales order has a canonical id derived from the agreement,
  * so a retry or a second acceptance notice finds what the first made.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { AwsMarketplaceClient, MarketplaceBusy, MarketplaceRefused, type AwsMarketplaceConfig } from '../../connectors/aws-marketplace/client.js';
@@ -18,6 +19,8 @@ import {
   awsBuyerUrl, awsOfferDocument, directOfferChanges, offerProblems, resaleAuthorizationChanges, resellerOfferChanges,
 } from '../offers/aws.js';
 import { buildOffer, crmFieldOf, type CrmFields } from '../offers/build.js';
+import { microsoftOfferResource, microsoftProblems } from '../offers/microsoft.js';
+import { MicrosoftMarketplaceClient, MicrosoftRefused, type MicrosoftMarketplaceConfig } from '../../connectors/microsoft-marketplace/client.js';
 import { canonicalIdFor } from '../sync/index.js';
 import type { Store } from '../store/index.js';
 import type { AgreementSeen, OfferActivities, PublishProgress } from '../../workflows/offer-types.js';
@@ -55,6 +58,16 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
     return new AwsMarketplaceClient(config);
   }, (client) => client.close());
   const awsClient = async (connectionId: string) => (await aws(connectionId)).value;
+  const microsoft = perConnection(deps.store, (connection, credentials) => {
+    const config = credentialsOf(connection, credentials, MARKETPLACE_SYSTEMS.azure) as unknown as MicrosoftMarketplaceConfig;
+    return new MicrosoftMarketplaceClient(config);
+  }, (client) => client.close());
+  const microsoftClient = async (connectionId: string) => (await microsoft(connectionId)).value;
+  /** Microsoft's refusals as problems naming the CRM fields, through the terms mapping. */
+  const microsoftRefusals = async (connectionId: string, errors: { code: string; message: string; target?: string }[]) => {
+    const terms = await termsMappingOf(deps, connectionId);
+    return microsoftProblems(errors, (field) => (terms ? crmFieldOf(terms, field) : undefined));
+  };
 
   /** Where each term comes from on the CRM, from the terms mapping. */
   const crmFieldsOf = (mapping: CompiledMapping): CrmFields => Object.fromEntries(mapping.fields.filter((f) => f.from).map((f) => [f.field, f.from])) as CrmFields;
@@ -87,7 +100,18 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
     },
 
     async publishOffer({ connectionId, cloud, offer, step, intent, token }) {
-      if (cloud !== 'aws') throw microsoftNotConnected();
+      if (cloud === 'azure') {
+        // One configure job makes the offer live; Microsoft validates it as the job runs.
+        try {
+          const job = await (await microsoftClient(connectionId)).configure([microsoftOfferResource(offer)]);
+          return { id: job.jobId, as: 'seller' as const };
+        } catch (error) {
+          if (error instanceof MicrosoftRefused && error.status === 400) {
+            return { problems: await microsoftRefusals(connectionId, error.errors.length > 0 ? error.errors : [{ code: error.code, message: error.message }]) };
+          }
+          throw error instanceof MicrosoftRefused ? microsoftRefused(error) : asActivityFailure(error);
+        }
+      }
       const doc = awsOfferDocument(await deps.mappingFor(OFFER_MAPPINGS.aws), offer);
       const changes = step === 'direct' ? directOfferChanges(doc)
         : step === 'authorization' ? resaleAuthorizationChanges(doc, offer)
@@ -108,7 +132,16 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
     },
 
     async followPublish({ connectionId, cloud, offer, id, as }): Promise<PublishProgress> {
-      if (cloud !== 'aws') throw microsoftNotConnected();
+      if (cloud === 'azure') {
+        const client = await microsoftClient(connectionId);
+        const job = await client.jobStatus(id).catch((e: unknown) => { throw e instanceof MicrosoftRefused ? microsoftRefused(e) : asActivityFailure(e); });
+        if (job.jobStatus !== 'completed') return { status: 'running' };
+        if (job.jobResult !== 'succeeded') {
+          return { status: 'failed', problems: await microsoftRefusals(connectionId, job.errors.length > 0 ? job.errors : [{ code: 'failed', message: 'the configure job failed without saying why' }]) };
+        }
+        const made = (await client.jobResources(job.resourceUri!)).map((r) => String(r.id ?? '')).find((rid) => rid.startsWith('private-offer/'));
+        return { status: 'succeeded', ...(made ? { entityId: made } : {}) };
+      }
       const set = await (await awsClient(connectionId)).describeChangeSet(id, as).catch((e: unknown) => { throw e instanceof MarketplaceRefused ? refused(e) : asActivityFailure(e); });
       if (set.status === 'PREPARING' || set.status === 'APPLYING') return { status: 'running' };
       if (set.status === 'FAILED' && set.failureCode === 'SERVER_FAULT') return { status: 'retry' };
@@ -125,7 +158,28 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
     },
 
     async findAcceptance({ connectionId, cloud, offer, agreementId }) {
-      if (cloud !== 'aws') throw microsoftNotConnected();
+      if (cloud === 'azure') {
+        // Microsoft announces a purchase only through the landing page: its subscription is the agreement.
+        if (!agreementId) return undefined;
+        const client = await microsoftClient(connectionId);
+        try {
+          let subscription = await client.subscription(agreementId);
+          if (subscription.status === 'PendingFulfillmentStart') {
+            await client.activate(subscription.id, subscription.planId, subscription.quantity);
+            subscription = await client.subscription(agreementId);
+          }
+          if (subscription.status !== 'Subscribed') return undefined;
+          return {
+            agreementId: subscription.id, offerId: offer.cloudIds.offerId ?? '', acceptor: subscription.beneficiaryTenantId ?? subscription.purchaserEmail ?? 'unknown',
+            status: subscription.status, acceptedAt: new Date().toISOString(),
+            startDate: subscription.startDate ?? new Date().toISOString().slice(0, 10), ...(subscription.endDate ? { endDate: subscription.endDate } : {}),
+            totalContractValue: offer.totalValue ?? '0', currency: offer.currency,
+          } satisfies AgreementSeen;
+        } catch (error) {
+          if (error instanceof MicrosoftRefused && error.status === 404) return undefined;
+          throw error instanceof MicrosoftRefused ? microsoftRefused(error) : asActivityFailure(error);
+        }
+      }
       const client = await awsClient(connectionId);
       const offerId = offer.cloudIds.offerId;
       if (!offerId) return undefined;
@@ -187,7 +241,22 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
     },
 
     async withdrawOffer({ connectionId, cloud, offer, token }) {
-      if (cloud !== 'aws') throw microsoftNotConnected();
+      if (cloud === 'azure') {
+        const client = await microsoftClient(connectionId);
+        try {
+          let job = await client.configure([microsoftOfferResource(offer, { state: 'withdrawn', id: offer.cloudIds.offerId })]);
+          // The job is short; its outcome says whether the offer is withdrawn (an accepted one cannot be).
+          while (job.jobStatus !== 'completed') {
+            Context.current().heartbeat(job.jobId);
+            await Context.current().sleep(2_000);
+            job = await client.jobStatus(job.jobId);
+          }
+          if (job.jobResult !== 'succeeded') throw new MicrosoftRefused(job.errors[0]?.code ?? 'failed', job.errors.map((e) => e.message).join('; ') || 'the withdrawal failed', 409, job.errors);
+          return;
+        } catch (error) {
+          throw error instanceof MicrosoftRefused ? microsoftRefused(error) : asActivityFailure(error);
+        }
+      }
       // AWS ends a private offer by its availability: today is its last day.
       const today = new Date().toISOString().slice(0, 10);
       const changes = [{ ChangeType: 'UpdateAvailability', Entity: { Type: 'Offer@1.0', Identifier: offer.cloudIds.offerId! }, DetailsDocument: { AvailabilityEndDate: today } }];
@@ -259,8 +328,8 @@ export function clientToken(token: string): string {
   return canonicalIdFor('aws-marketplace', 'ChangeSet', token);
 }
 
-function microsoftNotConnected(): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'ConfigurationError', nonRetryable: true, message: 'Microsoft private offers are published through the Microsoft marketplace client, which this worker does not have' });
+function microsoftRefused(error: MicrosoftRefused): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'MarketplaceRefused', message: error.message, nonRetryable: true, details: [{ code: error.code, errors: error.errors }] });
 }
 
 export type { OfferProblem };

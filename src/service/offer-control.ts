@@ -214,6 +214,44 @@ export async function noticeOffer(control: Pick<OfferControl, 'client'>, connect
   return found;
 }
 
+/**
+ * A change set's outcome (an EventBridge "Change Set Succeeded|Failed|Cancelled") to the offer
+ * following it. The event names the set, not the offer: the running offers of the connection
+ * that wait on a change set are asked which one they follow. False when none does.
+ */
+export async function noticeChangeSet(control: Pick<OfferControl, 'client'>, connectionName: string, changeSetId: string, status: string): Promise<boolean> {
+  if (/["\\\n]/.test(connectionName)) return false;
+  const query = `WorkflowType = "${WORKFLOW_TYPE}" AND ${SA.connection.name} = "${connectionName}" AND ${SA.cloud.name} = "aws" AND ${SA.status.name} = "submitted" AND ExecutionStatus = "Running"`;
+  let found = false;
+  for await (const info of control.client.workflow.list({ query })) {
+    const handle = control.client.workflow.getHandle(info.workflowId);
+    const state = await stateOf(handle, 0);
+    if (state?.cloudIds.changeSetId !== changeSetId) continue;
+    const notice: MarketplaceNotice = { kind: 'changeSet', changeSetId, status };
+    await handle.signal('marketplaceNotice', notice);
+    found = true;
+  }
+  return found;
+}
+
+export interface OfferCount {
+  cloud: OfferCloud;
+  status: OfferStatus;
+  count: number;
+}
+
+/**
+ * How many private offers each marketplace has in each status (running or ended), through
+ * Temporal visibility: one count query per cloud and status, as for co-sells.
+ */
+export async function countOffers(control: Pick<OfferControl, 'client'>): Promise<OfferCount[]> {
+  const wanted = (['aws', 'azure'] as const).flatMap((cloud) => OfferStatus.options.map((status) => ({ cloud, status })));
+  return Promise.all(wanted.map(async ({ cloud, status }) => {
+    const { count } = await control.client.workflow.count(`WorkflowType = "${WORKFLOW_TYPE}" AND ${SA.cloud.name} = "${cloud}" AND ${SA.status.name} = "${status}"`);
+    return { cloud, status, count };
+  }));
+}
+
 function workflowIdOf(id: string): string {
   const trimmed = id.trim();
   if (trimmed.startsWith('offer:')) return trimmed;
@@ -235,4 +273,32 @@ async function stateOf(handle: WorkflowHandle, waitMs = 10_000): Promise<OfferVi
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** What the landing page learns from Microsoft's token: the purchase's subscription, its tenant and plan. */
+export interface LandedPurchase {
+  id: string;
+  planId: string;
+  beneficiaryTenantId?: string;
+}
+
+/**
+ * A Microsoft purchase, as the buyer's landing page announces it (Microsoft sends no webhook for
+ * a purchase: the buyer's browser brings a token the publisher resolves): the live Microsoft offer
+ * of the connection whose beneficiaries are of the purchase's tenant is told, and its workflow
+ * activates the subscription and books it. The offer's workflow id, or undefined when no live
+ * offer of that tenant is waiting.
+ */
+export async function landMicrosoftPurchase(control: Pick<OfferControl, 'client'>, connectionName: string, purchase: LandedPurchase): Promise<string | undefined> {
+  if (/["\\\n]/.test(connectionName) || !purchase.beneficiaryTenantId) return undefined;
+  const tenant = purchase.beneficiaryTenantId.toLowerCase();
+  const query = `WorkflowType = "${WORKFLOW_TYPE}" AND ${SA.connection.name} = "${connectionName}" AND ${SA.cloud.name} = "azure" AND ${SA.status.name} = "live" AND ExecutionStatus = "Running"`;
+  for await (const info of control.client.workflow.list({ query })) {
+    const handle = control.client.workflow.getHandle(info.workflowId);
+    const state = await stateOf(handle, 0);
+    if (!state?.cloudIds.offerId || !state.buyerAccounts.some((b) => b.toLowerCase().startsWith(`${tenant}:`))) continue;
+    await handle.signal('marketplaceNotice', { kind: 'subscription', subscriptionId: purchase.id, offerId: state.cloudIds.offerId } satisfies MarketplaceNotice);
+    return info.workflowId;
+  }
+  return undefined;
 }

@@ -7,6 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { BUYER_ACCOUNT_IDS, SANDBOX_CREDENTIALS, startAwsMarketplaceSandbox, type AwsMarketplaceSandbox, type AwsMarketplaceSandboxOptions } from '../../connectors/aws-marketplace/sandbox/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startMicrosoftMarketplaceSandbox, type MicrosoftMarketplaceSandbox } from '../../connectors/microsoft-marketplace/sandbox/index.js';
+import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
 import type { ApprovalPolicy } from '../../src/cosell/approval.js';
 import { createActivities } from '../../src/runtime/activities.js';
 import { bundleWorkflows, startWorker } from '../../src/runtime/worker.js';
@@ -46,9 +51,13 @@ export class OfferHub {
   control!: OfferControl;
   products!: { contract: string; hybrid: string; usage: string };
 
+  /** Started when the options ask for Microsoft: Entra ID (the co-sell sandbox) and the marketplace. */
+  entra?: MicrosoftSandbox;
+  microsoft?: MicrosoftMarketplaceSandbox;
+
   private constructor(readonly hub: TestHub, readonly aws: AwsMarketplaceSandbox) {}
 
-  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; worker?: boolean; aws?: AwsMarketplaceSandboxOptions } = {}): Promise<OfferHub> {
+  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; worker?: boolean; aws?: AwsMarketplaceSandboxOptions; microsoft?: boolean } = {}): Promise<OfferHub> {
     // A seed of its own gives the org its own id, so the opportunities' ids (and offers' workflow ids) differ from other tests'.
     const [hub, aws] = await Promise.all([
       TestHub.start(env, bundle, { store: options.store, worker: false, sf: { accounts: 2, contactsPerAccount: 0, opportunitiesPerAccount: 1, seed: Math.floor(Math.random() * 1e9) }, ns: { customers: 0 } }),
@@ -58,6 +67,13 @@ export class OfferHub {
     const [contract, hybrid, usage] = [...aws.state.store.products.values()];
     offers.products = { contract: contract.id, hybrid: hybrid.id, usage: usage.id };
     const item = hub.ns!.state.all('inventoryItem')[0];
+    if (options.microsoft) {
+      offers.entra = await startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(tmpdir(), 'ecosync-offers-ms-')), incoming: 0 });
+      offers.microsoft = await startMicrosoftMarketplaceSandbox({
+        authorityHost: offers.entra.url, authorityCaPem: offers.entra.caPem, jobMs: 200,
+        publisherApp: { tenantId: offers.entra.tenantId, clientId: offers.entra.clientId, clientSecret: offers.entra.clientSecret },
+      });
+    }
     const crm = crmCredentials(hub.sf, hub.hs, hub.ns);
     offers.connection = await hub.connect({
       ...ERP_HUB,
@@ -66,6 +82,7 @@ export class OfferHub {
         // Orders of marketplace agreements are booked against this NetSuite item.
         netsuite: { ...crm.netsuite!, marketplaceItems: { default: item.id } },
         'aws-marketplace': { region: 'us-east-1', endpoint: aws.url, ...SANDBOX_CREDENTIALS.seller, reseller: SANDBOX_CREDENTIALS.reseller },
+        ...(offers.microsoft && offers.entra ? { 'microsoft-marketplace': offers.microsoftConfig() } : {}),
       },
     });
     offers.control = {
@@ -99,6 +116,15 @@ export class OfferHub {
         },
       },
     });
+  }
+
+  /** The publisher app's credentials for the Microsoft marketplace sandbox. */
+  microsoftConfig() {
+    const entra = this.entra!;
+    return {
+      tenantId: entra.tenantId, clientId: entra.clientId, clientSecret: entra.clientSecret, authorityHost: entra.url, caPem: entra.caPem,
+      productIngestionUrl: this.microsoft!.productIngestionUrl, marketplaceApiUrl: this.microsoft!.marketplaceApiUrl,
+    };
   }
 
   get store() {
@@ -154,6 +180,8 @@ export class OfferHub {
   async close(): Promise<void> {
     await this.hub.close();
     await this.aws.close();
+    await this.microsoft?.close();
+    await this.entra?.close();
   }
 }
 
