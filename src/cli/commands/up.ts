@@ -49,6 +49,7 @@ async function runHub(parts: StackParts): Promise<void> {
     `  Temporal UI   ${stack.uiUrl ?? '(external cluster)'}`,
     `  Temporal      ${stack.temporalAddress}`,
     stack.apiUrl ? `  API           ${stack.apiUrl}   (health: ${stack.apiUrl}/healthz, metrics: ${stack.apiUrl}/metrics)` : '  API           (not in this process)',
+    ...(stack.metricsUrl ? [`  Metrics       ${stack.metricsUrl}   (this worker's; health: ${stack.metricsUrl.replace(/\/metrics$/, '/healthz')})`] : []),
     `  Worker        ${stack.worker ? `task queue ${config.temporal.taskQueue}` : '(not in this process)'}`,
     `  Database      ${config.database.url ? 'PostgreSQL' : `PGlite in ${config.dataDir}/pglite`}`,
     ...(stack.demo ? [
