@@ -4,7 +4,7 @@
  * Run it when a workflow change is meant to be incompatible (then bump a workflow version);
  * otherwise the committed histories must keep replaying:
  *   node --import tsx test/workflows/record-histories.ts            (every scenario)
- *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, hub, cosell, inbound, metering)
+ *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, hub, cosell, inbound, metering, offer)
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +27,9 @@ import { meteringWorkflowId } from '../../workflows/metering-types.js';
 import { openTestStore } from '../store/stores.js';
 import { meteringConnection, post, recordAgreements, startApi, startAwsMetering, usageEvents } from '../metering/rig.js';
 import pino from 'pino';
+import { BUYER_ACCOUNT_IDS } from '../../connectors/aws-marketplace/sandbox/index.js';
+import { decideOffer, noticeOffer } from '../../src/service/offer-control.js';
+import { DEAL_DESK as OFFER_DESK, OfferHub } from '../offers/support.js';
 
 /** The history in Temporal's standard JSON form, as the CLI exports it. */
 function save(workflowId: string, name: string): void {
@@ -47,6 +50,7 @@ try {
   if (wanted('cosell')) await recordCoSell();
   if (wanted('inbound')) await recordInbound();
   if (wanted('metering')) await recordMetering();
+  if (wanted('offer')) await recordOffer();
 } finally {
   await env.teardown();
 }
@@ -191,5 +195,22 @@ async function recordMetering(): Promise<void> {
     await worker.shutdown();
     await db.close();
     await aws.close();
+  }
+}
+
+async function recordOffer(): Promise<void> {
+  // An AWS private offer: approved, VALIDATE then APPLY, live, accepted (announced), booked into NetSuite.
+  const offers = await OfferHub.start(env, bundle, { store: 'postgres' });
+  try {
+    const sf = offers.opportunity(0);
+    const asked = await offers.create(sf.id);
+    await decideOffer(offers.control, asked.id, 'approve', { by: OFFER_DESK });
+    const live = await offers.until(asked.id, (s) => s.status === 'live', 'the offer to go live');
+    const agreement = offers.aws.state.accept(live.cloudIds.offerId!, BUYER_ACCOUNT_IDS[0], { dimensions: { BasicService: 2, PremiumService: 1 } });
+    await noticeOffer(offers.control, offers.connection.name, live.cloudIds.offerId!, { kind: 'agreement', agreementId: agreement.id, offerId: live.cloudIds.offerId! });
+    await env.client.workflow.getHandle(asked.id).result();
+    save(asked.id, 'offer-aws-accepted.json');
+  } finally {
+    await offers.close();
   }
 }

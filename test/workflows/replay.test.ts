@@ -26,6 +26,8 @@ describe('recorded workflow histories replay deterministically', () => {
       'cosell-aws-approved.json', 'cosell-changes-resubmitted.json', 'cosell-invitation-accepted.json', 'cosell-inbox.json',
       // Metering to AWS: usage sent in a pass, a dead letter replayed by an update and sent.
       'metering.json',
+      // A private offer on AWS: approved, validated and applied, accepted by an announced agreement, booked.
+      'offer-aws-accepted.json',
     ]));
   });
 
