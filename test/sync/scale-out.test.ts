@@ -27,6 +27,8 @@ async function startWorkers(count: number, env: Record<string, string>): Promise
   for (const w of workers) {
     await eventually(async () => w.run.output().includes('Press Ctrl-C to stop.'), 120_000, `a worker to start; output so far:\n${w.run.output()}`);
     expect(w.run.output()).toContain(`Metrics       ${w.metricsUrl}`);
+    // A worker alone answers a health check beside its metrics.
+    expect(await (await fetch(w.metricsUrl.replace(/\/metrics$/, '/healthz'))).json()).toMatchObject({ status: 'ok', parts: { store: 'ok', temporal: 'ok', worker: 'ok' } });
   }
   return workers;
 }
