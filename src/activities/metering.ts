@@ -30,8 +30,12 @@ import { asActivityFailure, credentialsOf, nonRetryable, perConnection } from '.
 const HOUR_MS = 3_600_000;
 /** Hours this close to the end of the cloud's window are not sent: the call would reach the cloud too late. */
 const WINDOW_MARGIN_MS = 5 * 60_000;
-/** Records the cloud did not get to are sent again this many times in one pass, then left for the next. */
-const UNPROCESSED_ROUNDS = 3;
+/** How often a pass heartbeats while a call is in flight (the workflow's heartbeat timeout is 15 s). */
+const ALIVE_MS = 3_000;
+/** Records the cloud did not get to are sent again this many times in one pass, then left for the next… */
+const UNPROCESSED_ROUNDS = 5;
+/** …which comes this much later. */
+const RESEND_AFTER_MS = 10_000;
 
 export const LATE_WINDOW_MS: Record<MeteredCloud, number> = { aws: AWS_LATE_WINDOW_MS, azure: MICROSOFT_LATE_WINDOW_MS };
 const BATCH: Record<MeteredCloud, number> = { aws: AWS_METERING_BATCH, azure: MICROSOFT_METERING_BATCH };
@@ -60,6 +64,11 @@ type Verdict =
 
 /** One call to a cloud: a verdict per record key, or the whole call refused. */
 type CallOutcome = { verdicts: Map<string, Verdict> } | { refused: { code: string; message: string } };
+
+/** Refusals about the caller (its credentials, its account), not the records: no record is to blame, a person must fix them. */
+const AWS_CALLER_REFUSALS = new Set(['AccessDenied', 'UnrecognizedClient', 'DisabledApi', 'InvalidEndpointRegion']);
+/** @azure/identity's errors for credentials Entra ID will not take. */
+const ENTRA_REFUSALS = new Set(['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError']);
 
 interface CloudSender {
   /** Records sharing one call: AWS takes one product a call. */
@@ -105,8 +114,9 @@ export function createMeteringActivities(deps: MeteringDeps): MeteringActivities
             for (const key of answer.unprocessed) verdicts.set(key, { kind: 'again' });
             return { verdicts };
           } catch (error) {
-            if (error instanceof AwsRefused) return { refused: { code: error.code, message: `AWS Marketplace refused BatchMeterUsage: ${error.message}` } };
-            throw error;
+            if (!(error instanceof AwsRefused)) throw error;
+            if (AWS_CALLER_REFUSALS.has(error.code)) throw nonRetryable('AuthError', `AWS Marketplace refused the seller's call (${error.code}): ${error.message}; fix the connection's aws-marketplace credentials, and the hours wait to be sent`);
+            return { refused: { code: error.code, message: `AWS Marketplace refused BatchMeterUsage: ${error.message}` } };
           }
         },
       };
@@ -129,6 +139,10 @@ export function createMeteringActivities(deps: MeteringDeps): MeteringActivities
           }
           return { verdicts };
         } catch (error) {
+          const name = (error as Error).name;
+          if ((error instanceof MicrosoftRefused && (error.status === 401 || error.status === 403)) || ENTRA_REFUSALS.has(name)) {
+            throw nonRetryable('AuthError', `the Microsoft marketplace refused the publisher's call: ${(error as Error).message}; fix the connection's microsoft-marketplace credentials, and the hours wait to be sent`);
+          }
           if (error instanceof MicrosoftRefused) return { refused: { code: error.code, message: error.message } };
           throw error;
         }
@@ -181,7 +195,9 @@ export function createMeteringActivities(deps: MeteringDeps): MeteringActivities
       let pending = batch;
       for (let round = 0; pending.length > 0; round++) {
         if (round > 0) await deps.store.metering.countAttempt(connectionId, pending.map((p) => meterKey(p.send)));
-        const outcome = await sender.call(pending).catch((e: unknown) => { throw asActivityFailure(e); });
+        // Alive while the cloud is called: a throttle waited out in process outlasts the heartbeat timeout.
+        const alive = setInterval(tick, ALIVE_MS);
+        const outcome = await sender.call(pending).catch((e: unknown) => { throw asActivityFailure(e); }).finally(() => clearInterval(alive));
         counts.calls++;
         batches++;
         tick();
@@ -290,7 +306,12 @@ export function createMeteringActivities(deps: MeteringDeps): MeteringActivities
     // The earliest hour still waiting for its grace, for the workflow's timer.
     const later = await deps.store.metering.waiting(connectionId, { before: new Date(at + 2 * HOUR_MS).toISOString(), clouds: [cloud] });
     const nextHour = later.map((w) => Date.parse(w.hour)).filter((h) => h >= dueBefore).sort((a, b) => a - b)[0];
-    return { counts, more, ...(nextHour !== undefined ? { nextDueAt: new Date(nextHour + HOUR_MS + input.graceMs).toISOString() } : {}) };
+    const candidates = [
+      ...(nextHour !== undefined ? [nextHour + HOUR_MS + input.graceMs] : []),
+      // Records the cloud did not get to are still sending: the next pass, a little later, sends them again.
+      ...(counts.unprocessed > 0 ? [now() + RESEND_AFTER_MS] : []),
+    ];
+    return { counts, more, ...(candidates.length > 0 ? { nextDueAt: new Date(Math.min(...candidates)).toISOString() } : {}) };
   }
 
   return {

@@ -120,6 +120,38 @@ describe('metering usage to AWS Marketplace', () => {
     }
   }, 240_000);
 
+  it('sends again what AWS did not get to (UnprocessedRecords) and waits out its throttling: every hour once, with its whole sum', async () => {
+    const aws = await startAwsMetering(10, { recordFailureRate: 0.3, rateLimitRate: 0.3, seed: 11, endpoints: /^metering\./ });
+    const db = await openTestStore('pglite');
+    const taskQueue = `metering-faults-${Date.now()}`;
+    let worker: RunningWorker | undefined;
+    try {
+      worker = await startWorker({
+        address: env.address, namespace: 'default', taskQueue, workflowBundle: bundle,
+        activities: createActivities({ store: db.store, client: env.client, taskQueue, log: pino({ level: 'silent' }) }),
+      });
+      const connection = await meteringConnection(db.store, aws);
+      await recordAgreements(db.store, connection.id, aws.customers);
+      const { events, sums } = usageEvents(aws, { events: 1_000, hours: [1, 2, 3], prefix: 'faults' });
+      await db.store.metering.ingest(connection.id, events);
+      await wakeMetering({ client: env.client, taskQueue, settings: SETTINGS }, connection, 'aws');
+      await eventually(async () => (await db.store.metering.sends(connection.id, { status: 'sent' })).length === sums.size, 120_000, 'every hour sent');
+      expect(aws.sandbox.counters.get('metering.BatchMeterUsage.ThrottlingException')).toBeGreaterThan(0);
+      for (const [key, sum] of sums) expect(new Set(aws.received.get(key)), key).toEqual(new Set([sum]));
+      expect(aws.sandbox.state.metering.records.size).toBe(sums.size);
+      // Hours AWS did not get to went again, counted as further attempts.
+      const sends = await db.store.metering.sends(connection.id);
+      expect(sends.some((s) => s.attempts > 1)).toBe(true);
+      expect([...aws.received.values()].filter((q) => q.length > 1).length).toBe(sends.filter((s) => s.attempts > 1).length);
+      await env.client.workflow.getHandle(meteringWorkflowId(connection.id, 'aws')).terminate('test over');
+      await env.client.schedule.getHandle(`metering-schedule:${connection.id}:aws`).delete();
+    } finally {
+      await worker?.shutdown();
+      await db.close();
+      await aws.close();
+    }
+  }, 180_000);
+
   it('the worker killed with SIGKILL mid-run and restarted: every hour reaches AWS once, with its whole sum', async () => {
     // Each call takes 300 ms, so the kill lands while hours are being sent.
     const aws = await startAwsMetering(100, { latencyMs: 300, endpoints: /^metering\./ });

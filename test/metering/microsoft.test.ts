@@ -119,4 +119,49 @@ describe('metering usage to the Microsoft marketplace', () => {
       await db.close();
     }
   }, 180_000);
+
+  it('stops on credentials Microsoft refuses, the hour\'s intent kept, and sends it once they are fixed', async () => {
+    const db: TestStore = await openTestStore('pglite');
+    const taskQueue = `metering-ms-auth-${Date.now()}`;
+    let worker: RunningWorker | undefined;
+    try {
+      worker = await startWorker({
+        address: env.address, namespace: 'default', taskQueue, workflowBundle: bundle,
+        activities: createActivities({ store: db.store, client: env.client, taskQueue, log: pino({ level: 'silent' }) }),
+      });
+      const subscription = await mp.subscribed({}, beneficiary());
+      const good = { tenantId: entra.tenantId, clientId: entra.clientId, clientSecret: entra.clientSecret, authorityHost: entra.url, caPem: entra.caPem, marketplaceApiUrl: sb.marketplaceApiUrl };
+      const connection = await db.store.connections.create({
+        name: `metering-ms-auth-${randomUUID().slice(0, 8)}`, ...CRM_HUB,
+        credentials: { salesforce: {}, hubspot: {}, 'microsoft-marketplace': { ...good, clientSecret: 'not-the-secret' } },
+      });
+      const accountId = canonicalIdFor('test', 'Account', subscription.id);
+      await db.store.agreements.record({
+        connectionId: connection.id, cloud: 'azure', agreementId: subscription.id, canonicalId: randomUUID(), offerId: 'offer-1', privateOfferId: null, accountId,
+        opportunityId: null, acceptor: 'beneficiary', status: 'Subscribed', acceptedAt: new Date().toISOString(), startDate: new Date().toISOString().slice(0, 10), endDate: null,
+        totalContractValue: '0', currency: 'USD', data: { planId: 'pro' },
+      });
+      await db.store.metering.ingest(connection.id, [{ accountId, cloud: 'azure', product: 'p', dimension: 'api_calls', quantity: '7', hour: hourAgo(1), dedupeKey: 'auth-1' }]);
+      const control = { client: env.client, taskQueue, settings: { graceMs: 0, quietMs: 500 } };
+      await wakeMetering(control, connection, 'azure');
+      const failed = await eventually(async () => {
+        const s = await meteringStatus(control, connection.id, 'azure');
+        return s?.last?.error ? s : undefined;
+      }, 60_000, 'the pass to fail');
+      expect(failed.last!.error).toMatch(/^AuthError: the Microsoft marketplace refused the publisher's call/);
+      // The intent was written; nothing was lettered: the hour waits for the fix.
+      expect((await db.store.metering.sends(connection.id)).map((s) => s.status)).toEqual(['sending']);
+      expect(await db.store.metering.letters({ connectionId: connection.id })).toEqual([]);
+
+      await db.store.connections.update(connection.id, { credentials: { salesforce: {}, hubspot: {}, 'microsoft-marketplace': good } });
+      await wakeMetering(control, connection, 'azure');
+      await eventually(async () => (await db.store.metering.sends(connection.id, { status: 'sent' })).length === 1, 60_000, 'the hour sent after the fix');
+      expect(sb.state.usageEvents().filter((e) => e.resourceId === subscription.id).map((e) => e.quantity)).toEqual([7]);
+      await env.client.workflow.getHandle(meteringWorkflowId(connection.id, 'azure')).terminate('test over');
+      await env.client.schedule.getHandle(`metering-schedule:${connection.id}:azure`).delete();
+    } finally {
+      await worker?.shutdown();
+      await db.close();
+    }
+  }, 180_000);
 });
