@@ -5,7 +5,7 @@
  * must be the ledger's: the commitment line, consumption day by day, the forecast, and partner-
  * sourced vs partner-influenced revenue. A screenshot is kept in the test's temp dir.
  */
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -22,6 +22,7 @@ import { createActivities } from '../../src/runtime/activities.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import type { Connection } from '../../src/store/index.js';
 import { TestHub } from '../support/hub.js';
+import { runCli } from '../support/process.js';
 import { eventually, startTestTemporal } from '../support/temporal.js';
 import { commitmentsOf, enterReversals, fixtureIds, seedYear } from './support.js';
 
@@ -191,5 +192,49 @@ describe('the burn-down page in Chromium', () => {
     await page.waitForSelector('body[data-ready="error"]');
     expect(await page.textContent('#error')).toBe('the API token is not valid');
     await page.close();
+  });
+});
+
+describe('ecosync commitments and ecosync drawdown report', () => {
+  const cli = (...args: string[]) => runCli([...args, '--api', url], { ECOSYNC_API_TOKEN: TOKEN, ECOSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'drawdown-cli-')) });
+
+  it('prints each commitment\'s figures as a table, CSV or JSON', async () => {
+    const table = await cli('drawdown', 'report', '--customer', ids.account, '--as-of', '2025-12-31');
+    expect(table.code).toBe(0);
+    const lines = table.output.split('\n');
+    expect(lines[0]).toBe('as of 2025-12-31');
+    expect(lines[1]).toMatch(/^COMMITMENT +CUSTOMER +PROGRAM +PERIOD +CURRENCY +COMMITTED +CONSUMED +PERCENT +REMAINING +FORECAST +SHORTFALL +LEDGER LINES$/);
+    expect(lines[2].split(/ +/)).toEqual(['PPA-2025', ids.account, 'ppa', '2025-01-01..2025-12-31', 'USD', '1200000.00', '240000.00', '20.00', '960000.00', '240000.00', '960000.00', '17']);
+    expect(lines[3].split(/ +/)).toEqual(['MACC-2025', ids.account, 'macc', '2025-01-01..2025-12-31', 'USD', '600000.00', '472000.00', '78.67', '128000.00', '472000.00', '128000.00', '14']);
+    expect(table.output).toContain('MACC-2025: the 2025-01-01 to 2025-12-31 period ended 128,000.00 USD short of its 600,000.00 USD commitment');
+
+    const csv = await cli('drawdown', 'report', '--customer', ids.account, '--as-of', '2025-12-31', '--csv');
+    expect(csv.output.trim().split('\n')).toEqual([
+      'commitment,customer,program,period,currency,committed,consumed,percent,remaining,forecast,shortfall,ledger_lines',
+      `PPA-2025,${ids.account},ppa,2025-01-01..2025-12-31,USD,1200000.00,240000.00,20.00,960000.00,240000.00,960000.00,17`,
+      `MACC-2025,${ids.account},macc,2025-01-01..2025-12-31,USD,600000.00,472000.00,78.67,128000.00,472000.00,128000.00,14`,
+    ]);
+    const json = JSON.parse((await cli('drawdown', 'report', '--customer', ids.account, '--json')).output) as { commitments: Array<{ ledger: unknown[] }> };
+    expect(json.commitments.map((c) => c.ledger.length)).toEqual([17, 14]);
+  });
+
+  it('creates a commitment from a file and lists it; a bad file is refused at file:line:col', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'drawdown-cli-'));
+    const good = path.join(dir, 'gcp.yaml');
+    writeFileSync(good, [
+      'id: 0190f0a0-0003-7000-8000-0000000000c3', `accountId: ${ids.account}`, 'cloud: gcp', 'program: gcp-commit', 'externalId: GCP-1',
+      'amount: "240000.00"', 'currency: USD', 'startDate: 2025-04-01', 'endDate: 2026-03-31', 'ruleSet: gcp-commit', '',
+    ].join('\n'));
+    const created = await cli('commitments', 'create', good, '--connection', connection.name);
+    expect(created).toEqual({ code: 0, output: `commitment GCP-1 (gcp-commit, 240000.00 USD, 2025-04-01 to 2026-03-31) recorded in ${connection.name}; its ledger runs daily and whenever an agreement or invoice arrives\n` });
+    const list = await cli('commitments', 'list', '--customer', ids.account);
+    expect(list.output.trim().split('\n').slice(1).map((l) => l.split(/ +/)[1])).toContain('GCP-1');
+
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, ['id: 0190f0a0-0003-7000-8000-0000000000c4', `accountId: ${ids.account}`, 'cloud: aws', 'program: macc', 'amount: 10', 'currency: USD', 'startDate: 2025-04-01', 'endDate: 2026-03-31', 'ruleSet: azure-macc', ''].join('\n'));
+    const refused = await cli('commitments', 'create', bad, '--connection', connection.name);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain(`${bad}:4:10: error: \`program\`: macc is a program of azure, not aws`);
+    expect(refused.output).toContain(`${bad}:5:9: error: \`amount\`: Invalid input: expected string, received number`);
   });
 });

@@ -5,6 +5,7 @@ import { registerConnectionCommands } from './connections.js';
 import { registerCoSellCommands } from './cosell.js';
 import { registerDeadLetterCommands } from './deadletters.js';
 import { registerDoctorCommand } from './doctor.js';
+import { registerDrawdownCommands } from './drawdown.js';
 import { registerMappingCommands } from './mappings.js';
 import { registerRuleCommands } from './rules.js';
 import { registerSandboxCommands } from './sandbox.js';
@@ -24,5 +25,6 @@ export function registerCommands(program: Command): void {
   registerDeadLetterCommands(program);
   registerConflictCommands(program);
   registerCoSellCommands(program);
+  registerDrawdownCommands(program);
   registerUsageCommands(program);
 }
