@@ -65,6 +65,62 @@ const CoSellSettings = z.object({
     secret: z.string().min(1).optional(),
   }).strict().default({ format: 'json' }),
 }).strict();
+/**
+ * Private offers: their own approval policy (by value and by discount off list price), the
+ * connection they go through, and the offer workflow's timings.
+ */
+const OfferSettings = z.object({
+  /**
+   * Approval stages for private offers. When absent, the co-sell policy's, each stage it puts
+   * behind an amount also reached from OFFER_DISCOUNT_PERCENT off list price.
+   */
+  policy: ApprovalPolicySchema.optional(),
+  /** The connection whose credentials reach the CRM, the marketplaces and the ERP; the co-sell connection when absent. */
+  connection: z.string().min(1).optional(),
+  /** First wait between reads of a change set or Microsoft job, doubled after each read up to maxPollSeconds. */
+  pollSeconds: z.number().int().min(1).default(30),
+  maxPollSeconds: z.number().int().min(1).default(600),
+  /** How often a live offer is checked for an acceptance no event announced. */
+  acceptancePollSeconds: z.number().int().min(10).default(3600),
+  /** Days before expiry on which the alliance manager is reminded of an offer not yet accepted. */
+  reminderDays: z.array(z.number().int().min(1)).default([7, 1]),
+}).strict().superRefine((offers, ctx) => {
+  if (offers.maxPollSeconds < offers.pollSeconds) ctx.addIssue({ code: 'custom', path: ['maxPollSeconds'], message: `at least pollSeconds (${offers.pollSeconds})` });
+});
+
+/** Offers this far below list price reach the stages the co-sell policy keeps for large amounts. */
+export const OFFER_DISCOUNT_PERCENT = '20';
+
+/** The offer settings as the service uses them: a policy and a connection always. */
+export interface OfferSettings {
+  policy: ApprovalPolicy;
+  connection: string;
+  timings: { pollIntervalMs: number; maxPollIntervalMs: number; acceptancePollMs: number; reminderDays: number[] };
+}
+
+/** The co-sell policy, each stage it keeps for large amounts also reached by a deep discount. */
+export function offerPolicyFrom(policy: ApprovalPolicy, discountPercent = OFFER_DISCOUNT_PERCENT): ApprovalPolicy {
+  return {
+    ...policy,
+    stages: policy.stages.map((stage) => (stage.minAmount !== undefined && stage.minDiscountPercent === undefined ? { ...stage, minDiscountPercent: discountPercent } : stage)),
+  };
+}
+
+/** What the offers section and the co-sell section say together. */
+export function offerSettingsOf(config: { offers: Config['offers']; cosell: Pick<CoSellSettings, 'policy' | 'connection'> }): OfferSettings {
+  const offers = config.offers;
+  return {
+    policy: offers.policy ?? offerPolicyFrom(config.cosell.policy),
+    connection: offers.connection ?? config.cosell.connection,
+    timings: {
+      pollIntervalMs: offers.pollSeconds * 1000,
+      maxPollIntervalMs: offers.maxPollSeconds * 1000,
+      acceptancePollMs: offers.acceptancePollSeconds * 1000,
+      reminderDays: offers.reminderDays,
+    },
+  };
+}
+
 /** The settings as the service uses them: the policy as the workflow's type; no notify section: reminders are logged. */
 export type CoSellSettings = Omit<z.infer<typeof CoSellSettings>, 'policy' | 'notify'> & { policy: ApprovalPolicy; notify?: NotifySettings };
 export type NotifySettings = z.infer<typeof CoSellSettings>['notify'];
@@ -132,13 +188,17 @@ export const Config = z.object({
     awsPort: z.number().int().min(0).max(65535).default(8703),
     microsoftPort: z.number().int().min(0).max(65535).default(8704),
     netsuitePort: z.number().int().min(0).max(65535).default(8705),
+    /** The AWS Marketplace sandbox (Catalog, Agreement, Metering), its EventBridge events delivered to the hub. */
+    awsMarketplacePort: z.number().int().min(0).max(65535).default(8706),
     /** Seeded Salesforce accounts (each with 2 contacts and 1 opportunity). */
     accounts: z.number().int().min(0).default(200),
     /** Seconds between scheduled runs of the demo connection. */
     scheduleSeconds: z.number().int().min(10).default(300),
-  }).strict().default({ enabled: true, salesforcePort: 8701, hubspotPort: 8702, awsPort: 8703, microsoftPort: 8704, netsuitePort: 8705, accounts: 200, scheduleSeconds: 300 }),
+  }).strict().default({ enabled: true, salesforcePort: 8701, hubspotPort: 8702, awsPort: 8703, microsoftPort: 8704, netsuitePort: 8705, awsMarketplacePort: 8706, accounts: 200, scheduleSeconds: 300 }),
   /** Co-sell with AWS and Microsoft: approval policy, requester, connection and per-cloud defaults. */
   cosell: CoSellSettings.default(() => CoSellSettings.parse({})),
+  /** Private offers on AWS Marketplace and the Microsoft marketplace: approval policy, connection, timings. */
+  offers: OfferSettings.default(() => OfferSettings.parse({})),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   }).strict().default({ level: 'info' }),
@@ -182,9 +242,11 @@ const ENV_PATHS: Array<[name: string, path: string[], kind: 'string' | 'number']
   ['ECOSYNC_DEMO_AWS_PORT', ['demo', 'awsPort'], 'number'],
   ['ECOSYNC_DEMO_MICROSOFT_PORT', ['demo', 'microsoftPort'], 'number'],
   ['ECOSYNC_DEMO_NETSUITE_PORT', ['demo', 'netsuitePort'], 'number'],
+  ['ECOSYNC_DEMO_AWS_MARKETPLACE_PORT', ['demo', 'awsMarketplacePort'], 'number'],
   ['ECOSYNC_COSELL_CONNECTION', ['cosell', 'connection'], 'string'],
   ['ECOSYNC_COSELL_REQUESTER', ['cosell', 'requester'], 'string'],
   ['ECOSYNC_COSELL_NOTIFY_URL', ['cosell', 'notify', 'webhookUrl'], 'string'],
+  ['ECOSYNC_OFFERS_CONNECTION', ['offers', 'connection'], 'string'],
 ];
 
 export interface LoadedConfig {
@@ -273,6 +335,11 @@ function knownKeys(keyPath: PropertyKey[]): string[] {
 function positionOf(doc: Document, lines: LineCounter, keyPath: PropertyKey[], atKey = false): string {
   const at = lines.linePos(offsetAtPath(doc, keyPath, atKey));
   return `${at.line}:${at.col}`;
+}
+
+/** The offer settings with no offers section: the co-sell policy (the demo's by default) with its discount stage, the co-sell connection. */
+export function defaultOfferSettings(cosell: Pick<CoSellSettings, 'policy' | 'connection'> = defaultCoSellSettings()): OfferSettings {
+  return offerSettingsOf({ offers: OfferSettings.parse({}), cosell });
 }
 
 /** The co-sell settings with nothing configured: the demo policy and defaults. */
