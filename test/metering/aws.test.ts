@@ -152,6 +152,49 @@ describe('metering usage to AWS Marketplace', () => {
     }
   }, 180_000);
 
+  it('continues as new past its history limit, carrying its totals, and keeps metering', async () => {
+    const aws = await startAwsMetering(2);
+    const db = await openTestStore('pglite');
+    const taskQueue = `metering-can-${Date.now()}`;
+    let worker: RunningWorker | undefined;
+    try {
+      worker = await startWorker({
+        address: env.address, namespace: 'default', taskQueue, workflowBundle: bundle,
+        activities: createActivities({ store: db.store, client: env.client, taskQueue, log: pino({ level: 'silent' }) }),
+      });
+      const connection = await meteringConnection(db.store, aws);
+      await recordAgreements(db.store, connection.id, aws.customers);
+      const workflowId = meteringWorkflowId(connection.id, 'aws');
+      await env.client.workflow.start('meteringWorkflow', {
+        taskQueue, workflowId, args: [{ connectionId: connection.id, cloud: 'aws', connectionName: connection.name, settings: { graceMs: 0, quietMs: 100 }, historyLimit: 20 }],
+      });
+      // Three rounds of usage, each its own hour, each woken by a signal.
+      let hours = 0;
+      for (const h of [3, 2, 1]) {
+        const { events, sums } = usageEvents(aws, { events: 8, hours: [h], prefix: `round-${h}` });
+        await db.store.metering.ingest(connection.id, events);
+        await env.client.workflow.getHandle(workflowId).signal('usageArrived');
+        hours += sums.size;
+        await eventually(async () => (await db.store.metering.sends(connection.id, { status: 'sent' })).length === hours, 30_000, `round ${h} sent`);
+      }
+      const status = await eventually(async () => {
+        const s = await meteringStatus({ client: env.client }, connection.id, 'aws');
+        return s?.phase === 'idle' && s.totals.sent === 24 ? s : undefined;
+      }, 30_000, 'the totals of every round');
+      expect(status.totals.calls).toBe(6);
+      const chain: string[] = [];
+      for await (const wf of env.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) chain.push(wf.runId);
+      expect(chain.length).toBeGreaterThan(1);
+      for (const runId of chain) expect((await env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events!.length).toBeLessThan(60);
+      await env.client.workflow.getHandle(workflowId).terminate('test over');
+      await env.client.schedule.getHandle(`metering-schedule:${connection.id}:aws`).delete();
+    } finally {
+      await worker?.shutdown();
+      await db.close();
+      await aws.close();
+    }
+  }, 120_000);
+
   it('the worker killed with SIGKILL mid-run and restarted: every hour reaches AWS once, with its whole sum', async () => {
     // Each call takes 300 ms, so the kill lands while hours are being sent.
     const aws = await startAwsMetering(100, { latencyMs: 300, endpoints: /^metering\./ });
