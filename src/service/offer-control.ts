@@ -292,11 +292,12 @@ export interface LandedPurchase {
 export async function landMicrosoftPurchase(control: Pick<OfferControl, 'client'>, connectionName: string, purchase: LandedPurchase): Promise<string | undefined> {
   if (/["\\\n]/.test(connectionName) || !purchase.beneficiaryTenantId) return undefined;
   const tenant = purchase.beneficiaryTenantId.toLowerCase();
-  const query = `WorkflowType = "${WORKFLOW_TYPE}" AND ${SA.connection.name} = "${connectionName}" AND ${SA.cloud.name} = "azure" AND ${SA.status.name} = "live" AND ExecutionStatus = "Running"`;
+  // Visibility lags behind a status just reached, so the offer's own state (a query) says whether it is live.
+  const query = `WorkflowType = "${WORKFLOW_TYPE}" AND ${SA.connection.name} = "${connectionName}" AND ${SA.cloud.name} = "azure" AND ExecutionStatus = "Running"`;
   for await (const info of control.client.workflow.list({ query })) {
     const handle = control.client.workflow.getHandle(info.workflowId);
     const state = await stateOf(handle, 0);
-    if (!state?.cloudIds.offerId || !state.buyerAccounts.some((b) => b.toLowerCase().startsWith(`${tenant}:`))) continue;
+    if (state?.status !== 'live' || !state.cloudIds.offerId || !state.buyerAccounts.some((b) => b.toLowerCase().startsWith(`${tenant}:`))) continue;
     await handle.signal('marketplaceNotice', { kind: 'subscription', subscriptionId: purchase.id, offerId: state.cloudIds.offerId } satisfies MarketplaceNotice);
     return info.workflowId;
   }

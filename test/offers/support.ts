@@ -57,10 +57,10 @@ export class OfferHub {
 
   private constructor(readonly hub: TestHub, readonly aws: AwsMarketplaceSandbox) {}
 
-  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; worker?: boolean; aws?: AwsMarketplaceSandboxOptions; microsoft?: boolean } = {}): Promise<OfferHub> {
+  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; worker?: boolean; aws?: AwsMarketplaceSandboxOptions; microsoft?: boolean; accounts?: number } = {}): Promise<OfferHub> {
     // A seed of its own gives the org its own id, so the opportunities' ids (and offers' workflow ids) differ from other tests'.
     const [hub, aws] = await Promise.all([
-      TestHub.start(env, bundle, { store: options.store, worker: false, sf: { accounts: 2, contactsPerAccount: 0, opportunitiesPerAccount: 1, seed: Math.floor(Math.random() * 1e9) }, ns: { customers: 0 } }),
+      TestHub.start(env, bundle, { store: options.store, worker: false, sf: { accounts: options.accounts ?? 2, contactsPerAccount: 0, opportunitiesPerAccount: 1, seed: Math.floor(Math.random() * 1e9) }, ns: { customers: 0 } }),
       startAwsMarketplaceSandbox({ demo: false, ...options.aws }),
     ]);
     const offers = new OfferHub(hub, aws);
@@ -133,7 +133,8 @@ export class OfferHub {
 
   /** A seeded Salesforce opportunity with the offer's terms filled in, as the alliance manager would. */
   opportunity(index = 0, terms: Record<string, unknown> = {}): { id: string; name: string } {
-    const opportunity = this.hub.sfRecords('Opportunity')[index];
+    // By id, so that an index names the same opportunity after others were edited.
+    const opportunity = [...new Map(this.hub.sfRecords('Opportunity').map((o) => [String(o.Id), o])).values()].sort((a, b) => String(a.Id).localeCompare(String(b.Id)))[index];
     const name = String(opportunity.Name);
     this.hub.sf.state.update('Opportunity', String(opportunity.Id), {
       Ecosync_Offer_Product__c: this.products.contract,
