@@ -109,6 +109,8 @@ export async function meteringWorkflow(input: MeteringWorkflowInput): Promise<vo
     } catch (err) {
       if (isCancellation(err)) throw err;
       error = failureMessage(err);
+      // What failed needs a person (credentials) or was retried to its limit: the next pass waits for usage, a replay or the Schedule.
+      nextDueAt = undefined;
     }
     passCount++;
     totals = addMetering(totals, counts);
