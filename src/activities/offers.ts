@@ -45,6 +45,8 @@ export interface OfferDeps {
   mappingFor(file: string): Promise<CompiledMapping>;
   log: Logger;
   notify?(reminder: Reminder): Promise<void>;
+  /** An agreement was booked for a customer: their commitments' drawdown ledgers are woken to count it. */
+  agreementBooked?(input: { connectionId: string; cloud: string; accountId: string; agreementId: string }): Promise<void>;
 }
 
 /** The failure the workflow reads as "the marketplace said no": never retried. */
@@ -208,7 +210,10 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
         privateOfferId: offer.id, accountId: offer.accountId ?? null, opportunityId: offer.opportunityId, acceptor: agreement.acceptor,
         status: agreement.status, acceptedAt: agreement.acceptedAt, startDate: agreement.startDate, endDate: agreement.endDate ?? null,
         totalContractValue: agreement.totalContractValue, currency: agreement.currency,
+        // Drawdown reads the product's facts (Deployed on AWS, benefit eligible) from the commitment by it.
+        data: { productId: offer.productId },
       });
+      if (offer.accountId) await deps.agreementBooked?.({ connectionId, cloud, accountId: offer.accountId, agreementId: agreement.agreementId });
       // The opportunity is won at the agreement's value.
       await patchQuietly(deps, connectionId, 'Opportunity', offer.opportunityId, {
         stage: 'closed_won', amount: { amount: agreement.totalContractValue, currency: agreement.currency },

@@ -37,6 +37,12 @@ export interface SyncDeps {
    * error is logged and the page goes on: a co-sell problem never stops the CRM sync.
    */
   coSellEvents?: (events: CoSellEvent[]) => Promise<void>;
+  /**
+   * Told which customers' invoices a page brought in, so their commitments' drawdown ledgers
+   * count them now rather than at their next daily run (which catches anything missed here). A
+   * failure is logged and the page goes on.
+   */
+  invoicesArrived?: (connectionId: string, accountIds: string[]) => Promise<void>;
   /** Times each cycle, and each webhook from its arrival to the end of the cycle that served it. */
   metrics?: SyncMetrics;
 }
@@ -49,7 +55,12 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
     heartbeat,
     lookbackMs: deps.lookbackMs,
     writeConcurrency: deps.writeConcurrency,
-    beforeCommit: deps.coSellEvents ? (entity, origin, changes) => announceCoSell(connectionId, entity.entity, origin, changes) : undefined,
+    beforeCommit: deps.coSellEvents || deps.invoicesArrived
+      ? async (entity, origin, changes) => {
+        if (deps.coSellEvents) await announceCoSell(connectionId, entity.entity, origin, changes);
+        if (deps.invoicesArrived && entity.entity === 'Invoice') await announceInvoices(connectionId, changes);
+      }
+      : undefined,
   });
   const engineOf = (connectionId: string) => deps.hubs.engine(connectionId, engineDeps(connectionId));
 
@@ -69,6 +80,16 @@ export function createSyncActivities(deps: SyncDeps): SyncActivities {
     } catch (error) {
       if ((error as { retryable?: unknown } | null)?.retryable === true) throw error;
       deps.log.error({ connectionId, err: error, events: events.map((e) => ({ opportunityId: e.opportunityId, cloud: e.cloud, kind: e.kind })) }, 'co-sell hook failed; the sync goes on');
+    }
+  }
+
+  async function announceInvoices(connectionId: string, changes: RecordChange[]): Promise<void> {
+    const accounts = [...new Set(changes.filter((c) => !c.deleted).map((c) => (c.after as { accountId?: unknown }).accountId).filter((a): a is string => typeof a === 'string'))];
+    if (accounts.length === 0) return;
+    try {
+      await deps.invoicesArrived!(connectionId, accounts);
+    } catch (error) {
+      deps.log.error({ connectionId, err: error, accounts }, 'drawdown: could not wake the ledgers of customers with new invoices; their daily run will count them');
     }
   }
 

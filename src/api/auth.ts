@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { problems, sendProblem } from './problem.js';
+import { HttpError, problems, sendProblem } from './problem.js';
 
 /**
  * Bearer API tokens with roles. Tokens come from ECOSYNC_API_TOKENS (`name:role:token,…`); an
@@ -164,6 +164,17 @@ export function callerOf(request: FastifyRequest): Caller {
   const caller = callers.get(request);
   if (!caller) throw new Error('callerOf used outside guardRoutes');
   return caller;
+}
+
+/**
+ * The person acting: the caller's token name, or the one an admin names (the local admin token
+ * of `ecosync up` acts for the demo's people). Nobody else speaks for another person.
+ */
+export function actingPerson(request: FastifyRequest, named: string | undefined, what: string): string {
+  const caller = callerOf(request);
+  if (named === undefined || named === caller.name) return caller.name;
+  if (caller.role !== 'admin') throw new HttpError(403, `${caller.name} may not ${what} as ${named}: only an admin acts on someone else's behalf`);
+  return named;
 }
 
 /** The name of the bearer-token security scheme in the OpenAPI document. */

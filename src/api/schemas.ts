@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { CoSellReferral, IsoDateTime, Money } from '../model/index.js';
+import { CoSellReferral, IsoDateTime, Money, PrivateOffer } from '../model/index.js';
 import { InboundCoSell } from '../model/cosell-inbound.js';
 import type { CoSellKind, CoSellListItem, CoSellStatusAnswer, DecisionResult, SubmitResult } from '../service/cosell-control.js';
+import type { OfferAnswer, OfferListItem } from '../service/offer-control.js';
 import type { Conflict, Connection, DeadLetter, SyncRun } from '../store/index.js';
 import type { CheckResult } from '../sync/protocol.js';
 import type { CoSellPhase, CoSellView } from '../../workflows/cosell-types.js';
 import type { InvitationPhase, InvitationView } from '../../workflows/cosell-inbound-types.js';
+import type { OfferPhase, OfferView } from '../../workflows/offer-types.js';
 import type { ReplayResult, RunSummary, SyncCounters, SyncStatus } from '../../workflows/sync-types.js';
 
 /**
@@ -208,5 +210,33 @@ export const CoSellListItemView = named('CoSellListItem', within<CoSellListItem>
   closedAt: IsoDateTime.optional(),
   opportunity: z.string().optional().describe('The opportunity\'s name (outbound only)'),
   amount: Money.nullable().optional(),
+  requestedBy: z.string().optional(),
+})));
+
+// --- private offers --------------------------------------------------------------------------
+
+const OFFER_PHASES = ['prepare', 'approval', 'changes', 'publish', 'follow', 'fix', 'live', 'book', 'done'] as const satisfies readonly OfferPhase[];
+
+/** A private offer as its workflow holds it: the canonical offer and where the workflow is. */
+export const OfferViewSchema = named('PrivateOffer', exactly<OfferView>()(PrivateOffer.extend({
+  phase: z.enum(OFFER_PHASES).describe('prepare, approval, changes (the alliance manager fixes), publish and follow (the marketplace applies it), fix (the marketplace refused it), live (waiting for the buyer), book, done'),
+})));
+
+export const OfferAnswerView = exactly<OfferAnswer>()(z.object({
+  id: z.string().describe('The workflow id: offer:<cloud>:<opportunity id>'),
+  started: z.boolean().describe('false: this offer was already there and is returned as it is'),
+  execution: z.string().describe('Temporal\'s execution status: RUNNING, COMPLETED, FAILED, TERMINATED…'),
+  state: OfferViewSchema.optional(),
+}));
+
+export const OfferListItemView = named('PrivateOfferListItem', exactly<OfferListItem>()(z.object({
+  id: z.string(),
+  cloud: z.string().optional(),
+  status: z.string().optional(),
+  approvers: z.array(z.string()).describe('Who may decide now'),
+  buyers: z.array(z.string()).describe('The buyers the offer is for: AWS account ids, Microsoft beneficiaries'),
+  execution: z.string(),
+  startedAt: IsoDateTime,
+  opportunity: z.string().optional().describe('The opportunity\'s name'),
   requestedBy: z.string().optional(),
 })));

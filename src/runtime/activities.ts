@@ -8,7 +8,7 @@ import { createCoSellActivities } from '../activities/cosell.js';
 import { createInboundActivities } from '../activities/cosell-inbound.js';
 import { createOfferActivities } from '../activities/offers.js';
 import { createDrawdownActivities } from '../activities/drawdown.js';
-import { wakeCommitment } from '../service/drawdown-control.js';
+import { wakeCommitment, wakeCustomers } from '../service/drawdown-control.js';
 import { loadRuleSet } from './rules.js';
 import { createHealthActivities } from '../activities/health.js';
 import { createMeteringActivities } from '../activities/metering.js';
@@ -47,6 +47,8 @@ export function createActivities(deps: ActivityDeps) {
   // resolved conflicts and replays all write through it, on one set of connectors per connection.
   const hubs = createHubs({ store: deps.store, connectorFor, mappingFor: (file) => mappings.get(file), log: deps.log, metrics: deps.metrics });
   const writer = createCanonicalWriter(hubs);
+  // Commitments' drawdown ledgers, woken when a customer's agreement or invoice arrives.
+  const drawdown = { client: deps.client, taskQueue: deps.taskQueue };
   // The co-sell payloads are mapped with the files under mappings/, read from disk here.
   return {
     ...createHealthActivities({ pingStore: async () => { await deps.store.db.query('select 1'); return deps.store.kind; } }),
@@ -57,12 +59,16 @@ export function createActivities(deps: ActivityDeps) {
       log: deps.log,
       pageBudgetMs: deps.pageBudgetMs,
       coSellEvents: (events) => handleCoSellEvents(coSell, events),
+      invoicesArrived: (connectionId, accountIds) => wakeCustomers(drawdown, deps.store, { connectionId, accountIds }, { reason: 'invoice' }).then(() => undefined),
       metrics: deps.metrics,
     }),
     ...createCoSellActivities({ store: deps.store, writer, log: deps.log, notify, mappings: coSellMappingFiles }),
     ...createInboundActivities({ store: deps.store, writer, client: deps.client, log: deps.log, notify, mappings: coSellMappingFiles }),
-    ...createOfferActivities({ store: deps.store, hubs, writer, mappingFor: (file) => mappings.get(file), log: deps.log, notify }),
+    ...createOfferActivities({
+      store: deps.store, hubs, writer, mappingFor: (file) => mappings.get(file), log: deps.log, notify,
+      agreementBooked: ({ connectionId, cloud, accountId, agreementId }) => wakeCustomers(drawdown, deps.store, { connectionId, accountIds: [accountId], cloud }, { reason: 'agreement', ref: agreementId }).then(() => undefined),
+    }),
     ...createMeteringActivities(meteringActivityDeps({ store: deps.store, client: deps.client, taskQueue: deps.taskQueue, log: deps.log })),
-    ...createDrawdownActivities({ store: deps.store, writer, log: deps.log, rules: (name) => loadRuleSet(name), notify, wake: (c, wake) => wakeCommitment({ client: deps.client, taskQueue: deps.taskQueue }, c, wake) }),
+    ...createDrawdownActivities({ store: deps.store, writer, log: deps.log, rules: (name) => loadRuleSet(name), notify, wake: (c, wake) => wakeCommitment(drawdown, c, wake) }),
   };
 }

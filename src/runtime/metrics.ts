@@ -6,7 +6,8 @@
  *   found; calls, throttles (429s), retries and give-ups per external system; sync cycle duration;
  *   webhook received → written latency; and the Temporal SDK's own worker metrics;
  * - the API: webhooks received; dead letters and conflicts open (read from the store at each
- *   scrape); co-sells and invitations by cloud and status (from Temporal visibility, cached).
+ *   scrape); co-sells, invitations and private offers by cloud and status (from Temporal
+ *   visibility, cached).
  *
  * `ecosync up` runs both in one process and serves everything on the API's /metrics.
  */
@@ -18,6 +19,7 @@ import { onCall } from '../../connectors/shared/calls.js';
 import { onGiveUp, onRetry } from '../../connectors/shared/retry.js';
 import type { SyncMetrics } from '../activities/metered.js';
 import { countCoSells, type CoSellCount } from '../service/cosell-control.js';
+import { countOffers, type OfferCount } from '../service/offer-control.js';
 import type { Store } from '../store/index.js';
 
 export interface HubMetrics extends SyncMetrics {
@@ -126,6 +128,26 @@ export function watchCoSells(metrics: HubMetrics, client: Client, log: Logger, c
   });
   gauge('ecosync_cosells', 'Co-sells ecosync sent or is preparing for a cloud, by status (running or ended)', 'outbound');
   gauge('ecosync_cosell_invitations', 'Opportunities the clouds shared with us, by status (running or ended)', 'inbound');
+}
+
+/** Private offers by cloud and status, from Temporal visibility, kept `cacheMs` as co-sells are. */
+export function watchOffers(metrics: HubMetrics, client: Client, log: Logger, cacheMs = 30_000): void {
+  let cached: { at: number; counts: Promise<OfferCount[]> } | undefined;
+  const counts = (): Promise<OfferCount[]> => {
+    if (!cached || Date.now() - cached.at >= cacheMs) {
+      const entry = { at: Date.now(), counts: countOffers({ client }) };
+      entry.counts.catch(() => { if (cached === entry) cached = undefined; });
+      cached = entry;
+    }
+    return cached.counts;
+  };
+  new Gauge({
+    name: 'ecosync_offers', help: 'Private offers on the marketplaces, by cloud and status (running or ended)', labelNames: ['cloud', 'status'], registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      for (const c of await counted(log, 'private offers', counts)) this.set({ cloud: c.cloud, status: c.status }, c.count);
+    },
+  });
 }
 
 /** Rows for a gauge; none (the gauge left empty, the reason logged) when the source does not answer. */

@@ -33,9 +33,10 @@ export async function wakeCommitment(options: DrawdownControlOptions, c: Commitm
   await options.client.workflow.signalWithStart('drawdownWorkflow', { ...startOptions(c, options.taskQueue), signal: 'wake', signalArgs: [wake] });
 }
 
-/** Wakes the ledgers of every commitment of a customer with one cloud (or all its clouds): a document of theirs arrived. */
-export async function wakeCustomer(options: DrawdownControlOptions, store: Store, filter: { connectionId: string; accountId: string; cloud?: string }, wake: DrawdownWake): Promise<number> {
-  const rows = await store.commitments.list(filter);
+/** Wakes the ledgers of every commitment of these customers with one cloud (or all their clouds): documents of theirs arrived. */
+export async function wakeCustomers(options: DrawdownControlOptions, store: Store, filter: { connectionId: string; accountIds: readonly string[]; cloud?: string }, wake: DrawdownWake): Promise<number> {
+  const wanted = new Set(filter.accountIds.map((a) => a.toLowerCase()));
+  const rows = (await store.commitments.list({ connectionId: filter.connectionId, cloud: filter.cloud })).filter((r) => wanted.has(r.commitment.accountId.toLowerCase()));
   for (const r of rows) await wakeCommitment(options, r.commitment, wake);
   return rows.length;
 }

@@ -163,5 +163,25 @@ describe.each(storeKinds)('drawdown workflow on %s', (kind) => {
     const history = await env.client.workflow.getHandle(drawdownWorkflowId(ppa.id)).fetchHistory();
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).resolves.toBeUndefined();
   });
+
+  it('keeps a month of daily runs in one history of a few hundred events, then continues as new', async () => {
+    const id = randomUUID();
+    const c = { ...macc, id, externalId: 'MACC-MONTH' };
+    await hub.store.commitments.create(connection.id, c);
+    const handle = await env.client.workflow.start('drawdownWorkflow', { taskQueue: hub.taskQueue, workflowId: drawdownWorkflowId(id), args: [{ commitmentId: id }] });
+    // 30 days: the Schedule's wake each day (an agreement or invoice arriving adds one more run).
+    for (let day = 1; day < 30; day++) {
+      await settled(id, day);
+      await wakeCommitment(control(), c, { reason: 'schedule' });
+    }
+    await settled(id, 30);
+    await eventually(async () => (await handle.describe()).runId !== handle.firstExecutionRunId, 30_000, 'continue-as-new after a month of runs');
+    const month = await env.client.workflow.getHandle(drawdownWorkflowId(id), handle.firstExecutionRunId).fetchHistory();
+    const events = month.events?.length ?? 0;
+    console.log(`drawdown history (${kind}): ${events} events for a month of 30 daily runs, ${(events / 30).toFixed(1)} a run`);
+    expect(events).toBeLessThan(1000);
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, month)).resolves.toBeUndefined();
+    await handle.terminate('test over');
+  });
 });
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CoSellCloud, CoSellInvolvement, CoSellVisibility, Email } from '../../model/index.js';
@@ -7,7 +7,7 @@ import {
   COSELL_LIST_STATUSES, coSellStatus, CoSellRefusal, decideCoSell, listCoSells, parseOpportunityRef, submitCoSell,
   type CoSellControl, type DecisionKind,
 } from '../../service/cosell-control.js';
-import { ANY_ROLE, callerOf, type Role } from '../auth.js';
+import { actingPerson, ANY_ROLE, callerOf, type Role } from '../auth.js';
 import { HttpError, invalid, problems } from '../problem.js';
 import { CoSellListItemView, CoSellStatusView, DecisionResultView, SubmitResultView } from '../schemas.js';
 import type { OperatorDeps } from './index.js';
@@ -15,7 +15,8 @@ import type { OperatorDeps } from './index.js';
 /** Alliance managers and admins submit and decide co-sells; every role reads them. */
 export const COSELL_DECIDERS: readonly Role[] = ['admin', 'alliance'];
 
-const OpportunityInput = z.union([
+/** The opportunity a co-sell or a private offer is for, as a user names it. */
+export const OpportunityInput = z.union([
   z.string().min(1),
   z.object({ system: z.string().min(1), externalId: z.string().min(1), object: z.string().min(1).optional() }).strict(),
 ], { error: 'an ecosync opportunity id, "<system>:<id>", or { "system": "salesforce", "externalId": "006…" }' });
@@ -61,17 +62,6 @@ const DECISION_ROUTES: Record<string, DecisionKind> = {
 };
 
 const isEmail = (value: string) => Email.safeParse(value).success;
-
-/**
- * The person acting: the caller's token name, or the one an admin names (the local admin token
- * of `ecosync up` acts for the demo's people). Nobody else speaks for another person.
- */
-function actingPerson(request: FastifyRequest, named: string | undefined, what: string): string {
-  const caller = callerOf(request);
-  if (named === undefined || named === caller.name) return caller.name;
-  if (caller.role !== 'admin') throw new HttpError(403, `${caller.name} may not ${what} as ${named}: only an admin acts on someone else's behalf`);
-  return named;
-}
 
 function asHttp(error: unknown): never {
   if (error instanceof CoSellRefusal) throw new HttpError(error.reason === 'invalid' ? 400 : error.reason === 'not-found' ? 404 : 409, error.message);

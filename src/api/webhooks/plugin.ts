@@ -7,6 +7,7 @@ import * as salesforce from '../../../connectors/salesforce/webhooks.js';
 import { newRequest, requestSync, type SyncControlOptions } from '../../service/sync-control.js';
 import type { Connection, ConnectionsRepo } from '../../store/index.js';
 import { problems, sendProblem } from '../problem.js';
+import { awsMarketplaceEvents } from './aws-marketplace.js';
 import { entitiesOf, involves } from './entities.js';
 
 /**
@@ -16,6 +17,7 @@ import { entitiesOf, involves } from './entities.js';
  *
  *   POST /webhooks/hubspot/:connection     X-HubSpot-Signature-v3 (the HubSpot app's clientSecret)
  *   POST /webhooks/salesforce/:connection  X-Ecosync-Signature (the connection's webhookSecret)
+ *   POST /webhooks/aws-marketplace/:connection  x-api-key (EventBridge events; see aws-marketplace.ts)
  *
  * Unknown connection 404; no secret, a bad or old signature 401; a body that is not the
  * system's event batch 400; a body over WEBHOOK_BODY_LIMIT 413 — and in each case nothing is
@@ -183,6 +185,12 @@ export function webhooksPlugin(deps: WebhookDeps) {
     // Signatures cover the exact bytes sent: keep the raw body (this scope only) and parse it after checking.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    awsMarketplaceEvents(app, {
+      client: deps.sync.client,
+      findConnection,
+      credentialsOf: (id) => deps.store.connections.getCredentials(id),
+      counter,
+    }, WEBHOOK_BODY_LIMIT);
     for (const source of [HUBSPOT, SALESFORCE]) {
       app.post(`/webhooks/${source.system}/:connection`, {
         bodyLimit: WEBHOOK_BODY_LIMIT,
