@@ -77,4 +77,17 @@ describe('ecosync usage send', () => {
     const [{ n }] = await db.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_records');
     expect(n).toBe(1500);
   }, 60_000);
+
+  it('lists open metering dead letters and says why a replay cannot run', async () => {
+    const connection = (await db.store.connections.getByName('usage-cli'))!;
+    await db.store.metering.ingest(connection.id, [{ accountId: ACCOUNT, cloud: 'aws', product: 'prod-1', dimension: 'DataGB', quantity: '4', hour, dedupeKey: 'lettered' }]);
+    await db.store.metering.deadLetter(connection.id, [{ cloud: 'aws', accountId: ACCOUNT, product: 'prod-1', dimension: 'DataGB', hour, plan: null, errorCode: 'NoCustomer', reason: 'no agreement' }]);
+    const list = await runCli(['usage', 'deadletters', '--connection', 'usage-cli'], cliEnv);
+    expect(list.code).toBe(0);
+    expect(list.output).toMatch(/ID\s+CLOUD\s+ACCOUNT\s+PRODUCT\s+DIMENSION\s+HOUR\s+QUANTITY\s+REASON/);
+    expect(list.output).toContain('NoCustomer: no agreement');
+    const replay = await runCli(['usage', 'replay', 'usage-cli', '--cloud', 'aws'], cliEnv);
+    expect(replay.code).toBe(1);
+    expect(replay.output).toContain('connection usage-cli has no aws marketplace credentials: it meters nothing there');
+  }, 60_000);
 });

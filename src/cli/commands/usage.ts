@@ -3,8 +3,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageRecord } from '../../model/index.js';
-import { ApiError, print, runWithApi, withApiOptions, type ApiFlags } from '../client.js';
+import { ApiError, cell, formatTable, print, printJson, runWithApi, withApiOptions, type ApiFlags } from '../client.js';
 import { EXIT } from '../exit.js';
+import type { MeteringDeadLetter } from '../../store/index.js';
 
 /**
  * `ecosync usage send <connection> <file>`: usage records from a JSON Lines or CSV file, checked
@@ -145,5 +146,33 @@ export function registerUsageCommands(program: Command): void {
         }
       }
       print(`${accepted} usage record(s) kept, ${duplicates} already there (counted once), from ${read.lines.length} in ${file}`);
+    }));
+
+  withApiOptions(usage
+    .command('deadletters')
+    .description('usage that will not reach the cloud as it stands (late, no agreement, refused), with the reason')
+    .option('--connection <name>', 'only this connection\'s')
+    .option('--cloud <cloud>', 'aws or azure')
+    .option('--json', 'print them as JSON'))
+    .action((opts: ApiFlags & { connection?: string; cloud?: string; json?: boolean }) => runWithApi(opts, async (api) => {
+      const { deadLetters } = await api.get<{ deadLetters: MeteringDeadLetter[] }>('/usage/deadletters', { connection: opts.connection, cloud: opts.cloud, status: 'open' });
+      if (opts.json) return printJson(deadLetters);
+      if (deadLetters.length === 0) return print('no open metering dead letters');
+      print(formatTable(
+        ['ID', 'CLOUD', 'ACCOUNT', 'PRODUCT', 'DIMENSION', 'HOUR', 'QUANTITY', 'REASON'],
+        deadLetters.map((l) => [l.id, l.cloud, l.accountId, l.product, l.dimension, l.hour, l.quantity, cell(`${l.errorCode}: ${l.reason}`, 80)]),
+      ));
+    }));
+
+  withApiOptions(usage
+    .command('replay')
+    .description('send the usage of open metering dead letters again after a fix (all of the cloud\'s, or --id ones); exit 1 if some cannot be')
+    .argument('<connection>', 'the connection')
+    .requiredOption('--cloud <cloud>', 'aws or azure')
+    .option('--id <id>', 'a dead letter to replay (repeat for more)', (id: string, ids: string[] = []) => [...ids, id]))
+    .action((connection: string, opts: ApiFlags & { cloud: string; id?: string[] }) => runWithApi(opts, async (api) => {
+      const result = await api.post<{ replayed: number; stillFailing: number }>(`/connections/${encodeURIComponent(connection)}/usage/replay`, { cloud: opts.cloud, ...(opts.id ? { ids: opts.id } : {}) });
+      print(`replayed ${result.replayed} (the metering workflow sends them now, or letters them again with the reason), ${result.stillFailing} cannot be sent: their hour was already metered`);
+      return result.stillFailing > 0 ? EXIT.invalidInput : EXIT.ok;
     }));
 }
