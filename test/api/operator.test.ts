@@ -53,7 +53,7 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
 
   it('rejects a connection with 400 and a message naming what is wrong', async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ source: 'zoho' }, /unknown source system "zoho" \(known: salesforce, hubspot\)/],
+      [{ source: 'zoho' }, /unknown source system "zoho" \(known: salesforce, hubspot, netsuite\)/],
       [{ objects: [{ sourceMapping: 'mappings/nope.yaml', targetMapping: 'mappings/hubspot-company.yaml' }] }, /mapping file mappings\/nope\.yaml does not exist/],
       [{ objects: [{ sourceMapping: 'mappings/hubspot-company.yaml', targetMapping: 'mappings/hubspot-company.yaml' }] }, /mapping file mappings\/hubspot-company\.yaml maps hubspot, not salesforce \(system "salesforce" of this connection\)/],
       [{ objects: [{ sourceMapping: 'mappings/salesforce-account.yaml', targetMapping: 'mappings/hubspot-contact.yaml' }] }, /mapping file mappings\/hubspot-contact\.yaml maps Contact, not Account/],

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CRM_SYSTEMS, objectSpecOf, objectSpecsOf } from '../../../connectors/registry.js';
+import { objectSpecOf, objectSpecsOf, SYNC_SYSTEMS } from '../../../connectors/registry.js';
 import { formatDiagnostic, parseMapping, type CompiledMapping } from '../../mapping/index.js';
 import { MAPPINGS_DIR, ROOT } from '../../runtime/paths.js';
 import type { ConnectionEntity, ConnectionSystem, SystemRole } from '../../store/index.js';
@@ -14,7 +14,9 @@ import { HttpError, invalid } from '../problem.js';
  */
 
 /** The entities `default` connects, in dependency order. */
-export const DEFAULT_ENTITIES = ['Account', 'Contact', 'Opportunity'] as const;
+export const DEFAULT_ENTITIES = ['Account', 'Contact', 'Opportunity', 'SalesOrder', 'Invoice'] as const;
+/** Entities an ERP alone may hold: kept in the hub for private offers and drawdown, never written elsewhere. */
+const HUB_KEPT: readonly string[] = ['SalesOrder', 'Invoice'];
 
 export interface SystemInput {
   /** Its name in the connection; the kind when absent. */
@@ -56,7 +58,7 @@ export async function loadMapping(file: string): Promise<CompiledMapping> {
 export function fromPairs(source: string, target: string, mode: 'one-way' | 'bidirectional', objects: readonly ObjectInput[] | 'default'): { systems: SystemInput[]; entities: EntityInput[] | 'default' } {
   if (source === target) throw invalid('body.target', 'the source and target systems must differ');
   for (const [system, role] of [[source, 'source'], [target, 'target']]) {
-    if (!objectSpecsOf(system)) throw invalid(`body.${role}`, `unknown ${role} system "${system}" (known: ${CRM_SYSTEMS.join(', ')})`);
+    if (!objectSpecsOf(system)) throw invalid(`body.${role}`, `unknown ${role} system "${system}" (known: ${SYNC_SYSTEMS.join(', ')})`);
   }
   return {
     systems: [{ system: source, role: mode === 'bidirectional' ? 'both' : 'source' }, { system: target, role: mode === 'bidirectional' ? 'both' : 'target' }],
@@ -73,7 +75,7 @@ export function fromPairs(source: string, target: string, mode: 'one-way' | 'bid
 export function checkSystems(input: readonly SystemInput[]): ConnectionSystem[] {
   if (input.length < 2) throw invalid('body.systems', 'a connection needs at least two systems');
   const systems = input.map((s, i): ConnectionSystem => {
-    if (!objectSpecsOf(s.system)) throw invalid(`body.systems.${i}.system`, `unknown system "${s.system}" (known: ${CRM_SYSTEMS.join(', ')})`);
+    if (!objectSpecsOf(s.system)) throw invalid(`body.systems.${i}.system`, `unknown system "${s.system}" (known: ${SYNC_SYSTEMS.join(', ')})`);
     return { name: s.name ?? s.system, system: s.system, role: s.role ?? 'both', instance: null };
   });
   const names = systems.map((s) => s.name);
@@ -114,7 +116,7 @@ export async function checkEntities(systems: readonly ConnectionSystem[], entiti
   return checked;
 }
 
-/** The shipped mappings (mappings/*.yaml) for the connection's systems: Account, Contact and Opportunity, each among the systems that have one. */
+/** The shipped mappings (mappings/*.yaml) for the connection's systems: Account, Contact and Opportunity among the systems that have one; an ERP's orders and invoices kept in the hub. */
 export async function defaultEntities(systems: readonly ConnectionSystem[]): Promise<EntityInput[]> {
   const names = (await readdir(MAPPINGS_DIR)).filter((n) => /\.ya?ml$/i.test(n)).sort();
   const shipped = new Map<string, string>();
@@ -129,7 +131,7 @@ export async function defaultEntities(systems: readonly ConnectionSystem[]): Pro
       const mapping = shipped.get(`${s.system}\u0000${entity}`);
       return mapping ? [{ system: s.name, mapping }] : [];
     }),
-  })).filter((e) => e.members.length >= 2);
+  })).filter((e) => e.members.length >= (HUB_KEPT.includes(e.entity) ? 1 : 2));
   if (entities.length === 0) throw new HttpError(400, `no shipped mappings connect ${systems.map((s) => s.system).join(', ')}: list the entities and their mapping files instead of "default"`);
   return entities;
 }
