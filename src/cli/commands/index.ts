@@ -7,6 +7,7 @@ import { registerDeadLetterCommands } from './deadletters.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerDrawdownCommands } from './drawdown.js';
 import { registerMappingCommands } from './mappings.js';
+import { registerOfferCommands } from './offers.js';
 import { registerRuleCommands } from './rules.js';
 import { registerSandboxCommands } from './sandbox.js';
 import { registerSyncCommands } from './sync.js';
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
   registerDeadLetterCommands(program);
   registerConflictCommands(program);
   registerCoSellCommands(program);
+  registerOfferCommands(program);
   registerDrawdownCommands(program);
   registerUsageCommands(program);
 }
