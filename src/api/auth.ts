@@ -5,10 +5,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, problems, sendProblem } from './problem.js';
 
 /**
- * Bearer API tokens with roles. Tokens come from ECOSYNC_API_TOKENS (`name:role:token,…`); an
- * API on loopback without them gets a generated local admin token in <dataDir>/api-token, which
- * the CLI reads, so a new user needs no setup. Tokens are compared in constant time and never
- * logged or echoed in errors.
+ * Bearer API tokens with roles. Tokens come from ECOSYNC_API_TOKENS (`name:role:token,…`, or
+ * `name:role:sha256:<hex>` so the configuration need not hold the token itself); an API on
+ * loopback without them gets a generated local admin token in <dataDir>/api-token, which the CLI
+ * reads, so a new user needs no setup. Only SHA-256 digests are kept in memory; they are compared
+ * in constant time, and tokens are never logged or echoed in errors.
  */
 
 export const ROLES = ['admin', 'revops', 'alliance', 'viewer'] as const;
@@ -22,7 +23,8 @@ export const ADMINS: readonly Role[] = ['admin'];
 export interface ApiToken {
   name: string;
   role: Role;
-  token: string;
+  /** The token's SHA-256 digest, hex: the token itself is not kept. */
+  sha256: string;
 }
 
 /** The authenticated caller; `name` is recorded as the author of decisions (resolvedBy). */
@@ -35,8 +37,17 @@ export const TOKENS_ENV = 'ECOSYNC_API_TOKENS';
 export const TOKEN_FILE = 'api-token';
 export const LOCAL_ADMIN = 'local-admin';
 const MIN_TOKEN_LENGTH = 16;
+const HASHED = /^sha256:([0-9a-f]{64})$/i;
 
-/** Parses `name:role:token,…`. Errors name the entry by position and name, never its token. */
+/** The hex SHA-256 digest of a token, as `sha256:<hex>` in ECOSYNC_API_TOKENS takes it. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Parses `name:role:token,…`, where a token may be given as `sha256:<64 hex digits>` (make it with
+ * `printf %s "$TOKEN" | sha256sum`). Errors name the entry by position and name, never its token.
+ */
 export function parseApiTokens(spec: string): ApiToken[] {
   const tokens: ApiToken[] = [];
   const entries = spec.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
@@ -50,10 +61,13 @@ export function parseApiTokens(spec: string): ApiToken[] {
     const token = entry.slice(second + 1).trim();
     if (!/^[A-Za-z0-9._@-]+$/.test(name)) throw new Error(`${where}: the name must be letters, digits, . _ @ or -`);
     if (!(ROLES as readonly string[]).includes(role)) throw new Error(`${where} (${name}): unknown role "${role}" (roles: ${ROLES.join(', ')})`);
-    if (token.length < MIN_TOKEN_LENGTH) throw new Error(`${where} (${name}): the token must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
+    const hashed = HASHED.exec(token);
+    if (!hashed && /^sha256:/i.test(token)) throw new Error(`${where} (${name}): a hashed token is sha256: and 64 hex digits`);
+    if (!hashed && token.length < MIN_TOKEN_LENGTH) throw new Error(`${where} (${name}): the token must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
+    const sha256 = hashed ? hashed[1].toLowerCase() : tokenDigest(token);
     if (tokens.some((t) => t.name === name)) throw new Error(`${where}: the name "${name}" is used twice`);
-    if (tokens.some((t) => t.token === token)) throw new Error(`${where} (${name}): the same token is given to two names`);
-    tokens.push({ name, role: role as Role, token });
+    if (tokens.some((t) => t.sha256 === sha256)) throw new Error(`${where} (${name}): the same token is given to two names`);
+    tokens.push({ name, role: role as Role, sha256 });
   }
   return tokens;
 }
@@ -69,6 +83,8 @@ export interface ApiTokenSetup {
   file?: string;
   /** The local token was created by this call. */
   generated?: boolean;
+  /** The local token (source local-file), which the hub hands to its own CLI. */
+  token?: string;
 }
 
 /**
@@ -89,7 +105,7 @@ export function loadApiTokens(options: { dataDir: string; host: string; env?: Re
     );
   }
   const { token, file, generated } = ensureLocalToken(options.dataDir);
-  return { tokens: [{ name: LOCAL_ADMIN, role: 'admin', token }], source: 'local-file', file, generated };
+  return { tokens: [{ name: LOCAL_ADMIN, role: 'admin', sha256: tokenDigest(token) }], source: 'local-file', file, generated, token };
 }
 
 export function localTokenFile(dataDir: string): string {
@@ -125,15 +141,13 @@ function ensureLocalToken(dataDir: string): { token: string; file: string; gener
   return { token, file, generated: true };
 }
 
-const digest = (token: string) => createHash('sha256').update(token).digest();
-
 /** Finds the caller of a request by its bearer token. */
 export class ApiAuth {
   private readonly known: Array<{ digest: Buffer; caller: Caller }>;
 
   constructor(tokens: readonly ApiToken[]) {
     if (tokens.length === 0) throw new Error('the API needs at least one token');
-    this.known = tokens.map((t) => ({ digest: digest(t.token), caller: { name: t.name, role: t.role } }));
+    this.known = tokens.map((t) => ({ digest: Buffer.from(t.sha256, 'hex'), caller: { name: t.name, role: t.role } }));
   }
 
   /**
@@ -143,7 +157,7 @@ export class ApiAuth {
   authenticate(header: string | undefined): Caller | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match) return undefined;
-    const presented = digest(match[1]);
+    const presented = createHash('sha256').update(match[1]).digest();
     let found: Caller | undefined;
     for (const k of this.known) if (timingSafeEqual(k.digest, presented)) found = k.caller;
     return found;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,12 +36,12 @@ describe('API tokens', () => {
     expect(first).toMatchObject({ source: 'local-file', generated: true, tokens: [{ name: LOCAL_ADMIN, role: 'admin' }] });
     const file = path.join(dataDir, 'api-token');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(readFileSync(file, 'utf8').trim()).toBe(first.tokens[0].token);
-    expect(readLocalToken(dataDir)).toBe(first.tokens[0].token);
+    expect(readFileSync(file, 'utf8').trim()).toBe(first.token);
+    expect(readLocalToken(dataDir)).toBe(first.token);
 
     const again = loadApiTokens({ dataDir, host: 'localhost', env: {} });
     expect(again).toMatchObject({ generated: false });
-    expect(again.tokens[0].token).toBe(first.tokens[0].token);
+    expect(again.token).toBe(first.token);
   });
 
   it('uses the configured tokens when there are some, and makes no local file', () => {
@@ -55,6 +56,21 @@ describe('API tokens', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'ecosync-auth-'));
     expect(() => loadApiTokens({ dataDir, host: '0.0.0.0', env: {} })).toThrow(/listens on 0\.0\.0\.0.*no API tokens are configured.*ECOSYNC_API_TOKENS=name:role:token.*ECOSYNC_API_HOST=127\.0\.0\.1/);
     expect(readLocalToken(dataDir)).toBeUndefined();
+  });
+
+  it('takes a token as its SHA-256 digest (sha256:<hex>) and keeps only digests in memory', () => {
+    const hashed = `ops:admin:sha256:${createHash('sha256').update(TOKENS.admin).digest('hex').toUpperCase()},vic:viewer:${TOKENS.viewer}`;
+    const tokens = parseApiTokens(hashed);
+    expect(JSON.stringify(tokens)).not.toContain(TOKENS.admin);
+    expect(JSON.stringify(tokens)).not.toContain(TOKENS.viewer);
+    const auth = new ApiAuth(tokens);
+    expect(auth.authenticate(`Bearer ${TOKENS.admin}`)).toEqual({ name: 'ops', role: 'admin' });
+    expect(auth.authenticate(`Bearer ${TOKENS.viewer}`)).toEqual({ name: 'vic', role: 'viewer' });
+    // The digest itself is not a token.
+    expect(auth.authenticate(`Bearer ${tokens[0].sha256}`)).toBeUndefined();
+    expect(auth.authenticate(`Bearer sha256:${tokens[0].sha256}`)).toBeUndefined();
+    expect(() => parseApiTokens('ops:admin:sha256:abc')).toThrow(/entry 1 \(ops\): a hashed token is sha256: and 64 hex digits/);
+    expect(() => parseApiTokens(`a:admin:${TOKENS.admin},b:viewer:sha256:${tokens[0].sha256}`)).toThrow(/same token is given to two names/);
   });
 
   it('finds the caller by bearer token only', () => {

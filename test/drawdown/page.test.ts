@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiAuth } from '../../src/api/auth.js';
+import { ApiAuth, tokenDigest } from '../../src/api/auth.js';
 import { drawdownPagePlugin } from '../../src/api/routes/drawdown.js';
 import { operatorRoutes } from '../../src/api/routes/index.js';
 import { buildApi } from '../../src/api/server.js';
@@ -55,7 +55,7 @@ beforeAll(async () => {
   api = await buildApi({
     log: pino({ level: 'silent' }),
     plugins: [
-      operatorRoutes({ store: hub.store, client: env.client, taskQueue: hub.taskQueue, auth: new ApiAuth([{ name: 'alex', role: 'alliance', token: TOKEN }]) }),
+      operatorRoutes({ store: hub.store, client: env.client, taskQueue: hub.taskQueue, auth: new ApiAuth([{ name: 'alex', role: 'alliance', sha256: tokenDigest(TOKEN) }]) }),
       drawdownPagePlugin(),
     ],
     health: async () => ({}),
