@@ -126,12 +126,11 @@ export function createDrawdownActivities(deps: DrawdownDeps): DrawdownActivities
 
 /** What the hub holds of the commitment's customer, as collectSources reads it. */
 async function readSources(tx: StoreApi, connectionId: string, c: Commitment, today: string) {
-  const [agreements, invoiceRecords, usage, documents] = await Promise.all([
-    tx.agreements.list({ connectionId, accountId: c.accountId, cloud: c.cloud, limit: 100_000 }),
-    tx.records.findByField(connectionId, 'Invoice', 'accountId', [c.accountId], MAX_INVOICES),
-    tx.metering.monthly(connectionId, c.accountId, c.cloud, METERED_CLOUDS.has(c.cloud)),
-    tx.commitments.documents(c.id),
-  ]);
+  // One after the other: a transaction is one connection, which takes one query at a time.
+  const agreements = await tx.agreements.list({ connectionId, accountId: c.accountId, cloud: c.cloud, limit: 100_000 });
+  const invoiceRecords = await tx.records.findByField(connectionId, 'Invoice', 'accountId', [c.accountId], MAX_INVOICES);
+  const usage = await tx.metering.monthly(connectionId, c.accountId, c.cloud, METERED_CLOUDS.has(c.cloud));
+  const documents = await tx.commitments.documents(c.id);
   const invoices = [];
   for (const r of invoiceRecords) {
     // A record the hub could not read as an Invoice is left out here; the sync dead-letters such records.
