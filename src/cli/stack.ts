@@ -8,10 +8,10 @@ import { drawdownPagePlugin } from '../api/routes/drawdown.js';
 import { buildApi } from '../api/server.js';
 import { webhooksPlugin } from '../api/webhooks/index.js';
 import { openStore, type Store } from '../store/index.js';
-import type { Config } from '../runtime/config.js';
+import { offerSettingsOf, type Config } from '../runtime/config.js';
 import { createActivities } from '../runtime/activities.js';
 import { startDemo, type Demo } from '../runtime/demo.js';
-import { createMetrics, freeLoopbackPort, scrapeOf, watchCoSells, watchStore } from '../runtime/metrics.js';
+import { createMetrics, freeLoopbackPort, scrapeOf, watchCoSells, watchOffers, watchStore } from '../runtime/metrics.js';
 import { ensureSecretKey } from '../runtime/secret-key.js';
 import { findTemporalCli, installTemporalRuntime, startDevServer, temporalConnectionOptions, type DevServer } from '../runtime/temporal.js';
 import { startWorker, type RunningWorker } from '../runtime/worker.js';
@@ -116,14 +116,15 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
       // What the store and Temporal visibility say, once per hub: the API's to report.
       watchStore(metrics, store, log);
       watchCoSells(metrics, client, log);
+      watchOffers(metrics, client, log);
       const control = { client, taskQueue: config.temporal.taskQueue };
       const api: FastifyInstance = await buildApi({
         log,
         metrics: metrics.registry,
         moreMetrics,
         plugins: [
-          operatorRoutes({ store, client, taskQueue: config.temporal.taskQueue, auth: new ApiAuth(apiTokens!.tokens), cosell: config.cosell }),
-          // Webhooks authenticate by the sender's signature, not by API token.
+          operatorRoutes({ store, client, taskQueue: config.temporal.taskQueue, auth: new ApiAuth(apiTokens!.tokens), cosell: config.cosell, offers: offerSettingsOf(config) }),
+          // Webhooks authenticate by the sender's signature (or API-destination key), not by API token.
           webhooksPlugin({ store, sync: control, metrics: metrics.registry, publicBaseUrl: config.api.publicUrl }),
           // The burn-down page asks the reader for a token itself.
           drawdownPagePlugin(),
@@ -142,8 +143,8 @@ export async function startStack(config: Config, log: Logger, onProgress: (what:
 
     let demo: Demo | undefined;
     if (parts.demo) {
-      onProgress('starting the Salesforce, HubSpot, NetSuite, AWS and Microsoft sandboxes and the demo connection');
-      demo = await startDemo(config, { store, client, log });
+      onProgress('starting the Salesforce, HubSpot, NetSuite, AWS, AWS Marketplace and Microsoft sandboxes and the demo connection');
+      demo = await startDemo(config, { store, client, log, apiUrl });
       if (demo) stops.push(() => demo!.stop());
     }
 

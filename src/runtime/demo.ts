@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { BUYER_ACCOUNT_IDS, SANDBOX_CREDENTIALS as MARKETPLACE_CREDENTIALS, startAwsMarketplaceSandbox, type AwsMarketplaceSandbox } from '../../connectors/aws-marketplace/sandbox/index.js';
 import { SANDBOX_CREDENTIALS, startPartnerCentralSandbox, type PartnerCentralSandbox } from '../../connectors/aws-partner-central/sandbox/index.js';
 import { hubspotSandboxConfig, startHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { startMicrosoftSandbox, type MicrosoftSandbox } from '../../connectors/microsoft-partner-center/index.js';
@@ -58,6 +60,16 @@ export function cloudSandboxCredentials(aws: PartnerCentralSandbox, ms: Microsof
   };
 }
 
+/**
+ * The AWS Marketplace sandbox's credentials as a connection stores them: the seller's and the
+ * reseller's keys, and the key its EventBridge events carry to the hub's receiver.
+ */
+export function marketplaceSandboxCredentials(market: AwsMarketplaceSandbox, eventApiKey: string) {
+  return {
+    'aws-marketplace': { region: 'us-east-1', endpoint: market.url, ...MARKETPLACE_CREDENTIALS.seller, reseller: MARKETPLACE_CREDENTIALS.reseller, eventApiKey },
+  };
+}
+
 export interface Demo {
   salesforceUrl: string;
   hubspotUrl: string;
@@ -66,15 +78,22 @@ export interface Demo {
   microsoftUrl: string;
   netsuiteUrl: string;
   netsuiteAccountId: string;
+  awsMarketplaceUrl: string;
+  /** The AWS Marketplace sandbox's product a demo offer can be for (a contract product), and a buyer of its seeded accounts. */
+  offerProduct: string;
+  offerBuyer: string;
   /** The Microsoft sandbox's CA (it serves TLS): trust it to call it from outside the hub. */
   microsoftCaPath: string;
   stop(): Promise<void>;
 }
 
-type Sandboxes = { sf: SalesforceSandbox; hs: HubSpotSandbox; aws: PartnerCentralSandbox; ms: MicrosoftSandbox; ns: NetSuiteSandbox };
+type Sandboxes = { sf: SalesforceSandbox; hs: HubSpotSandbox; aws: PartnerCentralSandbox; ms: MicrosoftSandbox; ns: NetSuiteSandbox; market: AwsMarketplaceSandbox };
 
-/** The five sandboxes, started side by side; when one fails, those that started are stopped. */
-async function startSandboxes(config: Config): Promise<Sandboxes> {
+/**
+ * The six sandboxes, started side by side; when one fails, those that started are stopped. The
+ * marketplace's EventBridge events go to `events` (the hub's receiver), as an API destination.
+ */
+async function startSandboxes(config: Config, events: { url: string; apiKeyValue: string } | undefined): Promise<Sandboxes> {
   const host = '127.0.0.1';
   const started = await Promise.allSettled([
     startSalesforceSandbox({ host, port: config.demo.salesforcePort, seed: 42, accounts: config.demo.accounts }),
@@ -85,14 +104,15 @@ async function startSandboxes(config: Config): Promise<Sandboxes> {
       host, port: config.demo.netsuitePort, seed: 42, companyName: 'Ecosync Demo Inc.', customers: Math.ceil(config.demo.accounts / 8),
       dataDir: path.join(config.dataDir, 'sandbox'),
     }),
+    startAwsMarketplaceSandbox({ host, port: config.demo.awsMarketplacePort, seed: 42, ...(events ? { events } : {}) }),
   ]);
   const failed = started.find((r) => r.status === 'rejected');
   if (failed) {
     await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.close().catch(() => undefined) : undefined)));
     throw (failed as PromiseRejectedResult).reason;
   }
-  const [sf, hs, aws, ms, ns] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [SalesforceSandbox, HubSpotSandbox, PartnerCentralSandbox, MicrosoftSandbox, NetSuiteSandbox];
-  return { sf, hs, aws, ms, ns };
+  const [sf, hs, aws, ms, ns, market] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [SalesforceSandbox, HubSpotSandbox, PartnerCentralSandbox, MicrosoftSandbox, NetSuiteSandbox, AwsMarketplaceSandbox];
+  return { sf, hs, aws, ms, ns, market };
 }
 
 /**
@@ -100,24 +120,32 @@ async function startSandboxes(config: Config): Promise<Sandboxes> {
  * mappings, scheduled and synced once at start: a new user sees real runs in the Temporal UI
  * and can edit a mapping and watch its effect without touching production. The AWS Partner
  * Central and Microsoft Partner Center sandboxes (seeded solutions, invitations and referrals)
- * come along, their credentials on the same connection, so co-sell works out of the box.
+ * come along, their credentials on the same connection, so co-sell works out of the box; so does
+ * the AWS Marketplace sandbox, its EventBridge events delivered to the hub's receiver
+ * (`apiUrl`/webhooks/aws-marketplace/demo-hub) under a key made at each start, and NetSuite's
+ * first item books accepted offers, so a private offer goes from opportunity to sales order.
  *
  * The sandboxes keep their data in memory, so each start begins a fresh demo: the demo
  * connection's links, records and cursors from an earlier start are cleared first (they would
  * point at records that no longer exist).
  */
-export async function startDemo(config: Config, deps: { store: Store; client: Client; log: Logger }): Promise<Demo | undefined> {
+export async function startDemo(config: Config, deps: { store: Store; client: Client; log: Logger; apiUrl?: string }): Promise<Demo | undefined> {
   const { store, client, log } = deps;
-  const { sf, hs, aws, ms, ns } = await startSandboxes(config);
-  const closeAll = () => Promise.all([sf.close(), hs.close(), aws.close(), ms.close(), ns.close()]);
+  const eventApiKey = randomBytes(24).toString('base64url');
+  const events = deps.apiUrl ? { url: `${deps.apiUrl}/webhooks/aws-marketplace/${DEMO_CONNECTION}`, apiKeyValue: eventApiKey } : undefined;
+  const { sf, hs, aws, ms, ns, market } = await startSandboxes(config, events);
+  const closeAll = () => Promise.all([sf.close(), hs.close(), aws.close(), ms.close(), ns.close(), market.close()]);
   try {
+    // Accepted offers become NetSuite sales orders of this item.
+    const item = ns.state.all('inventoryItem')[0];
+    const netsuite = { ...sandboxCredentials(sf, hs, ns).netsuite!, ...(item ? { marketplaceItems: { default: item.id } } : {}) };
     const input: ConnectionInput = {
       name: DEMO_CONNECTION,
       ...DEMO_HUB,
       deletePolicy: 'propagate',
       conflictPolicy: 'last-writer-wins',
       scheduleSeconds: config.demo.scheduleSeconds,
-      credentials: { ...sandboxCredentials(sf, hs, ns), ...cloudSandboxCredentials(aws, ms) },
+      credentials: { ...sandboxCredentials(sf, hs, ns), netsuite, ...cloudSandboxCredentials(aws, ms), ...marketplaceSandboxCredentials(market, eventApiKey) },
     };
     let connection = await store.connections.getByName(DEMO_CONNECTION);
     if (connection) {
@@ -145,6 +173,10 @@ export async function startDemo(config: Config, deps: { store: Store; client: Cl
       microsoftCaPath: ms.caPemPath,
       netsuiteUrl: ns.url,
       netsuiteAccountId: ns.accountId,
+      awsMarketplaceUrl: market.url,
+      offerProduct: [...market.state.store.products.values()][0].id,
+      // The seeded agreements hold the first two buyers to the contract product; the third is free to accept.
+      offerBuyer: BUYER_ACCOUNT_IDS[2],
       async stop() {
         await closeAll();
       },

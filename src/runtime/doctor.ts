@@ -76,10 +76,11 @@ export async function checkPorts(config: Config, running: boolean): Promise<Chec
   const wanted: Array<readonly [string, number]> = [
     ...(config.temporal.address ? [] : [['Temporal', config.temporal.port], ['Temporal UI', config.temporal.uiPort]] as const),
     ['API', config.api.port] as const,
-    // `up` starts the demo's five sandboxes unless the demo is off.
+    // `up` starts the demo's six sandboxes unless the demo is off.
     ...(config.demo.enabled ? [
       ['Salesforce sandbox', config.demo.salesforcePort], ['HubSpot sandbox', config.demo.hubspotPort],
       ['AWS sandbox', config.demo.awsPort], ['Microsoft sandbox', config.demo.microsoftPort], ['NetSuite sandbox', config.demo.netsuitePort],
+      ['AWS Marketplace sandbox', config.demo.awsMarketplacePort],
     ] as const : []),
   ];
   if (running) return { name: 'Ports', ok: true, detail: `in use by the running hub: ${wanted.map(([n, p]) => `${n} ${p}`).join(', ')}` };
@@ -87,7 +88,7 @@ export async function checkPorts(config: Config, running: boolean): Promise<Chec
   for (const [name, port] of wanted) if (port !== 0 && !(await portFree(port))) taken.push(`${name} ${port}`);
   return taken.length === 0
     ? { name: 'Ports', ok: true, detail: `free: ${wanted.map(([n, p]) => `${n} ${p}`).join(', ')}` }
-    : { name: 'Ports', ok: false, detail: `taken by another process: ${taken.join(', ')}`, fix: 'stop that process, or choose other ports with TEMPORAL_PORT, TEMPORAL_UI_PORT, ECOSYNC_API_PORT, ECOSYNC_DEMO_SALESFORCE_PORT, ECOSYNC_DEMO_HUBSPOT_PORT, ECOSYNC_DEMO_AWS_PORT, ECOSYNC_DEMO_MICROSOFT_PORT, ECOSYNC_DEMO_NETSUITE_PORT (or run ecosync up --no-demo)' };
+    : { name: 'Ports', ok: false, detail: `taken by another process: ${taken.join(', ')}`, fix: 'stop that process, or choose other ports with TEMPORAL_PORT, TEMPORAL_UI_PORT, ECOSYNC_API_PORT, ECOSYNC_DEMO_SALESFORCE_PORT, ECOSYNC_DEMO_HUBSPOT_PORT, ECOSYNC_DEMO_AWS_PORT, ECOSYNC_DEMO_MICROSOFT_PORT, ECOSYNC_DEMO_NETSUITE_PORT, ECOSYNC_DEMO_AWS_MARKETPLACE_PORT (or run ecosync up --no-demo)' };
 }
 
 export function formatChecks(checks: Check[], color = process.stdout.isTTY === true): string {

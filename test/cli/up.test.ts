@@ -12,14 +12,15 @@ describe('ecosync up (the README start command)', () => {
   let hub: CliRun | undefined;
   afterAll(() => { hub?.child.kill('SIGKILL'); });
 
-  it('brings up Temporal with its UI, the worker, the API, the database and the demo with its co-sell inboxes; doctor is green; Ctrl-C stops everything', async () => {
-    const [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort, nsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  it('brings up Temporal with its UI, the worker, the API, the database and the demo with its co-sell inboxes and a private offer booked from the marketplace's event; doctor is green; Ctrl-C stops everything', async () => {
+    const [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort, nsPort, marketPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     // Every port is the test's own, the cloud sandboxes' too: a hub on the default ports may be running.
     const env = {
       ECOSYNC_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ecosync-up-')),
       TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), ECOSYNC_API_PORT: String(apiPort),
       ECOSYNC_DEMO_SALESFORCE_PORT: String(sfPort), ECOSYNC_DEMO_HUBSPOT_PORT: String(hsPort),
       ECOSYNC_DEMO_AWS_PORT: String(awsPort), ECOSYNC_DEMO_MICROSOFT_PORT: String(msPort), ECOSYNC_DEMO_NETSUITE_PORT: String(nsPort),
+      ECOSYNC_DEMO_AWS_MARKETPLACE_PORT: String(marketPort),
     };
     hub = startCli(['up'], env);
     await eventually(async () => hub!.output().includes('Press Ctrl-C to stop.'), 90_000, `the hub to start; output so far:\n${hub.output()}`);
@@ -27,6 +28,10 @@ describe('ecosync up (the README start command)', () => {
     expect(hub.output()).toContain(`AWS           http://127.0.0.1:${awsPort}`);
     expect(hub.output()).toMatch(new RegExp(`Microsoft     https?://127\\.0\\.0\\.1:${msPort}`));
     expect(hub.output()).toContain(`NetSuite      http://127.0.0.1:${nsPort}/services/rest`);
+    expect(hub.output()).toContain(`Marketplace   http://127.0.0.1:${marketPort}`);
+    // The marketplace's events have a receiver on the demo connection, and it wants the key.
+    const unsigned = await fetch(`http://127.0.0.1:${apiPort}/webhooks/aws-marketplace/demo-hub`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(unsigned.status).toBe(401);
 
     const health = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
     expect(health.status).toBe(200);
@@ -54,6 +59,27 @@ describe('ecosync up (the README start command)', () => {
     }, 90_000, 'the seeded invitations of both clouds to wait for acceptance');
     expect(invitations.every((i) => i.kind === 'inbound' && i.status === 'pending_acceptance' && i.id.startsWith(`cosell-inbound:${i.cloud}:`))).toBe(true);
 
+    // A private offer end to end, as up's output says: asked, approved, live on the AWS Marketplace
+    // sandbox, accepted by the buyer there, and booked from the event the sandbox delivered to the
+    // hub (the offer's own poll for an acceptance is an hour away).
+    const offerArgs = /ecosync offers create (.+)$/m.exec(hub.output())![1].trim().split(/\s+/);
+    const asked = await runCli(['offers', 'create', ...offerArgs, '--json'], env);
+    expect(asked.code, asked.output).toBe(0);
+    const offerId = (JSON.parse(asked.output) as { id: string; state: { status: string } }).id.slice('offer:'.length);
+    expect(JSON.parse(asked.output).state).toMatchObject({ status: 'pending_approval', pendingApprovers: ['dana@example.com'] });
+    const approved = await runCli(['offers', 'approve', offerId, '--by', 'dana@example.com'], env);
+    expect(approved.code, approved.output).toBe(0);
+    const offerState = async () => (JSON.parse((await runCli(['offers', 'status', offerId, '--json'], env)).output) as { state?: { status: string; cloudIds: { offerId?: string }; agreementId?: string } }).state;
+    const live = await eventually(async () => { const s = await offerState(); return s?.status === 'live' ? s : undefined; }, 90_000, 'the demo offer live');
+    const buyer = offerArgs[offerArgs.indexOf('--buyers') + 1];
+    const accept = await fetch(`http://127.0.0.1:${marketPort}/_sandbox/offers/${live.cloudIds.offerId}/accept`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ buyerAccountId: buyer, dimensions: { BasicService: 2 } }),
+    });
+    expect(accept.status, await accept.clone().text()).toBe(201);
+    const { agreementId } = (await accept.json()) as { agreementId: string };
+    const accepted = await eventually(async () => { const s = await offerState(); return s?.status === 'accepted' ? s : undefined; }, 60_000, 'the demo offer accepted');
+    expect(accepted.agreementId).toBe(agreementId);
+
     const doctor = await runCli(['doctor'], env);
     expect(doctor.output).toContain('✓ Workflow round trip');
     expect(doctor.output).toMatch(/✓ Connection demo-hub: salesforce ✓ .*; hubspot ✓ .*; netsuite ✓ Connected to NetSuite account TSTDRV\d+/);
@@ -62,7 +88,7 @@ describe('ecosync up (the README start command)', () => {
 
     hub.child.kill('SIGINT');
     expect(await hub.exited).toBe(0);
-    for (const p of [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort, nsPort]) expect(await portFree(p)).toBe(true);
+    for (const p of [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort, nsPort, marketPort]) expect(await portFree(p)).toBe(true);
   }, 240_000);
 });
 
@@ -93,11 +119,12 @@ describe('doctor before ecosync up', () => {
     const awsPort = (held.address() as { port: number }).port;
     try {
       const ports = async (env: Record<string, string>) => {
-        const [port, uiPort, apiPort, sfPort, hsPort, msPort, nsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+        const [port, uiPort, apiPort, sfPort, hsPort, msPort, nsPort, marketPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
         const { config } = loadConfig({ env: {
           TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), ECOSYNC_API_PORT: String(apiPort),
           ECOSYNC_DEMO_SALESFORCE_PORT: String(sfPort), ECOSYNC_DEMO_HUBSPOT_PORT: String(hsPort),
-          ECOSYNC_DEMO_AWS_PORT: String(awsPort), ECOSYNC_DEMO_MICROSOFT_PORT: String(msPort), ECOSYNC_DEMO_NETSUITE_PORT: String(nsPort), ...env,
+          ECOSYNC_DEMO_AWS_PORT: String(awsPort), ECOSYNC_DEMO_MICROSOFT_PORT: String(msPort), ECOSYNC_DEMO_NETSUITE_PORT: String(nsPort),
+          ECOSYNC_DEMO_AWS_MARKETPLACE_PORT: String(marketPort), ...env,
         } });
         return { check: await checkPorts(config, false), msPort };
       };

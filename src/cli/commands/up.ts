@@ -13,7 +13,7 @@ export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('start the hub: Temporal dev server + UI, worker, API, embedded database, demo sandboxes')
-    .option('--no-demo', 'without the seeded Salesforce, HubSpot, NetSuite, AWS and Microsoft sandboxes and the demo connection')
+    .option('--no-demo', 'without the seeded Salesforce, HubSpot, NetSuite, AWS, AWS Marketplace and Microsoft sandboxes and the demo connection')
     .action((opts: { demo: boolean }) => runHub({ worker: true, api: true, demo: opts.demo }));
   program
     .command('worker')
@@ -62,6 +62,10 @@ async function runHub(parts: StackParts): Promise<void> {
       `                runs in the UI: ${stack.uiUrl ?? 'Temporal UI'}/namespaces/${config.temporal.namespace}/workflows?query=EcosyncConnection%3D%22${DEMO_CONNECTION}%22`,
       `  Co-sell       ecosync cosell submit salesforce:${config.demo.accounts > 0 ? '006Dn0000000001IAA' : '<opportunity id>'} --cloud aws --by ${config.cosell.requester}; policy people: ${Object.entries(config.cosell.policy.users).map(([user, roles]) => `${user} (${roles.join(', ')})`).join(', ')}`,
       '                invitations the clouds shared: ecosync cosell list --status pending_acceptance',
+      `  Marketplace   ${stack.demo.awsMarketplaceUrl}   (AWS Marketplace sandbox; its EventBridge events go to ${stack.apiUrl ?? 'the API'}/webhooks/aws-marketplace/${DEMO_CONNECTION})`,
+      `  Offers        ecosync offers create salesforce:${config.demo.accounts > 0 ? '006Dn0000000001IAA' : '<opportunity id>'} --cloud aws --product ${stack.demo.offerProduct} --buyers ${stack.demo.offerBuyer} --term-months 12 --expires ${new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10)} --dimension BasicService=15000.00,qty=2,list=18000.00 --by ${config.cosell.requester}`,
+      '                then: ecosync offers list; ecosync offers approve aws:<opportunity> --by <approver>; the buyer accepts with',
+      `                curl -X POST ${stack.demo.awsMarketplaceUrl}/_sandbox/offers/<offer id>/accept -H 'content-type: application/json' -d '{"buyerAccountId":"${stack.demo.offerBuyer}","dimensions":{"BasicService":2}}'`,
     ] : []),
     '',
     'Press Ctrl-C to stop.',
