@@ -12,7 +12,7 @@ describe('ecosync up (the README start command)', () => {
   let hub: CliRun | undefined;
   afterAll(() => { hub?.child.kill('SIGKILL'); });
 
-  it('brings up Temporal with its UI, the worker, the API, the database and the demo with its co-sell inboxes and a private offer booked from the marketplace's event; doctor is green; Ctrl-C stops everything', async () => {
+  it('brings up Temporal with its UI, the worker, the API, the database and the demo with its co-sell inboxes and a private offer booked from the marketplace event; doctor is green; Ctrl-C stops everything', async () => {
     const [port, uiPort, apiPort, sfPort, hsPort, awsPort, msPort, nsPort, marketPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     // Every port is the test's own, the cloud sandboxes' too: a hub on the default ports may be running.
     const env = {
