@@ -46,6 +46,11 @@ export interface SalesforceSandboxOptions extends Omit<SeedOptions, 'seed' | 'ac
    * in progress before it completes. 0 (default): the first look after creation finds it done.
    */
   bulkJobPolls?: number;
+  /**
+   * How long a call picked for a timeout fault hangs before the sandbox drops its connection, as a
+   * proxy in front of the org would. Unset: it never answers and the client's own timeout decides.
+   */
+  timeoutMs?: number;
 }
 
 export interface RecordEditOptions {
@@ -318,9 +323,14 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
       return send(reply, 503, errorBody('SERVER_UNAVAILABLE', 'Server temporarily unavailable. Please try again later.'));
     }
     if (fault.kind === 'timeout') {
-      // Never answer: the client's own timeout decides; close() drops the connection.
+      // Never answer: the client's own timeout decides (or timeoutMs drops the connection); close() drops it too.
       counters.add('fault.timeout');
       reply.hijack();
+      if (options.timeoutMs !== undefined) {
+        const socket = request.raw.socket;
+        const timer = setTimeout(() => socket.destroy(), options.timeoutMs);
+        socket.once('close', () => clearTimeout(timer));
+      }
       return reply;
     }
   });
