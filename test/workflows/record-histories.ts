@@ -4,7 +4,7 @@
  * Run it when a workflow change is meant to be incompatible (then bump a workflow version);
  * otherwise the committed histories must keep replaying:
  *   node --import tsx test/workflows/record-histories.ts            (every scenario)
- *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, hub, cosell, inbound, metering, offer)
+ *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, hub, cosell, inbound, metering, offer, drawdown)
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +20,9 @@ import { ALLIANCE_LEAD, ALLIANCE_MANAGER, CoSellHub, DEAL_DESK, sampleAccount, s
 import { hubspotSandboxConfig, startHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.js';
 import { CRM_HUB, crmCredentials, startTestTemporal, TestHub } from '../support/hub.js';
 import { eventually } from '../support/temporal.js';
+import { createCommitment, drawdownState, wakeCommitment } from '../../src/service/drawdown-control.js';
+import { drawdownScheduleId, drawdownWorkflowId } from '../../workflows/drawdown-types.js';
+import { commitmentsOf, fixtureIds, seedYear } from '../drawdown/support.js';
 import { createActivities } from '../../src/runtime/activities.js';
 import { startWorker } from '../../src/runtime/worker.js';
 import { wakeMetering } from '../../src/service/metering-control.js';
@@ -51,6 +54,7 @@ try {
   if (wanted('inbound')) await recordInbound();
   if (wanted('metering')) await recordMetering();
   if (wanted('offer')) await recordOffer();
+  if (wanted('drawdown')) await recordDrawdown();
 } finally {
   await env.teardown();
 }
@@ -212,5 +216,31 @@ async function recordOffer(): Promise<void> {
     save(asked.id, 'offer-aws-accepted.json');
   } finally {
     await offers.close();
+  }
+}
+
+/** A commitment's ledger: started, judged, woken again by an agreement (nothing new), by its Schedule's trigger, and after a refund entered by hand. */
+async function recordDrawdown(): Promise<void> {
+  const hub = await TestHub.start(env, bundle, { store: 'postgres' });
+  try {
+    const ids = fixtureIds(9);
+    const { ppa } = commitmentsOf(ids);
+    const connection = await hub.connect();
+    await seedYear(hub.store, connection.id, ids, { commitments: false });
+    const control = { client: env.client, taskQueue: hub.taskQueue };
+    const runs = async (n: number) => eventually(async () => ((await drawdownState(control, ppa.id))?.runs ?? 0) >= n, 60_000, `${n} drawdown runs`);
+    await createCommitment(control, hub.store, connection.id, ppa);
+    await runs(1);
+    await wakeCommitment(control, ppa, { reason: 'agreement', ref: 'agmt-2' });
+    await runs(2);
+    await hub.store.commitments.addDocument(ppa.id, { kind: 'refund', id: 'refund:R1', date: '2025-07-01', currency: 'USD', refundOf: 'agreement:aws:agmt-1', lines: [{ amount: '12000.00' }] });
+    await wakeCommitment(control, ppa, { reason: 'document', ref: 'refund:R1' });
+    await runs(3);
+    await env.client.schedule.getHandle(drawdownScheduleId(ppa.id)).trigger();
+    await runs(4);
+    await env.client.schedule.getHandle(drawdownScheduleId(ppa.id)).delete();
+    save(drawdownWorkflowId(ppa.id), 'drawdown.json');
+  } finally {
+    await hub.close();
   }
 }

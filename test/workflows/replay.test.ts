@@ -28,6 +28,8 @@ describe('recorded workflow histories replay deterministically', () => {
       'metering.json',
       // A private offer on AWS: approved, validated and applied, accepted by an announced agreement, booked.
       'offer-aws-accepted.json',
+      // A commitment's ledger: judged, woken by an agreement, a refund entered and its Schedule.
+      'drawdown.json',
     ]));
   });
 
