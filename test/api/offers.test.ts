@@ -18,7 +18,7 @@ import { WEBHOOK_BODY_LIMIT, webhooksPlugin } from '../../src/api/webhooks/index
 import { defaultCoSellSettings } from '../../src/runtime/config.js';
 import { createMetrics, watchOffers, type HubMetrics } from '../../src/runtime/metrics.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
-import { ALLIANCE_LEAD, ALLIANCE_MANAGER, DEAL_DESK, DIMENSIONS, OFFER_POLICY, OfferHub } from '../offers/support.js';
+import { ALLIANCE_LEAD, ALLIANCE_MANAGER, DEAL_DESK, DIMENSIONS, inDays, OFFER_POLICY, OfferHub } from '../offers/support.js';
 import { freePort } from '../support/process.js';
 import { eventually, startTestTemporal } from '../support/temporal.js';
 import { problemText } from './problem.js';
@@ -185,6 +185,43 @@ describe('private offers through the API and the AWS Marketplace event receiver,
     expect(withdrawn.json().state.approvals.map((a: { decision: string }) => a.decision)).toEqual(['submitted', 'changes_requested', 'resubmitted', 'rejected']);
     const late = await call('POST', `/offers/${short}/approve`, DANA, {});
     expect([404, 409]).toContain(late.statusCode);
+  }, 120_000);
+
+  it('passes a change set\'s outcome, announced by EventBridge, to the offer following that change set', async () => {
+    // A third opportunity of the first account, with the offer's terms, synced into the hub.
+    const [first] = offers.hub.sfRecords('Opportunity');
+    const sfId = String(offers.hub.sf.state.insert('Opportunity', {
+      Name: `Offer by event ${randomUUID().slice(0, 6)}`, AccountId: first.AccountId, StageName: first.StageName, CloseDate: first.CloseDate, Amount: 40000,
+      Ecosync_Offer_Product__c: offers.products.contract, Ecosync_Offer_Buyers__c: BUYER_ACCOUNT_IDS[1], Ecosync_Offer_Term_Months__c: 12, Ecosync_Offer_Expires__c: inDays(offers.aws, 30),
+    }).Id);
+    await offers.firstSync();
+    // AWS takes an hour over each change set: only the event can end the wait before the workflow's next look.
+    offers.aws.state.catalog.changeSetMs = 3_600_000;
+    try {
+      const created = await call('POST', '/offers', ALEX, { opportunity: `salesforce:${sfId}`, cloud: 'aws', pricingModel: 'contract', dimensions: [{ key: 'BasicService', price: '17000.00', listPrice: '18000.00', quantity: 2 }] });
+      expect(created.statusCode, created.body).toBe(201);
+      const id: string = created.json().id;
+      expect((await call('POST', `/offers/${id}/approve`, DANA, {})).statusCode).toBe(200);
+      const waiting = await eventually(async () => {
+        const listed = (await call('GET', '/offers?status=submitted', VIEWER)).json().offers as { id: string }[];
+        const { state } = await stateOf(id);
+        return listed.some((o) => o.id === id) && state?.phase === 'follow' ? state : undefined;
+      }, 30_000, 'the offer following its change set');
+      const changeSetId: string = waiting.cloudIds.changeSetId;
+      expect(offers.aws.state.catalog.sets.get(changeSetId)?.status).toBe('PREPARING');
+
+      const succeeded = await event(eventKey, {
+        version: '0', id: randomUUID(), 'detail-type': 'Change Set Succeeded', source: 'aws.marketplacecatalog', account: '123456789012',
+        time: new Date().toISOString(), region: 'us-east-1', resources: [], detail: { Catalog: 'AWSMarketplace', ChangeSetId: changeSetId, Intent: 'VALIDATE' },
+      });
+      expect(succeeded.statusCode, succeeded.body).toBe(200);
+      expect(succeeded.json()).toMatchObject({ outcome: 'delivered', detail: `change set ${changeSetId} SUCCEEDED to the offer following it` });
+    } finally {
+      offers.aws.state.catalog.changeSetMs = 0;
+    }
+    // Settled, the sets apply and the offer goes live.
+    offers.aws.state.settle();
+    await eventually(async () => (await stateOf(`aws:${(await offers.canonicalOpportunity(sfId))}`)).state?.status === 'live', 60_000, 'the offer live');
   }, 120_000);
 
   it('answers 400, 404 and 403 with the reason for what it cannot take', async () => {
