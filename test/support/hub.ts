@@ -33,6 +33,9 @@ export function onlyEntities(...names: string[]): NonNullable<ConnectionInput['e
 /** Credentials of a connection between the two sandboxes. */
 export const crmCredentials = sandboxCredentials;
 
+/** The Temporal server a hub runs on: a test environment, or a dev server a test starts and stops itself. */
+export type TemporalEnv = Pick<TestWorkflowEnvironment, 'address' | 'namespace' | 'client'>;
+
 /**
  * One Temporal dev server per test file; a hub (store, sandboxes, worker) per test or group, so
  * tests can restart the worker or swap faults without disturbing each other.
@@ -40,7 +43,7 @@ export const crmCredentials = sandboxCredentials;
 export class TestHub {
   worker?: RunningWorker;
   private constructor(
-    readonly env: TestWorkflowEnvironment,
+    readonly env: TemporalEnv,
     readonly db: TestStore,
     readonly sf: SalesforceSandbox,
     readonly hs: HubSpotSandbox,
@@ -50,9 +53,9 @@ export class TestHub {
     private readonly bundle: Awaited<ReturnType<typeof bundleWorkflows>>,
   ) {}
 
-  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; sf?: SalesforceSandboxOptions; hs?: HubSpotSandboxOptions; ns?: NetSuiteSandboxOptions; worker?: boolean } = {}): Promise<TestHub> {
+  static async start(env: TemporalEnv, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; /** A store the test opened itself (its own PostgreSQL), closed with the hub. */ db?: TestStore; sf?: SalesforceSandboxOptions; hs?: HubSpotSandboxOptions; ns?: NetSuiteSandboxOptions; worker?: boolean } = {}): Promise<TestHub> {
     const [db, sf, hs, ns] = await Promise.all([
-      openTestStore(options.store ?? 'pglite'),
+      options.db ?? openTestStore(options.store ?? 'pglite'),
       startSalesforceSandbox({ accounts: 0, ...options.sf }),
       startHubSpotSandbox({ companies: 0, ...options.hs }),
       options.ns ? startNetSuiteSandbox({ customers: 0, ...options.ns }) : undefined,
