@@ -109,6 +109,8 @@ export interface AgreementSeen {
   endDate?: string;
   totalContractValue: string;
   currency: string;
+  /** Microsoft: the plan as the SaaS subscription names it (what metering sends). */
+  planId?: string;
 }
 
 /** The activities the offer workflow calls; implemented in src/activities/offers.ts. */

@@ -175,7 +175,7 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
             agreementId: subscription.id, offerId: offer.cloudIds.offerId ?? '', acceptor: subscription.beneficiaryTenantId ?? subscription.purchaserEmail ?? 'unknown',
             status: subscription.status, acceptedAt: new Date().toISOString(),
             startDate: subscription.startDate ?? new Date().toISOString().slice(0, 10), ...(subscription.endDate ? { endDate: subscription.endDate } : {}),
-            totalContractValue: offer.totalValue ?? '0', currency: offer.currency,
+            totalContractValue: offer.totalValue ?? '0', currency: offer.currency, planId: subscription.planId,
           } satisfies AgreementSeen;
         } catch (error) {
           if (error instanceof MicrosoftRefused && error.status === 404) return undefined;
@@ -211,7 +211,8 @@ export function createOfferActivities(deps: OfferDeps): OfferActivities {
         status: agreement.status, acceptedAt: agreement.acceptedAt, startDate: agreement.startDate, endDate: agreement.endDate ?? null,
         totalContractValue: agreement.totalContractValue, currency: agreement.currency,
         // Drawdown reads the product's facts (Deployed on AWS, benefit eligible) from the commitment by it.
-        data: { productId: offer.productId },
+        // Microsoft meters usage by the SaaS subscription and the plan as the subscription names it.
+        data: { productId: offer.productId, ...(cloud === 'azure' ? { subscriptionId: agreement.agreementId, ...(agreement.planId ? { planId: agreement.planId } : {}) } : {}) },
       });
       if (offer.accountId) await deps.agreementBooked?.({ connectionId, cloud, accountId: offer.accountId, agreementId: agreement.agreementId });
       // The opportunity is won at the agreement's value.

@@ -1,16 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/runtime/activities.js';
-import { ROOT } from '../../src/runtime/paths.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { meteringStatus, wakeMetering } from '../../src/service/metering-control.js';
 import { meteringWorkflowId } from '../../workflows/metering-types.js';
 import { SA } from '../../workflows/search-attributes.js';
-import { openTestStore, TEST_DATABASE_URL, TEST_KEY, type TestStore } from '../store/stores.js';
+import { openTestStore, type TestStore } from '../store/stores.js';
 import { eventually, startTestTemporal } from '../support/temporal.js';
+import { workerProcesses } from '../support/worker-processes.js';
 import { hourAgo, meteringConnection, minimalCalls, post, recordAgreements, startApi, startAwsMetering, usageEvents } from './rig.js';
 
 /**
@@ -200,19 +198,8 @@ describe('metering usage to AWS Marketplace', () => {
     const aws = await startAwsMetering(100, { latencyMs: 300, endpoints: /^metering\./ });
     const db = await openTestStore('postgres');
     const taskQueue = `metering-crash-${Date.now()}`;
-    const workers: ChildProcess[] = [];
-    const startWorkerProcess = async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/worker-process.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, TEMPORAL_ADDRESS: env.address, ECOSYNC_TASK_QUEUE: taskQueue, DATABASE_URL: TEST_DATABASE_URL, ECOSYNC_DATABASE_SCHEMA: db.schema!, ECOSYNC_SECRET_KEY: TEST_KEY },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      workers.push(child);
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-      await eventually(async () => out.includes('worker ready'), 60_000, 'the worker process to start');
-      return child;
-    };
+    const workers = workerProcesses({ address: env.address, taskQueue, schema: db.schema! });
+    const startWorkerProcess = () => workers.start();
     try {
       const connection = await meteringConnection(db.store, aws);
       await recordAgreements(db.store, connection.id, aws.customers);
@@ -247,7 +234,7 @@ describe('metering usage to AWS Marketplace', () => {
       await env.client.schedule.getHandle(`metering-schedule:${connection.id}:aws`).delete();
       await api.close();
     } finally {
-      for (const w of workers) w.kill('SIGKILL');
+      workers.killAll();
       await db.close();
       await aws.close();
     }

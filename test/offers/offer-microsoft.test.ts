@@ -56,7 +56,7 @@ describe('a Microsoft private offer, on the real Temporal server', () => {
       expect(await env.client.workflow.getHandle(asked.id).result()).toMatchObject({ status: 'accepted', agreementId: purchase.subscription.id });
       expect((await client.subscription(purchase.subscription.id)).status).toBe('Subscribed');
       const agreements = await offers.store.agreements.list({ connectionId: offers.connection.id });
-      expect(agreements).toMatchObject([{ cloud: 'azure', agreementId: purchase.subscription.id, offerId: live.cloudIds.offerId, totalContractValue: '4860.00' }]);
+      expect(agreements).toMatchObject([{ cloud: 'azure', agreementId: purchase.subscription.id, offerId: live.cloudIds.offerId, totalContractValue: '4860.00', data: { subscriptionId: purchase.subscription.id, planId: 'pro' } }]);
       const orders = offers.hub.ns!.state.all('salesOrder').filter((o) => o.body.otherRefNum === purchase.subscription.id);
       expect(orders).toHaveLength(1);
       await eventually(async () => offers.sfOpportunity(sf.id).StageName === 'Closed Won', 15_000, 'the opportunity won in Salesforce');

@@ -5,19 +5,16 @@
  * is waited out; the worker dying between NetSuite's order and its link leaves one order; an
  * offer near its expiry reminds the alliance manager.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { BUYER_ACCOUNT_IDS, RESELLER_ACCOUNT_ID, SELLER_ACCOUNT_ID } from '../../connectors/aws-marketplace/sandbox/index.js';
 import { AwsMarketplaceClient } from '../../connectors/aws-marketplace/client.js';
 import { SANDBOX_CREDENTIALS } from '../../connectors/aws-marketplace/sandbox/index.js';
-import { ROOT } from '../../src/runtime/paths.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { decideOffer, noticeOffer } from '../../src/service/offer-control.js';
-import { TEST_DATABASE_URL, TEST_KEY } from '../store/stores.js';
 import { startTestTemporal } from '../support/hub.js';
 import { eventually } from '../support/temporal.js';
+import { workerProcesses } from '../support/worker-processes.js';
 import { ALLIANCE_MANAGER, DEAL_DESK, inDays, OfferHub } from './support.js';
 
 describe('private offers on AWS Marketplace: fixes, CPPO, a busy marketplace, a crash, expiry', () => {
@@ -117,19 +114,8 @@ describe('private offers on AWS Marketplace: fixes, CPPO, a busy marketplace, a 
 
   it('the worker killed with SIGKILL after NetSuite made the order, before its link was saved: one order, booked once', async () => {
     const offers = await OfferHub.start(env, bundle, { store: 'postgres', worker: false });
-    const workers: ChildProcess[] = [];
-    const startWorkerProcess = async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/worker-process.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, TEMPORAL_ADDRESS: env.address, ECOSYNC_TASK_QUEUE: offers.hub.taskQueue, DATABASE_URL: TEST_DATABASE_URL, ECOSYNC_DATABASE_SCHEMA: offers.hub.db.schema!, ECOSYNC_SECRET_KEY: TEST_KEY },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      workers.push(child);
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-      await eventually(async () => out.includes('worker ready'), 60_000, 'the worker process to start');
-      return child;
-    };
+    const workers = workerProcesses({ address: env.address, taskQueue: offers.hub.taskQueue, schema: offers.hub.db.schema! });
+    const startWorkerProcess = () => workers.start();
     try {
       const first = await startWorkerProcess();
       await offers.firstSync();
@@ -162,10 +148,10 @@ describe('private offers on AWS Marketplace: fixes, CPPO, a busy marketplace, a 
       expect(row.salesOrderId).toBeTruthy();
       expect(await offers.store.agreements.list({ connectionId: offers.connection.id })).toHaveLength(1);
     } finally {
-      for (const w of workers) w.kill('SIGKILL');
+      workers.killAll();
       await offers.close();
     }
-  }, 240_000);
+  }, 300_000);
 
   it('an offer the buyer has not accepted a week before it expires reminds the alliance manager once', async () => {
     const offers = await OfferHub.start(env, bundle);

@@ -4,19 +4,17 @@
  * the fields finance owns; NetSuite's refusals are dead letters that replay once fixed; its
  * concurrency limit is waited out; a worker killed mid fan-out duplicates nothing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ROOT } from '../../src/runtime/paths.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { updateConnectionWorkflow } from '../../src/service/sync-control.js';
 import type { Connection } from '../../src/store/index.js';
 import type { ReplayResult } from '../../workflows/sync-types.js';
-import { TEST_DATABASE_URL, TEST_KEY, type StoreKind } from '../store/stores.js';
+import { type StoreKind } from '../store/stores.js';
 import { ERP_HUB, startTestTemporal, TestHub } from '../support/hub.js';
 import { hubView } from '../support/hub-view.js';
 import { eventually } from '../support/temporal.js';
+import { workerProcesses } from '../support/worker-processes.js';
 
 const SALESFORCE_WRITES = /^composite\.(create|update|upsert|delete)$|^sobject\.(create|update|delete|upsert)$/;
 const HUBSPOT_WRITES = /batch\.(create|update|upsert|archive)$|associations\.(put|batch\.associate)$|\.(create|update|archive)$/;
@@ -235,19 +233,8 @@ describe('Salesforce ⇄ HubSpot ⇄ NetSuite on the real Temporal server', () =
       sf: { accounts: 300, contactsPerAccount: 0, opportunitiesPerAccount: 0 },
       ns: { customers: 0, concurrencyLimit: 15 },
     });
-    const workers: ChildProcess[] = [];
-    const startWorkerProcess = async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/worker-process.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, TEMPORAL_ADDRESS: env.address, ECOSYNC_TASK_QUEUE: hub.taskQueue, DATABASE_URL: TEST_DATABASE_URL, ECOSYNC_DATABASE_SCHEMA: hub.db.schema!, ECOSYNC_SECRET_KEY: TEST_KEY },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      workers.push(child);
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-      await eventually(async () => out.includes('worker ready'), 60_000, 'the worker process to start');
-      return child;
-    };
+    const workers = workerProcesses({ address: env.address, taskQueue: hub.taskQueue, schema: hub.db.schema! });
+    const startWorkerProcess = () => workers.start();
     try {
       const ns = hub.ns!;
       const connection = await hub.connect({ ...ERP_HUB, entities: ERP_HUB.entities.filter((e) => e.entity === 'Account') });
@@ -270,7 +257,7 @@ describe('Salesforce ⇄ HubSpot ⇄ NetSuite on the real Temporal server', () =
       const again = await hub.sync(connection);
       expect(again.counters).toMatchObject({ created: 0, updated: 0, failed: 0 });
     } finally {
-      for (const w of workers) w.kill('SIGKILL');
+      workers.killAll();
       await hub.close();
     }
   }, 240_000);

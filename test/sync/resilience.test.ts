@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ROOT } from '../../src/runtime/paths.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { startTestTemporal, TestHub } from '../support/hub.js';
 import { eventually } from '../support/temporal.js';
-import { TEST_DATABASE_URL, TEST_KEY } from '../store/stores.js';
+import { workerProcesses } from '../support/worker-processes.js';
 
 /** What HubSpot holds, without ids and timestamps: comparable between two runs. */
 function hubspotContent(hub: TestHub) {
@@ -78,19 +75,8 @@ describe('sync under faults and crashes ends where an undisturbed sync ends', ()
 
   it('the worker killed with SIGKILL mid-sync and restarted: the same end state, no duplicate in either system', async () => {
     const hub = await TestHub.start(env, bundle, { store: 'postgres', sf: { ...seed, accounts: 300 }, worker: false });
-    const workers: ChildProcess[] = [];
-    const startWorkerProcess = async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/worker-process.ts')], {
-        cwd: ROOT,
-        env: { ...process.env, TEMPORAL_ADDRESS: env.address, ECOSYNC_TASK_QUEUE: hub.taskQueue, DATABASE_URL: TEST_DATABASE_URL, ECOSYNC_DATABASE_SCHEMA: hub.db.schema!, ECOSYNC_SECRET_KEY: TEST_KEY },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      workers.push(child);
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-      await eventually(async () => out.includes('worker ready'), 60_000, 'the worker process to start');
-      return child;
-    };
+    const workers = workerProcesses({ address: env.address, taskQueue: hub.taskQueue, schema: hub.db.schema! });
+    const startWorkerProcess = () => workers.start();
     try {
       const connection = await hub.connect();
       const first = await startWorkerProcess();
@@ -114,7 +100,7 @@ describe('sync under faults and crashes ends where an undisturbed sync ends', ()
       const again = await hub.sync(connection);
       expect(again.counters).toMatchObject({ created: 0, updated: 0, failed: 0 });
     } finally {
-      for (const w of workers) w.kill('SIGKILL');
+      workers.killAll();
       await hub.close();
     }
   }, 240_000);
