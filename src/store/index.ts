@@ -12,6 +12,7 @@ import { agreementsRepo } from './agreements.js';
 import { commitmentsRepo } from './commitments.js';
 import { meteringRepo } from './metering.js';
 import { touchpointsRepo } from './touchpoints.js';
+import { auditRepo } from './audit.js';
 import { hubState } from './hub-state.js';
 import type { HubState } from '../sync/ports.js';
 
@@ -30,6 +31,8 @@ export type * from './agreements.js';
 export type * from './commitments.js';
 export type * from './metering.js';
 export type * from './touchpoints.js';
+export type * from './audit.js';
+export { AUDIT_ACTIONS } from './audit.js';
 export { isUniqueViolation } from './rows.js';
 
 export type StoreOptions = (
@@ -53,6 +56,7 @@ export interface StoreApi {
   commitments: ReturnType<typeof commitmentsRepo>;
   metering: ReturnType<typeof meteringRepo>;
   touchpoints: ReturnType<typeof touchpointsRepo>;
+  audit: ReturnType<typeof auditRepo>;
 }
 
 export interface Store extends StoreApi {
@@ -82,6 +86,7 @@ function repos(db: Db, keys: KeyHolder): StoreApi {
     commitments: commitmentsRepo(db),
     metering: meteringRepo(db),
     touchpoints: touchpointsRepo(db),
+    audit: auditRepo(db),
   };
 }
 

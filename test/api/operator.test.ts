@@ -224,4 +224,26 @@ describe('operator API on the real Temporal server, store and sandboxes', () => 
     expect(described.status.name).toBe('TERMINATED');
     expect((await call('GET', `/connections/${name}`)).statusCode).toBe(404);
   });
+
+  it('keeps an audit log of what succeeded, by whom: admins and viewers read it, with filters', async () => {
+    expect((await call('GET', '/audit')).statusCode).toBe(403);
+    const all = await call('GET', `/audit?connection=${name}`, undefined, VIEWER);
+    expect(all.statusCode, all.body).toBe(200);
+    const entries = all.json().entries as Array<{ actor: string; role: string; action: string; subject: string; detail: Record<string, unknown> }>;
+    // Newest first; refused attempts (400, 403, 404, 409) left nothing.
+    expect(entries.map((e) => `${e.actor}/${e.role} ${e.action}`)).toEqual([
+      'root/admin connection.delete',
+      'rita/revops conflict.resolve',
+      'rita/revops deadletter.discard',
+      'rita/revops deadletters.replay',
+      'rita/revops connection.create',
+    ]);
+    expect(entries[1].detail).toMatchObject({ entity: 'Account', field: 'phone', use: 'hubspot' });
+    expect(entries[3].detail).toMatchObject({ replayed: 1, stillFailing: 0, gone: 0 });
+    const byRoot = await call('GET', `/audit?actor=root&action=connection.delete&limit=5`, undefined, ADMIN);
+    expect(byRoot.json().entries.map((e: { subject: string }) => e.subject)).toContain(name);
+    const bad = await call('GET', `/audit?action=drop.table&since=yesterday`, undefined, ADMIN);
+    expect(bad.statusCode).toBe(400);
+    expect(problemText(bad)).toMatch(/query\.action.*query\.since|query\.since.*query\.action/s);
+  });
 });

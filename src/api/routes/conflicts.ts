@@ -6,6 +6,7 @@ import type { ConflictResolution } from '../../store/index.js';
 import { ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { HttpError, invalid, problems } from '../problem.js';
 import { ConflictView } from '../schemas.js';
+import { audited } from './audit.js';
 import { connectionFilter, Limit } from './http.js';
 import type { OperatorDeps } from './index.js';
 import { isMissingUpdate, updateFailure } from './workflow.js';
@@ -85,6 +86,11 @@ export function conflictRoutes(app: FastifyInstance, deps: OperatorDeps): void {
 
     const connection = await deps.store.connections.get(conflict.connectionId);
     if (!connection) throw new HttpError(404, `the conflict's connection no longer exists`);
+    // The decision is the act: it stands (and the workflow writes it) whether or not the write below succeeds now.
+    await audited(deps.store, request, {
+      action: 'conflict.resolve', subject: id, connection: connection.name,
+      detail: { entity: conflict.entity, field: conflict.field, ...(resolution.kind === 'side' ? { use: resolution.system } : { value: resolution.value }) },
+    });
     try {
       const applied = await updateConnectionWorkflow<unknown>(control, connection, RESOLVE_UPDATE, { conflictId: id });
       return { conflict, applied: true as const, result: applied ?? null };

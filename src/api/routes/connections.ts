@@ -8,6 +8,7 @@ import type { CheckResult } from '../../sync/protocol.js';
 import { ADMINS, ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { HttpError, invalid, problems } from '../problem.js';
 import { CheckResultView, ConnectionView } from '../schemas.js';
+import { audited } from './audit.js';
 import { connectionNamed, NameParams, NoBody } from './http.js';
 import { checkEntities, checkSystems, defaultEntities, fromPairs } from './objects.js';
 import type { OperatorDeps } from './index.js';
@@ -132,6 +133,7 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
       return [];
     });
     request.log.info({ connection: connection.name, by: callerOf(request).name, schedule, inboxes }, 'connection created');
+    await audited(deps.store, request, { action: 'connection.create', subject: connection.name, connection: connection.name, detail: { systems: systems.map((s) => s.name), schedule } });
     return reply.code(201).send({ connection, schedule });
   });
 
@@ -169,6 +171,7 @@ export function connectionRoutes(app: FastifyInstance, deps: OperatorDeps): void
     await ensureSchedule(control, { ...connection, enabled: false });
     await terminateConnectionWorkflow(control, connection);
     await deps.store.connections.delete(connection.id);
+    await audited(deps.store, request, { action: 'connection.delete', subject: connection.name, connection: connection.name });
     return { deleted: connection.name };
   });
 }

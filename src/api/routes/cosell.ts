@@ -10,6 +10,8 @@ import {
 import { actingPerson, ANY_ROLE, callerOf, type Role } from '../auth.js';
 import { HttpError, invalid, problems } from '../problem.js';
 import { CoSellListItemView, CoSellStatusView, DecisionResultView, SubmitResultView } from '../schemas.js';
+import type { AuditAction } from '../../store/index.js';
+import { audited } from './audit.js';
 import type { OperatorDeps } from './index.js';
 
 /** Alliance managers and admins submit and decide co-sells; every role reads them. */
@@ -105,6 +107,7 @@ export function coSellRoutes(app: FastifyInstance, deps: OperatorDeps & { cosell
       const opportunity = typeof body.opportunity === 'string' ? parseOpportunityRef(body.opportunity) : body.opportunity;
       const result = await submitCoSell(control, { connection: body.connection, opportunity, cloud: body.cloud, requestedBy, options: body.options });
       request.log.info({ workflowId: result.workflowId, by: callerOf(request).name, requestedBy, started: result.started }, 'co-sell submit');
+      if (result.started) await audited(deps.store, request, { action: 'cosell.submit', subject: result.workflowId, connection: body.connection, person: requestedBy, detail: { cloud: body.cloud } });
       return reply.code(result.started ? 201 : 200).send(result);
     } catch (error) {
       asHttp(error);
@@ -149,11 +152,17 @@ export function coSellRoutes(app: FastifyInstance, deps: OperatorDeps & { cosell
     }, async (request) => {
       const body = request.body;
       const by = actingPerson(request, body.by, segment.replace('-', ' '));
+      let result;
       try {
-        return (await decideCoSell(control, request.params.id, kind, { by, comment: body.comment, stage: body.stage })) as Answer<typeof DecisionResultView>;
+        result = await decideCoSell(control, request.params.id, kind, { by, comment: body.comment, stage: body.stage });
       } catch (error) {
         asHttp(error);
       }
+      await audited(deps.store, request, {
+        action: `cosell.${segment}` as AuditAction, subject: result.id, person: by,
+        detail: { ...(body.comment !== undefined ? { comment: body.comment } : {}), ...(body.stage !== undefined ? { stage: body.stage } : {}) },
+      });
+      return result as Answer<typeof DecisionResultView>;
     });
   }
 }

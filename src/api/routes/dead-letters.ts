@@ -6,6 +6,7 @@ import { updateConnectionWorkflow } from '../../service/sync-control.js';
 import { ANY_ROLE, callerOf, OPERATORS } from '../auth.js';
 import { HttpError, problems } from '../problem.js';
 import { DeadLetterView, ReplayResultView } from '../schemas.js';
+import { audited } from './audit.js';
 import { connectionFilter, connectionNamed, Limit, NameParams, NoBody } from './http.js';
 import type { OperatorDeps } from './index.js';
 import { updateFailure } from './workflow.js';
@@ -57,11 +58,14 @@ export function deadLetterRoutes(app: FastifyInstance, deps: OperatorDeps): void
       }
     }
     request.log.info({ connection: connection.name, by: callerOf(request).name, ids: ids?.length ?? 'all open' }, 'dead letter replay requested');
+    let result: ReplayResult;
     try {
-      return await updateConnectionWorkflow<ReplayResult>(control, connection, 'replayDeadLetters', { ids });
+      result = await updateConnectionWorkflow<ReplayResult>(control, connection, 'replayDeadLetters', { ids });
     } catch (error) {
       throw new HttpError(502, `the replay failed: ${updateFailure(error)}`);
     }
+    await audited(deps.store, request, { action: 'deadletters.replay', subject: connection.name, connection: connection.name, detail: { ids: ids ?? 'all open', ...result } });
+    return result;
   });
 
   api.post('/deadletters/:id/discard', {
@@ -74,6 +78,8 @@ export function deadLetterRoutes(app: FastifyInstance, deps: OperatorDeps): void
     if (letter.status !== 'open') throw new HttpError(409, `dead letter ${id} is already ${letter.status}`);
     await deps.store.deadLetters.discard([id]);
     request.log.info({ deadLetter: id, by: callerOf(request).name }, 'dead letter discarded');
+    const connection = await deps.store.connections.get(letter.connectionId);
+    await audited(deps.store, request, { action: 'deadletter.discard', subject: id, connection: connection?.name, detail: { system: letter.system, object: letter.object, reason: letter.reason } });
     const discarded = await deps.store.deadLetters.get(id);
     if (!discarded) throw new HttpError(404, `dead letter ${id} was deleted with its connection`);
     return discarded;

@@ -5,6 +5,7 @@ import type { Connector } from '../../sync/protocol.js';
 import { defaultCoSellSettings, defaultOfferSettings, type CoSellSettings, type OfferSettings } from '../../runtime/config.js';
 import type { Store } from '../../store/index.js';
 import { guardRoutes, type ApiAuth } from '../auth.js';
+import { auditRoutes } from './audit.js';
 import { conflictRoutes } from './conflicts.js';
 import { coSellRoutes } from './cosell.js';
 import { connectionRoutes } from './connections.js';
@@ -44,5 +45,6 @@ export function operatorRoutes(deps: Omit<OperatorDeps, 'connectorFor' | 'cosell
     offerRoutes(app, full);
     drawdownRoutes(app, full);
     usageRoutes(app, full);
+    auditRoutes(app, full);
   };
 }

@@ -11,6 +11,8 @@ import { actingPerson, ANY_ROLE, callerOf } from '../auth.js';
 import { HttpError, invalid, problems } from '../problem.js';
 import { OfferAnswerView, OfferListItemView } from '../schemas.js';
 import { COSELL_DECIDERS, OpportunityInput } from './cosell.js';
+import type { AuditAction } from '../../store/index.js';
+import { audited } from './audit.js';
 import type { OperatorDeps } from './index.js';
 
 /** Who asks for and decides offers: the co-sell deciders (alliance managers and admins); every role reads them. */
@@ -116,6 +118,7 @@ export function offerRoutes(app: FastifyInstance, deps: OperatorDeps & { offers:
       const { opportunity: _, connection, ...rest } = body;
       const answer = await createOffer(control, { ...rest, opportunity, connection: connection ?? deps.offers.connection, requestedBy });
       request.log.info({ workflowId: answer.id, by: callerOf(request).name, requestedBy, started: answer.started }, 'private offer asked for');
+      if (answer.started) await audited(deps.store, request, { action: 'offer.create', subject: answer.id, connection: connection ?? deps.offers.connection, person: requestedBy, detail: { cloud: body.cloud } });
       return reply.code(answer.started ? 201 : 200).send(answer);
     } catch (error) {
       asHttp(error);
@@ -156,11 +159,15 @@ export function offerRoutes(app: FastifyInstance, deps: OperatorDeps & { offers:
     }, async (request) => {
       const body = request.body as { by?: string; comment?: string; stage?: string; reason?: string; request?: Parameters<typeof decideOffer>[3]['request'] };
       const by = actingPerson(request, body.by, segment.replace('-', ' '));
+      let answer;
       try {
-        return await decideOffer(control, request.params.id, kind, { ...body, by });
+        answer = await decideOffer(control, request.params.id, kind, { ...body, by });
       } catch (error) {
         asHttp(error);
       }
+      const detail = Object.fromEntries(Object.entries({ comment: body.comment, stage: body.stage, reason: body.reason }).filter(([, v]) => v !== undefined));
+      await audited(deps.store, request, { action: `offer.${segment}` as AuditAction, subject: answer.id, person: by, detail });
+      return answer;
     });
   }
 }

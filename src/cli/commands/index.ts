@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { objectSpecOf } from '../../../connectors/registry.js';
+import { registerAuditCommands } from './audit.js';
 import { registerConflictCommands } from './conflicts.js';
 import { registerConnectionCommands } from './connections.js';
 import { registerCoSellCommands } from './cosell.js';
@@ -29,4 +30,5 @@ export function registerCommands(program: Command): void {
   registerOfferCommands(program);
   registerDrawdownCommands(program);
   registerUsageCommands(program);
+  registerAuditCommands(program);
 }
