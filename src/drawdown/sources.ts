@@ -126,7 +126,7 @@ export function invoiceSource(c: Commitment, canonicalId: string, inv: Invoice):
     if (negative) return { sourceId: id, reason: `line ${negative.item} has a negative amount (${negative.amount}): enter its credit as a credit note against ${id}` };
     lines = inv.lines.map((l) => ({ amount: l.amount, product: l.item, ...(l.description ? { description: l.description } : {}), ...facts(c, l.item) }));
   } else {
-    const pre = inv.subtotal ?? new Dec(inv.total).minus(tax ?? 0).toString();
+    const pre = inv.subtotal ?? money(new Dec(inv.total).minus(tax ?? 0), inv.currency);
     if (pre.startsWith('-')) return { sourceId: id, reason: `its amount ${pre} is negative: enter a credit as a credit note against the invoice it credits` };
     lines = [{ amount: pre, ...(inv.memo ? { description: inv.memo } : {}) }];
   }

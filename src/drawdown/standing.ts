@@ -18,6 +18,6 @@ export function standingOf(c: Commitment, s: PeriodSummary, latestAlert?: string
     percentConsumed: s.percentConsumed,
     periodEnd: s.period.end,
     asOf: s.asOf,
-    message: latestAlert ? `${figures}. ${latestAlert}` : figures,
+    message: latestAlert ? `${figures}; ${latestAlert}` : figures,
   };
 }
