@@ -11,7 +11,7 @@ import { drawdownReport } from '../../service/drawdown-report.js';
 import { ANY_ROLE, callerOf, type Role } from '../auth.js';
 import { HttpError, problems } from '../problem.js';
 import { named } from '../schemas.js';
-import { connectionFilter, connectionNamed } from './http.js';
+import { connectionFilter, connectionNamed, NoBody } from './http.js';
 import type { OperatorDeps } from './index.js';
 
 /** Who may record commitments and their documents: RevOps and alliance managers. */
@@ -97,7 +97,7 @@ export function drawdownRoutes(app: FastifyInstance, deps: OperatorDeps): void {
 
   api.post('/commitments/:id/run', {
     config: { roles: KEEPERS },
-    schema: { tags, summary: 'Judge the commitment\'s new documents now', params: IdParams, response: { 202: z.object({ woken: z.literal(true) }).describe('Its ledger was asked to run'), ...problems(404) } },
+    schema: { tags, summary: 'Judge the commitment\'s new documents now', params: IdParams, body: NoBody, response: { 202: z.object({ woken: z.literal(true) }).describe('Its ledger was asked to run'), ...problems(404) } },
   }, async (request, reply) => {
     const row = await deps.store.commitments.get(request.params.id);
     if (!row) throw new HttpError(404, `no commitment ${request.params.id}`);
