@@ -1,14 +1,19 @@
 /**
  * A Microsoft private offer on the real Temporal server: the opportunity's terms become a
- * customer promotion through a Product Ingestion configure job; the buyer's purchase, announced
- * by the landing page's token, is resolved and its SaaS subscription activated, then booked like
- * an AWS agreement: recorded once, the opportunity won, NetSuite's customer and one sales order.
+ * customer promotion through a Product Ingestion configure job; the buyer's purchase brings the
+ * buyer's browser to the hub's landing page (the sandbox opens it, as Microsoft's portal would),
+ * whose token is resolved and the SaaS subscription activated, then booked like an AWS
+ * agreement: recorded once, the opportunity won, NetSuite's customer and one sales order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { buildApi } from '../../src/api/server.js';
+import { webhooksPlugin } from '../../src/api/webhooks/index.js';
+import { freePort } from '../support/process.js';
 import { MicrosoftMarketplaceClient } from '../../connectors/microsoft-marketplace/client.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
-import { decideOffer, landMicrosoftPurchase } from '../../src/service/offer-control.js';
+import { decideOffer } from '../../src/service/offer-control.js';
 import { startTestTemporal } from '../support/hub.js';
 import { eventually } from '../support/temporal.js';
 import { DEAL_DESK, inDays, OfferHub } from './support.js';
@@ -25,9 +30,14 @@ describe('a Microsoft private offer, on the real Temporal server', () => {
   }, 120_000);
   afterAll(async () => { await env?.teardown(); });
 
-  it('approved and configured; the purchase is resolved, activated and booked once', async () => {
-    const offers = await OfferHub.start(env, bundle, { microsoft: true });
+  it('approved and configured; the buyer lands on the hub\'s page, and the purchase is resolved, activated and booked once', async () => {
+    const port = await freePort();
+    const landing = `http://127.0.0.1:${port}/webhooks/microsoft-marketplace/ms-offers/landing`;
+    const offers = await OfferHub.start(env, bundle, { microsoft: { landingPageUrl: landing } });
+    const app = await buildApi({ log: pino({ level: 'silent' }), health: async () => ({}), plugins: [webhooksPlugin({ store: offers.store, sync: { client: env.client, taskQueue: offers.hub.taskQueue } })] });
     try {
+      offers.connection = await offers.store.connections.update(offers.connection.id, { name: 'ms-offers' });
+      await app.listen({ host: '127.0.0.1', port });
       const ms = offers.microsoft!;
       const product = ms.state.products()[0];
       const plan = product.plans.find((p) => p.externalId === 'pro')!;
@@ -44,14 +54,15 @@ describe('a Microsoft private offer, on the real Temporal server', () => {
       });
       await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Id__c === live.cloudIds.offerId, 15_000, 'the offer id in Salesforce');
 
-      // The customer buys; the browser brings the token to the landing page, which resolves it and tells the offer.
+      // The customer buys; Microsoft's portal sends the browser to the landing page with the token.
       const purchase = ms.state.acceptPrivateOffer(live.cloudIds.offerId!, { beneficiaryId: `${BENEFICIARY}_2019-05-31` });
+      expect(purchase.landingPageUrl).toContain(landing);
+      // A second visit of the landing page (a reload) changes nothing; a made-up token is refused.
+      const again = await fetch(purchase.landingPageUrl!);
+      expect(again.status).toBe(200);
+      expect(await again.text()).toContain(purchase.subscription.id);
+      expect((await fetch(`${landing}?token=not-a-token`)).status).toBe(400);
       const client = new MicrosoftMarketplaceClient(offers.microsoftConfig());
-      const resolved = await client.resolve(purchase.token);
-      expect(resolved).toMatchObject({ id: purchase.subscription.id, status: 'PendingFulfillmentStart', beneficiaryTenantId: TENANT });
-      expect(await landMicrosoftPurchase(offers.control, offers.connection.name, resolved)).toBe(asked.id);
-      // A second visit of the landing page changes nothing.
-      await landMicrosoftPurchase(offers.control, offers.connection.name, resolved);
 
       expect(await env.client.workflow.getHandle(asked.id).result()).toMatchObject({ status: 'accepted', agreementId: purchase.subscription.id });
       expect((await client.subscription(purchase.subscription.id)).status).toBe('Subscribed');
@@ -60,8 +71,11 @@ describe('a Microsoft private offer, on the real Temporal server', () => {
       const orders = offers.hub.ns!.state.all('salesOrder').filter((o) => o.body.otherRefNum === purchase.subscription.id);
       expect(orders).toHaveLength(1);
       await eventually(async () => offers.sfOpportunity(sf.id).StageName === 'Closed Won', 15_000, 'the opportunity won in Salesforce');
+      // The browser's visit the sandbox made (the reload above was the test's own).
+      expect(ms.landingCounters.get('visits')).toBe(1);
       client.close();
     } finally {
+      await app.close();
       await offers.close();
     }
   }, 120_000);

@@ -57,7 +57,7 @@ export class OfferHub {
 
   private constructor(readonly hub: TestHub, readonly aws: AwsMarketplaceSandbox) {}
 
-  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; worker?: boolean; aws?: AwsMarketplaceSandboxOptions; microsoft?: boolean; accounts?: number } = {}): Promise<OfferHub> {
+  static async start(env: TestWorkflowEnvironment, bundle: Awaited<ReturnType<typeof bundleWorkflows>>, options: { store?: StoreKind; worker?: boolean; aws?: AwsMarketplaceSandboxOptions; microsoft?: boolean | { landingPageUrl?: string }; accounts?: number } = {}): Promise<OfferHub> {
     // A seed of its own gives the org its own id, so the opportunities' ids (and offers' workflow ids) differ from other tests'.
     const [hub, aws] = await Promise.all([
       TestHub.start(env, bundle, { store: options.store, worker: false, sf: { accounts: options.accounts ?? 2, contactsPerAccount: 0, opportunitiesPerAccount: 1, seed: Math.floor(Math.random() * 1e9) }, ns: { customers: 0 } }),
@@ -71,6 +71,7 @@ export class OfferHub {
       offers.entra = await startMicrosoftSandbox({ dataDir: mkdtempSync(path.join(tmpdir(), 'ecosync-offers-ms-')), incoming: 0 });
       offers.microsoft = await startMicrosoftMarketplaceSandbox({
         authorityHost: offers.entra.url, authorityCaPem: offers.entra.caPem, jobMs: 200,
+        ...(typeof options.microsoft === 'object' ? options.microsoft : {}),
         publisherApp: { tenantId: offers.entra.tenantId, clientId: offers.entra.clientId, clientSecret: offers.entra.clientSecret },
       });
     }

@@ -8,6 +8,7 @@ import { newRequest, requestSync, type SyncControlOptions } from '../../service/
 import type { Connection, ConnectionsRepo } from '../../store/index.js';
 import { problems, sendProblem } from '../problem.js';
 import { awsMarketplaceEvents } from './aws-marketplace.js';
+import { microsoftLandingPage } from './microsoft-marketplace.js';
 import { entitiesOf, involves } from './entities.js';
 
 /**
@@ -19,7 +20,8 @@ import { entitiesOf, involves } from './entities.js';
  *   POST /webhooks/salesforce/:connection  X-Ecosync-Signature (the connection's webhookSecret)
  *   POST /webhooks/aws-marketplace/:connection  x-api-key (EventBridge events; see aws-marketplace.ts)
  *
- * Unknown connection 404; no secret, a bad or old signature 401; a body that is not the
+ * Unknown connection 404; no secret, a bad or old signature 401; a signature already accepted
+ * (a replay within its age window) 409; a body that is not the
  * system's event batch 400; a body over WEBHOOK_BODY_LIMIT 413 — and in each case nothing is
  * started or signalled, and the answer is a problem (application/problem+json). A good request
  * signals once (its events coalesced) and answers 204 as soon as Temporal holds the signal;
@@ -63,6 +65,8 @@ interface WebhookSource {
   /** The secret's key in the system's part of the connection's credentials. */
   secretKey: string;
   verify(request: FastifyRequest, raw: Buffer, secret: string, now: number, baseUrl: string): { ok: true } | { ok: false; reason: string };
+  /** The header that carries the signature: a request accepted once is not accepted again with it. */
+  signatureHeader: string;
   parse(raw: string): { objects: string[]; recordIds: string[]; events: number } | { error: string };
 }
 
@@ -80,6 +84,7 @@ const HUBSPOT: WebhookSource = {
   }),
   body: hubspot.webhookBatchSchema,
   secretKey: 'clientSecret',
+  signatureHeader: hubspot.SIGNATURE_HEADER,
   verify: (request, raw, secret, now, baseUrl) => hubspot.verifySignatureV3({
     clientSecret: secret,
     method: request.method,
@@ -105,6 +110,7 @@ const SALESFORCE: WebhookSource = {
   }),
   body: salesforce.changeBatchSchema,
   secretKey: 'webhookSecret',
+  signatureHeader: salesforce.SIGNATURE_HEADER,
   verify: (request, raw, secret, now) => salesforce.verifySignature({ secret, header: header(request, salesforce.SIGNATURE_HEADER), body: raw, now }),
   parse: (raw) => {
     const batch = salesforce.parseChangeBatch(raw);
@@ -127,6 +133,30 @@ const signatureFirst: FastifySchemaCompiler<z.ZodType> = (route) => (route.httpP
 
 const Params = z.object({ connection: z.string().min(1).describe('The connection\'s name (or id)') });
 
+/**
+ * Signatures accepted lately, so a captured request cannot be played again while its timestamp
+ * is still young enough (both systems allow 5 minutes either way: kept for 10). Only accepted
+ * requests are remembered, so a sender retrying after a 503 is not refused. One API process
+ * remembers its own; bounded, the oldest forgotten first.
+ */
+export class AcceptedSignatures {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly keepMs = 10 * 60 * 1000, private readonly max = 100_000) {}
+
+  has(key: string, now: number): boolean {
+    const until = this.seen.get(key);
+    return until !== undefined && until > now;
+  }
+
+  add(key: string, now: number): void {
+    for (const [k, until] of this.seen) {
+      if (until > now && this.seen.size < this.max) break;
+      this.seen.delete(k);
+    }
+    this.seen.set(key, now + this.keepMs);
+  }
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The webhook routes, for buildApi's `plugins`. */
@@ -135,6 +165,8 @@ export function webhooksPlugin(deps: WebhookDeps) {
   const counter = deps.metrics
     ? new Counter({ name: 'ecosync_webhooks_total', help: 'Webhooks received, by system and outcome', labelNames: ['system', 'outcome'], registers: [deps.metrics] })
     : undefined;
+
+  const accepted = new AcceptedSignatures();
 
   async function findConnection(ref: string): Promise<Connection | null> {
     return (await deps.store.connections.getByName(ref)) ?? (UUID.test(ref) ? await deps.store.connections.get(ref) : null);
@@ -162,6 +194,8 @@ export function webhooksPlugin(deps: WebhookDeps) {
       const baseUrl = deps.publicBaseUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`;
       const verdict = source.verify(request, raw, secret, now(), baseUrl);
       if (!verdict.ok) return refuse(401, 'bad-signature', verdict.reason);
+      const signatureKey = `${source.system}:${connection.id}:${header(request, source.signatureHeader)}`;
+      if (accepted.has(signatureKey, now())) return refuse(409, 'replayed', 'this signed request was already accepted: a replay is refused (sign each delivery anew)');
       const parsed = source.parse(raw.toString('utf8'));
       if ('error' in parsed) return refuse(400, 'malformed', parsed.error);
 
@@ -175,6 +209,7 @@ export function webhooksPlugin(deps: WebhookDeps) {
           return sendProblem(reply, 503, 'the sync service is unavailable; retry later');
         }
       }
+      accepted.add(signatureKey, now());
       counter?.inc({ system: source.system, outcome: entities.length > 0 ? 'signalled' : 'ignored' });
       deps.onAccepted?.({ system: source.system, connectionId: connection.id, connectionName: connection.name, entities, recordIds: parsed.recordIds, events: parsed.events, receivedAt });
       return reply.code(204).send();
@@ -191,6 +226,12 @@ export function webhooksPlugin(deps: WebhookDeps) {
       credentialsOf: (id) => deps.store.connections.getCredentials(id),
       counter,
     }, WEBHOOK_BODY_LIMIT);
+    microsoftLandingPage(app, {
+      client: deps.sync.client,
+      findConnection,
+      credentialsOf: (id) => deps.store.connections.getCredentials(id),
+      counter,
+    });
     for (const source of [HUBSPOT, SALESFORCE]) {
       app.post(`/webhooks/${source.system}/:connection`, {
         bodyLimit: WEBHOOK_BODY_LIMIT,
@@ -204,7 +245,7 @@ export function webhooksPlugin(deps: WebhookDeps) {
           body: source.body,
           response: {
             204: z.undefined().describe('Accepted: the connection\'s workflow has the sync request'),
-            ...problems(400, 401, 404, 413, 503),
+            ...problems(400, 401, 404, 409, 413, 503),
           },
         },
       }, handler(source));
