@@ -16,7 +16,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { currentStage, escalation, pendingApprovers, refusal, stageNamed, stagesFor, type DecisionRequest } from '../src/cosell/approval.js';
+import { approve, currentStage, decisionRefusal, escalation, pendingApprovers, stageNamed, stagesFor, type DecisionRequest } from '../src/cosell/approval.js';
 import type { CoSellSnapshot } from '../src/cosell/payload.js';
 import type { CoSellError, CoSellReferral } from '../src/model/cosell.js';
 import {
@@ -136,18 +136,16 @@ export async function coSellWorkflow(input: CoSellInput): Promise<CoSellView> {
   // --- decisions -------------------------------------------------------------------------------
 
   const decisionValidator = (kind: 'approve' | 'reject' | 'requestChanges') => (request: DecisionRequest) => {
-    if (s.phase !== 'approval') throw new Error(`the co-sell is ${s.referral.status}: no approval stage is waiting for a decision`);
-    const reason = refusal(policy, s.approval, request, kind === 'approve' ? s.approvedBy : []);
+    const reason = decisionRefusal(kind, { waiting: s.phase === 'approval', what: `the co-sell is ${s.referral.status}` }, policy, s.approval, request, s.approvedBy);
     if (reason) throw new Error(reason);
-    if (kind !== 'approve' && !request.comment?.trim()) throw new Error(`${kind === 'reject' ? 'a rejection' : 'a request for changes'} needs a comment for the alliance manager`);
   };
 
   setHandler(approveUpdate, (request) => {
-    const stage = currentStage(s.approval)!;
-    trail(stage, request.by, 'approved', request.comment);
-    s.approvedBy.push({ stage, by: request.by });
-    s.approval = { ...s.approval, index: s.approval.index + 1 };
-    if (s.approval.index >= s.approval.stages.length) s.phase = 'cloud';
+    const approved = approve(s.approval, s.approvedBy, request.by);
+    trail(approved.stage, request.by, 'approved', request.comment);
+    s.approvedBy = approved.approvedBy;
+    s.approval = approved.progress;
+    if (approved.done) s.phase = 'cloud';
     publish();
     return view();
   }, { validator: decisionValidator('approve') });

@@ -2,7 +2,7 @@ import {
   allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities,
   setCurrentDetails, setHandler, sleep, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import { currentStage, escalation, pendingApprovers, refusal, stageNamed, stagesFor, type DecisionRequest } from '../src/cosell/approval.js';
+import { approve, currentStage, decisionRefusal, escalation, pendingApprovers, stageNamed, stagesFor, type DecisionRequest } from '../src/cosell/approval.js';
 import type { PrivateOffer } from '../src/model/offer.js';
 import { remindQuietly } from './cosell.js';
 import {
@@ -82,19 +82,17 @@ export async function privateOfferWorkflow(input: OfferInput): Promise<OfferView
 
   // --- decisions -------------------------------------------------------------------------------
 
-  const decisionValidator = (kind: 'approve' | 'reject' | 'requestChanges') => (decision: DecisionRequest) => {
-    if (s.phase !== 'approval') throw new Error(`the offer is ${s.offer.status}: no approval stage is waiting for a decision`);
-    const reason = refusal(policy, s.approval, decision, kind === 'approve' ? s.approvedBy : []);
+  const decisionValidator = (kind: 'approve' | 'reject' | 'requestChanges') => (request: DecisionRequest) => {
+    const reason = decisionRefusal(kind, { waiting: s.phase === 'approval', what: `the offer is ${s.offer.status}` }, policy, s.approval, request, s.approvedBy);
     if (reason) throw new Error(reason);
-    if (kind !== 'approve' && !decision.comment?.trim()) throw new Error(`${kind === 'reject' ? 'a rejection' : 'a request for changes'} needs a comment for the alliance manager`);
   };
 
   setHandler(approveOfferUpdate, (decision) => {
-    const stage = currentStage(s.approval)!;
-    trail(stage, decision.by, 'approved', decision.comment);
-    s.approvedBy.push({ stage, by: decision.by });
-    s.approval = { ...s.approval, index: s.approval.index + 1 };
-    if (s.approval.index >= s.approval.stages.length) s.phase = 'publish';
+    const approved = approve(s.approval, s.approvedBy, decision.by);
+    trail(approved.stage, decision.by, 'approved', decision.comment);
+    s.approvedBy = approved.approvedBy;
+    s.approval = approved.progress;
+    if (approved.done) s.phase = 'publish';
     publish();
     return view();
   }, { validator: decisionValidator('approve') });

@@ -143,6 +143,33 @@ export function escalation(stage: ApprovalStage, progress: ApprovalProgress): { 
 }
 
 /**
+ * Why a decision update must be refused, or undefined: the workflow must be waiting for approval
+ * (`waiting`, else `what` says where it is), the person may decide the current stage (an approver
+ * decides once), and a rejection or a request for changes says why.
+ */
+export function decisionRefusal(
+  kind: DecisionKind,
+  state: { waiting: boolean; what: string },
+  policy: ApprovalPolicy,
+  progress: ApprovalProgress,
+  request: DecisionRequest,
+  approvedBy: readonly { stage: string; by: string }[],
+): string | undefined {
+  if (!state.waiting) return `${state.what}: no approval stage is waiting for a decision`;
+  const reason = refusal(policy, progress, request, kind === 'approve' ? approvedBy : []);
+  if (reason) return reason;
+  if (kind !== 'approve' && !request.comment?.trim()) return `${kind === 'reject' ? 'a rejection' : 'a request for changes'} needs a comment for the alliance manager`;
+  return undefined;
+}
+
+/** An approval of the current stage: who approved it, and the next stage (all approved when `done`). */
+export function approve(progress: ApprovalProgress, approvedBy: readonly { stage: string; by: string }[], by: string): { stage: string; progress: ApprovalProgress; approvedBy: { stage: string; by: string }[]; done: boolean } {
+  const stage = currentStage(progress)!;
+  const next = { ...progress, index: progress.index + 1 };
+  return { stage, progress: next, approvedBy: [...approvedBy, { stage, by }], done: next.index >= next.stages.length };
+}
+
+/**
  * Why this decision may not be made, or undefined when it may. `decidedBy` lists who already
  * approved earlier stages of this round (one person does not approve twice).
  */
