@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { registerDocs } from './docs.js';
-import { problemErrorHandler, problemNotFoundHandler, sendProblem } from './problem.js';
+import { invalid, problemErrorHandler, problemNotFoundHandler, sendProblem } from './problem.js';
 
 export interface ApiOptions {
   log: Logger;
@@ -27,6 +27,26 @@ const Health = z.object({
   status: z.enum(['ok', 'degraded']),
   parts: z.record(z.string(), z.string()).describe('Each part of the hub: "ok", or what is wrong with it'),
 });
+
+/** The path of the first string (value or key) holding U+0000 in a parsed request part, or undefined. */
+function nulAt(value: unknown, at: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? at : undefined;
+  // Raw bodies (webhooks keep the bytes their signature covers) are not parsed here.
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = nulAt(v, `${at}.${i}`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\u0000')) return `${at}.${JSON.stringify(k)}`;
+      const found = nulAt(v, `${at}.${k}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
 
 /** A route as registered: method and URL (`/connections/:name`). */
 export interface RegisteredRoute {
@@ -68,6 +88,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   // and one with required fields names them rather than saying the body is missing.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+    // PostgreSQL stores no NUL character in text or JSON: refuse it here, naming the field, rather than fail in the store.
+    const nul = nulAt(request.body, 'body') ?? nulAt(request.query, 'query') ?? nulAt(request.params, 'params');
+    if (nul) throw invalid(nul, 'contains a NUL character (U+0000), which the hub cannot store');
   });
 
   const registry = options.metrics ?? new Registry();

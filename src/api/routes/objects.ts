@@ -42,9 +42,15 @@ export interface ObjectInput {
 
 /** Loads and compiles one mapping file; a missing or invalid file is a 400 naming it. */
 export async function loadMapping(file: string): Promise<CompiledMapping> {
+  // A request names files in the hub's folder only: never /etc/passwd or ../../ anything, whose content an error could quote.
+  const resolved = path.resolve(ROOT, file);
+  const inside = path.relative(ROOT, resolved);
+  if (file.includes('\u0000') || inside === '' || inside.startsWith('..') || path.isAbsolute(inside) || !/\.ya?ml$/i.test(file)) {
+    throw new HttpError(400, `mapping file ${JSON.stringify(file)} is not a .yaml file inside the hub's folder (paths are relative to it, e.g. mappings/salesforce-account.yaml)`);
+  }
   let text: string;
   try {
-    text = await readFile(path.resolve(ROOT, file), 'utf8');
+    text = await readFile(resolved, 'utf8');
   } catch {
     throw new HttpError(400, `mapping file ${file} does not exist (paths are relative to the hub's folder, e.g. mappings/salesforce-account.yaml)`);
   }
