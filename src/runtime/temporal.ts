@@ -144,7 +144,10 @@ export async function answers(address: string | TemporalConnectionOptions): Prom
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ ...(typeof address === 'string' ? { address } : address), connectTimeout: 1000 });
-    await connection.workflowService.getSystemInfo({});
+    // A server that took the connection but is still starting may never answer: without a
+    // deadline this call (and a start polling it) would wait for ever.
+    const live = connection;
+    await live.withDeadline(Date.now() + 2_000, () => live.workflowService.getSystemInfo({}));
     return true;
   } catch {
     return false;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../runtime/config.js';
 import { createLogger, setLogger } from '../../runtime/log.js';
 import { DEMO_CONNECTION } from '../../runtime/demo.js';
-import { startStack, type StackParts } from '../stack.js';
+import { startStack, type Stack, type StackParts } from '../stack.js';
 
 /**
  * `ecosync up`: the whole hub on embedded defaults, in the foreground; Ctrl-C stops it all.
@@ -29,7 +29,7 @@ async function runHub(parts: StackParts): Promise<void> {
   const { config } = loadConfig();
   const log = createLogger({ level: config.log.level });
   setLogger(log);
-  const stack = await startStack(config, log, (what) => log.info(what), { ...parts, demo: parts.demo && config.demo.enabled });
+  const stack = await startBounded(parts, (progress) => startStack(config, log, progress, { ...parts, demo: parts.demo && config.demo.enabled }), log);
 
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: string) => {
@@ -73,4 +73,55 @@ async function runHub(parts: StackParts): Promise<void> {
   ];
   process.stdout.write(lines.join('\n'));
   await new Promise(() => undefined);
+}
+
+/** How long a start may take before it gives up, unless ECOSYNC_START_TIMEOUT_SECONDS says otherwise. */
+const START_TIMEOUT_SECONDS = 300;
+
+function startTimeoutMs(): number {
+  const text = process.env.ECOSYNC_START_TIMEOUT_SECONDS;
+  if (text === undefined || text === '') return START_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    process.stderr.write(`ECOSYNC_START_TIMEOUT_SECONDS must be a positive number of seconds, got "${text}"\n`);
+    process.exit(1);
+  }
+  return seconds * 1000;
+}
+
+/**
+ * Starts the stack within a bound, saying what it is doing as it goes. On a busy machine each
+ * step (the database's first open and migrations, the dev server, bundling the workflows) can
+ * take tens of seconds: `up` prints each step and how long the start has taken, whatever the log
+ * level, so a slow start is never a silent one; past the bound it names the step it was stuck
+ * in and exits 1 (the dev server's guardian ends the server with this process).
+ */
+async function startBounded(parts: StackParts, start: (progress: (what: string) => void) => Promise<Stack>, log: ReturnType<typeof createLogger>): Promise<Stack> {
+  const began = Date.now();
+  const seconds = () => ((Date.now() - began) / 1000).toFixed(1);
+  let step = '';
+  // `up` is run by a person at a terminal: plain lines. `worker` and `api` log for collectors.
+  const say = parts.demo !== undefined
+    ? (what: string) => process.stdout.write(`${what}… (${seconds()} s)\n`)
+    : (what: string) => log.info(what);
+  const progress = (what: string) => { step = what; say(what); };
+  progress('starting the hub');
+  const limitMs = startTimeoutMs();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Error('');
+  const gaveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut.message = `the hub did not start within ${limitMs / 1000} s: still ${step} (the machine may be overloaded; ECOSYNC_START_TIMEOUT_SECONDS waits longer)`;
+      reject(timedOut);
+    }, limitMs);
+  });
+  try {
+    return await Promise.race([start(progress), gaveUp]);
+  } catch (error) {
+    if (error !== timedOut) throw error;
+    process.stderr.write(`ecosync could not start: ${timedOut.message}\n`);
+    process.exit(1);
+  } finally {
+    clearTimeout(timer);
+  }
 }
