@@ -56,7 +56,21 @@ export function decimalRound(amount: string, digits: bigint | number): string {
   return fixDecimal(d, Number(digits));
 }
 
-const environment = new Environment({ homogeneousAggregateLiterals: false })
+/**
+ * What one expression may be, checked when a mapping compiles (the error points at the spot):
+ * a mapping's computed field is a line or two, so these are far above any real one and far
+ * below what could stall a page. CEL has no loops or recursion; its only iteration is the
+ * comprehension macros over a list, so one inside another (cost: list size squared, cubed…) is
+ * refused, and literal lists and maps stay short.
+ */
+export const EXPR_LIMITS = { maxAstNodes: 500, maxDepth: 24, maxListElements: 100, maxMapEntries: 100, maxCallArguments: 8 } as const;
+/** The comprehension macros: each runs its body once per element of a list. */
+const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+/** The largest value one evaluation may produce: a field of one record, not a document. */
+export const MAX_RESULT_CHARS = 64 * 1024;
+export const MAX_RESULT_ITEMS = 10_000;
+
+const environment = new Environment({ homogeneousAggregateLiterals: false, limits: EXPR_LIMITS })
   .registerVariable('record', 'map', { description: 'The system record: its fields that have a value' })
   .registerVariable('defaults', 'map', { description: 'The mapping file defaults' })
   .registerFunction('domainOf(string): string', domainOf, {
@@ -125,6 +139,32 @@ function fromCel(v: unknown): unknown {
   return v;
 }
 
+/** The first comprehension inside another, or undefined. */
+function nestedComprehension(node: ASTNode, inside: string | undefined): { node: ASTNode; outer: string; inner: string } | undefined {
+  const name = node.op === 'rcall' ? String((node.args as unknown[])[0]) : undefined;
+  const isLoop = name !== undefined && COMPREHENSIONS.has(name);
+  if (isLoop && inside) return { node, outer: inside, inner: name };
+  let found: ReturnType<typeof nestedComprehension>;
+  const visit = (x: unknown) => {
+    if (found) return;
+    if (Array.isArray(x)) x.forEach(visit);
+    else if (x && typeof x === 'object' && 'op' in x && 'args' in x) found = nestedComprehension(x as ASTNode, isLoop ? name : inside);
+  };
+  visit(node.args);
+  return found;
+}
+
+/** Refuses a result too large to be one field of one record (a runaway concatenation or list). */
+function bounded(value: unknown): unknown {
+  if (typeof value === 'string' && value.length > MAX_RESULT_CHARS) {
+    throw new Error(`the result is ${value.length} characters, more than the ${MAX_RESULT_CHARS} an expression may produce`);
+  }
+  if (Array.isArray(value) && value.length > MAX_RESULT_ITEMS) {
+    throw new Error(`the result is a list of ${value.length} items, more than the ${MAX_RESULT_ITEMS} an expression may produce`);
+  }
+  return value;
+}
+
 export function compileExpr(source: string): ExprResult {
   let parsed;
   try {
@@ -134,6 +174,14 @@ export function compileExpr(source: string): ExprResult {
   }
   const checked = parsed.check();
   if (!checked.valid) return failure(checked.error);
+  const nested = nestedComprehension(parsed.ast, undefined);
+  if (nested) {
+    return {
+      ok: false,
+      offset: (nested.node as { start?: number }).start ?? 0,
+      message: `${nested.inner}() inside ${nested.outer}() runs once per pair of elements, which one record's size could make endless: use one ${nested.outer}() at a time`,
+    };
+  }
   const reads = new Set<string>();
   collectReads(parsed.ast, reads);
   // Only top-level names are copied per record; nested paths come along with their parent.
@@ -141,10 +189,12 @@ export function compileExpr(source: string): ExprResult {
   const evaluate = (record: Record<string, unknown>, defaults: Record<string, unknown>) => {
     const picked: Record<string, unknown> = {};
     for (const name of roots) {
-      const v = record[name];
-      if (!isEmpty(v)) picked[name] = v;
+      // Own fields only: `record.__proto__` or `record.constructor` never reach JavaScript's objects.
+      const v = Object.hasOwn(record, name) ? record[name] : undefined;
+      // defineProperty: a record's own "__proto__" field stays a field, never the object's prototype.
+      if (!isEmpty(v)) Object.defineProperty(picked, name, { value: v, enumerable: true, writable: true, configurable: true });
     }
-    return fromCel(parsed({ record: picked, defaults }));
+    return bounded(fromCel(parsed({ record: picked, defaults })));
   };
   return { ok: true, expr: { evaluate, reads: [...reads], type: checked.type ?? 'dyn' } };
 }
