@@ -32,6 +32,8 @@ export interface DrawdownProgress {
   /** Ledger lines written over the workflow's life. */
   written: number;
   last?: DrawdownRunResult;
+  /** Alerts the webhook did not take yet: posted again on the next run. */
+  undelivered?: boolean;
 }
 
 /** What one judging run did and where the commitment stands after it. */

@@ -33,6 +33,8 @@ export async function drawdownWorkflow(input: DrawdownInput): Promise<void> {
   const p: DrawdownProgress = input.resume ?? { runs: 0, written: 0 };
   const waiting: DrawdownWake[] = input.resume ? [...(input.wakes ?? [])] : [{ reason: 'start' }];
   let written: string | undefined;
+  /** Something failed in this run: the Temporal UI shows it until a run goes through. */
+  let trouble = false;
 
   setHandler(drawdownWakeSignal, (wake) => {
     waiting.push(wake);
@@ -51,18 +53,48 @@ export async function drawdownWorkflow(input: DrawdownInput): Promise<void> {
     describe(`judging (${wakes.map((w) => (w.ref ? `${w.reason} ${w.ref}` : w.reason)).join(', ')})`);
 
     const asOf = new Date(Date.now()).toISOString().slice(0, 10);
-    const result = await activities.judgeDrawdown({ commitmentId: input.commitmentId, asOf });
+    trouble = false;
+    let result;
+    try {
+      result = await activities.judgeDrawdown({ commitmentId: input.commitmentId, asOf });
+    } catch (error) {
+      // A failure retrying cannot mend (a rule file with errors): the ledger waits for the next wake, after the fix.
+      failed('judging', error);
+      continue;
+    }
     p.runs++;
     p.written += result.written;
     p.last = result;
-    if (result.raised.length > 0) await activities.deliverDrawdownAlerts({ commitmentId: input.commitmentId });
+    if (result.raised.length > 0 || p.undelivered) {
+      try {
+        await activities.deliverDrawdownAlerts({ commitmentId: input.commitmentId });
+        p.undelivered = false;
+      } catch (error) {
+        // The webhook refused: the alerts stay raised and undelivered, and are posted on a later run.
+        p.undelivered = true;
+        failed('posting alerts', error);
+      }
+    }
     const key = standingKey(result.standing);
     if (key !== written) {
-      await activities.writeDrawdownStanding({ commitmentId: input.commitmentId, standing: result.standing });
-      written = key;
+      try {
+        await activities.writeDrawdownStanding({ commitmentId: input.commitmentId, standing: result.standing });
+        written = key;
+      } catch (error) {
+        failed('writing the standing to the CRM', error);
+      }
     }
-    upsertSearchAttributes([{ key: SA.status, value: statusOf(result.standing) }]);
-    describe(result.standing.message ?? '');
+    if (!trouble) {
+      upsertSearchAttributes([{ key: SA.status, value: statusOf(result.standing) }]);
+      describe(result.standing.message ?? '');
+    }
+  }
+
+  function failed(what: string, error: unknown): void {
+    trouble = true;
+    const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+    upsertSearchAttributes([{ key: SA.status, value: 'failed' }]);
+    describe(`${what} failed: ${message}`);
   }
 
   function describe(what: string): void {

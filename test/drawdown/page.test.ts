@@ -230,11 +230,16 @@ describe('ecosync commitments and ecosync drawdown report', () => {
     const list = await cli('commitments', 'list', '--customer', ids.account);
     expect(list.output.trim().split('\n').slice(1).map((l) => l.split(/ +/)[1])).toContain('GCP-1');
 
-    const bad = path.join(dir, 'bad.yaml');
-    writeFileSync(bad, ['id: 0190f0a0-0003-7000-8000-0000000000c4', `accountId: ${ids.account}`, 'cloud: aws', 'program: macc', 'amount: 10', 'currency: USD', 'startDate: 2025-04-01', 'endDate: 2026-03-31', 'ruleSet: azure-macc', ''].join('\n'));
-    const refused = await cli('commitments', 'create', bad, '--connection', connection.name);
-    expect(refused.code).toBe(1);
-    expect(refused.output).toContain(`${bad}:4:10: error: \`program\`: macc is a program of azure, not aws`);
-    expect(refused.output).toContain(`${bad}:5:9: error: \`amount\`: Invalid input: expected string, received number`);
+    const bad = (name: string, program: string, amount: string) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, ['id: 0190f0a0-0003-7000-8000-0000000000c4', `accountId: ${ids.account}`, 'cloud: aws', `program: ${program}`, `amount: ${amount}`, 'currency: USD', 'startDate: 2025-04-01', 'endDate: 2026-03-31', 'ruleSet: azure-macc', ''].join('\n'));
+      return file;
+    };
+    const mismatched = bad('mismatched.yaml', 'macc', '"10"');
+    expect(await cli('commitments', 'create', mismatched, '--connection', connection.name)).toEqual({ code: 1, output: `${mismatched}:4:10: error: \`program\`: macc is a program of azure, not aws\n` });
+    const number = bad('number.yaml', 'edp', '10');
+    expect(await cli('commitments', 'create', number, '--connection', connection.name)).toEqual({ code: 1, output: `${number}:5:9: error: \`amount\`: Invalid input: expected string, received number\n` });
+    expect((await call('GET', '/commitments')).ok).toBe(true);
+    expect(await hub.store.commitments.get('0190f0a0-0003-7000-8000-0000000000c4')).toBeUndefined();
   });
 });

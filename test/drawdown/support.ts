@@ -143,16 +143,18 @@ export function ledgerBrief(entries: readonly DrawdownEntry[]): Brief[] {
 }
 
 /** A webhook receiver that keeps what the notifier posts. */
-export async function startReceiver(): Promise<{ url: string; bodies: Array<Record<string, unknown>>; close(): Promise<void> }> {
+export async function startReceiver(): Promise<{ url: string; bodies: Array<Record<string, unknown>>; answer: { status: number }; close(): Promise<void> }> {
   const bodies: Array<Record<string, unknown>> = [];
+  /** What it answers: 204 takes the alert; 410 is a hook that was removed. */
+  const answer = { status: 204 };
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (c: Buffer) => { text += c.toString(); });
     req.on('end', () => {
-      bodies.push(JSON.parse(text) as Record<string, unknown>);
-      res.writeHead(204).end();
+      if (answer.status < 300) bodies.push(JSON.parse(text) as Record<string, unknown>);
+      res.writeHead(answer.status).end();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies, answer, close: () => new Promise((r) => server.close(() => r())) };
 }
