@@ -17,6 +17,12 @@ const activities = proxyActivities<DrawdownActivities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: DRAWDOWN_NON_RETRYABLE },
 });
+/** Posting alerts and writing the CRM give up after a few attempts: a receiver down for hours must not hold up judging; they are tried again on the next run. */
+const outward = proxyActivities<Pick<DrawdownActivities, 'deliverDrawdownAlerts' | 'writeDrawdownStanding'>>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: DRAWDOWN_NON_RETRYABLE },
+});
 const short = proxyActivities<Pick<DrawdownActivities, 'wakeDrawdown'>>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 10 } });
 
 const RUNS_PER_HISTORY = 30;
@@ -67,7 +73,7 @@ export async function drawdownWorkflow(input: DrawdownInput): Promise<void> {
     p.last = result;
     if (result.raised.length > 0 || p.undelivered) {
       try {
-        await activities.deliverDrawdownAlerts({ commitmentId: input.commitmentId });
+        await outward.deliverDrawdownAlerts({ commitmentId: input.commitmentId });
         p.undelivered = false;
       } catch (error) {
         // The webhook refused: the alerts stay raised and undelivered, and are posted on a later run.
@@ -78,7 +84,7 @@ export async function drawdownWorkflow(input: DrawdownInput): Promise<void> {
     const key = standingKey(result.standing);
     if (key !== written) {
       try {
-        await activities.writeDrawdownStanding({ commitmentId: input.commitmentId, standing: result.standing });
+        await outward.writeDrawdownStanding({ commitmentId: input.commitmentId, standing: result.standing });
         written = key;
       } catch (error) {
         failed('writing the standing to the CRM', error);
