@@ -13,7 +13,7 @@ import type { Connection } from '../../src/store/index.js';
 import { connectionWorkflowId } from '../../workflows/sync-types.js';
 import { CRM_HUB } from '../support/hub.js';
 import { startTestTemporal } from '../support/temporal.js';
-import { openTestStore, type TestStore } from '../store/stores.js';
+import { openTestStore, storeKinds, type TestStore } from '../store/stores.js';
 
 /**
  * Hostile input against the running API (real Temporal dev server, real store): each attempt is
@@ -36,8 +36,15 @@ const SECRETS = [...Object.values(TOKENS), HS_SECRET, SF_SECRET, HS_ACCESS];
 const HOSTILE = `x'; DROP TABLE connections; -- " \\ %_ ; SELECT pg_sleep(10); /* */ \u0007\u001b[31m\r\n\t\u202e`;
 const TRAVERSALS = ['../../etc/passwd', '..%2F..%2Fetc%2Fpasswd', '/etc/passwd', 'mappings/../../../etc/passwd', '....//....//etc/passwd', 'mappings/%2e%2e/%2e%2e/etc/passwd'];
 
-describe('hostile input on the API', () => {
-  let env: TestWorkflowEnvironment;
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTestTemporal();
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+describe.each(storeKinds)('hostile input on the API (%s)', (kind) => {
   let db: TestStore;
   let app: FastifyInstance;
   let acme: Connection;
@@ -45,13 +52,13 @@ describe('hostile input on the API', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    [env, db] = await Promise.all([startTestTemporal(), openTestStore('pglite')]);
+    db = await openTestStore(kind);
     const credentials = { salesforce: { webhookSecret: SF_SECRET }, hubspot: { clientSecret: HS_SECRET, accessToken: HS_ACCESS } };
     acme = await db.store.connections.create({ name: 'acme', ...CRM_HUB, credentials });
     // Disabled: an accepted webhook signals nothing, so replays can be tried without starting a workflow.
     quiet = await db.store.connections.create({ name: 'quiet', ...CRM_HUB, enabled: false, credentials });
     const log = pino({ level: 'trace' }, { write: (line: string) => { lines.push(line); } });
-    const taskQueue = 'hostile';
+    const taskQueue = `hostile-${kind}`;
     app = await buildApi({
       log,
       health: async () => ({}),
@@ -67,7 +74,6 @@ describe('hostile input on the API', () => {
   afterAll(async () => {
     await app?.close();
     await db?.close();
-    await env?.teardown();
   });
 
   const call = (method: string, url: string, options: { token?: string; body?: unknown; raw?: string; contentType?: string } = {}) =>
