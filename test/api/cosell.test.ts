@@ -99,6 +99,14 @@ describe('co-sell API on the real Temporal server, store and cloud sandboxes', (
     }, 30_000, 'the co-sell in AWS');
     expect(sent.approvals.map((a: { stage: string; by: string; decision: string }) => [a.stage, a.by, a.decision])).toEqual([['submission', ALLIANCE_MANAGER, 'submitted'], ['deal_desk', DEAL_DESK, 'approved'], ['alliance_lead', ALLIANCE_LEAD, 'approved']]);
     expect(hub.aws.state.get(sent.externalId)?.Project?.Title).toBe(opportunity.name);
+
+    // The audit log has what succeeded, newest first, and who an admin acted for; the refused attempts are not in it.
+    const audit = await call('GET', `/audit?subject=${encodeURIComponent(id)}`, VIEWER);
+    expect(audit.json().entries.map((e: { actor: string; onBehalf: string | null; action: string; detail: object }) => [e.actor, e.onBehalf, e.action, e.detail])).toEqual([
+      ['root', ALLIANCE_LEAD, 'cosell.approve', {}],
+      [DEAL_DESK, null, 'cosell.approve', { comment: 'margin ok' }],
+      [ALLIANCE_MANAGER, null, 'cosell.submit', { cloud: 'aws' }],
+    ]);
   }, 90_000);
 
   it('rejects with a comment; the ended co-sell takes no more decisions and cannot be submitted again', async () => {
