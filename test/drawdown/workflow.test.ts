@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { createActivities } from '../../src/runtime/activities.js';
 import { defaultCoSellSettings } from '../../src/runtime/config.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/runtime/worker.js';
 import { createCommitment, drawdownState, ensureDrawdownSchedule, wakeCommitment } from '../../src/service/drawdown-control.js';
+import type { PrivateOffer } from '../../src/model/index.js';
 import type { Connection } from '../../src/store/index.js';
 import { drawdownScheduleId, drawdownWorkflowId } from '../../workflows/drawdown-types.js';
 import { TestHub } from '../support/hub.js';
@@ -148,6 +150,21 @@ describe.each(storeKinds)('drawdown workflow on %s', (kind) => {
     await eventually(async () => (await hub.store.commitments.unsentAlerts(id)).length === 0, 30_000, 'the alerts posted');
     expect(receiver.bodies.slice(posted).map((b) => b.subject).sort()).toEqual(['MACC commitment MACC-HOOK: consumed', 'MACC commitment MACC-HOOK: consumed', 'MACC commitment MACC-HOOK: forecast shortfall']);
     await env.client.workflow.getHandle(drawdownWorkflowId(id)).terminate('test over');
+  });
+
+  it('counts an agreement the private offer workflow books, woken by the booking', async () => {
+    const activities = createActivities({ store: hub.store, client: env.client, taskQueue: hub.taskQueue, log: pino({ level: 'silent' }) });
+    const runs = (await drawdownState(control(), ppa.id))!.runs;
+    const offer = { id: randomUUID(), accountId: ids.account, opportunityId: randomUUID(), productId: 'prod-saas', currency: 'USD' } as unknown as PrivateOffer;
+    const agreement = { agreementId: 'agmt-9', offerId: 'offer-9', acceptor: '111122223333', status: 'ACTIVE', acceptedAt: '2025-12-20T09:00:00Z', startDate: '2025-12-20', totalContractValue: '1000.00', currency: 'USD' };
+    await new MockActivityEnvironment().run(activities.bookAgreement, { connectionId: connection.id, cloud: 'aws' as const, offer, agreement });
+    const state = await settled(ppa.id, runs + 1);
+    expect(state.last).toMatchObject({ written: 1 });
+    // Deployed on AWS, by its product; the refund R2 gave 2,200 of room back under the cap, 1,000 of which it takes.
+    expect(ledgerBrief((await hub.store.commitments.ledger(ppa.id)).map((r) => r.entry)).at(-1)).toEqual({
+      id: 'agreement:aws:agmt-9', period: '2025-01-01', date: '2025-12-20', eligible: '1000.00', version: '2025-05',
+    });
+    expect(state.last!.standing.consumed).toBe('238800.00');
   });
 
   it('has a daily Schedule whose trigger wakes the ledger', async () => {
