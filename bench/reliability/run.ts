@@ -103,10 +103,15 @@ const renames = new Map<string, Rename[]>();
 /** Receipts by the id a webhook names (HubSpot's numeric object id), and that id of each company. */
 const receiptsOf = new Map<string, number[]>();
 const idNumOf = new Map<string, string>();
+/** The handler's own time (connection, credentials, signature, the signal to the workflow), apart from queueing before it. */
+const handlingMs: number[] = [];
 const api = await buildApi({
   log: silent,
   health: async () => ({}),
-  plugins: [webhooksPlugin({ store, sync, onAccepted: (r) => { for (const id of r.recordIds) (receiptsOf.get(id) ?? receiptsOf.set(id, []).get(id)!).push(r.receivedAt); } })],
+  plugins: [webhooksPlugin({ store, sync, onAccepted: (r) => {
+    handlingMs.push(Date.now() - r.receivedAt);
+    for (const id of r.recordIds) (receiptsOf.get(id) ?? receiptsOf.set(id, []).get(id)!).push(r.receivedAt);
+  } })],
 });
 await api.listen({ host: '127.0.0.1', port: 0 });
 const apiUrl = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
@@ -214,6 +219,8 @@ if (load) {
   console.log(`webhooks sent ${load.requests.sent} at ${RATE}/s for ${SECONDS} s: 2xx ${load['2xx']}, other ${load.non2xx}, errors ${load.errors}, timeouts ${load.timeouts}`);
   console.log(`2xx answer (as the sender sees it): p50 ${fmt(load.latency.p50)}, p99 ${fmt(load.latency.p99)}, max ${fmt(load.latency.max)}   (target p99 ≤ ${TARGET.answerP99} ms)`);
 }
+const handling = summarize(handlingMs);
+console.log(`  of which the handler (connection, credentials, signature, signal): p50 ${fmt(handling.p50)}, p99 ${fmt(handling.p99)}`);
 console.log(`webhook received → written in Salesforce: p50 ${fmt(written.p50)}, p99 ${fmt(written.p99)}, max ${fmt(written.max)} over ${written.count} renames   (target p50 ≤ ${TARGET.writtenP50} ms, p99 ≤ ${TARGET.writtenP99} ms)`);
 console.log(`renames ${renameCount}: written ${renameCount - superseded - lost.length}, superseded by a later rename before a cycle read them ${superseded}, lost ${lost.length}`);
 for (const l of lost.slice(0, 10)) console.log(`  lost: company ${l.company} should be "${l.expected}", Salesforce has "${String(l.found)}"`);
@@ -227,6 +234,7 @@ writeResults(out, {
   target: TARGET,
   ...(failure ? { failure } : {}),
   load: load ? { sent: load.requests.sent, '2xx': load['2xx'], non2xx: load.non2xx, errors: load.errors, timeouts: load.timeouts, answerMs: { p50: load.latency.p50, p99: load.latency.p99, max: load.latency.max } } : undefined,
+  handlerMs: handling,
   receivedToWrittenMs: written,
   renames: renameCount,
   superseded,

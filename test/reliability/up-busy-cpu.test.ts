@@ -72,7 +72,7 @@ describe('ecosync up under a busy CPU', () => {
     for (const hog of started.splice(0)) hog.kill('SIGKILL');
     hub.child.kill('SIGKILL');
     // Either way, nothing is left on its ports.
-    await eventually(async () => (await Promise.all(ports.map(portFree))).every(Boolean), 30_000, 'the hub\'s ports to be free');
+    await eventually(async () => (await Promise.all(ports.map((p) => portFree(p)))).every(Boolean), 30_000, 'the hub\'s ports to be free');
   }, 90_000);
 
   it('a start past ECOSYNC_START_TIMEOUT_SECONDS exits 1 naming the step, and leaves no Temporal server behind', async () => {
@@ -80,6 +80,6 @@ describe('ecosync up under a busy CPU', () => {
     hub = startCli(['up', '--no-demo'], { ...env, ECOSYNC_START_TIMEOUT_SECONDS: '0.05' });
     expect(await hub.exited).toBe(1);
     expect(hub.output()).toMatch(/ecosync could not start: the hub did not start within 0\.05 s: still (starting the hub|opening the database)/);
-    await eventually(async () => (await Promise.all(ports.map(portFree))).every(Boolean), 30_000, 'the hub\'s ports to be free');
+    await eventually(async () => (await Promise.all(ports.map((p) => portFree(p)))).every(Boolean), 30_000, 'the hub\'s ports to be free');
   }, 60_000);
 });
