@@ -1,5 +1,5 @@
 /**
- * Delivers co-sell approval reminders to a webhook (a chat channel, a mail relay). Thin glue:
+ * Delivers co-sell approval reminders, offer reminders and drawdown alerts to a webhook (a chat channel, a mail relay). Thin glue:
  * the body is src/cosell/notify.ts's; this POSTs it, signed when a secret is set. Failures are
  * Temporal failures so the reminder activity retries a receiver that is down and stops at one
  * that refuses.
@@ -59,7 +59,7 @@ export function webhookNotifier(settings: NotifySettings | undefined, options: N
     const answer = (await response.text().catch(() => '')).slice(0, 200).trim();
     const shown = hidden.length > 1 ? answer.replaceAll(hidden, '/…') : answer;
     if (response.ok) {
-      options.log.info({ to: reminder.to, subject: reminder.subject, webhook: where }, 'co-sell: approval reminder sent');
+      options.log.info({ to: reminder.to, subject: reminder.subject, webhook: where }, 'notify: message sent to the webhook');
       return;
     }
     const message = `reminder webhook at ${where} answered ${response.status}${shown ? `: ${shown}` : ''}`;
