@@ -55,7 +55,7 @@ describe('ecosync up under a busy CPU', () => {
       if (hub!.output().includes('Press Ctrl-C to stop.')) return 'started';
       if (hub!.child.exitCode !== null) return 'gave up';
       return undefined;
-    }, 55_000, `up to start or give up; output so far:\n${hub.output()}`);
+    }, 80_000, `up to start or give up; output so far:\n${hub.output()}`);
 
     const steps = lines.filter((l) => /… \(\d+\.\d s\)$/.test(l.line));
     expect(steps[0]?.line).toMatch(/^starting the hub…/);
@@ -73,7 +73,7 @@ describe('ecosync up under a busy CPU', () => {
     hub.child.kill('SIGKILL');
     // Either way, nothing is left on its ports.
     await eventually(async () => (await Promise.all(ports.map((p) => portFree(p)))).every(Boolean), 30_000, 'the hub\'s ports to be free');
-  }, 90_000);
+  }, 110_000);
 
   it('a start past ECOSYNC_START_TIMEOUT_SECONDS exits 1 naming the step, and leaves no Temporal server behind', async () => {
     const { env, ports } = await hubEnv();
