@@ -124,6 +124,23 @@ describe('patch', () => {
     expect(await rig.store.conflicts.list({ connectionId: rig.connection.id })).toEqual([]);
   }, 60_000);
 
+  it('writes a commitment\'s standing (the drawdown ledger\'s figures) to the account in both CRMs; the next sync writes nothing', async () => {
+    const acc = rig.sf.state.insert('Account', { Name: `Umbrella ${randomUUID().slice(0, 6)}`, Industry: 'Technology' });
+    await rig.syncOnce();
+    const link = (await rig.hub.link('salesforce', 'Account', String(acc.Id)))!;
+    const [twin] = await rig.hub.links('Account', link.canonicalId, 'hubspot');
+    const standing = {
+      program: 'edp', currency: 'USD', committed: '1200000.00', consumed: '240000.00', remaining: '960000.00', forecast: '960000.00',
+      percentConsumed: '20.00', periodEnd: '2025-12-31', asOf: '2025-06-30', message: '240,000.00 USD of 1,200,000.00 USD consumed (20.00 %)',
+    };
+    await rig.writer.patch({ connectionId: rig.connection.id, entity: 'Account', canonicalId: link.canonicalId, values: { 'commitments.aws': standing } });
+    const sf = rig.sfRecords('Account').filter((a) => a.Id === acc.Id).at(-1)!;
+    expect(sf).toMatchObject({ Ecosync_AWS_Commit_Consumed__c: 240000, Ecosync_AWS_Commit_Remaining__c: 960000, Ecosync_AWS_Commit_Forecast__c: 960000, Ecosync_AWS_Commit_Status__c: standing.message });
+    expect(rig.hs.state.live('companies').find((c) => c.id === twin.externalId)!.properties).toMatchObject({ ecosync_aws_commit_consumed: '240000.00', ecosync_aws_commit_status: standing.message });
+    const { writes } = await quietSync({ entity: 'Account', canonicalId: link.canonicalId });
+    expect(writes).toBe(0);
+  });
+
   it('leaves a CRM edit made before the patch to the next sync, which carries it to the other CRM', async () => {
     const { canonicalId, sfId, hsId } = await syncedFromSalesforce();
     rig.sf.state.update('Opportunity', sfId, { Amount: 64000 });
