@@ -45,11 +45,11 @@ export interface AwsMarketplaceSandbox {
   close(): Promise<void>;
 }
 
-/** Credentials of the seeded accounts (any others act as the seller). */
+/** Credentials of the seeded accounts (any others act as the seller): made up, and not in AWS's key format, so nobody takes them for real keys. */
 export const SANDBOX_CREDENTIALS = {
-  seller: { accessKeyId: 'AKIASANDBOXSELLER001', secretAccessKey: 'ecosync-sandbox-seller-secret' },
-  reseller: { accessKeyId: 'AKIASANDBOXRESELLER1', secretAccessKey: 'ecosync-sandbox-reseller-secret' },
-  buyer: { accessKeyId: 'AKIASANDBOXBUYER0001', secretAccessKey: 'ecosync-sandbox-buyer-secret' },
+  seller: { accessKeyId: 'SANDBOXSELLERKEY001', secretAccessKey: 'ecosync-sandbox-seller-secret' },
+  reseller: { accessKeyId: 'SANDBOXRESELLERKEY1', secretAccessKey: 'ecosync-sandbox-reseller-secret' },
+  buyer: { accessKeyId: 'SANDBOXBUYERKEY0001', secretAccessKey: 'ecosync-sandbox-buyer-secret' },
 } as const;
 
 const DEFAULT_ACCOUNTS: Record<string, string> = {

@@ -29,11 +29,11 @@ describe('ecosync sandbox aws-marketplace', () => {
     const url = /listening on (http:\/\/\S+)/.exec(text)?.[1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(text).toContain(`new MarketplaceCatalogClient({ endpoint: '${url}', region: 'us-east-1'`);
-    expect(text).toMatch(/seller 123456789012: accessKeyId AKIASANDBOXSELLER001/);
+    expect(text).toMatch(/seller 123456789012: accessKeyId SANDBOXSELLERKEY001/);
     expect(text).toMatch(/product prod-\w{13} "Ecosync Data Pipeline" \(product code \w{25}; dimensions Users, ApiCalls \[metered\], DataGB \[metered\]\)/);
     expect(text).toMatch(/offer offer-\w{13} "Analytics annual contract" \(Released\)/);
 
-    const client = new MarketplaceCatalogClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOXSELLER001', secretAccessKey: 'ecosync-sandbox-seller-secret' } });
+    const client = new MarketplaceCatalogClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'SANDBOXSELLERKEY001', secretAccessKey: 'ecosync-sandbox-seller-secret' } });
     const offers = await client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'Offer' }));
     expect(offers.EntitySummaryList).toHaveLength(3);
     client.destroy();

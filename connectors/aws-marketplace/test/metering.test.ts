@@ -96,8 +96,8 @@ describe('BatchMeterUsage', () => {
 
 describe('MeterUsage (from software in the buyer\'s account)', () => {
   it('meters the calling account\'s usage, once per hour and dimension, idempotent by ClientToken', async () => {
-    mp = await started({ accounts: { AKIABUYERTWO00000001: BUYER_2 } });
-    const buyer = clientsFor(mp.sandbox.url, { accessKeyId: 'AKIABUYERTWO00000001', secretAccessKey: 'x' }).metering;
+    mp = await started({ accounts: { SANDBOXBUYERTWOKEY01: BUYER_2 } });
+    const buyer = clientsFor(mp.sandbox.url, { accessKeyId: 'SANDBOXBUYERTWOKEY01', secretAccessKey: 'x' }).metering;
     const now = new Date(mp.sandbox.state.now());
     const meter = (UsageQuantity: number, ClientToken?: string) => buyer.send(new MeterUsageCommand({ ProductCode: mp.productCodes.hybrid, Timestamp: now, UsageDimension: 'DataGB', UsageQuantity, ClientToken }));
     const { MeteringRecordId } = await meter(40, 'hour-1');
