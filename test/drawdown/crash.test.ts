@@ -3,17 +3,14 @@
  * PostgreSQL (PGlite cannot be shared across processes): the restarted worker writes the same
  * ledger an undisturbed run writes, each document once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../src/runtime/paths.js';
 import { bundleWorkflows } from '../../src/runtime/worker.js';
 import { createCommitment, drawdownState } from '../../src/service/drawdown-control.js';
 import { drawdownWorkflowId } from '../../workflows/drawdown-types.js';
 import { TestHub } from '../support/hub.js';
 import { eventually, startTestTemporal } from '../support/temporal.js';
-import { TEST_DATABASE_URL, TEST_KEY } from '../store/stores.js';
+import { workerProcesses, type WorkerProcesses } from '../support/worker-processes.js';
 import { commitmentsOf, expectedPpa, fixtureIds, ledgerBrief, seedYear } from './support.js';
 
 /** Agreements accepted after the term: each is a document the ledger must hold once (counting nothing), and together they make the run long enough to be killed in. */
@@ -21,30 +18,20 @@ const LATE_AGREEMENTS = 20_000;
 
 let env: TestWorkflowEnvironment;
 let hub: TestHub;
-const workers: ChildProcess[] = [];
+let workers: WorkerProcesses | undefined;
 
 beforeAll(async () => {
   env = await startTestTemporal();
   hub = await TestHub.start(env, await bundleWorkflows(), { store: 'postgres', worker: false });
+  workers = workerProcesses({ address: env.address, taskQueue: hub.taskQueue, schema: hub.db.schema! });
 }, 120_000);
 afterAll(async () => {
-  for (const w of workers) w.kill('SIGKILL');
+  workers?.killAll();
   await hub?.close();
   await env?.teardown();
 });
 
-async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/worker-process.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: env.address, ECOSYNC_TASK_QUEUE: hub.taskQueue, DATABASE_URL: TEST_DATABASE_URL, ECOSYNC_DATABASE_SCHEMA: hub.db.schema!, ECOSYNC_SECRET_KEY: TEST_KEY },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  workers.push(child);
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-  await eventually(async () => out.includes('worker ready'), 90_000, 'the worker process to start');
-  return child;
-}
+const startWorkerProcess = () => workers!.start();
 
 describe('drawdown with the worker killed mid-run', () => {
   it('writes the same ledger, each document once', async () => {

@@ -137,6 +137,10 @@ describe('patch', () => {
     const sf = rig.sfRecords('Account').filter((a) => a.Id === acc.Id).at(-1)!;
     expect(sf).toMatchObject({ Ecosync_AWS_Commit_Consumed__c: 240000, Ecosync_AWS_Commit_Remaining__c: 960000, Ecosync_AWS_Commit_Forecast__c: 960000, Ecosync_AWS_Commit_Status__c: standing.message });
     expect(rig.hs.state.live('companies').find((c) => c.id === twin.externalId)!.properties).toMatchObject({ ecosync_aws_commit_consumed: '240000.00', ecosync_aws_commit_status: standing.message });
+    expect(sf).toMatchObject({ Ecosync_AWS_Commit_Program__c: 'edp', Ecosync_AWS_Commit_Amount__c: 1200000, Ecosync_AWS_Commit_Percent__c: 20, Ecosync_AWS_Commit_Period_End__c: '2025-12-31' });
+    // The hub keeps the whole standing on the canonical account.
+    const [stored] = await rig.hub.records('Account', [link.canonicalId]);
+    expect((stored.data.commitments as { aws: unknown }).aws).toEqual(standing);
     const { writes } = await quietSync({ entity: 'Account', canonicalId: link.canonicalId });
     expect(writes).toBe(0);
   });
