@@ -58,26 +58,8 @@ export const HUBSPOT_OBJECTS: ObjectSpec[] = [
       field('ecosync_balance', 'number', { label: 'Open balance' }),
       field('ecosync_payment_terms', 'string', { label: 'Payment terms' }),
       // ecosync's properties: the customer's committed spend with AWS and Azure, written from the drawdown ledger.
-      field('ecosync_aws_commit_program', 'string', { label: 'AWS commitment program' }),
-      field('ecosync_aws_commit_currency', 'string', { label: 'AWS commitment currency' }),
-      field('ecosync_aws_commit_amount', 'number', { label: 'AWS commitment (this period)' }),
-      field('ecosync_aws_commit_consumed', 'number', { label: 'AWS commitment consumed' }),
-      field('ecosync_aws_commit_remaining', 'number', { label: 'AWS commitment remaining' }),
-      field('ecosync_aws_commit_forecast', 'number', { label: 'AWS commitment forecast' }),
-      field('ecosync_aws_commit_percent', 'number', { label: 'AWS commitment consumed %' }),
-      field('ecosync_aws_commit_period_end', 'date', { label: 'AWS commitment period end' }),
-      field('ecosync_aws_commit_as_of', 'date', { label: 'AWS commitment as of' }),
-      field('ecosync_aws_commit_status', 'text', { label: 'AWS commitment status' }),
-      field('ecosync_azure_commit_program', 'string', { label: 'Azure commitment program' }),
-      field('ecosync_azure_commit_currency', 'string', { label: 'Azure commitment currency' }),
-      field('ecosync_azure_commit_amount', 'number', { label: 'Azure commitment (this period)' }),
-      field('ecosync_azure_commit_consumed', 'number', { label: 'Azure commitment consumed' }),
-      field('ecosync_azure_commit_remaining', 'number', { label: 'Azure commitment remaining' }),
-      field('ecosync_azure_commit_forecast', 'number', { label: 'Azure commitment forecast' }),
-      field('ecosync_azure_commit_percent', 'number', { label: 'Azure commitment consumed %' }),
-      field('ecosync_azure_commit_period_end', 'date', { label: 'Azure commitment period end' }),
-      field('ecosync_azure_commit_as_of', 'date', { label: 'Azure commitment as of' }),
-      field('ecosync_azure_commit_status', 'text', { label: 'Azure commitment status' }),
+      ...commitmentFields('aws', 'AWS'),
+      ...commitmentFields('azure', 'Azure'),
       ecosyncId,
       ...systemFields('hs_lastmodifieddate'),
     ],
@@ -135,4 +117,14 @@ export function hubspotObject(name: string): ObjectSpec {
 /** Fields that are HubSpot properties (the association pseudo-field is not). */
 export function propertyFields(spec: ObjectSpec): FieldSpec[] {
   return spec.fields.filter((f) => !f.name.startsWith('associations.'));
+}
+
+/** A cloud commitment's standing on the company (ecosync_<cloud>_commit_*), written by ecosync from the drawdown ledger. */
+function commitmentFields(cloud: 'aws' | 'azure', label: string) {
+  const parts = [
+    ['program', 'string', 'program'], ['currency', 'string', 'currency'], ['amount', 'number', '(this period)'],
+    ['consumed', 'number', 'consumed'], ['remaining', 'number', 'remaining'], ['forecast', 'number', 'forecast'],
+    ['percent', 'number', 'consumed %'], ['period_end', 'date', 'period end'], ['as_of', 'date', 'as of'], ['status', 'text', 'status'],
+  ] as const;
+  return parts.map(([part, type, words]) => field(`ecosync_${cloud}_commit_${part}`, type, { label: `${label} commitment ${words}` }));
 }

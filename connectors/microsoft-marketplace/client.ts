@@ -1,5 +1,4 @@
-import { ClientSecretCredential } from '@azure/identity';
-import { callWithRetries, retryAfterMs } from '../shared/retry.js';
+import { codeOf, MarketplaceUnavailable, messageOf, MicrosoftHttp, type MicrosoftAppConfig } from './http.js';
 
 /**
  * Private offers and SaaS subscriptions on the Microsoft commercial marketplace. Microsoft
@@ -13,14 +12,7 @@ import { callWithRetries, retryAfterMs } from '../shared/retry.js';
  */
 
 /** The publisher app's credentials and endpoints, as a connection stores them under `microsoft-marketplace`. */
-export interface MicrosoftMarketplaceConfig {
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  /** Entra ID authority host. Default https://login.microsoftonline.com. */
-  authorityHost?: string;
-  /** An extra CA (PEM text) to trust for Entra ID besides the system's, e.g. the sandbox's. */
-  caPem?: string;
+export interface MicrosoftMarketplaceConfig extends MicrosoftAppConfig {
   /** Default https://graph.microsoft.com/rp/product-ingestion. */
   productIngestionUrl?: string;
   /** Default https://marketplaceapi.microsoft.com/api. */
@@ -34,7 +26,6 @@ export const PRIVATE_OFFER_SCHEMA = 'https://schema.mp.microsoft.com/schema/priv
 const CONFIGURE_VERSION = '2022-07-01';
 const RESOURCE_VERSION = '2023-07-15';
 const SAAS_VERSION = '2018-08-31';
-const TIMEOUT_MS = 30_000;
 
 export interface ConfigureError {
   code: string;
@@ -72,31 +63,14 @@ export class MicrosoftRefused extends Error {
   }
 }
 
-/** Worth sending again later as it is (5xx, network, timeout). */
-export class MarketplaceUnavailable extends Error {
-  readonly retryable = true;
-  constructor(message: string) {
-    super(message);
-    this.name = 'MarketplaceUnavailable';
-  }
-}
-
-interface Answer {
-  status: number;
-  retryAfter: string | null;
-  body: any;
-}
 
 export class MicrosoftMarketplaceClient {
-  private readonly credential: ClientSecretCredential;
+  private readonly http: MicrosoftHttp;
   private readonly ingestion: string;
   private readonly api: string;
 
   constructor(config: MicrosoftMarketplaceConfig) {
-    this.credential = new ClientSecretCredential(config.tenantId, config.clientId, config.clientSecret, {
-      ...(config.authorityHost ? { authorityHost: config.authorityHost, disableInstanceDiscovery: true } : {}),
-      ...(config.caPem ? { tlsOptions: { ca: config.caPem } } : {}),
-    });
+    this.http = new MicrosoftHttp(config);
     this.ingestion = (config.productIngestionUrl ?? 'https://graph.microsoft.com/rp/product-ingestion').replace(/\/+$/, '');
     this.api = (config.marketplaceApiUrl ?? 'https://marketplaceapi.microsoft.com/api').replace(/\/+$/, '');
   }
@@ -140,45 +114,13 @@ export class MicrosoftMarketplaceClient {
     // Nothing held open: fetch pools its own connections.
   }
 
-  private async call(method: string, url: string, scope: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-    const answer = await callWithRetries<Answer>({
-      system: 'microsoft-marketplace',
-      maxAttempts: 5,
-      maxWaitMs: 10_000,
-      backoffMs: 250,
-      throttled: (outcome) => {
-        if (!('value' in outcome) || outcome.value.status !== 429) return undefined;
-        return { reason: '429', waitMs: retryAfterMs(outcome.value.retryAfter), message: 'the Microsoft marketplace throttled the call' };
-      },
-    }, () => this.send(method, url, scope, body, headers));
+  private async call(method: string, url: string, scope: string, body?: unknown, headers: Record<string, string> = {}) {
+    const answer = await this.http.request(method, url, scope, body === undefined ? undefined : JSON.stringify(body), headers);
     if (answer.status >= 500) throw new MarketplaceUnavailable(`the Microsoft marketplace answered ${answer.status} to ${method} ${pathOf(url)}: ${messageOf(answer.body)}`);
     if (answer.status >= 400) {
       throw new MicrosoftRefused(codeOf(answer.body, answer.status), `the Microsoft marketplace refused ${method} ${pathOf(url)} (${answer.status}): ${messageOf(answer.body)}`, answer.status, errorsOf(answer.body));
     }
     return answer;
-  }
-
-  private async send(method: string, url: string, scope: string, body: unknown, headers: Record<string, string>): Promise<Answer> {
-    const { token } = await this.credential.getToken(scope);
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new MarketplaceUnavailable(`the Microsoft marketplace was not reached: ${(error as Error).message}`);
-    }
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Not JSON (a proxy's page): kept as text for the message.
-    }
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: parsed };
   }
 }
 
@@ -213,15 +155,4 @@ function subscriptionOf(s: Record<string, any>): SaasSubscriptionView {
 
 function pathOf(url: string): string {
   return new URL(url).pathname;
-}
-
-function messageOf(body: unknown): string {
-  if (typeof body === 'string') return body.slice(0, 300);
-  const b = body as { message?: unknown; error?: { message?: unknown } } | undefined;
-  return String(b?.error?.message ?? b?.message ?? JSON.stringify(body ?? '')).slice(0, 300);
-}
-
-function codeOf(body: unknown, status: number): string {
-  const b = body as { code?: unknown; error?: { code?: unknown } } | undefined;
-  return String(b?.error?.code ?? b?.code ?? status);
 }

@@ -1,5 +1,4 @@
-import { ClientSecretCredential } from '@azure/identity';
-import { callWithRetries, retryAfterMs } from '../shared/retry.js';
+import { codeOf, MarketplaceUnavailable, messageOf, MicrosoftHttp, type MicrosoftAppConfig } from './http.js';
 
 /**
  * Metering usage of SaaS offers to the Microsoft commercial marketplace. Microsoft publishes no
@@ -11,17 +10,10 @@ import { callWithRetries, retryAfterMs } from '../shared/retry.js';
  * a refusal of the whole call (400, 401, 403) comes back as a MeteringRefused.
  */
 
-/** The publisher app's credentials, as a connection stores them under `microsoft-marketplace`. */
-export interface MicrosoftMeteringConfig {
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  /** Entra ID authority host. Default https://login.microsoftonline.com. */
-  authorityHost?: string;
+/** The publisher app's credentials and the marketplace API, as a connection stores them under `microsoft-marketplace`. */
+export interface MicrosoftMeteringConfig extends MicrosoftAppConfig {
   /** The marketplace API. Default https://marketplaceapi.microsoft.com/api. */
   marketplaceApiUrl?: string;
-  /** An extra CA (PEM text) to trust for Entra ID besides the system's, e.g. the sandbox's. */
-  caPem?: string;
 }
 
 export const MICROSOFT_METERING_BATCH = 25;
@@ -30,7 +22,6 @@ export const MICROSOFT_LATE_WINDOW_MS = 24 * 3_600_000;
 /** The marketplace API's application id: tokens for SaaS fulfillment and metering are asked for it. */
 export const MARKETPLACE_SCOPE = '20e940b3-4c77-4b0b-9a53-9e16a1b010a7/.default';
 const API_VERSION = '2018-08-31';
-const TIMEOUT_MS = 30_000;
 
 /** One subscription's usage of one dimension in one hour. `key` is the caller's, to match the answer. */
 export interface MicrosoftUsage {
@@ -65,30 +56,15 @@ export class MeteringRefused extends Error {
   }
 }
 
-/** Worth sending again later as it is (5xx, network, timeout). */
-export class MeteringUnavailable extends Error {
-  readonly retryable = true;
-  constructor(message: string) {
-    super(message);
-    this.name = 'MeteringUnavailable';
-  }
-}
-
-interface Answer {
-  status: number;
-  retryAfter: string | null;
-  body: unknown;
-}
+/** Worth sending again later as it is (5xx, network, timeout): the folder's one such error. */
+export { MarketplaceUnavailable as MeteringUnavailable };
 
 export class MicrosoftMeteringClient {
-  private readonly credential: ClientSecretCredential;
+  private readonly http: MicrosoftHttp;
   private readonly base: string;
 
   constructor(config: MicrosoftMeteringConfig) {
-    this.credential = new ClientSecretCredential(config.tenantId, config.clientId, config.clientSecret, {
-      ...(config.authorityHost ? { authorityHost: config.authorityHost, disableInstanceDiscovery: true } : {}),
-      ...(config.caPem ? { tlsOptions: { ca: config.caPem } } : {}),
-    });
+    this.http = new MicrosoftHttp(config);
     this.base = (config.marketplaceApiUrl ?? 'https://marketplaceapi.microsoft.com/api').replace(/\/+$/, '');
   }
 
@@ -99,50 +75,18 @@ export class MicrosoftMeteringClient {
     const body = JSON.stringify({
       request: usage.map((u) => ({ resourceId: u.resourceId, quantity: u.quantity, dimension: u.dimension, effectiveStartTime: u.effectiveStartTime.toISOString(), planId: u.planId })),
     });
-    const answer = await callWithRetries<Answer>({
-      system: 'microsoft-marketplace',
-      maxAttempts: 5,
-      maxWaitMs: 10_000,
-      backoffMs: 250,
-      throttled: (outcome) => {
-        if (!('value' in outcome) || outcome.value.status !== 429) return undefined;
-        return { reason: '429', waitMs: retryAfterMs(outcome.value.retryAfter), message: 'the Microsoft marketplace throttled the metering call' };
-      },
-    }, () => this.post('/batchUsageEvent', body));
-    if (answer.status >= 500) throw new MeteringUnavailable(`the Microsoft marketplace answered ${answer.status} to batchUsageEvent: ${messageOf(answer.body)}`);
+    const answer = await this.http.request('POST', `${this.base}/batchUsageEvent?api-version=${API_VERSION}`, MARKETPLACE_SCOPE, body);
+    if (answer.status >= 500) throw new MarketplaceUnavailable(`the Microsoft marketplace answered ${answer.status} to batchUsageEvent: ${messageOf(answer.body)}`);
     if (answer.status !== 200) throw new MeteringRefused(codeOf(answer.body, answer.status), `the Microsoft marketplace refused batchUsageEvent (${answer.status}): ${messageOf(answer.body)}`, answer.status);
     const results = (answer.body as { result?: unknown[] } | undefined)?.result;
     if (!Array.isArray(results) || results.length !== usage.length) {
-      throw new MeteringUnavailable(`the Microsoft marketplace answered batchUsageEvent with ${Array.isArray(results) ? results.length : 'no'} results for ${usage.length} events`);
+      throw new MarketplaceUnavailable(`the Microsoft marketplace answered batchUsageEvent with ${Array.isArray(results) ? results.length : 'no'} results for ${usage.length} events`);
     }
     return results.map((r, i) => resultOf(usage[i].key, r as Record<string, any>));
   }
 
   close(): void {
     // Nothing held open: fetch pools its own connections.
-  }
-
-  private async post(path: string, body: string): Promise<Answer> {
-    const { token } = await this.credential.getToken(MARKETPLACE_SCOPE);
-    let response: Response;
-    try {
-      response = await fetch(`${this.base}${path}?api-version=${API_VERSION}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new MeteringUnavailable(`the Microsoft marketplace was not reached: ${(error as Error).message}`);
-    }
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Not JSON (a proxy's page): kept as text for the message.
-    }
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: parsed };
   }
 }
 
@@ -155,15 +99,3 @@ function resultOf(key: string, r: Record<string, any>): MicrosoftUsageResult {
   }
   return { key, status, message: String(r.error?.message ?? status) };
 }
-
-function messageOf(body: unknown): string {
-  if (typeof body === 'string') return body.slice(0, 300);
-  const b = body as { message?: unknown; error?: { message?: unknown } } | undefined;
-  return String(b?.error?.message ?? b?.message ?? JSON.stringify(body ?? '')).slice(0, 300);
-}
-
-function codeOf(body: unknown, status: number): string {
-  const b = body as { code?: unknown; error?: { code?: unknown } } | undefined;
-  return String(b?.error?.code ?? b?.code ?? status);
-}
-

@@ -106,26 +106,8 @@ export const SALESFORCE_OBJECTS: ObjectSpec[] = [
     field('Ecosync_Balance__c', 'currency', { label: 'Open Balance' }),
     field('Ecosync_Payment_Terms__c', 'string', { label: 'Payment Terms', length: 40 }),
     // ecosync's fields: the customer's committed spend with AWS and Azure, written from the drawdown ledger.
-    field('Ecosync_AWS_Commit_Program__c', 'string', { label: 'AWS Commitment Program', length: 20 }),
-    field('Ecosync_AWS_Commit_Currency__c', 'string', { label: 'AWS Commitment Currency', length: 3 }),
-    field('Ecosync_AWS_Commit_Amount__c', 'currency', { label: 'AWS Commitment (this period)' }),
-    field('Ecosync_AWS_Commit_Consumed__c', 'currency', { label: 'AWS Commitment Consumed' }),
-    field('Ecosync_AWS_Commit_Remaining__c', 'currency', { label: 'AWS Commitment Remaining' }),
-    field('Ecosync_AWS_Commit_Forecast__c', 'currency', { label: 'AWS Commitment Forecast' }),
-    field('Ecosync_AWS_Commit_Percent__c', 'percent', { label: 'AWS Commitment Consumed %' }),
-    field('Ecosync_AWS_Commit_Period_End__c', 'date', { label: 'AWS Commitment Period End' }),
-    field('Ecosync_AWS_Commit_As_Of__c', 'date', { label: 'AWS Commitment As Of' }),
-    field('Ecosync_AWS_Commit_Status__c', 'text', { label: 'AWS Commitment Status', length: 1000 }),
-    field('Ecosync_Azure_Commit_Program__c', 'string', { label: 'Azure Commitment Program', length: 20 }),
-    field('Ecosync_Azure_Commit_Currency__c', 'string', { label: 'Azure Commitment Currency', length: 3 }),
-    field('Ecosync_Azure_Commit_Amount__c', 'currency', { label: 'Azure Commitment (this period)' }),
-    field('Ecosync_Azure_Commit_Consumed__c', 'currency', { label: 'Azure Commitment Consumed' }),
-    field('Ecosync_Azure_Commit_Remaining__c', 'currency', { label: 'Azure Commitment Remaining' }),
-    field('Ecosync_Azure_Commit_Forecast__c', 'currency', { label: 'Azure Commitment Forecast' }),
-    field('Ecosync_Azure_Commit_Percent__c', 'percent', { label: 'Azure Commitment Consumed %' }),
-    field('Ecosync_Azure_Commit_Period_End__c', 'date', { label: 'Azure Commitment Period End' }),
-    field('Ecosync_Azure_Commit_As_Of__c', 'date', { label: 'Azure Commitment As Of' }),
-    field('Ecosync_Azure_Commit_Status__c', 'text', { label: 'Azure Commitment Status', length: 1000 }),
+    ...commitmentFields('AWS'),
+    ...commitmentFields('Azure'),
     ecosyncIdField(),
     ...systemFields(),
   ]),
@@ -178,4 +160,21 @@ export const SALESFORCE_OBJECTS: ObjectSpec[] = [
 
 export function salesforceObject(name: string): ObjectSpec | undefined {
   return SALESFORCE_OBJECTS.find((o) => o.name === name);
+}
+
+/** A cloud commitment's standing on the account (Ecosync_<cloud>_Commit_*__c), written by ecosync from the drawdown ledger. */
+function commitmentFields(cloud: 'AWS' | 'Azure') {
+  const name = (part: string) => `Ecosync_${cloud}_Commit_${part}__c`;
+  return [
+    field(name('Program'), 'string', { label: `${cloud} Commitment Program`, length: 20 }),
+    field(name('Currency'), 'string', { label: `${cloud} Commitment Currency`, length: 3 }),
+    field(name('Amount'), 'currency', { label: `${cloud} Commitment (this period)` }),
+    field(name('Consumed'), 'currency', { label: `${cloud} Commitment Consumed` }),
+    field(name('Remaining'), 'currency', { label: `${cloud} Commitment Remaining` }),
+    field(name('Forecast'), 'currency', { label: `${cloud} Commitment Forecast` }),
+    field(name('Percent'), 'percent', { label: `${cloud} Commitment Consumed %` }),
+    field(name('Period_End'), 'date', { label: `${cloud} Commitment Period End` }),
+    field(name('As_Of'), 'date', { label: `${cloud} Commitment As Of` }),
+    field(name('Status'), 'text', { label: `${cloud} Commitment Status`, length: 1000 }),
+  ];
 }
