@@ -34,7 +34,7 @@ describe('private offers on AWS Marketplace, on the real Temporal server', () =>
         expect(asked.state).toMatchObject({ status: 'pending_approval', phase: 'approval', currentStage: 'deal_desk', pendingApprovers: [DEAL_DESK], totalValue: '60000.00', discountPercent: '9.09' });
         // The same request again finds the running offer.
         expect((await offers.create(sf.id)).started).toBe(false);
-        await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Status__c === 'Pending Approval', 15_000, 'the pending approval in Salesforce');
+        await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Status__c === 'Pending Approval', 30_000, 'the pending approval in Salesforce');
         expect(offers.sfOpportunity(sf.id).Ecosync_Offer_Message__c).toBe(`Waiting for deal_desk: ${DEAL_DESK}`);
         expect(await listOffers(offers.control, { approver: DEAL_DESK })).toEqual([expect.objectContaining({ id: asked.id, status: 'pending_approval' })]);
 
@@ -47,7 +47,7 @@ describe('private offers on AWS Marketplace, on the real Temporal server', () =>
         expect(onAws).toMatchObject({ state: 'Released', productId: offers.products.contract, buyerAccounts: [BUYER_ACCOUNT_IDS[0]] });
         // VALIDATE, then APPLY: two change sets, each started once.
         expect(offers.aws.counters.get('catalog.StartChangeSet')).toBe(2);
-        await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Id__c === live.cloudIds.offerId, 15_000, 'the offer id in Salesforce');
+        await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Id__c === live.cloudIds.offerId, 30_000, 'the offer id in Salesforce');
         expect(offers.sfOpportunity(sf.id)).toMatchObject({ Ecosync_Offer_Status__c: 'Live', Ecosync_Offer_Url__c: live.buyerUrl });
         expect(await listOffers(offers.control, { buyer: BUYER_ACCOUNT_IDS[0], status: 'live' })).toHaveLength(1);
 
@@ -72,7 +72,7 @@ describe('private offers on AWS Marketplace, on the real Temporal server', () =>
         const customers = ns.state.all('customer').filter((c) => c.body.companyName === account.Name);
         expect(customers).toHaveLength(1);
         expect(orders[0].body.entity).toBe(customers[0].id);
-        await eventually(async () => offers.sfOpportunity(sf.id).StageName === 'Closed Won', 15_000, 'the opportunity won in Salesforce');
+        await eventually(async () => offers.sfOpportunity(sf.id).StageName === 'Closed Won', 30_000, 'the opportunity won in Salesforce');
         expect(offers.sfOpportunity(sf.id)).toMatchObject({ Amount: 60000, Ecosync_Offer_Status__c: 'Accepted' });
 
         // The next sync cycle leaves the order alone, and asking again answers with the accepted offer instead of a second one.
@@ -93,13 +93,13 @@ describe('private offers on AWS Marketplace, on the real Temporal server', () =>
       const asked = await offers.create(sf.id, { dimensions: [{ key: 'BasicService', price: '10000.00', listPrice: '18000.00', quantity: 2 }] });
       expect(asked.state).toMatchObject({ discountPercent: '44.44', currentStage: 'deal_desk' });
       // Measured once the workflow waits for the deal desk, its status written to Salesforce.
-      await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Status__c === 'Pending Approval', 15_000, 'the pending approval in Salesforce');
+      await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Status__c === 'Pending Approval', 30_000, 'the pending approval in Salesforce');
       const handle = env.client.workflow.getHandle(asked.id);
       // Let the status write-back finish: from then on only a decision can add to the history.
       await eventually(async () => {
         const { raw } = await handle.describe();
         return (raw.pendingActivities?.length ?? 0) === 0 && !raw.pendingWorkflowTask;
-      }, 15_000, 'the workflow idle, waiting for the deal desk');
+      }, 30_000, 'the workflow idle, waiting for the deal desk');
       const events = async () => (await handle.fetchHistory()).events?.length ?? 0;
       const before = await events();
       // The alliance lead may not decide the deal desk's stage; nor may anyone approve without a name.

@@ -52,7 +52,7 @@ describe('a Microsoft private offer, on the real Temporal server', () => {
         beneficiaries: [{ id: `${BENEFICIARY}_2019-05-31` }],
         pricing: [{ product: product.id, plan: plan.id, discountType: 'percentage', discountPercentage: 10 }],
       });
-      await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Id__c === live.cloudIds.offerId, 15_000, 'the offer id in Salesforce');
+      await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Id__c === live.cloudIds.offerId, 30_000, 'the offer id in Salesforce');
 
       // The customer buys; Microsoft's portal sends the browser to the landing page with the token.
       const purchase = ms.state.acceptPrivateOffer(live.cloudIds.offerId!, { beneficiaryId: `${BENEFICIARY}_2019-05-31` });
@@ -70,7 +70,7 @@ describe('a Microsoft private offer, on the real Temporal server', () => {
       expect(agreements).toMatchObject([{ cloud: 'azure', agreementId: purchase.subscription.id, offerId: live.cloudIds.offerId, totalContractValue: '4860.00', data: { subscriptionId: purchase.subscription.id, planId: 'pro' } }]);
       const orders = offers.hub.ns!.state.all('salesOrder').filter((o) => o.body.otherRefNum === purchase.subscription.id);
       expect(orders).toHaveLength(1);
-      await eventually(async () => offers.sfOpportunity(sf.id).StageName === 'Closed Won', 15_000, 'the opportunity won in Salesforce');
+      await eventually(async () => offers.sfOpportunity(sf.id).StageName === 'Closed Won', 30_000, 'the opportunity won in Salesforce');
       // The browser's visit the sandbox made (the reload above was the test's own).
       expect(ms.landingCounters.get('visits')).toBe(1);
       client.close();

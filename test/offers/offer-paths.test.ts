@@ -38,7 +38,7 @@ describe('private offers on AWS Marketplace: fixes, CPPO, a busy marketplace, a 
       const buyers = failed.problems.find((p) => p.code === 'INVALID_BUYER_ACCOUNTS')!;
       expect(buyers).toMatchObject({ field: 'buyerAccounts', crmField: 'Ecosync_Offer_Buyers__c' });
       expect(buyers.message).toContain(`${SELLER_ACCOUNT_ID} is the seller's own account`);
-      await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Status__c === 'Failed', 15_000, 'the failure in Salesforce');
+      await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Status__c === 'Failed', 30_000, 'the failure in Salesforce');
       expect(offers.sfOpportunity(sf.id).Ecosync_Offer_Message__c).toContain('Ecosync_Offer_Buyers__c');
       // Nothing was created on AWS.
       expect([...offers.aws.state.store.offers.values()]).toHaveLength(0);
@@ -51,7 +51,7 @@ describe('private offers on AWS Marketplace: fixes, CPPO, a busy marketplace, a 
       const live = await offers.until(asked.id, (s) => s.status === 'live', 'the corrected offer to go live');
       expect(offers.aws.state.store.offers.get(live.cloudIds.offerId!)).toMatchObject({ buyerAccounts: [BUYER_ACCOUNT_IDS[1]] });
       expect(live.approvals.map((a) => a.decision)).toEqual(['submitted', 'approved', 'resubmitted', 'approved']);
-      await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Status__c === 'Live', 15_000, 'the live offer in Salesforce');
+      await eventually(async () => offers.sfOpportunity(sf.id).Ecosync_Offer_Status__c === 'Live', 30_000, 'the live offer in Salesforce');
     } finally {
       await offers.close();
     }
@@ -160,7 +160,7 @@ describe('private offers on AWS Marketplace: fixes, CPPO, a busy marketplace, a 
       const asked = await offers.create(sf.id);
       await decideOffer(offers.control, asked.id, 'approve', { by: DEAL_DESK });
       const live = await offers.until(asked.id, (s) => s.status === 'live', 'the offer to go live');
-      const reminder = await eventually(async () => offers.reminders.find((r) => r.subject.startsWith('Private offer expires')), 15_000, 'the expiry reminder');
+      const reminder = await eventually(async () => offers.reminders.find((r) => r.subject.startsWith('Private offer expires')), 30_000, 'the expiry reminder');
       expect(reminder).toMatchObject({ to: [ALLIANCE_MANAGER], subject: `Private offer expires ${live.expiresOn}` });
       expect(reminder.text).toContain(live.buyerUrl);
       // A notice wakes the workflow: it looks for an acceptance again, and does not remind twice.

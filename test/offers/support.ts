@@ -164,7 +164,7 @@ export class OfferHub {
   }
 
   /** Waits until the offer's state passes the check; on timeout, says where the offer stands and what its activities failed with. */
-  async until(id: string, check: (state: OfferView) => boolean, what: string, timeoutMs = 30_000): Promise<OfferView> {
+  async until(id: string, check: (state: OfferView) => boolean, what: string, timeoutMs = 60_000): Promise<OfferView> {
     let last: OfferView | undefined;
     try {
       return await eventually(async () => {
