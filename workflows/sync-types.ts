@@ -16,6 +16,11 @@ export interface SyncRequest {
   full?: boolean;
   /** Only these entities (e.g. a webhook about one object); all when absent. */
   entities?: string[];
+  /**
+   * Only reads from these systems (names in the connection), e.g. a webhook saying HubSpot
+   * changed; every source when absent. Requests from before it existed read every source.
+   */
+  sources?: string[];
   /** When the webhook that asked for it reached the API (ISO 8601): the cycle serving it reports the time to written. */
   receivedAt?: string;
 }
@@ -119,6 +124,8 @@ export interface ConnectionWorkflowInput {
   lastRun?: RunSummary;
   /** Continue-as-new once the history passes this many events (default 2,000). */
   historyLimit?: number;
+  /** How often a read looks back before its cursor (default 10 s; see LOOKBACK_EVERY_MS). */
+  lookbackEveryMs?: number;
 }
 
 export const connectionWorkflowId = (connectionId: string) => `sync:${connectionId}`;

@@ -7,11 +7,14 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../src/activities/sync-contract.js';
@@ -43,6 +46,13 @@ const short = proxyActivities<SyncActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+// A cycle's bookkeeping (its run row opened and closed: one store statement each) runs in the
+// worker's workflow task as local activities, sparing two round trips to the server per cycle,
+// which is most of a webhook's time to written when the page itself is one record.
+const bookkeeping = proxyLocalActivities<SyncActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
 // One page: read, map, plan, write in batches; heartbeats between batches so a dead worker is
 // noticed within the heartbeat timeout and the page is retried elsewhere.
 const pages = proxyActivities<SyncActivities>({
@@ -50,6 +60,16 @@ const pages = proxyActivities<SyncActivities>({
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+
+/**
+ * How often a read looks back (re-reads the last minute before its cursor, for writes that became
+ * visible late, e.g. behind HubSpot's search index). Every cycle used to: under a steady stream of
+ * webhooks that re-read grew with the change rate and slowed every cycle. Now a read looks back
+ * when its last look back is this old, and a cycle that skipped one is followed, if nothing else
+ * asks, by a sweep once it is due: a late write is still found within this time plus its lag, as
+ * long as the lag is under the lookback window (60 s) less this.
+ */
+const LOOKBACK_EVERY_MS = 10_000;
 
 /** Continue-as-new well before Temporal's own limits: keeps every history small. */
 const MAX_HISTORY_EVENTS = 2000;
@@ -63,6 +83,7 @@ const MAX_HISTORY_EVENTS = 2000;
 export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Promise<void> {
   const { connectionId } = input;
   const historyLimit = input.historyLimit ?? MAX_HISTORY_EVENTS;
+  const lookbackEvery = input.lookbackEveryMs ?? LOOKBACK_EVERY_MS;
   const pending: SyncRequest[] = [...(input.pending ?? [])];
   const served = new Map<string, RunSummary>();
   let cycles = input.cycles ?? 0;
@@ -70,6 +91,10 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
   let lastRun = input.lastRun;
   let status: SyncStatus = { connectionId, phase: 'idle', pending: pending.length, cycles, lastRun, totals };
   let replaying = false;
+  /** Per read (entity and source), when it last looked back (workflow time). */
+  const lookedBack = new Map<string, number>();
+  /** When a sweep is due: a cycle skipped a look back. */
+  let sweepAt: number | undefined;
 
   /** What the Temporal UI shows between cycles: what the workflow waits for and how the last cycle went. */
   function showIdle(): void {
@@ -137,16 +162,25 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
   showIdle();
 
   for (;;) {
+    if (sweepAt !== undefined && pending.length === 0) {
+      const asked = await condition(() => pending.length > 0, Math.max(1, sweepAt - Date.now()));
+      if (!asked) pending.push({ id: `sweep-${uuid4()}`, reason: 'schedule' });
+    }
     await condition(() => pending.length > 0 && !replaying);
     const batch = pending.splice(0);
     const mode: SyncMode = batch.some((r) => r.full) ? 'full' : 'incremental';
     const wanted = batch.every((r) => r.entities?.length) ? new Set(batch.flatMap((r) => r.entities!)) : undefined;
+    // Webhooks say which systems changed: a cycle asked only by them reads only those.
+    const fromSources = batch.every((r) => r.sources?.length) ? new Set(batch.flatMap((r) => r.sources!)) : undefined;
     const pairs = plan.pairs.filter((p) => !wanted || wanted.has(p.entity));
     // Each system the entity is read from, in turn; summaries recorded before hubs name directions.
-    const readsOf = (pair: (typeof pairs)[number]) => pair.sources?.map((source) => ({ source, label: source }))
+    const readsOf = (pair: (typeof pairs)[number]) => pair.sources?.filter((source) => !fromSources || fromSources.has(source)).map((source) => ({ source, label: source }))
       ?? (plan.bidirectional ? (['forward', 'backward'] as const) : (['forward'] as const)).map((direction) => ({ direction, label: direction }));
+    const runs = patched('sync-run-bookkeeping-local') ? bookkeeping : short;
+    const throttled = patched('sync-lookback-every');
+    sweepAt = undefined;
 
-    const run = await short.startRun({ connectionId, mode, reasons: batch.map((r) => r.reason) });
+    const run = await runs.startRun({ connectionId, mode, reasons: batch.map((r) => r.reason) });
     const asked = [...new Set(batch.map((r) => r.reason))].join(', ');
     status = { ...status, phase: 'running' };
     setCurrentDetails(`${mode} cycle (asked by ${asked}): starting`);
@@ -158,7 +192,10 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
       for (const pair of pairs) {
         for (const { label, ...read } of readsOf(pair)) {
           let more = true;
-          let lookback = true;
+          const key = `${pair.entity}:${label}`;
+          let lookback = !throttled || mode === 'full' || Date.now() - (lookedBack.get(key) ?? -Infinity) >= lookbackEvery;
+          if (lookback) lookedBack.set(key, Date.now());
+          else sweepAt = Math.min(sweepAt ?? Infinity, lookedBack.get(key)! + lookbackEvery);
           let pageCount = 0;
           while (more) {
             const page = await pages.syncPage({ connectionId, runId: run.runId, entity: pair.entity, ...read, mode, lookback });
@@ -177,7 +214,7 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
       failureDelay = retryAfterOf(err);
     }
     const received = batch.flatMap((r) => (r.receivedAt ? [r.receivedAt] : []));
-    const finished = await short.finishRun({ runId: run.runId, status: error ? 'failed' : 'succeeded', counters, error, ...(received.length > 0 ? { received } : {}) });
+    const finished = await runs.finishRun({ runId: run.runId, status: error ? 'failed' : 'succeeded', counters, error, ...(received.length > 0 ? { received } : {}) });
     cycles++;
     totals = addCounters(totals, counters);
     lastRun = { runId: run.runId, requestIds: batch.map((r) => r.id), mode, status: error ? 'failed' : 'succeeded', counters, error, startedAt: run.startedAt, finishedAt: finished.finishedAt };
@@ -202,7 +239,9 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) {
       // Waiting updates are answered first; what is still pending travels to the next run.
       await condition(allHandlersFinished);
-      await continueAsNew<typeof connectionSyncWorkflow>({ connectionId, pending: pending.splice(0), cycles, totals, lastRun, historyLimit: input.historyLimit });
+      // A sweep still due is carried as a request: the next run looks back on its first cycle.
+      if (sweepAt !== undefined && pending.length === 0) pending.push({ id: `sweep-${uuid4()}`, reason: 'schedule' });
+      await continueAsNew<typeof connectionSyncWorkflow>({ connectionId, pending: pending.splice(0), cycles, totals, lastRun, historyLimit: input.historyLimit, lookbackEveryMs: input.lookbackEveryMs });
     }
   }
 }

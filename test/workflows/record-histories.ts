@@ -4,7 +4,7 @@
  * Run it when a workflow change is meant to be incompatible (then bump a workflow version);
  * otherwise the committed histories must keep replaying:
  *   node --import tsx test/workflows/record-histories.ts            (every scenario)
- *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, hub, cosell, inbound, metering, offer, drawdown)
+ *   node --import tsx test/workflows/record-histories.ts cosell     (only the groups named: sync, hub, webhook, cosell, inbound, metering, offer, drawdown)
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,6 +50,7 @@ const bundle = await bundleWorkflows();
 try {
   if (wanted('sync')) await recordSync();
   if (wanted('hub')) await recordHub();
+  if (wanted('webhook')) await recordWebhookCycles();
   if (wanted('cosell')) await recordCoSell();
   if (wanted('inbound')) await recordInbound();
   if (wanted('metering')) await recordMetering();
@@ -75,6 +76,27 @@ async function recordSync(): Promise<void> {
     save(`sync:${connection.id}`, 'connection-sync.json');
     await env.client.workflow.execute('healthCheckWorkflow', { taskQueue: hub.taskQueue, workflowId: 'recorded-health', args: [] });
     save('recorded-health', 'health-check.json');
+  } finally {
+    await hub.close();
+  }
+}
+
+/**
+ * Cycles as webhooks ask for them: reading only the system that sent them, run bookkeeping in
+ * local activities, a look back skipped so soon after the last, and the sweep that follows.
+ */
+async function recordWebhookCycles(): Promise<void> {
+  const hub = await TestHub.start(env, bundle, { store: 'postgres', sf: { accounts: 2, contactsPerAccount: 0, opportunitiesPerAccount: 0 } });
+  try {
+    const connection = await hub.connect();
+    const workflowId = `sync:${connection.id}`;
+    const handle = await env.client.workflow.start('connectionSyncWorkflow', {
+      taskQueue: hub.taskQueue, workflowId, args: [{ connectionId: connection.id, lookbackEveryMs: 2_000 }],
+    });
+    await handle.executeUpdate('runSync', { args: [{ id: 'recorded-manual', reason: 'manual' }] });
+    await handle.signal('requestSync', { id: 'recorded-webhook', reason: 'webhook', entities: ['Account'], sources: ['hubspot'], receivedAt: new Date().toISOString() });
+    await eventually(async () => (await handle.query<{ cycles: number }>('status')).cycles >= 3, 30_000, 'the webhook cycle and the sweep');
+    save(workflowId, 'connection-sync-webhook.json');
   } finally {
     await hub.close();
   }

@@ -21,6 +21,8 @@ describe('recorded workflow histories replay deterministically', () => {
     expect(files).toEqual(expect.arrayContaining([
       // A sync as two-system connections ran it before hubs (directions), and a hub of three systems.
       'connection-sync.json', 'connection-sync-hub.json', 'health-check.json',
+      // Webhook cycles: one system read, local bookkeeping, a skipped look back and its sweep.
+      'connection-sync-webhook.json',
       // Co-sell: AWS through two approvals (an SLA reminder and escalation) to AWS's approval;
       // changes requested and resubmitted; an AWS invitation accepted; the inbox that started it.
       'cosell-aws-approved.json', 'cosell-changes-resubmitted.json', 'cosell-invitation-accepted.json', 'cosell-inbox.json',
