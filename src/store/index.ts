@@ -13,6 +13,7 @@ import { commitmentsRepo } from './commitments.js';
 import { meteringRepo } from './metering.js';
 import { touchpointsRepo } from './touchpoints.js';
 import { auditRepo } from './audit.js';
+import { inboxRepo } from './inbox.js';
 import { hubState } from './hub-state.js';
 import type { HubState } from '../sync/ports.js';
 
@@ -32,6 +33,7 @@ export type * from './commitments.js';
 export type * from './metering.js';
 export type * from './touchpoints.js';
 export type * from './audit.js';
+export type * from './inbox.js';
 export { AUDIT_ACTIONS } from './audit.js';
 export { isUniqueViolation } from './rows.js';
 
@@ -57,6 +59,7 @@ export interface StoreApi {
   metering: ReturnType<typeof meteringRepo>;
   touchpoints: ReturnType<typeof touchpointsRepo>;
   audit: ReturnType<typeof auditRepo>;
+  inbox: ReturnType<typeof inboxRepo>;
 }
 
 export interface Store extends StoreApi {
@@ -87,6 +90,7 @@ function repos(db: Db, keys: KeyHolder): StoreApi {
     metering: meteringRepo(db),
     touchpoints: touchpointsRepo(db),
     audit: auditRepo(db),
+    inbox: inboxRepo(db),
   };
 }
 

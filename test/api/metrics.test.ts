@@ -191,7 +191,7 @@ describe('/metrics of a running hub (ecosync up against the test\'s Temporal ser
     const latency = total(scrape, 'ecosync_webhook_to_written_seconds_sum', of);
     expect(latency).toBeGreaterThan(0);
     expect(latency).toBeLessThan(30);
-    expect(total(scrape, 'ecosync_webhooks_total', { system: 'hubspot', outcome: 'signalled' })).toBe(1);
+    expect(total(scrape, 'ecosync_webhooks_total', { system: 'hubspot', outcome: 'accepted' })).toBe(1);
     expect(status.lastRun?.status).toBe('succeeded');
 
     // Co-sells and invitations by cloud and status.

@@ -80,7 +80,7 @@ describe('webhooks on the real Temporal server', () => {
       const accepted = await postHubSpot(w.hubspotUrl, body);
       expect(accepted.status).toBe(204);
       expect(w.receipts).toEqual([expect.objectContaining({ system: 'hubspot', entities: ['Account'], recordIds: ['1'], events: 1 })]);
-      expect(await workflowExists(w.connection.id)).toBe(true);
+      await eventually(async () => workflowExists(w.connection.id), 10_000, "the connection workflow to start");
       // Events about objects the connection does not sync are accepted and signal nothing.
       const tickets = await postSalesforce(`${w.apiUrl}/webhooks/salesforce/${w.connection.id}`, JSON.stringify({ events: [{ ...accountEvent('500000000000001AAA'), sobject: 'Case' }] }));
       expect(tickets.status).toBe(204);

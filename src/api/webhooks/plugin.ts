@@ -4,8 +4,9 @@ import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import * as hubspot from '../../../connectors/hubspot/webhooks.js';
 import * as salesforce from '../../../connectors/salesforce/webhooks.js';
-import { newRequest, requestSync, type SyncControlOptions } from '../../service/sync-control.js';
-import type { Connection, ConnectionsRepo } from '../../store/index.js';
+import type { SyncControlOptions } from '../../service/sync-control.js';
+import { InboxDispatcher } from '../../service/sync-inbox.js';
+import type { Connection, ConnectionsRepo, Store } from '../../store/index.js';
 import { problems, sendProblem } from '../problem.js';
 import { awsMarketplaceEvents } from './aws-marketplace.js';
 import { microsoftLandingPage } from './microsoft-marketplace.js';
@@ -24,11 +25,17 @@ import { entitiesOf, involves } from './entities.js';
  * (a replay within its age window) 409; a body that is not the
  * system's event batch 400; a body over WEBHOOK_BODY_LIMIT 413 — and in each case nothing is
  * started or signalled, and the answer is a problem (application/problem+json). A good request
- * signals once (its events coalesced) and answers 204 as soon as Temporal holds the signal;
- * if Temporal cannot be reached the answer is 503, so the sender retries.
+ * is answered 204 as soon as its sync request is in the store's webhook inbox, durable; the
+ * inbox's dispatcher (InboxDispatcher, one per API process) hands it to the connection's
+ * workflow right away, several webhooks to a signal under load, and keeps trying while Temporal
+ * is away. If the store cannot take it the answer is 503, so the sender retries.
+ *
+ * A connection and its webhook secrets are read from the store at most once per
+ * CONNECTION_CACHE_MS per connection, not on every request: a changed secret or a deleted
+ * connection takes effect within that time.
  */
 export interface WebhookDeps {
-  store: { connections: Pick<ConnectionsRepo, 'get' | 'getByName' | 'getCredentials'> };
+  store: { connections: Pick<ConnectionsRepo, 'get' | 'getByName' | 'getCredentials'>; inbox: Store['inbox'] };
   sync: SyncControlOptions;
   /**
    * The URL the systems call, as they see it (e.g. https://hub.example.com behind a proxy):
@@ -40,6 +47,8 @@ export interface WebhookDeps {
   /** Told of every accepted webhook (benchmarks time from here). */
   onAccepted?: (receipt: WebhookReceipt) => void;
   now?: () => number;
+  /** The inbox dispatcher's timings (tests shorten them). */
+  inbox?: { pollMs?: number; maxPauseMs?: number };
 }
 
 export interface WebhookReceipt {
@@ -157,6 +166,9 @@ export class AcceptedSignatures {
   }
 }
 
+/** How long the webhook routes keep a connection and its secrets before reading them again. */
+export const CONNECTION_CACHE_MS = 2_000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The webhook routes, for buildApi's `plugins`. */
@@ -170,6 +182,20 @@ export function webhooksPlugin(deps: WebhookDeps) {
 
   async function findConnection(ref: string): Promise<Connection | null> {
     return (await deps.store.connections.getByName(ref)) ?? (UUID.test(ref) ? await deps.store.connections.get(ref) : null);
+  }
+
+  /** A connection and its credentials by name or id, from the store at most every CONNECTION_CACHE_MS. */
+  const known = new Map<string, { until: number; found: Promise<{ connection: Connection; credentials: Record<string, unknown> | null } | null> }>();
+  function connectionAndCredentials(ref: string) {
+    const at = now();
+    const cached = known.get(ref);
+    if (cached && cached.until > at) return cached.found;
+    const found = findConnection(ref).then(async (connection) => (connection ? { connection, credentials: await deps.store.connections.getCredentials(connection.id) } : null));
+    // Only connections that exist are kept (a flood of unknown names must not fill memory); a failed read is not kept.
+    known.set(ref, { until: at + CONNECTION_CACHE_MS, found });
+    found.then((value) => { if (!value) known.delete(ref); }, () => known.delete(ref));
+    for (const [key, entry] of known) if (entry.until <= at) known.delete(key);
+    return found;
   }
 
   function secretOf(credentials: Record<string, unknown> | null, source: WebhookSource): string | undefined {
@@ -186,9 +212,10 @@ export function webhooksPlugin(deps: WebhookDeps) {
         request.log.warn({ system: source.system, connection: request.params.connection, status, reason }, 'webhook refused');
         return sendProblem(reply, status, reason);
       };
-      const connection = await findConnection(request.params.connection);
+      const found = await connectionAndCredentials(request.params.connection);
+      const connection = found?.connection;
       if (!connection || !involves(connection, source.system)) return refuse(404, 'unknown-connection', `no connection "${request.params.connection}" with ${source.system}`);
-      const secret = secretOf(await deps.store.connections.getCredentials(connection.id), source);
+      const secret = secretOf(found.credentials, source);
       if (!secret) return refuse(401, 'no-secret', `connection "${connection.name}" has no ${source.system} webhook secret (${source.secretKey})`);
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const baseUrl = deps.publicBaseUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`;
@@ -202,21 +229,31 @@ export function webhooksPlugin(deps: WebhookDeps) {
       const entities = connection.enabled ? entitiesOf(connection, source.system, parsed.objects) : [];
       if (entities.length > 0) {
         try {
-          await requestSync(deps.sync, connection, newRequest('webhook', { entities, receivedAt: new Date(receivedAt).toISOString() }));
+          const sources = connection.systems.filter((s) => s.system === source.system).map((s) => s.name);
+          await deps.store.inbox.add(connection.id, { reason: 'webhook', entities, sources, receivedAt: new Date(receivedAt).toISOString() });
         } catch (error) {
           counter?.inc({ system: source.system, outcome: 'unavailable' });
-          request.log.error({ err: error, system: source.system, connection: connection.name }, 'webhook accepted but the sync could not be signalled');
+          request.log.error({ err: error, system: source.system, connection: connection.name }, 'webhook verified but its request could not be stored');
           return sendProblem(reply, 503, 'the sync service is unavailable; retry later');
         }
+        dispatcher.poke();
       }
       accepted.add(signatureKey, now());
-      counter?.inc({ system: source.system, outcome: entities.length > 0 ? 'signalled' : 'ignored' });
+      counter?.inc({ system: source.system, outcome: entities.length > 0 ? 'accepted' : 'ignored' });
       deps.onAccepted?.({ system: source.system, connectionId: connection.id, connectionName: connection.name, entities, recordIds: parsed.recordIds, events: parsed.events, receivedAt });
       return reply.code(204).send();
     };
   }
 
+  let dispatcher: InboxDispatcher;
+
   return async (app: FastifyInstance): Promise<void> => {
+    dispatcher = new InboxDispatcher({
+      store: deps.store, sync: deps.sync, log: app.log, ...deps.inbox,
+      connection: async (id) => (await connectionAndCredentials(id))?.connection ?? null,
+    });
+    app.addHook('onReady', async () => { dispatcher.start(); });
+    app.addHook('onClose', async () => { await dispatcher.stop(); });
     // Signatures cover the exact bytes sent: keep the raw body (this scope only) and parse it after checking.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -239,7 +276,7 @@ export function webhooksPlugin(deps: WebhookDeps) {
         schema: {
           tags: ['webhooks'],
           summary: source.summary,
-          description: 'Authenticated by its signature, not by an API token. Nothing is started or signalled unless the answer is 204.',
+          description: 'Authenticated by its signature, not by an API token. Nothing is stored or signalled unless the answer is 204.',
           params: Params,
           headers: source.headers,
           body: source.body,
