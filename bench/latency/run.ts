@@ -4,7 +4,7 @@
  * (PGlite by default), the worker, the API with the webhook routes on a random port — and the two
  * sandboxes emitting signed webhooks as HubSpot and a Salesforce callout would.
  *
- *   node --import tsx bench/latency/run.ts [--events 200] [--rate 5] [--store pglite|postgres]
+ *   ./ecosync bench latency [--events 200] [--rate 5] [--store pglite|postgres]
  *
  * After a first full sync, users edit records' names in both systems at once: N edits in
  * HubSpot and N in Salesforce, each stream spaced at --rate a second, on disjoint records (so the
@@ -249,7 +249,7 @@ try {
 
 // ---- report --------------------------------------------------------------------------------------
 
-const TARGET = { p50: 1000, p99: 5000 };
+const TARGET = { answerP99: 50, p50: 100, p99: 500 };
 const fmt = (n: number) => (Number.isFinite(n) ? `${Math.round(n)} ms` : '—');
 console.log('');
 console.log(`direction               edits  lost   p50      p90      p99      max     (webhook received → written in the other system)`);
@@ -262,8 +262,10 @@ for (const r of results) {
 }
 const handling = summarize(handlingMs);
 console.log(`webhook handling (lookup, signature, signal, 204): p50 ${fmt(handling.p50)}, p99 ${fmt(handling.p99)} over ${handling.count} requests`);
-const met = results.length === 2 && results.every((r) => r.lost === 0 && r.receiptToWrite.p50 <= TARGET.p50 && r.receiptToWrite.p99 <= TARGET.p99);
-console.log(`target p50 ≤ ${TARGET.p50} ms, p99 ≤ ${TARGET.p99} ms, nothing lost: ${met ? 'met' : 'NOT met'}`);
+const answers = summarize([...hs.webhooks.answerMs, ...sf.webhooks.answerMs]);
+console.log(`webhook 2xx answer as the senders saw it: p50 ${fmt(answers.p50)}, p99 ${fmt(answers.p99)}, max ${fmt(answers.max)} over ${answers.count} requests`);
+const met = results.length === 2 && answers.p99 <= TARGET.answerP99 && results.every((r) => r.lost === 0 && r.receiptToWrite.p50 <= TARGET.p50 && r.receiptToWrite.p99 <= TARGET.p99);
+console.log(`target: answer p99 ≤ ${TARGET.answerP99} ms, received → written p50 ≤ ${TARGET.p50} ms and p99 ≤ ${TARGET.p99} ms, nothing lost: ${met ? 'met' : 'NOT met'}`);
 
 const out = join(here, '..', 'results', 'latency.json');
 writeResults(out, {
@@ -275,6 +277,7 @@ writeResults(out, {
   met,
   ...(failure ? { failure } : {}),
   webhookHandlingMs: handling,
+  webhookAnswerMs: answers,
   directions: results,
 });
 console.log(`wrote ${out}`);

@@ -44,6 +44,8 @@ export interface WebhookDeliveryOptions<E> {
  */
 export class WebhookDelivery<E> {
   readonly counters = new CallCounters();
+  /** How long each request answered 2xx took, as the sender saw it, in ms (the latest 100,000). */
+  readonly answerMs: number[] = [];
   private queue: E[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
@@ -124,6 +126,7 @@ export class WebhookDelivery<E> {
 
   private async post(request: WebhookRequest): Promise<'ok' | 'refused' | 'retry'> {
     try {
+      const sentAt = performance.now();
       const response = await fetch(request.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...request.headers },
@@ -131,7 +134,10 @@ export class WebhookDelivery<E> {
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.timeoutMs ?? 5_000)]),
       });
       await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) return 'ok';
+      if (response.ok) {
+        if (this.answerMs.push(performance.now() - sentAt) > 100_000) this.answerMs.shift();
+        return 'ok';
+      }
       return response.status >= 500 || response.status === 429 ? 'retry' : 'refused';
     } catch {
       return 'retry';
@@ -163,6 +169,8 @@ export interface WebhookEmitter<T> {
   readonly target: T | undefined;
   /** sent, events, retries, failed, dropped. */
   readonly counters: CallCounters;
+  /** How long each request answered 2xx took, as the sender saw it, in ms. */
+  readonly answerMs: readonly number[];
   faults: WebhookFaultPlan;
   /** Resolves when every queued event has been delivered or given up. */
   idle(): Promise<void>;
@@ -179,6 +187,7 @@ export function webhookEmitter<T extends object, E>(delivery: WebhookDelivery<E>
       return slot.target;
     },
     counters: delivery.counters,
+    answerMs: delivery.answerMs,
     get faults() {
       return delivery.faults;
     },
