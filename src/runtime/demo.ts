@@ -124,6 +124,9 @@ async function startSandboxes(config: Config, events: { url: string; apiKeyValue
  * the AWS Marketplace sandbox, its EventBridge events delivered to the hub's receiver
  * (`apiUrl`/webhooks/aws-marketplace/demo-hub) under a key made at each start, and NetSuite's
  * first item books accepted offers, so a private offer goes from opportunity to sales order.
+ * The Salesforce and HubSpot sandboxes send signed webhooks for every change to the hub's
+ * webhook routes (secrets made at each start), so an edit in either reaches the others in
+ * about a second, as with the real systems' webhooks; the schedule stays the safety net.
  *
  * The sandboxes keep their data in memory, so each start begins a fresh demo: the demo
  * connection's links, records and cursors from an earlier start are cleared first (they would
@@ -132,20 +135,27 @@ async function startSandboxes(config: Config, events: { url: string; apiKeyValue
 export async function startDemo(config: Config, deps: { store: Store; client: Client; log: Logger; apiUrl?: string }): Promise<Demo | undefined> {
   const { store, client, log } = deps;
   const eventApiKey = randomBytes(24).toString('base64url');
+  const hubspotClientSecret = randomBytes(24).toString('base64url');
+  const salesforceWebhookSecret = randomBytes(24).toString('base64url');
   const events = deps.apiUrl ? { url: `${deps.apiUrl}/webhooks/aws-marketplace/${DEMO_CONNECTION}`, apiKeyValue: eventApiKey } : undefined;
   const { sf, hs, aws, ms, ns, market } = await startSandboxes(config, events);
   const closeAll = () => Promise.all([sf.close(), hs.close(), aws.close(), ms.close(), ns.close(), market.close()]);
   try {
     // Accepted offers become NetSuite sales orders of this item.
     const item = ns.state.all('inventoryItem')[0];
-    const netsuite = { ...sandboxCredentials(sf, hs, ns).netsuite!, ...(item ? { marketplaceItems: { default: item.id } } : {}) };
+    const crm = sandboxCredentials(sf, hs, ns);
+    const netsuite = { ...crm.netsuite!, ...(item ? { marketplaceItems: { default: item.id } } : {}) };
     const input: ConnectionInput = {
       name: DEMO_CONNECTION,
       ...DEMO_HUB,
       deletePolicy: 'propagate',
       conflictPolicy: 'last-writer-wins',
       scheduleSeconds: config.demo.scheduleSeconds,
-      credentials: { ...sandboxCredentials(sf, hs, ns), netsuite, ...cloudSandboxCredentials(aws, ms), ...marketplaceSandboxCredentials(market, eventApiKey) },
+      credentials: {
+        salesforce: { ...crm.salesforce, webhookSecret: salesforceWebhookSecret },
+        hubspot: { ...crm.hubspot, clientSecret: hubspotClientSecret },
+        netsuite, ...cloudSandboxCredentials(aws, ms), ...marketplaceSandboxCredentials(market, eventApiKey),
+      },
     };
     let connection = await store.connections.getByName(DEMO_CONNECTION);
     if (connection) {
@@ -154,6 +164,10 @@ export async function startDemo(config: Config, deps: { store: Store; client: Cl
       connection = await store.connections.update(connection.id, input);
     } else {
       connection = await store.connections.create(input);
+    }
+    if (deps.apiUrl) {
+      hs.webhooks.configure({ targetUrl: `${deps.apiUrl}/webhooks/hubspot/${DEMO_CONNECTION}`, clientSecret: hubspotClientSecret });
+      sf.webhooks.configure({ targetUrl: `${deps.apiUrl}/webhooks/salesforce/${DEMO_CONNECTION}`, secret: salesforceWebhookSecret });
     }
     const control = { client, taskQueue: config.temporal.taskQueue };
     await ensureSchedule(control, connection);

@@ -50,6 +50,22 @@ describe('ecosync up (the README start command)', () => {
     }, 90_000, 'the demo sync to fill HubSpot');
     expect(companies).toBe(275);
 
+    // The CRM sandboxes send their changes to the hub by webhook: a rename in HubSpot is taken
+    // into the inbox, handed to the demo hub's workflow, and its cycle finishes.
+    const scrape = async () => (await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text());
+    const count = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+    const acceptedBefore = count(await scrape(), /^ecosync_webhooks_total\{system="hubspot",outcome="accepted"\} (\d+)/m);
+    const [first] = ((await (await fetch(`${hubspot}/crm/v3/objects/companies?limit=1`, { headers: { authorization: `Bearer ${token}` } })).json()) as { results: Array<{ id: string }> }).results;
+    const renamed = await fetch(`${hubspot}/crm/v3/objects/companies/${first.id}`, {
+      method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ properties: { name: 'Renamed in the demo' } }),
+    });
+    expect(renamed.status).toBe(200);
+    await eventually(async () => {
+      const text = await scrape();
+      return count(text, /^ecosync_webhooks_total\{system="hubspot",outcome="accepted"\} (\d+)/m) > acceptedBefore
+        && count(text, /^ecosync_webhook_to_written_seconds_count\{connection="demo-hub"\} (\d+)/m) > 0;
+    }, 60_000, 'the HubSpot rename to reach the hub by webhook and its cycle to finish');
+
     // The co-sell inboxes run from the start: the invitations AWS and Microsoft seeded wait for an alliance manager.
     const invitations = await eventually(async () => {
       const list = await runCli(['cosell', 'list', '--status', 'pending_acceptance', '--json'], env);

@@ -58,7 +58,7 @@ async function runHub(parts: StackParts): Promise<void> {
       `  AWS           ${stack.demo.awsUrl}   (Partner Central sandbox: solutions S-0000001…, invitations)`,
       `  Microsoft     ${stack.demo.microsoftUrl}   (Partner Center sandbox: Entra ID + referrals; CA ${stack.demo.microsoftCaPath})`,
       `  NetSuite      ${stack.demo.netsuiteUrl}   (sandbox, account ${stack.demo.netsuiteAccountId}, seeded)`,
-      `  Demo          connection ${DEMO_CONNECTION}: Salesforce ⇄ HubSpot ⇄ NetSuite with mappings/*.yaml, every ${config.demo.scheduleSeconds} s`,
+      `  Demo          connection ${DEMO_CONNECTION}: Salesforce ⇄ HubSpot ⇄ NetSuite with mappings/*.yaml, every ${config.demo.scheduleSeconds} s${stack.apiUrl ? ', and at once on the Salesforce and HubSpot sandboxes\' webhooks' : ''}`,
       `                runs in the UI: ${stack.uiUrl ?? 'Temporal UI'}/namespaces/${config.temporal.namespace}/workflows?query=EcosyncConnection%3D%22${DEMO_CONNECTION}%22`,
       `  Co-sell       ecosync cosell submit salesforce:${config.demo.accounts > 0 ? '006Dn0000000001IAA' : '<opportunity id>'} --cloud aws --by ${config.cosell.requester}; policy people: ${Object.entries(config.cosell.policy.users).map(([user, roles]) => `${user} (${roles.join(', ')})`).join(', ')}`,
       '                invitations the clouds shared: ecosync cosell list --status pending_acceptance',
