@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
-import { findTemporalCli } from '../../src/runtime/temporal.js';
+import { DEV_SERVER_TUNING, findTemporalCli } from '../../src/runtime/temporal.js';
 
 /**
  * A real Temporal dev server for a test file, started from the same CLI binary `ecosync up` uses
@@ -15,6 +15,7 @@ export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
       ip: '127.0.0.1',
       searchAttributes: SEARCH_ATTRIBUTES,
       log: { format: 'json', level: 'error' },
+      extraArgs: DEV_SERVER_TUNING,
     },
   });
 }
