@@ -192,6 +192,9 @@ describe('/metrics of a running hub (ecosync up against the test\'s Temporal ser
     expect(latency).toBeGreaterThan(0);
     expect(latency).toBeLessThan(30);
     expect(total(scrape, 'ecosync_webhooks_total', { system: 'hubspot', outcome: 'accepted' })).toBe(1);
+    // Handed over: nothing waits in the webhook inbox.
+    expect(scrape.some((s) => s.name === 'ecosync_webhook_inbox_pending')).toBe(true);
+    expect(total(scrape, 'ecosync_webhook_inbox_pending')).toBe(0);
     expect(status.lastRun?.status).toBe('succeeded');
 
     // Co-sells and invitations by cloud and status.

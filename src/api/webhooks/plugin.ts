@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import * as hubspot from '../../../connectors/hubspot/webhooks.js';
 import * as salesforce from '../../../connectors/salesforce/webhooks.js';
@@ -177,6 +177,14 @@ export function webhooksPlugin(deps: WebhookDeps) {
   const counter = deps.metrics
     ? new Counter({ name: 'ecosync_webhooks_total', help: 'Webhooks received, by system and outcome', labelNames: ['system', 'outcome'], registers: [deps.metrics] })
     : undefined;
+  if (deps.metrics) {
+    const inbox = deps.store.inbox;
+    new Gauge({
+      name: 'ecosync_webhook_inbox_pending', help: 'Webhook requests accepted but not yet handed to their connection\'s workflow (a rising count: Temporal is slow or away)',
+      registers: [deps.metrics],
+      async collect() { this.set(await inbox.count()); },
+    });
+  }
 
   const accepted = new AcceptedSignatures();
 
