@@ -62,12 +62,13 @@ const pages = proxyActivities<SyncActivities>({
 });
 
 /**
- * How often a read looks back (re-reads the last minute before its cursor, for writes that became
- * visible late, e.g. behind HubSpot's search index). Every cycle used to: under a steady stream of
- * webhooks that re-read grew with the change rate and slowed every cycle. Now a read looks back
- * when its last look back is this old, and a cycle that skipped one is followed, if nothing else
- * asks, by a sweep once it is due: a late write is still found within this time plus its lag, as
- * long as the lag is under the lookback window (60 s) less this.
+ * How often a webhook cycle's read looks back (re-reads the last minute before its cursor, for
+ * writes that became visible late, e.g. behind HubSpot's search index, or that share the cursor's
+ * second). Every cycle used to: under a steady stream of webhooks that re-read grew with the
+ * change rate and slowed every cycle. Now a cycle asked only by webhooks looks back when its last
+ * look back is this old, and a cycle that skipped one is followed, if nothing else asks, by a
+ * sweep once it is due: such a write is still found within this time plus its lag, as long as the
+ * lag is under the lookback window (60 s) less this.
  */
 const LOOKBACK_EVERY_MS = 10_000;
 
@@ -177,7 +178,10 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
     const readsOf = (pair: (typeof pairs)[number]) => pair.sources?.filter((source) => !fromSources || fromSources.has(source)).map((source) => ({ source, label: source }))
       ?? (plan.bidirectional ? (['forward', 'backward'] as const) : (['forward'] as const)).map((direction) => ({ direction, label: direction }));
     const runs = patched('sync-run-bookkeeping-local') ? bookkeeping : short;
-    const throttled = patched('sync-lookback-every');
+    // Only cycles that webhooks alone asked for skip a look back: a schedule, a user or a sweep
+    // always looks back (a system with coarse timestamps, NetSuite's, needs it for changes made
+    // in the same second as the cursor).
+    const throttled = patched('sync-lookback-every') && batch.every((r) => r.reason === 'webhook');
     sweepAt = undefined;
 
     const run = await runs.startRun({ connectionId, mode, reasons: batch.map((r) => r.reason) });

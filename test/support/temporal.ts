@@ -4,9 +4,11 @@ import { DEV_SERVER_TUNING, findTemporalCli } from '../../src/runtime/temporal.j
 
 /**
  * A real Temporal dev server for a test file, started from the same CLI binary `ecosync up` uses
- * (never a download, never a mock), with ecosync's search attributes registered.
+ * (never a download, never a mock), with ecosync's search attributes registered and the embedded
+ * hub's tuning; `eagerActivities: false` leaves every activity to the task queue (a test of how
+ * work spreads over worker processes).
  */
-export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
+export async function startTestTemporal(options: { eagerActivities?: boolean } = {}): Promise<TestWorkflowEnvironment> {
   const cli = findTemporalCli();
   if (!cli) throw new Error('Temporal CLI not found: run the tests through ./ecosync test, which builds it, or set TEMPORAL_CLI');
   return TestWorkflowEnvironment.createLocal({
@@ -15,7 +17,7 @@ export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
       ip: '127.0.0.1',
       searchAttributes: SEARCH_ATTRIBUTES,
       log: { format: 'json', level: 'error' },
-      extraArgs: DEV_SERVER_TUNING,
+      extraArgs: options.eagerActivities === false ? [] : DEV_SERVER_TUNING,
     },
   });
 }
