@@ -16,7 +16,8 @@ async function pagesOf(env: TestWorkflowEnvironment, workflowId: string): Promis
   });
 }
 
-describe('webhook cycles on the connection workflow', () => {
+/** The connection's sync workflow on the real server: how it keeps its history small, how webhooks drive it. */
+describe('the connection workflow', () => {
   let env: TestWorkflowEnvironment;
   let hub: TestHub;
   beforeAll(async () => {
@@ -26,6 +27,33 @@ describe('webhook cycles on the connection workflow', () => {
   afterAll(async () => {
     await hub?.close();
     await env?.teardown();
+  });
+
+  it('continues as new past its history limit, carrying totals and cycles, and keeps serving', async () => {
+    const connection = await hub.connect();
+    const workflowId = `sync:${connection.id}`;
+    const handle = await env.client.workflow.start('connectionSyncWorkflow', {
+      taskQueue: hub.taskQueue, workflowId, args: [{ connectionId: connection.id, historyLimit: 40 }],
+    });
+    const runs: RunSummary[] = [];
+    for (let i = 0; i < 4; i++) {
+      runs.push(await env.client.workflow.getHandle(workflowId).executeUpdate<RunSummary, [ReturnType<typeof newRequest>]>('runSync', { args: [newRequest('manual')] }));
+    }
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(runs[0].counters.created).toBe(2);
+
+    // Several runs in the chain, every one of them short.
+    const chain: string[] = [];
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) chain.push(wf.runId);
+    expect(chain.length).toBeGreaterThan(1);
+    for (const runId of chain) {
+      const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      expect(history.events!.length).toBeLessThan(80);
+    }
+    const status = await env.client.workflow.getHandle(workflowId).query<SyncStatus>('status');
+    expect(status.cycles).toBe(4);
+    expect(status.totals.created).toBe(2);
+    expect(handle.firstExecutionRunId).toBe(chain[chain.length - 1]);
   });
 
   it('read only the system that sent them, look back at most every so often, and a sweep follows a cycle that did not', async () => {
