@@ -94,7 +94,9 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
   let replaying = false;
   /** Per read (entity and source), when it last looked back (workflow time). */
   const lookedBack = new Map<string, number>();
-  /** When a sweep is due: a cycle skipped a look back. */
+  /** Reads (entity and source) whose look back was skipped since they last looked back: a sweep owes them one. */
+  const owed = new Set<string>();
+  /** When the sweep is due: the earliest look back owed. */
   let sweepAt: number | undefined;
 
   /** What the Temporal UI shows between cycles: what the workflow waits for and how the last cycle went. */
@@ -182,7 +184,6 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
     // always looks back (a system with coarse timestamps, NetSuite's, needs it for changes made
     // in the same second as the cursor).
     const throttled = patched('sync-lookback-every') && batch.every((r) => r.reason === 'webhook');
-    sweepAt = undefined;
 
     const run = await runs.startRun({ connectionId, mode, reasons: batch.map((r) => r.reason) });
     const asked = [...new Set(batch.map((r) => r.reason))].join(', ');
@@ -198,8 +199,12 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
           let more = true;
           const key = `${pair.entity}:${label}`;
           let lookback = !throttled || mode === 'full' || Date.now() - (lookedBack.get(key) ?? -Infinity) >= lookbackEvery;
-          if (lookback) lookedBack.set(key, Date.now());
-          else sweepAt = Math.min(sweepAt ?? Infinity, lookedBack.get(key)! + lookbackEvery);
+          if (lookback) {
+            lookedBack.set(key, Date.now());
+            owed.delete(key);
+          } else {
+            owed.add(key);
+          }
           let pageCount = 0;
           while (more) {
             const page = await pages.syncPage({ connectionId, runId: run.runId, entity: pair.entity, ...read, mode, lookback });
@@ -217,6 +222,8 @@ export async function connectionSyncWorkflow(input: ConnectionWorkflowInput): Pr
       error = failureMessage(err);
       failureDelay = retryAfterOf(err);
     }
+    // A cycle that reads other entities leaves what an earlier one owes in place.
+    sweepAt = owed.size > 0 ? Math.min(...[...owed].map((key) => lookedBack.get(key)! + lookbackEvery)) : undefined;
     const received = batch.flatMap((r) => (r.receivedAt ? [r.receivedAt] : []));
     const finished = await runs.finishRun({ runId: run.runId, status: error ? 'failed' : 'succeeded', counters, error, ...(received.length > 0 ? { received } : {}) });
     cycles++;
